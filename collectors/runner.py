@@ -1,0 +1,153 @@
+"""The scheduler: every target on its own clock, results published to whatever exports them.
+
+Targets are polled independently, each in its own task with its start spread over the interval, so a
+dead OLT's timeouts never delay another OLT's poll. The runner knows nothing about Prometheus or
+InfluxDB: it hands neutral families to a ``publish`` callable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+
+from collectors.snmp.client import Device, SnmpClient
+from collectors.snmp.counters import CounterState
+from collectors.snmp.decode import Labeler, Labels
+from collectors.snmp.module import Module, get_module
+from collectors.snmp.poll import poll_device, scrape_families
+from ftthnoc.config import Config, Target
+from ftthnoc.errors import ConfigError
+from ftthnoc.samples import MetricFamily
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, str, list[MetricFamily]], None]
+#: (olt, pon_port, onu_id) → district, and olt → district as the fallback for ports
+OnuDistricts = Mapping[tuple[str, str, str], str]
+
+
+def district_labeler(onus: OnuDistricts, olts: Mapping[str, str]) -> Labeler:
+    """Adds ``district`` to ONU and PON-port labels from the inventory; other labels pass through."""
+
+    def label(lab: Labels) -> Labels:
+        olt = lab.get("olt")
+        if olt is None or "pon_port" not in lab:
+            return lab
+        district = onus.get((olt, lab["pon_port"], lab.get("onu_id", ""))) or olts.get(olt) or "unknown"
+        return {**lab, "district": district}
+
+    return label
+
+
+def threshold_families(config: Config) -> list[MetricFamily]:
+    fam = MetricFamily("ftth_olt_rx_threshold_dbm", "ONU receive-power alarm levels for the OLT's PON "
+                       "class (from configuration), for alert rules to join on olt.")
+    for t in config.targets:
+        th = config.thresholds.get(t.pon_class)
+        if th is None or not any(m.endswith("gpon") or "gpon" in m for m in t.modules):
+            continue
+        for level, value in th.model_dump().items():
+            fam.add({"olt": t.name, "pon_class": t.pon_class, "level": level.removeprefix("rx_")}, value)
+    return [fam]
+
+
+class Poller:
+    def __init__(self, config: Config, publish: Publish, labeler: Labeler | None = None,
+                 modules: Mapping[str, Module] | None = None, client: SnmpClient | None = None) -> None:
+        self.config = config
+        self.publish = publish
+        self.labeler = labeler
+        self.extra_modules = dict(modules or {})
+        self.client = client or SnmpClient()
+        self.counters = CounterState()
+        self.errors_total: dict[tuple[str, str], int] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.cycles_done: dict[str, int] = {}
+        for t in config.targets:  # fail at start-up, not at the first poll, on an unknown module
+            for m in t.modules:
+                self.module(m)
+
+    def module(self, name: str) -> Module:
+        try:
+            return get_module(name, self.extra_modules)
+        except KeyError as exc:
+            raise ConfigError(str(exc.args[0])) from None
+
+    def device(self, target: Target) -> Device:
+        return Device.from_target(target, self.config.auths[target.auth])
+
+    async def poll_target(self, target: Target) -> list[MetricFamily]:
+        modules = [self.module(m) for m in target.modules]
+        results = await poll_device(self.client, self.device(target), modules, self.labeler, self.counters)
+        families: list[MetricFamily] = []
+        for r in results:
+            if not r.success:
+                key = (target.name, r.module)
+                self.errors_total[key] = self.errors_total.get(key, 0) + 1
+        for r in results:
+            self.publish(target.name, r.module, r.families)
+            families.extend(r.families)
+        scrape = scrape_families(target.name, results, self.errors_total)
+        self.publish(target.name, "_scrape", scrape)
+        self.cycles_done[target.name] = self.cycles_done.get(target.name, 0) + 1
+        return families + scrape
+
+    async def run(self, stop: asyncio.Event, cycles: int | None = None) -> None:
+        """Poll every target each interval until ``stop`` is set (or ``cycles`` polls each)."""
+        self.loop = asyncio.get_running_loop()
+        self.publish("_config", "_thresholds", threshold_families(self.config))
+        tasks = [asyncio.create_task(self._target_loop(t, stop, cycles), name=f"poll {t.name}")
+                 for t in self.config.targets]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _target_loop(self, target: Target, stop: asyncio.Event, cycles: int | None) -> None:
+        interval = self.config.interval_seconds
+        # spread first polls over the interval (stable per target) unless running a fixed count
+        offset = 0.0 if cycles is not None else (zlib.crc32(target.name.encode()) % 1000) / 1000 * interval
+        next_at = time.monotonic() + offset
+        done = 0
+        while not stop.is_set() and (cycles is None or done < cycles):
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), delay)
+                    return
+                except TimeoutError:
+                    pass
+            await self.poll_target(target)
+            done += 1
+            next_at += interval
+            if next_at < time.monotonic():  # a poll longer than the interval: skip, do not pile up
+                next_at = time.monotonic() + interval
+
+    # ------------------------------------------------------------------ the multi-target handler
+    def target_for(self, address: str, modules: Sequence[str], auth: str) -> Target:
+        if auth not in self.config.auths:
+            raise ConfigError(f"unknown auth {auth!r}")
+        for m in modules:
+            self.module(m)
+        known = next((t for t in self.config.targets if t.address == address), None)
+        name = known.name if known else address
+        return Target(name=name, address=address, modules=list(modules), auth=auth,
+                      pon_class=known.pon_class if known else "B+")
+
+    def probe(self, address: str, modules: list[str], auth: str, timeout: float = 60.0) -> list[MetricFamily]:
+        """Poll one target now, from another thread (the HTTP server's), on the poller's loop."""
+        target = self.target_for(address, modules, auth)
+        if self.loop is None:
+            raise RuntimeError("the poller is not running")
+
+        async def once() -> list[MetricFamily]:
+            mods = [self.module(m) for m in target.modules]
+            results = await poll_device(self.client, self.device(target), mods, self.labeler, None)
+            fams = [f for r in results for f in r.families]
+            return fams + scrape_families(target.name, results)
+
+        return asyncio.run_coroutine_threadsafe(once(), self.loop).result(timeout)

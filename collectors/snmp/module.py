@@ -1,0 +1,155 @@
+"""Device modules as data: what to walk, how to name, index, scale and vet each value.
+
+In the spirit of snmp_exporter's generated ``snmp.yml``: a module lists metrics with a numeric OID,
+an index layout, a type and a transformation; credentials live apart (``ftthnoc.config.Auth``).
+Python is used only for the *quirks* a layout or post-processing step names (see ``quirks.py``).
+
+Value transformation, in order: a raw reading listed in ``sentinels`` is "no reading"; ``map``
+replaces a raw integer by another (values not in the map are no reading); otherwise
+``(raw + offset) × scale``; a result outside ``valid`` is no reading. No reading means no sample:
+a sentinel never becomes a number.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from collectors.snmp.ber import Oid, parse_oid
+from ftthnoc.errors import ModuleError
+
+MetricKind = Literal["gauge", "counter", "info", "string"]
+Format = Literal["number", "display_string", "hex", "gpon_serial", "phys_address"]
+
+
+class IndexPart(BaseModel):
+    """One sub-identifier of the instance index and the label it becomes."""
+
+    model_config = ConfigDict(extra="forbid")
+    labelname: str
+    quirk: str | None = None  # name of a function in quirks.INDEX_QUIRKS; default: the integer
+
+
+class Lookup(BaseModel):
+    """Add the value of another column with the same index as a label (snmp_exporter's lookups)."""
+
+    model_config = ConfigDict(extra="forbid")
+    index: str
+    labelname: str
+    oid: str
+
+    @property
+    def oid_tuple(self) -> Oid:
+        return parse_oid(self.oid)
+
+
+class Metric(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    oid: str
+    help: str
+    index: str
+    type: MetricKind = "gauge"
+    #: label carrying the value for ``info`` and ``string`` metrics
+    label: str | None = None
+    format: Format = "number"
+    scale: float = 1.0
+    offset: float = 0.0
+    sentinels: list[int] = Field(default_factory=list)
+    map: dict[int, float] | None = None
+    #: for ``info`` metrics on an enumerated integer: raw → label value
+    enum: dict[int, str] | None = None
+    enum_default: str | None = None
+    valid: tuple[float, float] | None = None
+
+    @field_validator("oid")
+    @classmethod
+    def _numeric(cls, v: str) -> str:
+        parse_oid(v)
+        return v.lstrip(".")
+
+    @model_validator(mode="after")
+    def _labels(self) -> Metric:
+        if self.type in ("info", "string") and not self.label:
+            raise ValueError(f"{self.name}: an {self.type} metric needs 'label'")
+        return self
+
+    @property
+    def oid_tuple(self) -> Oid:
+        return parse_oid(self.oid)
+
+
+class Module(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    #: label that names the polled device in the /metrics of a whole town (``olt`` on OLT modules)
+    target_label: str = "device"
+    indexes: dict[str, list[IndexPart]]
+    lookups: list[Lookup] = Field(default_factory=list)
+    metrics: list[Metric]
+    #: names of functions in quirks.POSTPROCESS run on the module's families after decoding
+    postprocess: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Module:
+        from collectors.snmp import quirks
+
+        for m in self.metrics:
+            if m.index not in self.indexes:
+                raise ValueError(f"metric {m.name} uses unknown index layout {m.index!r}")
+        for lk in self.lookups:
+            if lk.index not in self.indexes:
+                raise ValueError(f"lookup {lk.labelname} uses unknown index layout {lk.index!r}")
+        for name, parts in self.indexes.items():
+            for p in parts:
+                if p.quirk and p.quirk not in quirks.INDEX_QUIRKS:
+                    raise ValueError(f"index {name}: unknown quirk {p.quirk!r}")
+        for pp in self.postprocess:
+            if pp not in quirks.POSTPROCESS:
+                raise ValueError(f"unknown postprocess step {pp!r}")
+        return self
+
+    def roots(self) -> list[Oid]:
+        """Every subtree to walk, each once, in order."""
+        seen: dict[Oid, None] = {}
+        for lk in self.lookups:
+            seen.setdefault(lk.oid_tuple)
+        for m in self.metrics:
+            seen.setdefault(m.oid_tuple)
+        return list(seen)
+
+
+def parse_module(text: str, origin: str) -> Module:
+    try:
+        return Module.model_validate(yaml.safe_load(text))
+    except (yaml.YAMLError, ValidationError, ValueError) as exc:
+        raise ModuleError(f"module {origin}: {exc}") from exc
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("collectors.snmp") / "modules"))
+
+
+@cache
+def builtin_modules() -> dict[str, Module]:
+    out: dict[str, Module] = {}
+    for path in sorted(builtin_dir().glob("*.yaml")):
+        mod = parse_module(path.read_text(encoding="utf-8"), path.name)
+        out[mod.name] = mod
+    return out
+
+
+def get_module(name: str, extra: dict[str, Module] | None = None) -> Module:
+    mods = {**builtin_modules(), **(extra or {})}
+    try:
+        return mods[name]
+    except KeyError:
+        raise KeyError(f"unknown module {name!r} (known: {', '.join(sorted(mods))})") from None

@@ -1,0 +1,188 @@
+"""The ``ftthnoc`` command: poll once, serve a town, run the demo, manage the inventory.
+
+Every failure a user can cause prints one line (``ftthnoc: ...``) and exits non-zero; tracebacks are
+for bugs only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from ftthnoc.config import Auth, Config, Target, load_config
+from ftthnoc.errors import FtthnocError
+from ftthnoc.settings import Settings, load_settings
+
+log = logging.getLogger("ftthnoc")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"ftthnoc: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default from FTTHNOC_LOG_LEVEL).")
+@click.version_option(package_name="ftthnoc")
+@click.pass_context
+def main(ctx: click.Context, log_level: str | None) -> None:
+    """ftthnoc: network operations for a town's FTTH, BWA, telework VPN and school networks."""
+    settings = load_settings()
+    logging.basicConfig(level=(log_level or settings.log_level).upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = settings
+
+
+# ------------------------------------------------------------------------------------------- poll
+@main.command()
+@click.option("--once", is_flag=True, help="Poll one target once and print the Prometheus text exposition.")
+@click.option("--module", "-m", "modules", multiple=True, required=True,
+              help="Module name (repeat or comma-separate): if_mib, huawei_gpon, zte_gpon, ...")
+@click.option("--target", "-t", required=True, help="HOST[:PORT] of the SNMP agent.")
+@click.option("--community", help="SNMPv2c community (instead of --auth).")
+@click.option("--auth", "auth_name", help="Name of an auth in the configuration file (v2c or v3).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Configuration file with auths.")
+@click.option("--timeout", type=float, default=2.0, show_default=True)
+@click.option("--retries", type=int, default=1, show_default=True)
+@click.option("--max-repetitions", type=int, default=25, show_default=True)
+@click.pass_obj
+def poll(settings: Settings, once: bool, modules: tuple[str, ...], target: str, community: str | None,
+         auth_name: str | None, config_path: Path | None, timeout: float, retries: int,
+         max_repetitions: int) -> None:
+    """Poll TARGET with MODULEs."""
+    from collectors.snmp.client import Device, SnmpClient
+    from collectors.snmp.module import get_module
+    from collectors.snmp.poll import poll_device, scrape_families
+    from exporters.prometheus.collector import render
+
+    if not once:
+        fail("poll runs once (--once); use 'ftthnoc serve' for continuous polling")
+    if bool(community) == bool(auth_name):
+        fail("give exactly one of --community or --auth")
+    names = [m.strip() for item in modules for m in item.split(",") if m.strip()]
+    try:
+        mods = [get_module(n) for n in names]
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    try:
+        if auth_name:
+            cfg = load_config(config_path or settings.config or fail("--auth needs --config FILE"))
+            if auth_name not in cfg.auths:
+                fail(f"auth {auth_name!r} is not defined in {config_path}")
+            auth = cfg.auths[auth_name]
+        else:
+            auth = Auth(version=2, community=community or "")
+        tgt = Target(name=target, address=target, modules=names, auth="cli", timeout=timeout,
+                     retries=retries, max_repetitions=max_repetitions)
+        device = Device.from_target(tgt, auth)
+    except FtthnocError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(f"bad option: {exc}")
+
+    async def run() -> list[Any]:
+        client = SnmpClient()
+        try:
+            return await poll_device(client, device, mods)
+        finally:
+            client.close()
+
+    logging.getLogger("collectors.snmp.poll").setLevel(logging.ERROR)  # the one line below says it
+    results = asyncio.run(run())
+    failed = [r for r in results if not r.success]
+    if failed:
+        fail("; ".join(f"{target}: {r.error} (module {r.module})" for r in failed))
+    families = [f for r in results for f in r.families] + scrape_families(target, results)
+    sys.stdout.buffer.write(render(families))
+    sys.stdout.flush()
+
+
+# ------------------------------------------------------------------------------------------ serve
+def labeler_from_inventory(database_url: str) -> Callable[[dict[str, str]], dict[str, str]] | None:
+    """The district labeler from the inventory, or None when there is no inventory yet."""
+    from collectors.runner import district_labeler
+    from ftthnoc.inventory import db, lookup
+
+    try:
+        engine = db.make_engine(database_url)
+        with db.session(engine) as s:
+            onus = lookup.onu_districts(s)
+            olts = lookup.olt_districts(s)
+    except Exception as exc:  # no database or not migrated: poll without districts, say so once
+        log.warning("inventory not readable (%s): ONU metrics get district=\"unknown\"", type(exc).__name__)
+        return None
+    return district_labeler({(o, p, str(i)): d for (o, p, i), d in onus.items()}, olts)
+
+
+def run_service(config: Config, settings: Settings, cycles: int | None = None,
+                on_ready: Callable[[str], None] | None = None,
+                labeler: Callable[[dict[str, str]], dict[str, str]] | None = None) -> None:
+    """Scheduler + exporter in one process until SIGINT/SIGTERM (or ``cycles`` polls per target)."""
+    from collectors.runner import Poller
+    from exporters.prometheus.collector import make_registry
+    from exporters.prometheus.http import make_app, serve
+    from exporters.prometheus.snapshot import Snapshot
+
+    snapshot = Snapshot()
+    poller = Poller(config, snapshot.publish, labeler=labeler)
+    app = make_app(make_registry(snapshot), probe=poller.probe)
+    server = serve(app, settings.listen_host, settings.listen_port)
+    url = f"http://{settings.listen_host}:{server.server_port}"
+    log.info("exporter listening on %s/metrics", url)
+
+    async def main_loop() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        runner = asyncio.create_task(poller.run(stop, cycles))
+        await asyncio.sleep(0)
+        if on_ready:
+            on_ready(url)
+        await runner
+
+    try:
+        asyncio.run(main_loop())
+    finally:
+        server.shutdown()
+        poller.client.close()
+
+
+@main.command(name="serve")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Poller configuration (YAML).")
+@click.option("--cycles", type=int, default=None, help="Stop after this many polls of each target.")
+@click.pass_obj
+def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None) -> None:
+    """Run the scheduler and the exporter for the targets in the configuration."""
+    path = config_path or settings.config
+    if path is None:
+        fail("serve needs --config FILE (or FTTHNOC_CONFIG)")
+    try:
+        config = load_config(path)
+        run_service(config, settings, cycles, labeler=labeler_from_inventory(settings.database_url),
+                    on_ready=lambda url: click.echo(f"ftthnoc: serving {url}/metrics"))
+    except FtthnocError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror}")
+
+
+def _register_optional() -> None:
+    for modname, attr in (("ftthnoc.cli_inventory", "inventory"), ("ftthnoc.cli_demo", "demo")):
+        try:
+            module = __import__(modname, fromlist=[attr])
+        except ImportError as exc:
+            if exc.name != modname:
+                raise
+            continue
+        main.add_command(getattr(module, attr))
+
+
+_register_optional()

@@ -1,0 +1,49 @@
+"""The one neutral sample type that flows from every collector to every exporter.
+
+Modelled on prometheus/client_python's ``Sample``/``Metric`` pair so that exporters translate
+without knowing whether a value came from SNMP, a probe or a trap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+MetricType = Literal["gauge", "counter", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value. ``name`` is the family name; exporters add suffixes (``_total``, ``_info``)."""
+
+    name: str
+    labels: Mapping[str, str]
+    value: float
+    timestamp: float | None = None
+
+
+@dataclass(slots=True)
+class MetricFamily:
+    """Samples sharing a name, help, type and unit, in the order they were added."""
+
+    name: str
+    documentation: str
+    type: MetricType = "gauge"
+    unit: str = ""
+    samples: list[Sample] = field(default_factory=list)
+
+    def add(self, labels: Mapping[str, str], value: float, timestamp: float | None = None) -> None:
+        self.samples.append(Sample(self.name, dict(labels), value, timestamp))
+
+
+def merge(families: Iterable[MetricFamily]) -> list[MetricFamily]:
+    """Join families of the same name (several targets report the same metric)."""
+    by_name: dict[str, MetricFamily] = {}
+    for fam in families:
+        have = by_name.get(fam.name)
+        if have is None:
+            by_name[fam.name] = MetricFamily(fam.name, fam.documentation, fam.type, fam.unit, list(fam.samples))
+        else:
+            have.samples.extend(fam.samples)
+    return list(by_name.values())
