@@ -1,0 +1,316 @@
+"""HTTP face of the exporter: ``/metrics`` from the snapshot and snmp_exporter's ``/snmp?target=`` pattern.
+
+A WSGI application (so it can also be mounted elsewhere) plus a small threaded server: each request gets
+its own daemon thread because ``/snmp`` runs a probe that may take seconds, and one slow OLT must not
+hold up the ``/metrics`` scrape of everything else.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import logging
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import TCPServer, ThreadingMixIn
+from typing import Any
+from urllib.parse import parse_qs
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from ftthnoc.errors import ConfigError, FtthnocError
+from ftthnoc.samples import MetricFamily
+
+from .collector import FamiliesCollector, exposition
+
+__all__ = ["ExporterServer", "Probe", "make_app", "serve"]
+
+log = logging.getLogger(__name__)
+
+Probe = Callable[[str, list[str], str], list[MetricFamily]]
+"""``probe(target, modules, auth) -> families``; raises KeyError/ConfigError for unknown module or auth."""
+
+_TEXT = "text/plain; charset=utf-8"
+# Always used with fullmatch (``$`` would let a trailing newline through).
+_NAME_RE = re.compile(r"[\w.\-]{1,128}")  # module and auth names; \w admits Japanese on purpose
+_HOST_RE = re.compile(r"(?:\[[0-9A-Fa-f:.]+(?:%[\w.\-]+)?\]|[\w.\-]+)(?::(?P<port>\d{1,5}))?")
+_MAX_MODULES = 32
+_POLL_INTERVAL = 0.1  # how long shutdown() may wait for the accept loop; 10 idle wake-ups/s cost nothing
+
+
+class _BadRequest(Exception):
+    """A request the client must fix; the message is the one-line body of the 400."""
+
+
+def _q(value: str) -> str:
+    """Quote user input for a one-line message: repr() escapes newlines and control characters."""
+    return repr(value if len(value) <= 80 else value[:80] + "…")
+
+
+def _one(params: dict[str, list[str]], name: str, default: str | None = None) -> str:
+    values = params.get(name)
+    if not values:
+        if default is not None:
+            return default
+        raise _BadRequest(f"missing parameter '{name}'")
+    if len(values) > 1:
+        raise _BadRequest(f"parameter '{name}' must be given only once")
+    if not values[0]:
+        raise _BadRequest(f"parameter '{name}' is empty")
+    return values[0]
+
+
+def _check_target(target: str) -> str:
+    """HOST, HOST:PORT or [IPv6]:PORT; the probe resolves it, we only refuse obvious garbage early."""
+    m = _HOST_RE.fullmatch(target) if len(target) <= 255 else None
+    if m is None:
+        raise _BadRequest(f"invalid target {_q(target)}: expected HOST:PORT (IPv6 as [ADDR]:PORT)")
+    port = m.group("port")
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise _BadRequest(f"invalid target {_q(target)}: port must be 1-65535")
+    return target
+
+
+def _modules(params: dict[str, list[str]], default: str | None) -> list[str]:
+    """``module=a,b`` and ``module=a&module=b`` both work, as in snmp_exporter; duplicates are dropped."""
+    raw = params.get("module") or ([default] if default else [])
+    if not raw:
+        raise _BadRequest("missing parameter 'module'")
+    names: list[str] = []
+    for value in raw:
+        for name in value.split(","):
+            name = name.strip()
+            if not _NAME_RE.fullmatch(name):
+                raise _BadRequest(f"invalid module name {_q(name)}")
+            if name not in names:
+                names.append(name)
+    if len(names) > _MAX_MODULES:
+        raise _BadRequest(f"too many modules ({len(names)} > {_MAX_MODULES})")
+    return names
+
+
+def _query(environ: WSGIEnvironment) -> dict[str, list[str]]:
+    # PEP 3333 hands the raw query over as latin-1; undo that before percent-decoding as UTF-8.
+    raw = str(environ.get("QUERY_STRING", "")).encode("latin-1", "replace").decode("utf-8", "replace")
+    return parse_qs(raw, keep_blank_values=True)
+
+
+def _gzip_accepted(accept_encoding: str) -> bool:
+    """True if the client lists gzip without q=0 (Prometheus always does; ONU tables compress ~10×)."""
+    for part in accept_encoding.split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip().lower() == "gzip":
+            q = params.replace(" ", "").lower()
+            return not re.fullmatch(r"q=0(?:\.0{0,3})?", q)
+    return False
+
+
+def _landing(example_query: str) -> bytes:
+    example = "snmp?" + example_query
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>ftthnoc exporter</title></head>
+<body>
+<h1>ftthnoc exporter</h1>
+<ul>
+<li><a href="metrics">/metrics</a>: the latest poll of every configured target</li>
+<li><a href="{html.escape(example)}">/{html.escape(example)}</a>: probe one target now
+(snmp_exporter's multi-target pattern; <code>module</code> may list several, comma-separated)</li>
+<li><a href="-/healthy">/-/healthy</a></li>
+</ul>
+</body></html>
+"""
+    return page.encode("utf-8")
+
+
+def make_app(
+    registry: Collector,
+    probe: Probe | None = None,
+    *,
+    timestamps: bool = False,
+    default_module: str | None = None,
+    default_auth: str | None = None,
+    example_query: str = "target=192.0.2.1:161&module=if_mib&auth=public_v2",
+) -> WSGIApplication:
+    """The exporter's WSGI application.
+
+    ``registry`` is served on ``/metrics``; ``probe`` (thread-safe, supplied by the poller) backs
+    ``/snmp``, which answers 404 without one. ``timestamps`` applies to ``/snmp`` output; the registry
+    decides for ``/metrics``.
+    """
+    landing = _landing(example_query)
+
+    def respond(
+        start_response: StartResponse,
+        status: str,
+        body: bytes,
+        content_type: str = _TEXT,
+        extra: Iterable[tuple[str, str]] = (),
+        head: bool = False,
+    ) -> list[bytes]:
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), *extra]
+        start_response(status, headers)
+        return [] if head else [body]
+
+    def line(start_response: StartResponse, status: str, message: str, head: bool = False) -> list[bytes]:
+        text = message.splitlines()[0] if message else status
+        return respond(start_response, status, (text + "\n").encode("utf-8"), head=head)
+
+    def metrics_response(
+        environ: WSGIEnvironment, start_response: StartResponse, source: Collector, head: bool
+    ) -> list[bytes]:
+        body, content_type = exposition(source, environ.get("HTTP_ACCEPT"))
+        extra: list[tuple[str, str]] = [("Vary", "Accept, Accept-Encoding")]
+        if _gzip_accepted(str(environ.get("HTTP_ACCEPT_ENCODING", ""))):
+            body = gzip.compress(body, compresslevel=6)
+            extra.append(("Content-Encoding", "gzip"))
+        return respond(start_response, "200 OK", body, content_type, extra, head)
+
+    def snmp(environ: WSGIEnvironment, start_response: StartResponse, head: bool) -> list[bytes]:
+        if probe is None:
+            return line(start_response, "404 Not Found", "multi-target probing is not enabled here", head)
+        try:
+            params = _query(environ)
+            target = _check_target(_one(params, "target"))
+            modules = _modules(params, default_module)
+            auth = _one(params, "auth", default_auth)
+            if not _NAME_RE.fullmatch(auth):
+                raise _BadRequest(f"invalid auth name {_q(auth)}")
+        except _BadRequest as exc:
+            return line(start_response, "400 Bad Request", str(exc), head)
+        try:
+            families = probe(target, modules, auth)
+        except KeyError as exc:
+            detail = str(exc.args[0]) if exc.args else ""
+            return line(start_response, "400 Bad Request", f"unknown module or auth: {detail}", head)
+        except ConfigError as exc:
+            return line(start_response, "400 Bad Request", str(exc), head)
+        except FtthnocError as exc:  # our own errors carry a one-line operator message without secrets
+            log.warning("probe of %s %s failed: %s", target, modules, exc)
+            return line(start_response, "500 Internal Server Error", f"probe failed: {exc}", head)
+        except Exception as exc:  # anything else: the traceback goes to the log, never to the client
+            log.exception("probe of %s %s raised", target, modules)
+            return line(
+                start_response,
+                "500 Internal Server Error",
+                f"probe failed with an internal error ({type(exc).__name__}); see the exporter log",
+                head,
+            )
+        throwaway = CollectorRegistry(auto_describe=False)
+        throwaway.register(FamiliesCollector(families, timestamps=timestamps))
+        return metrics_response(environ, start_response, throwaway, head)
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        # PEP 3333 again: PATH_INFO arrives latin-1 decoded.
+        path = (
+            str(environ.get("PATH_INFO", "/")).encode("latin-1", "replace").decode("utf-8", "replace") or "/"
+        )
+        if method not in ("GET", "HEAD"):
+            return respond(
+                start_response,
+                "405 Method Not Allowed",
+                f"method {method} not allowed; use GET\n".encode(),
+                extra=[("Allow", "GET, HEAD")],
+            )
+        head = method == "HEAD"
+        try:
+            if path == "/metrics":
+                return metrics_response(environ, start_response, registry, head)
+            if path == "/snmp":
+                return snmp(environ, start_response, head)
+            if path == "/":
+                return respond(start_response, "200 OK", landing, "text/html; charset=utf-8", head=head)
+            if path == "/-/healthy":
+                return respond(start_response, "200 OK", b"OK", head=head)
+            return line(start_response, "404 Not Found", f"no such page {_q(path)}", head)
+        except Exception as exc:
+            log.exception("error serving %s", path)
+            return line(
+                start_response,
+                "500 Internal Server Error",
+                f"internal error ({type(exc).__name__}); see the exporter log",
+                head,
+            )
+
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request lines go to the debug log, not stderr: Prometheus scrapes every 15 s."""
+
+    timeout = 60  # a client that stalls mid-request frees its thread eventually
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily) -> None:
+        self.address_family = family
+        super().__init__(address, _QuietHandler)
+
+    def server_bind(self) -> None:
+        """Like WSGIServer's, minus the reverse DNS lookup (getfqdn) that can stall start-up."""
+        TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+        self.setup_environ()
+
+
+class ExporterServer:
+    """A running server: ``server_port`` (useful with port 0), ``url`` and ``shutdown()``."""
+
+    def __init__(self, httpd: _ThreadingWSGIServer, thread: threading.Thread) -> None:
+        self._httpd = httpd
+        self._thread = thread
+        self._stopped = False
+        self._stop_lock = threading.Lock()
+
+    @property
+    def server_port(self) -> int:
+        return self._httpd.server_port
+
+    @property
+    def host(self) -> str:
+        return self._httpd.server_name
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.server_port}"
+
+    def shutdown(self) -> None:
+        """Stop accepting, close the socket and wait for the accept loop; safe to call twice."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> ExporterServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+def serve(app: WSGIApplication, host: str = "127.0.0.1", port: int = 0) -> ExporterServer:
+    """Serve ``app`` from a daemon thread; loopback by default, port 0 picks a free port."""
+    info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, _, _, _, sockaddr = info[0]
+    httpd = _ThreadingWSGIServer((str(sockaddr[0]), int(sockaddr[1])), family)
+    httpd.set_app(app)
+    name = f"ftthnoc-http-{httpd.server_port}"
+    thread = threading.Thread(target=httpd.serve_forever, args=(_POLL_INTERVAL,), name=name, daemon=True)
+    thread.start()
+    return ExporterServer(httpd, thread)
