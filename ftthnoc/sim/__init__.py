@@ -1,0 +1,38 @@
+"""The simulated town: a deterministic model of the network (``town``), the snmpsim data files it
+implies (``snmprec``) and the agent processes that serve them (``agents``).
+
+The demo, the tests and the benchmarks all run against it, so a new user sees the whole system work
+before touching a real OLT::
+
+    from ftthnoc.sim import TownAgents, generate_town
+
+    with TownAgents(generate_town(onus=600)) as agents:
+        config = agents.poller_config()          # targets point at the running agents
+        inventory = agents.inventory_document()  # for the inventory importer
+"""
+
+from ftthnoc.sim.agents import AgentStartError, ServedWalk, TownAgents, serve_walk, start_town
+from ftthnoc.sim.town import (
+    DEFAULT_DISTRICTS,
+    DEFAULT_OLTS,
+    DistrictSpec,
+    FaultRates,
+    OltSpec,
+    Town,
+    generate_town,
+)
+
+__all__ = [
+    "DEFAULT_DISTRICTS",
+    "DEFAULT_OLTS",
+    "AgentStartError",
+    "DistrictSpec",
+    "FaultRates",
+    "OltSpec",
+    "ServedWalk",
+    "Town",
+    "TownAgents",
+    "generate_town",
+    "serve_walk",
+    "start_town",
+]
