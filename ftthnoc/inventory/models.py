@@ -1,0 +1,414 @@
+"""The inventory's tables (SQLAlchemy 2 declarative, typed ``Mapped[...]``).
+
+Every row has a surrogate integer ``id`` for joins and a natural key (``District.code``, ``Olt.name``,
+``(olt, port)``, ``Onu.serial`` ...) that imports, exports and people use.
+
+Personal data (a subscriber's name, address, phone) lives only in ``HouseholdContact``. ``Household``
+has no relationship to it, so nothing that loads households for monitoring can pull personal data in by
+accident; every change to a contact writes an ``AuditEntry`` (see ``_audit_personal_changes``) that
+names the fields changed, never their values.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    UOWTransaction,
+    mapped_column,
+    relationship,
+    validates,
+)
+
+from ftthnoc.errors import InventoryError
+
+#: Stable constraint names, so that migrations can refer to (and later drop) them on every backend.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: OLT vendor families the collectors and provisioning drivers know.
+VENDORS: tuple[str, ...] = ("huawei", "zte")
+#: Optical budget classes; the same set as ``ftthnoc.config.PonClass`` (GPON B+/C+, XGS-PON, GE-PON PX20).
+PON_CLASSES: tuple[str, ...] = ("B+", "C+", "XGS", "PX20")
+
+
+class HouseholdStatus(enum.StrEnum):
+    """Where a household is in its subscription's life; see ``TRANSITIONS`` for the allowed moves."""
+
+    APPLIED = "applied"
+    SURVEYED = "surveyed"
+    INSTALLED = "installed"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
+
+
+#: The allowed status changes. Anything may be cancelled; a suspended line can be resumed; a cancelled
+#: household can apply again (the code stays with the home).
+TRANSITIONS: Mapping[HouseholdStatus, frozenset[HouseholdStatus]] = {
+    HouseholdStatus.APPLIED: frozenset({HouseholdStatus.SURVEYED, HouseholdStatus.CANCELLED}),
+    HouseholdStatus.SURVEYED: frozenset({HouseholdStatus.INSTALLED, HouseholdStatus.CANCELLED}),
+    HouseholdStatus.INSTALLED: frozenset({HouseholdStatus.ACTIVE, HouseholdStatus.CANCELLED}),
+    HouseholdStatus.ACTIVE: frozenset({HouseholdStatus.SUSPENDED, HouseholdStatus.CANCELLED}),
+    HouseholdStatus.SUSPENDED: frozenset({HouseholdStatus.ACTIVE, HouseholdStatus.CANCELLED}),
+    HouseholdStatus.CANCELLED: frozenset({HouseholdStatus.APPLIED}),
+}
+
+
+def check_transition(old: HouseholdStatus | str, new: HouseholdStatus | str) -> HouseholdStatus:
+    """Return ``new`` as a status if a household may move from ``old`` to it; raise InventoryError if not.
+
+    Staying in the same status is not a move and is always allowed.
+    """
+    try:
+        before, after = HouseholdStatus(old), HouseholdStatus(new)
+    except ValueError as exc:
+        raise InventoryError(f"unknown household status: {exc}") from None
+    if before != after and after not in TRANSITIONS[before]:
+        allowed = ", ".join(sorted(TRANSITIONS[before])) or "nothing"
+        raise InventoryError(f"household status cannot change from {before} to {after} (allowed: {allowed})")
+    return after
+
+
+_MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
+
+
+def normalise_mac(value: str) -> str:
+    """``AA-BB-CC-DD-EE-FF``, ``aabb.ccdd.eeff`` or ``aabbccddeeff`` -> ``aa:bb:cc:dd:ee:ff``.
+
+    One spelling town-wide is what makes the MAC's uniqueness meaningful. Raises ValueError.
+    """
+    text = value.strip().lower()
+    parts = re.split(r"[:\-.]", text)
+    # Six groups of two (colon/dash), three groups of four (Cisco dots), or twelve digits in one.
+    widths = {len(p) for p in parts}
+    digits = "".join(parts) if (len(parts), widths) in ((6, {2}), (3, {4}), (1, {12})) else ""
+    if not _MAC_HEX.match(digits):
+        raise ValueError(f"{value!r} is not a MAC address (want e.g. 00:1a:2b:3c:4d:5e)")
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+_SERIAL_DASHED = re.compile(r"^([A-Z0-9]{4})-?([0-9A-F]{8})$")
+_SERIAL_HEX = re.compile(r"^([0-9A-F]{8})([0-9A-F]{8})$")
+
+
+def normalise_serial(value: str) -> str:
+    """An ONU serial in the form OLTs print next to the raw one: ``HWTC-A1B2C3D4``.
+
+    Accepts ``HWTC-A1B2C3D4``, ``HWTCA1B2C3D4``, ``ZTEGC0000001`` and the 16-hex-digit form the
+    Huawei MIB returns (``48575443A1B2C3D4``). Raises ValueError.
+    """
+    text = value.strip().upper()
+    hexform = _SERIAL_HEX.match(text)
+    if hexform:
+        try:
+            vendor = bytes.fromhex(hexform.group(1)).decode("ascii")
+        except UnicodeDecodeError:
+            vendor = ""
+        if re.fullmatch(r"[A-Z0-9]{4}", vendor):
+            return f"{vendor}-{hexform.group(2)}"
+    m = _SERIAL_DASHED.match(text)
+    if not m:
+        raise ValueError(f"{value!r} is not an ONU serial (want e.g. HWTC-A1B2C3D4)")
+    return f"{m.group(1)}-{m.group(2)}"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the inventory; its metadata is what the Alembic migrations must match."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class District(Base):
+    """One of the four former towns; ``households`` is the denominator of the take-up KPI."""
+
+    __tablename__ = "districts"
+    __table_args__ = (CheckConstraint("households >= 0", name="households_non_negative"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    households: Mapped[int] = mapped_column(Integer)
+
+
+class Olt(Base):
+    """An OLT as the poller sees it: where to reach it, which modules and which named auth to use."""
+
+    __tablename__ = "olts"
+    __table_args__ = (
+        CheckConstraint("vendor IN ('huawei', 'zte')", name="vendor"),
+        CheckConstraint("pon_class IN ('B+', 'C+', 'XGS', 'PX20')", name="pon_class"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    vendor: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(String(64))
+    #: ``HOST:PORT`` of the SNMP agent.
+    address: Mapped[str] = mapped_column(String(255))
+    pon_class: Mapped[str] = mapped_column(String(8))
+    #: Name of an auth in the poller configuration; never a secret.
+    auth: Mapped[str] = mapped_column(String(64))
+    modules: Mapped[list[str]] = mapped_column(JSON)
+
+    district: Mapped[District] = relationship()
+
+
+class PonPort(Base):
+    """A PON port of an OLT, named ``F/S/P`` as the OLT's CLI prints it (``0/1/0``)."""
+
+    __tablename__ = "pon_ports"
+    __table_args__ = (UniqueConstraint("olt_id", "port"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    olt_id: Mapped[int] = mapped_column(ForeignKey("olts.id"))
+    port: Mapped[str] = mapped_column(String(16))
+
+    olt: Mapped[Olt] = relationship()
+
+
+class Household(Base):
+    """A subscribing (or applying) household. Holds no personal data: see ``HouseholdContact``."""
+
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    plan: Mapped[str] = mapped_column(String(64))
+    status: Mapped[HouseholdStatus] = mapped_column(
+        Enum(
+            HouseholdStatus,
+            name="household_status",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda cls: [m.value for m in cls],
+            validate_strings=True,
+        )
+    )
+
+    district: Mapped[District] = relationship()
+
+    def change_status(self, new: HouseholdStatus | str) -> None:
+        """Move to ``new`` if the life cycle allows it (raises InventoryError otherwise).
+
+        A household not yet given a status may start in any.
+        """
+        if self.status is None:
+            try:
+                self.status = HouseholdStatus(new)
+            except ValueError:
+                raise InventoryError(f"unknown household status {new!r}") from None
+            return
+        self.status = check_transition(self.status, new)
+
+
+class HouseholdContact(Base):
+    """The personal fields of a household, apart so that they are loaded only when asked for."""
+
+    __tablename__ = "household_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(32))
+
+    # One direction only: a Household never reaches its contact.
+    household: Mapped[Household] = relationship()
+
+
+#: The columns of HouseholdContact that are personal data (audited by name, never by value).
+PERSONAL_FIELDS: tuple[str, ...] = ("name", "address", "phone")
+
+
+class Onu(Base):
+    """An ONU/ONT at a home, identified on its OLT by ``(pon_port, onu_id)``."""
+
+    __tablename__ = "onus"
+    __table_args__ = (
+        UniqueConstraint("pon_port_id", "onu_id"),
+        CheckConstraint("onu_id >= 0", name="onu_id_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    pon_port_id: Mapped[int] = mapped_column(ForeignKey("pon_ports.id"))
+    onu_id: Mapped[int] = mapped_column(Integer)
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="SET NULL"), index=True
+    )
+
+    pon_port: Mapped[PonPort] = relationship()
+    household: Mapped[Household | None] = relationship()
+
+    @validates("serial")
+    def _serial(self, _key: str, value: str) -> str:
+        return normalise_serial(value)
+
+
+class School(Base):
+    """A school of the GIGA network; ``pupils`` sets its recommended bandwidth."""
+
+    __tablename__ = "schools"
+    __table_args__ = (CheckConstraint("pupils >= 0", name="pupils_non_negative"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    pupils: Mapped[int] = mapped_column(Integer)
+
+    district: Mapped[District] = relationship()
+
+
+class Tablet(Base):
+    """A pupil's or teacher's tablet; the MAC is unique town-wide (lower-case colon form)."""
+
+    __tablename__ = "tablets"
+    __table_args__ = (UniqueConstraint("school_id", "asset_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    asset_no: Mapped[str] = mapped_column(String(64))
+    serial: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(17), unique=True)
+    os: Mapped[str] = mapped_column(String(32))
+    grade: Mapped[int | None] = mapped_column(Integer)
+    class_name: Mapped[str | None] = mapped_column(String(32))
+
+    school: Mapped[School] = relationship()
+
+    @validates("mac")
+    def _mac(self, _key: str, value: str) -> str:
+        return normalise_mac(value)
+
+
+class BwaStation(Base):
+    """A regional-BWA base station, polled like an OLT."""
+
+    __tablename__ = "bwa_stations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    address: Mapped[str] = mapped_column(String(255))
+    auth: Mapped[str] = mapped_column(String(64))
+    modules: Mapped[list[str]] = mapped_column(JSON)
+
+    district: Mapped[District] = relationship()
+
+
+class VpnGateway(Base):
+    """A telework VPN gateway; ``licence_sessions`` is the ceiling the telework KPI compares with."""
+
+    __tablename__ = "vpn_gateways"
+    __table_args__ = (CheckConstraint("licence_sessions >= 0", name="licence_sessions_non_negative"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    vendor: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(255))
+    auth: Mapped[str] = mapped_column(String(64))
+    modules: Mapped[list[str]] = mapped_column(JSON)
+    licence_sessions: Mapped[int] = mapped_column(Integer)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditEntry(Base):
+    """Who changed (or read in bulk) personal data, when, and which fields: never the values."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+def _changed_fields(obj: HouseholdContact, names: Iterable[str]) -> list[str]:
+    """The attributes whose value really changed in this flush (setting the same value is no change)."""
+    state = inspect(obj)
+    changed = []
+    for name in names:
+        hist = state.attrs[name].history
+        if hist.added and (not hist.deleted or list(hist.added) != list(hist.deleted)):
+            changed.append(name)
+    return changed
+
+
+def _household_code(session: Session, contact: HouseholdContact) -> str | None:
+    if contact.household is not None:
+        return contact.household.code
+    if contact.household_id is None:
+        return None
+    return session.scalar(select(Household.code).where(Household.id == contact.household_id))
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_personal_changes(session: Session, _ctx: UOWTransaction, _instances: object) -> None:
+    """Write one AuditEntry per created, changed or deleted HouseholdContact, whoever flushes it.
+
+    Listening on every Session (not only the import's) is what makes "every change is audited" true
+    for the API and provisioning too. The actor is ``session.info["actor"]``.
+    """
+    actor = str(session.info.get("actor", "system"))
+    entries: list[AuditEntry] = []
+    with session.no_autoflush:
+        for obj in session.new:
+            if isinstance(obj, HouseholdContact):
+                fields = [f for f in PERSONAL_FIELDS if getattr(obj, f) is not None]
+                detail = {"household": _household_code(session, obj), "fields": fields}
+                entries.append(
+                    AuditEntry(actor=actor, action="create", entity="household_contact", detail=detail)
+                )
+        for obj in session.dirty:
+            if isinstance(obj, HouseholdContact) and session.is_modified(obj):
+                fields = _changed_fields(obj, PERSONAL_FIELDS)
+                if _changed_fields(obj, ("household_id", "household")):
+                    fields.append("household")
+                if fields:
+                    detail = {"household": _household_code(session, obj), "fields": fields}
+                    entries.append(
+                        AuditEntry(actor=actor, action="update", entity="household_contact", detail=detail)
+                    )
+        for obj in session.deleted:
+            if isinstance(obj, HouseholdContact):
+                detail = {"household": _household_code(session, obj), "fields": list(PERSONAL_FIELDS)}
+                entries.append(
+                    AuditEntry(actor=actor, action="delete", entity="household_contact", detail=detail)
+                )
+    session.add_all(entries)

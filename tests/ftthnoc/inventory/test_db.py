@@ -1,0 +1,110 @@
+"""Migrations: an empty database reaches head, the migrated schema is exactly the models' schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import get_args
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from ftthnoc.config import PonClass
+from ftthnoc.errors import InventoryError
+from ftthnoc.inventory import db
+from ftthnoc.inventory.models import PON_CLASSES, Base, District
+
+from .conftest import table_counts
+
+
+def test_upgrade_on_empty_database_creates_every_table(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    try:
+        assert db.current_revision(engine) is None
+        assert not set(inspect(engine).get_table_names()) & set(Base.metadata.tables)
+        db.upgrade(database_url)
+        assert db.current_revision(engine) == db.head_revision()
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_matches_the_models(database_url: str) -> None:
+    db.upgrade(database_url)
+    engine = db.make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(ctx, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_twice_keeps_data(engine: Engine, database_url: str) -> None:
+    with db.session_scope(engine) as session:
+        session.add(District(code="chiyoda", name="千代田", households=10))
+    db.upgrade(database_url)
+    assert db.current_revision(engine) == db.head_revision()
+    assert table_counts(engine)["districts"] == 1
+
+
+def test_downgrade_to_base_and_back(engine: Engine, database_url: str) -> None:
+    with engine.begin() as conn:
+        command.downgrade(db.alembic_config(database_url, connection=conn), "base")
+    assert not set(inspect(engine).get_table_names()) & set(Base.metadata.tables)
+    db.upgrade(database_url)
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+
+
+def test_upgrade_without_connection_uses_the_url(database_url: str) -> None:
+    """The plain Alembic path (env.py builds its own engine) works too, as `alembic upgrade` would."""
+    command.upgrade(db.alembic_config(database_url), "head")
+    engine = db.make_engine(database_url)
+    try:
+        assert db.current_revision(engine) == db.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_works_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No alembic.ini in the cwd is needed; a relative SQLite path gets its directory created."""
+    monkeypatch.chdir(tmp_path)
+    db.upgrade("sqlite:///var/nested/ftthnoc.db")
+    assert (tmp_path / "var" / "nested" / "ftthnoc.db").is_file()
+    engine = db.make_engine("sqlite:///var/nested/ftthnoc.db")
+    try:
+        assert db.current_revision(engine) == db.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_require_current_refuses_an_unmigrated_database(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    try:
+        with pytest.raises(InventoryError, match="inventory migrate"):
+            db.require_current(engine)
+        db.upgrade(database_url)
+        db.require_current(engine)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_enforces_foreign_keys(tmp_path: Path) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from ftthnoc.inventory.models import School
+
+    url = f"sqlite:///{tmp_path / 'fk.db'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    try:
+        with pytest.raises(IntegrityError), db.session_scope(engine) as session:
+            session.add(School(code="x", name="x", district_id=999, pupils=1))
+    finally:
+        engine.dispose()
+
+
+def test_pon_classes_agree_with_the_poller_configuration() -> None:
+    assert set(PON_CLASSES) == set(get_args(PonClass))
