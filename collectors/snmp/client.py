@@ -19,11 +19,15 @@ import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from collectors.snmp import ber
 from collectors.snmp.ber import GET, GET_BULK, Oid, VarBind
 from ftthnoc.config import Auth, Target
 from ftthnoc.errors import SnmpAgentError, SnmpError, SnmpProtocolError, SnmpTimeout
+
+if TYPE_CHECKING:
+    from collectors.snmp.v3 import V3Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +129,7 @@ class SnmpClient:
     """One per process: the pysnmp engine for v3 lives here and is shared by every v3 device."""
 
     def __init__(self) -> None:
-        self._v3: object | None = None  # collectors.snmp.v3.V3Session, created on first v3 device
+        self._v3: V3Session | None = None  # created on the first v3 device: v2c never loads pysnmp
         self._limits: dict[tuple[str, int], asyncio.Semaphore] = {}
 
     def limit(self, device: Device) -> asyncio.Semaphore:
@@ -165,19 +169,15 @@ class SnmpClient:
 
     def close(self) -> None:
         if self._v3 is not None:
-            from collectors.snmp.v3 import V3Session
-
-            assert isinstance(self._v3, V3Session)
             self._v3.close()
             self._v3 = None
 
     # --------------------------------------------------------------------------------- internals
-    def _v3session(self):  # type: ignore[no-untyped-def]  # lazy import keeps pysnmp off the v2c path
-        from collectors.snmp.v3 import V3Session
+    def _v3session(self) -> V3Session:
+        from collectors.snmp.v3 import V3Session  # lazy: keeps pysnmp off the v2c path
 
         if self._v3 is None:
             self._v3 = V3Session()
-        assert isinstance(self._v3, V3Session)
         return self._v3
 
     async def _open(self, device: Device) -> _V2cChannel:

@@ -26,9 +26,10 @@ def format_octets(raw: bytes, fmt: str) -> str:
     if fmt == "phys_address":
         return ":".join(f"{b:02x}" for b in raw)
     if fmt == "gpon_serial":
-        # 4 ASCII vendor letters + 4 bytes shown as hex: 48575443A1B2C3D4 → HWTCA1B2C3D4
+        # 4 ASCII vendor letters + 4 bytes shown as hex, as the OLT CLI prints it and the inventory
+        # stores it: 48575443A1B2C3D4 → HWTC-A1B2C3D4
         if len(raw) == 8 and raw[:4].isalnum() and raw[:4].isascii():
-            return raw[:4].decode("ascii") + raw[4:].hex().upper()
+            return raw[:4].decode("ascii") + "-" + raw[4:].hex().upper()
         text = raw.decode("ascii", "replace").strip()
         return text if text.isalnum() else raw.hex().upper()
     return raw.decode("utf-8", "replace").rstrip("\x00").strip()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.proto import rfc1902, rfc1905
@@ -18,6 +18,9 @@ from collectors.snmp import ber
 from collectors.snmp.ber import Oid, VarBind
 from ftthnoc.config import Auth
 from ftthnoc.errors import SnmpAgentError, SnmpAuthError, SnmpError, SnmpProtocolError, SnmpTimeout
+
+if TYPE_CHECKING:
+    from collectors.snmp.client import WalkResult
 
 _AUTH = {
     "MD5": hl.usmHMACMD5AuthProtocol,
@@ -123,7 +126,7 @@ class V3Session:
         self._raise(device.name, ind, status, index)
         return [to_varbind(n, v) for n, v in vbs]
 
-    async def walk(self, device: Any, roots: Sequence[Oid], sem: asyncio.Semaphore) -> Any:
+    async def walk(self, device: Any, roots: Sequence[Oid], sem: asyncio.Semaphore) -> WalkResult:
         from collectors.snmp.client import WalkResult
 
         target = await self._target(device.host, device.port, device.timeout, device.retries)

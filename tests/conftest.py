@@ -1,4 +1,5 @@
-"""Fixtures for the simulated town: a small town (600 ONUs) shared by the session, and its agents."""
+"""Fixtures shared by every test package: the simulated town's agents (real snmpsim processes on
+loopback, started once per session) and the net-snmp tools used as the independent check."""
 
 from __future__ import annotations
 
@@ -29,6 +30,22 @@ def small_agents(small_town: Town) -> Iterator[TownAgents]:
     except Exception as exc:  # pragma: no cover - depends on the machine
         pytest.skip(f"snmpsim not installed: {exc}")
     with TownAgents(small_town) as agents:
+        yield agents
+
+
+@pytest.fixture(scope="session")
+def full_town() -> Town:
+    return generate_town()
+
+
+@pytest.fixture(scope="session")
+def full_agents(full_town: Town) -> Iterator[TownAgents]:
+    """The default 7,000-ONU town: started only by tests marked ``full_town``."""
+    try:
+        snmpsim_executable()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"snmpsim not installed: {exc}")
+    with TownAgents(full_town) as agents:
         yield agents
 
 

@@ -1,0 +1,59 @@
+"""The metric catalogue: every metric ftthnoc itself names, its type, unit and identity labels.
+
+Dashboards, alert rules and the README are written against this list; a test checks that what the
+poller emits for the simulated town is exactly what is catalogued, and that the README lists it.
+Interface metrics keep snmp_exporter's ``if_mib`` names and are listed by the module itself.
+No label here may ever carry personal data: identity only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str  # as exposed (info metrics end in _info, counters in _total)
+    type: str
+    labels: tuple[str, ...]
+    help: str
+
+
+ONU = ("olt", "pon_port", "onu_id", "district")
+PORT = ("olt", "pon_port", "district")
+SCRAPE = ("target", "module")
+
+CATALOGUE: tuple[Entry, ...] = (
+    Entry("ftth_onu_up", "gauge", ONU, "1 if the ONU runs, 0 if it is down."),
+    Entry("ftth_onu_rx_power_dbm", "gauge", ONU, "Optical power the ONU receives (dBm)."),
+    Entry("ftth_onu_tx_power_dbm", "gauge", ONU, "Optical power the ONU transmits (dBm; Huawei only)."),
+    Entry("ftth_onu_olt_rx_power_dbm", "gauge", ONU, "Optical power the OLT receives from the ONU (dBm)."),
+    Entry("ftth_onu_distance_meters", "gauge", ONU, "Ranging distance OLT to ONU (m)."),
+    Entry("ftth_onu_temperature_celsius", "gauge", ONU, "ONU optics temperature (°C; Huawei only)."),
+    Entry("ftth_onu_last_down_cause_info", "info", (*ONU, "cause"),
+          "Why the ONU last went down: los, losi_lobi, lofi, sfi, loai, loami, reset, re_register, "
+          "dying_gasp, loki, other."),
+    Entry("ftth_onu_info", "info", (*ONU, "serial"), "The ONU's serial number (not personal data)."),
+    Entry("ftth_pon_port_onus", "gauge", (*PORT, "state"), "ONUs on the port by state: up, down."),
+    Entry("ftth_pon_port_onus_down", "gauge", (*PORT, "cause"),
+          "Down ONUs on the port by last cause: dying_gasp, los, other."),
+    Entry("ftth_pon_port_tx_power_dbm", "gauge", PORT, "PON port transmit power (dBm; Huawei)."),
+    Entry("ftth_pon_port_temperature_celsius", "gauge", PORT, "PON port optics temperature (°C; Huawei)."),
+    Entry("ftth_pon_port_supply_voltage_volts", "gauge", PORT, "PON port optics supply voltage (V; Huawei)."),
+    Entry("ftth_pon_port_bias_current_amperes", "gauge", PORT, "PON port laser bias current (A; Huawei)."),
+    Entry("ftth_olt_rx_threshold_dbm", "gauge", ("olt", "pon_class", "level"),
+          "ONU receive-power alarm levels for the OLT's PON class: low_critical, low_warning, "
+          "high_warning, high_critical (configuration)."),
+    Entry("ftthnoc_scrape_success", "gauge", SCRAPE, "1 if the last poll of the target and module succeeded."),
+    Entry("ftthnoc_scrape_duration_seconds", "gauge", SCRAPE, "Wall time of the last poll."),
+    Entry("ftthnoc_scrape_varbinds", "gauge", SCRAPE, "Varbinds returned by the last poll."),
+    Entry("ftthnoc_scrape_rejected_readings", "gauge", SCRAPE,
+          "Readings of the last poll that were sentinels, out of range or malformed (no reading)."),
+    Entry("ftthnoc_scrape_errors_total", "counter", SCRAPE, "Failed polls since ftthnoc started."),
+)
+
+PERSONAL_FIELDS = frozenset({"name", "address", "phone", "household", "contact"})
+
+
+def names() -> set[str]:
+    return {e.name for e in CATALOGUE}

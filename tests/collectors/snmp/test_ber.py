@@ -1,0 +1,105 @@
+"""The v2c codec against pysnmp's own encoder and decoder, plus malformed input."""
+
+from __future__ import annotations
+
+import pytest
+from pyasn1.codec.ber import decoder as pyasn1_decoder
+from pyasn1.codec.ber import encoder as pyasn1_encoder
+from pysnmp.proto import api
+
+from collectors.snmp import ber
+
+P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+
+
+def pysnmp_response(request_id: int, varbinds: list[tuple[str, object]], error_status: int = 0) -> bytes:
+    pdu = P.ResponsePDU()
+    P.apiPDU.set_defaults(pdu)
+    P.apiPDU.set_request_id(pdu, request_id)
+    P.apiPDU.set_error_status(pdu, error_status)
+    P.apiPDU.set_varbinds(pdu, varbinds)
+    msg = P.Message()
+    P.apiMessage.set_defaults(msg)
+    P.apiMessage.set_community(msg, "public")
+    P.apiMessage.set_pdu(msg, pdu)
+    return bytes(pyasn1_encoder.encode(msg))
+
+
+def test_decodes_every_value_type_as_pysnmp_encodes_it() -> None:
+    huawei = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.4.4194304000.3"  # ifIndex above 2^31
+    data = pysnmp_response(
+        424242,
+        [
+            (huawei, P.Integer(-2187)),
+            ("1.3.6.1.2.1.1.1.0", P.OctetString(b"MA5800\x00\xff")),
+            ("1.3.6.1.2.1.1.2.0", P.ObjectIdentifier("1.3.6.1.4.1.2011.2.248")),
+            ("1.3.6.1.2.1.4.20.1.1.10.0.0.1", P.IpAddress("10.0.0.1")),
+            ("1.3.6.1.2.1.2.2.1.10.1", P.Counter32(4294967295)),
+            ("1.3.6.1.2.1.2.2.1.5.1", P.Gauge32(1000000000)),
+            ("1.3.6.1.2.1.1.3.0", P.TimeTicks(123456)),
+            ("1.3.6.1.2.1.31.1.1.1.6.1", P.Counter64(2**64 - 1)),
+            ("1.3.6.1.2.1.2.2.1.10.2", P.Integer(2147483647)),
+        ],
+    )
+    resp = ber.decode_response(data)
+    assert resp.request_id == 424242 and resp.error_status == 0 and resp.community == b"public"
+    got = [(ber.format_oid(v.oid), v.tag, v.value) for v in resp.varbinds]
+    assert got == [
+        (huawei, ber.INTEGER, -2187),
+        ("1.3.6.1.2.1.1.1.0", ber.OCTET_STRING, b"MA5800\x00\xff"),
+        ("1.3.6.1.2.1.1.2.0", ber.OBJECT_IDENTIFIER, (1, 3, 6, 1, 4, 1, 2011, 2, 248)),
+        ("1.3.6.1.2.1.4.20.1.1.10.0.0.1", ber.IP_ADDRESS, bytes([10, 0, 0, 1])),
+        ("1.3.6.1.2.1.2.2.1.10.1", ber.COUNTER32, 4294967295),
+        ("1.3.6.1.2.1.2.2.1.5.1", ber.GAUGE32, 1000000000),
+        ("1.3.6.1.2.1.1.3.0", ber.TIMETICKS, 123456),
+        ("1.3.6.1.2.1.31.1.1.1.6.1", ber.COUNTER64, 2**64 - 1),
+        ("1.3.6.1.2.1.2.2.1.10.2", ber.INTEGER, 2147483647),
+    ]
+
+
+def test_decodes_exception_values_and_error_status() -> None:
+    data = pysnmp_response(7, [("1.3.6.1.2.1.1.9.0", P.NoSuchObject()), ("1.3.6.1.9", P.EndOfMibView())], 5)
+    resp = ber.decode_response(data)
+    assert resp.error_status == 5
+    assert [v.tag for v in resp.varbinds] == [ber.NO_SUCH_OBJECT, ber.END_OF_MIB_VIEW]
+
+
+@pytest.mark.parametrize("max_rep", [1, 25, 200])
+def test_getbulk_request_is_what_pysnmp_reads(max_rep: int) -> None:
+    oids = [(1, 3, 6, 1, 4, 1, 2011, 6, 128, 1, 1, 2, 51, 1, 4, 4194304256), (1, 3, 6, 1, 2, 1, 1)]
+    packet = ber.encode_request(b"secret", ber.GET_BULK, 2**31 - 1, oids, 0, max_rep)
+    msg, rest = pyasn1_decoder.decode(packet, asn1Spec=P.Message())
+    assert rest == b""
+    pdu = P.apiMessage.get_pdu(msg)
+    assert str(P.apiMessage.get_community(msg)) == "secret"
+    assert int(P.apiBulkPDU.get_request_id(pdu)) == 2**31 - 1
+    assert int(P.apiBulkPDU.get_max_repetitions(pdu)) == max_rep
+    assert [tuple(o) for o, _ in P.apiBulkPDU.get_varbinds(pdu)] == oids
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "truncated"),
+        (b"\x30\x03\x02\x01", "past the end"),
+        (b"\x04\x00", "expected message SEQUENCE"),
+        (b"\x30\x03\x02\x01\x03", "not an SNMPv1/v2c"),
+        (bytes.fromhex("3010020101040170a208020101020100020100"), "past the end"),
+    ],
+)
+def test_malformed_messages_raise_ber_error_with_a_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(ber.BerError, match=reason):
+        ber.decode_response(data)
+
+
+def test_every_truncation_of_a_real_response_is_a_ber_error() -> None:
+    data = pysnmp_response(1, [("1.3.6.1.2.1.1.1.0", P.OctetString(b"x" * 300)), ("1.3.6.1.2.1.1.3.0", P.TimeTicks(5))])
+    for cut in range(len(data)):
+        with pytest.raises(ber.BerError):
+            ber.decode_response(data[:cut])
+
+
+def test_oid_round_trip_with_large_arcs() -> None:
+    for oid in [(1, 3, 6, 1, 4, 1, 2011, 6, 128, 1, 1, 2, 51, 1, 4, 4194304000, 1), (2, 999, 3), (0, 0)]:
+        encoded = ber.encode_oid(oid)
+        assert ber.decode_oid(encoded[2:]) == oid

@@ -1,0 +1,106 @@
+"""Module decoding rules: scaling, sentinels, maps, enums, index shapes, lookups."""
+
+from __future__ import annotations
+
+import pytest
+
+from collectors.snmp import ber
+from collectors.snmp.ber import VarBind, parse_oid
+from collectors.snmp.module import builtin_modules, get_module, parse_module
+from collectors.snmp.decode import decode_module
+from ftthnoc.errors import ModuleError
+
+H = "1.3.6.1.4.1.2011.6.128.1.1.2"
+PORT = 4194304000 + 1 * 8192  # GPON 0/1/0
+
+
+def col(oid: str, rows: dict[tuple[int, ...], object], tag: int = ber.INTEGER) -> tuple[tuple[int, ...], list[VarBind]]:
+    root = parse_oid(oid)
+    return root, [VarBind(root + idx, tag, v) for idx, v in rows.items()]  # type: ignore[arg-type]
+
+
+def by_name(fams: list) -> dict:
+    return {f.name: {tuple(sorted(s.labels.items())): s.value for s in f.samples} for f in fams}
+
+
+def test_huawei_scaling_sentinels_and_labels() -> None:
+    columns = dict([
+        col(f"{H}.46.1.15", {(PORT, 1): 1, (PORT, 2): 2, (PORT, 3): -1}),
+        col(f"{H}.51.1.4", {(PORT, 1): -2187, (PORT, 2): 2147483647}),
+        col(f"{H}.51.1.6", {(PORT, 1): 10000 - 2345, (PORT, 2): 2147483647}),
+        col(f"{H}.46.1.24", {(PORT, 1): -1, (PORT, 2): 13, (PORT, 3): 33}),
+    ])
+    fams, rejected = decode_module(get_module("huawei_gpon"), columns, "olt-chiyoda-1")
+    got = by_name(fams)
+    lab = lambda onu: (("olt", "olt-chiyoda-1"), ("onu_id", onu), ("pon_port", "0/1/0"))  # noqa: E731
+    assert got["ftth_onu_up"] == {lab("1"): 1, lab("2"): 0}  # invalid(-1) is no reading, not 0
+    assert got["ftth_onu_rx_power_dbm"] == {lab("1"): pytest.approx(-21.87)}
+    assert got["ftth_onu_olt_rx_power_dbm"] == {lab("1"): pytest.approx(-23.45)}
+    causes = {k: v for k, v in got["ftth_onu_last_down_cause"].items()}
+    assert causes == {tuple(sorted(lab("2") + (("cause", "dying_gasp"),))): 1,
+                      tuple(sorted(lab("3") + (("cause", "other"),))): 1}
+    # -1 run status, two 2147483647 sentinels, one -1 cause
+    assert rejected == 4
+    # a column the agent does not have gives an empty family, not an error
+    assert got["ftth_onu_temperature_celsius"] == {}
+
+
+def test_zte_formula_and_offline_sentinel() -> None:
+    z = "1.3.6.1.4.1.3902.1012.3"
+    columns = dict([
+        col(f"{z}.50.12.1.1.10", {(268501248, 1): 4000, (268501248, 2): 65535, (268501248, 3): 63000}),
+        col("1.3.6.1.4.1.3902.1015.1010.11.2.1.2", {(268501248, 1): -23456, (268501248, 2): -80000}),
+    ])
+    got = by_name(decode_module(get_module("zte_gpon"), columns, "olt-oasa-1")[0])
+    lab = (("olt", "olt-oasa-1"), ("onu_id", "1"), ("pon_port", "1/1/1"))
+    assert got["ftth_onu_rx_power_dbm"] == {lab: pytest.approx(4000 * 0.002 - 30)}  # 63000 → +96 dBm: rejected
+    assert got["ftth_onu_olt_rx_power_dbm"] == {lab: pytest.approx(-23.456)}
+
+
+def test_index_of_the_wrong_shape_is_skipped_not_guessed() -> None:
+    columns = dict([col(f"{H}.51.1.4", {(PORT,): -2000, (PORT, 1, 9): -2000, (PORT, 4): -2000})])
+    fams, rejected = decode_module(get_module("huawei_gpon"), columns, "o")
+    assert [s.labels["onu_id"] for f in fams if f.name == "ftth_onu_rx_power_dbm" for s in f.samples] == ["4"]
+    assert rejected == 2
+
+
+def test_if_mib_lookups_and_counters() -> None:
+    columns = dict([
+        col("1.3.6.1.2.1.31.1.1.1.1", {(7,): b"GPON 0/1/0"}, ber.OCTET_STRING),
+        col("1.3.6.1.2.1.2.2.1.2", {(7,): b"Huawei-MA5800-V100R019-GPON_UNI"}, ber.OCTET_STRING),
+        col("1.3.6.1.2.1.31.1.1.1.6", {(7,): 2**40}, ber.COUNTER64),
+        col("1.3.6.1.2.1.2.2.1.8", {(7,): 1}),
+    ])
+    fams = {f.name: f for f in decode_module(get_module("if_mib"), columns, "olt")[0]}
+    sample = fams["ifHCInOctets"].samples[0]
+    assert fams["ifHCInOctets"].type == "counter"
+    assert sample.value == 2**40
+    assert sample.labels == {"device": "olt", "ifIndex": "7", "ifName": "GPON 0/1/0",
+                             "ifDescr": "Huawei-MA5800-V100R019-GPON_UNI", "ifAlias": ""}
+    assert fams["ifOperStatus"].samples[0].value == 1
+
+
+def test_every_builtin_module_loads_and_names_metrics_by_convention() -> None:
+    mods = builtin_modules()
+    assert {"if_mib", "huawei_gpon", "zte_gpon"} <= set(mods)
+    for mod in mods.values():
+        for m in mod.metrics:
+            if m.name.startswith("ftth_"):
+                assert m.name == m.name.lower()
+                if m.type == "gauge" and "power" in m.name:
+                    assert m.name.endswith("_dbm")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("name: x\ndescription: d\nindexes: {}\nmetrics: [{name: m, oid: 1.3.6, help: h, index: nope}]", "unknown index"),
+        ("name: x\ndescription: d\nindexes: {i: [{labelname: a, quirk: nope}]}\nmetrics: []", "unknown quirk"),
+        ("name: x\ndescription: d\nindexes: {i: []}\nmetrics: [{name: m, oid: ifInOctets, help: h, index: i}]", "numeric OID"),
+        ("name: x\ndescription: d\nindexes: {i: []}\nmetrics: [{name: m, oid: 1.3.6, help: h, index: i, type: info}]", "needs 'label'"),
+        ("[unclosed", "module bad.yaml"),
+    ],
+)
+def test_malformed_modules_are_refused_with_the_reason(text: str, reason: str) -> None:
+    with pytest.raises(ModuleError, match=reason):
+        parse_module(text, "bad.yaml")
