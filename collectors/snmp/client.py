@@ -10,6 +10,9 @@ Design choices, after net-snmp and snmp_exporter:
 - A walk stops at the end of its subtree or at endOfMibView, and fails loudly on an OID that does
   not increase (an agent loop), as ``snmpbulkwalk`` does.
 - ``tooBig`` halves max-repetitions and tries again instead of failing the poll.
+- A device that lets one request time out completely is treated as down for the rest of every walk
+  already under way: its queued subtrees fail at once instead of each waiting out its own timeout
+  (without this, a dead OLT with 37 subtrees at concurrency 2 costs 19 timeouts, not one).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from collectors.snmp import ber
 from collectors.snmp.ber import GET, GET_BULK, Oid, VarBind
@@ -60,6 +64,35 @@ class WalkResult:
     @property
     def varbinds(self) -> int:
         return sum(len(v) for v in self.columns.values())
+
+
+class Breaker:
+    """Remembers when each device last let a request time out, so sibling walks can give up."""
+
+    def __init__(self) -> None:
+        self._down_at: dict[tuple[str, int], float] = {}
+
+    def check(self, device: Device, since: float) -> None:
+        down_at = self._down_at.get((device.host, device.port))
+        if down_at is not None and down_at >= since:
+            raise SnmpTimeout(device.name, "did not answer an earlier request of this poll; "
+                                           "the rest of the poll was skipped")
+
+    def trip(self, device: Device) -> None:
+        self._down_at[(device.host, device.port)] = time.monotonic()
+
+    def reset(self, device: Device) -> None:
+        self._down_at.pop((device.host, device.port), None)
+
+
+async def gather_walks(coros: Sequence[Any]) -> list[Any]:
+    """Run subtree walks together; the first failure cancels the rest and is raised as itself."""
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(c) for c in coros]
+    except* SnmpError as group:
+        raise group.exceptions[0] from None
+    return [t.result() for t in tasks]
 
 
 class _V2cChannel(asyncio.DatagramProtocol):
@@ -131,6 +164,7 @@ class SnmpClient:
     def __init__(self) -> None:
         self._v3: V3Session | None = None  # created on the first v3 device: v2c never loads pysnmp
         self._limits: dict[tuple[str, int], asyncio.Semaphore] = {}
+        self.breaker = Breaker()
 
     def limit(self, device: Device) -> asyncio.Semaphore:
         """The device's bound on requests in flight, shared by every poll of it in this process."""
@@ -143,13 +177,14 @@ class SnmpClient:
     async def walk(self, device: Device, roots: Sequence[Oid]) -> WalkResult:
         """Walk every root subtree; missing subtrees give empty lists, not errors."""
         if device.auth.version == 3:
-            return await self._v3session().walk(device, roots, self.limit(device))
+            return await self._v3session().walk(device, roots, self.limit(device), self.breaker)
         chan = await self._open(device)
         try:
             sem = self.limit(device)
             result = WalkResult()
-            walks = [self._walk_one(chan, sem, root, result) for root in roots]
-            for root, rows in zip(roots, await asyncio.gather(*walks), strict=True):
+            started = time.monotonic()
+            walks = [self._walk_one(chan, sem, root, result, started) for root in roots]
+            for root, rows in zip(roots, await gather_walks(walks), strict=True):
                 result.columns[root] = rows
             return result
         finally:
@@ -192,7 +227,7 @@ class SnmpClient:
         return proto
 
     async def _walk_one(self, chan: _V2cChannel, sem: asyncio.Semaphore, root: Oid,
-                        result: WalkResult) -> list[VarBind]:
+                        result: WalkResult, started: float) -> list[VarBind]:
         dev = chan.device
         rows: list[VarBind] = []
         cur = root
@@ -200,7 +235,13 @@ class SnmpClient:
         max_rep = dev.max_repetitions
         while True:
             async with sem:
-                resp = await chan.request(GET_BULK, [cur], max_rep)
+                self.breaker.check(dev, started)
+                try:
+                    resp = await chan.request(GET_BULK, [cur], max_rep)
+                except SnmpTimeout:
+                    self.breaker.trip(dev)
+                    raise
+            self.breaker.reset(dev)
             result.requests += 1
             if resp.error_status == 1 and max_rep > 1:  # tooBig: ask for less
                 max_rep = max(1, max_rep // 2)

@@ -8,6 +8,7 @@ project's own errors here, with the device's name and one readable sentence.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from ftthnoc.config import Auth
 from ftthnoc.errors import SnmpAgentError, SnmpAuthError, SnmpError, SnmpProtocolError, SnmpTimeout
 
 if TYPE_CHECKING:
-    from collectors.snmp.client import WalkResult
+    from collectors.snmp.client import Breaker, WalkResult
 
 _AUTH = {
     "MD5": hl.usmHMACMD5AuthProtocol,
@@ -126,18 +127,20 @@ class V3Session:
         self._raise(device.name, ind, status, index)
         return [to_varbind(n, v) for n, v in vbs]
 
-    async def walk(self, device: Any, roots: Sequence[Oid], sem: asyncio.Semaphore) -> WalkResult:
-        from collectors.snmp.client import WalkResult
+    async def walk(self, device: Any, roots: Sequence[Oid], sem: asyncio.Semaphore, breaker: Breaker) -> WalkResult:
+        from collectors.snmp.client import WalkResult, gather_walks
 
         target = await self._target(device.host, device.port, device.timeout, device.retries)
         result = WalkResult()
-        rows = await asyncio.gather(*[self._walk_one(device, target, sem, root, result) for root in roots])
+        started = time.monotonic()
+        rows = await gather_walks([self._walk_one(device, target, sem, root, result, breaker, started)
+                                   for root in roots])
         for root, got in zip(roots, rows, strict=True):
             result.columns[root] = got
         return result
 
     async def _walk_one(self, device: Any, target: hl.UdpTransportTarget, sem: asyncio.Semaphore,
-                        root: Oid, result: Any) -> list[VarBind]:
+                        root: Oid, result: Any, breaker: Breaker, started: float) -> list[VarBind]:
         rows: list[VarBind] = []
         cur = root
         n = len(root)
@@ -145,12 +148,17 @@ class V3Session:
         user = user_data(device.auth)
         while True:
             async with sem:
+                breaker.check(device, started)
                 ind, status, index, vbs = await hl.bulk_cmd(
                     self.engine, user, target, ctx, 0, device.max_repetitions,
                     hl.ObjectType(hl.ObjectIdentity(ber.format_oid(cur))), lookupMib=False,
                 )
             result.requests += 1
-            self._raise(device.name, ind, status, index)
+            try:
+                self._raise(device.name, ind, status, index)
+            except SnmpTimeout:
+                breaker.trip(device)
+                raise
             if not vbs:
                 raise SnmpProtocolError(device.name, f"empty GETBULK response at {ber.format_oid(cur)}")
             for name, value in vbs:

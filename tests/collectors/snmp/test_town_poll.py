@@ -215,7 +215,9 @@ async def test_an_unreachable_olt_costs_only_its_own_timeout(small_agents: TownA
     success = {s.labels["target"]: s.value for f in published[("olt-dead", "_scrape")]
                if f.name == "ftthnoc_scrape_success" for s in f.samples}
     assert success == {"olt-dead": 0.0}
-    assert proto.requests >= 2
+    # one timeout for the whole device: the two requests in flight (concurrency 2) and their one retry
+    # each, not a timeout per subtree of its 37
+    assert 2 <= proto.requests <= 4
     for name in alive:
         ok = [s.value for f in published[(name, "_scrape")] if f.name == "ftthnoc_scrape_success"
               for s in f.samples]
