@@ -34,6 +34,7 @@ CATALOGUE: tuple[Entry, ...] = (
           "Why the ONU last went down: los, losi_lobi, lofi, sfi, loai, loami, reset, re_register, "
           "dying_gasp, loki, other."),
     Entry("ftth_onu_info", "info", (*ONU, "serial"), "The ONU's serial number (not personal data)."),
+    Entry("ftth_pon_port_onus_known", "gauge", PORT, "ONUs the OLT lists on the port, whatever their state."),
     Entry("ftth_pon_port_onus", "gauge", (*PORT, "state"), "ONUs on the port by state: up, down."),
     Entry("ftth_pon_port_onus_down", "gauge", (*PORT, "cause"),
           "Down ONUs on the port by last cause: dying_gasp, los, other."),

@@ -142,8 +142,14 @@ def decode_module(
                 assert metric.label is not None
                 fam.add({**lab, metric.label: text}, 1.0)
         families.append(fam)
+    # every instance the agent listed in any column, readable or not: "which ONUs exist" must not
+    # depend on whether an offline ONU still reports a distance
+    instances: dict[str, list[Labels]] = {}
+    for (index, _idx), lab in label_cache.items():
+        if lab is not None:
+            instances.setdefault(index, []).append(lab)
     for step in module.postprocess:
-        families = quirks.POSTPROCESS[step](families)
+        families = quirks.POSTPROCESS[step](families, instances)
     return families, rejected
 
 

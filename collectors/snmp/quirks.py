@@ -6,7 +6,7 @@ Modules name these functions; adding a family means adding YAML and, only if it 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from ftthnoc.samples import MetricFamily
 
@@ -40,12 +40,20 @@ LOS_CAUSES = frozenset({"los", "losi_lobi"})
 POWER_CAUSES = frozenset({"dying_gasp"})
 
 
-def pon_rollup(families: list[MetricFamily]) -> list[MetricFamily]:
-    """Per PON port: ONUs up and down, and down ONUs by cause (dying gasp, LOS, other).
+def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]) -> list[MetricFamily]:
+    """Per PON port: ONUs known, up and down, and down ONUs by cause (dying gasp, LOS, other).
 
-    Computed from the module's own per-ONU families so that every GPON family reports the same
-    port metrics whatever its vendor tree looks like.
+    Computed from the module's own per-ONU families and the ``onu`` instances the agent listed, so
+    that every GPON family reports the same port metrics whatever its vendor tree looks like.
     """
+    known = MetricFamily("ftth_pon_port_onus_known", "ONUs the OLT lists on the PON port (in any "
+                         "per-ONU column, whatever their state).")
+    per_port: Counter[tuple[tuple[str, str], ...]] = Counter(
+        tuple((k, v) for k, v in lab.items() if k != "onu_id") for lab in instances.get("onu", ())
+    )
+    for port_key, n in per_port.items():
+        known.add(dict(port_key), n)
+    families = [*families, known]
     by_name = {f.name: f for f in families}
     up = by_name.get("ftth_onu_up")
     if up is None:
@@ -80,6 +88,7 @@ def pon_rollup(families: list[MetricFamily]) -> list[MetricFamily]:
     return [*families, onus, down_fam]
 
 
-POSTPROCESS: dict[str, Callable[[list[MetricFamily]], list[MetricFamily]]] = {
+Postprocess = Callable[[list[MetricFamily], Mapping[str, list[dict[str, str]]]], list[MetricFamily]]
+POSTPROCESS: dict[str, Postprocess] = {
     "pon_rollup": pon_rollup,
 }

@@ -33,7 +33,11 @@ def test_pon_rollup_counts_states_and_causes() -> None:
         up.add(lab, value)
         if c:
             cause.add({**lab, "cause": c}, 1)
-    fams = {f.name: f for f in pon_rollup([up, cause])}
+    instances = {"onu": [dict(s.labels) for s in up.samples] + [{"olt": "o", "pon_port": "0/1/1", "onu_id": "9",
+                                                              "district": "oasa"}]}
+    fams = {f.name: f for f in pon_rollup([up, cause], instances)}
+    known = {s.labels["pon_port"]: s.value for s in fams["ftth_pon_port_onus_known"].samples}
+    assert known == {"0/1/0": 6, "0/1/1": 1}
     onus = {s.labels["state"]: s.value for s in fams["ftth_pon_port_onus"].samples}
     down = {s.labels["cause"]: s.value for s in fams["ftth_pon_port_onus_down"].samples}
     assert onus == {"up": 1, "down": 5}
