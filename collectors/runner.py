@@ -109,9 +109,10 @@ class Poller:
 
     async def _target_loop(self, target: Target, stop: asyncio.Event, cycles: int | None) -> None:
         interval = self.config.interval_seconds
-        # spread first polls over the interval (stable per target) unless running a fixed count
+        # first poll at once (an operator starting ftthnoc wants to see the network now), later ones
+        # spread over the interval by a stable per-target offset so that OLTs are not all asked at once
         offset = 0.0 if cycles is not None else (zlib.crc32(target.name.encode()) % 1000) / 1000 * interval
-        next_at = time.monotonic() + offset
+        next_at = time.monotonic()
         done = 0
         while not stop.is_set() and (cycles is None or done < cycles):
             delay = next_at - time.monotonic()
@@ -123,7 +124,7 @@ class Poller:
                     pass
             await self.poll_target(target)
             done += 1
-            next_at += interval
+            next_at += interval + (offset if done == 1 else 0.0)
             if next_at < time.monotonic():  # a poll longer than the interval: skip, do not pile up
                 next_at = time.monotonic() + interval
 

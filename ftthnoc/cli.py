@@ -37,6 +37,7 @@ def main(ctx: click.Context, log_level: str | None) -> None:
     settings = load_settings()
     logging.basicConfig(level=(log_level or settings.log_level).upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = settings
 
 
@@ -78,7 +79,7 @@ def poll(settings: Settings, once: bool, modules: tuple[str, ...], target: str, 
                 fail(f"auth {auth_name!r} is not defined in {config_path}")
             auth = cfg.auths[auth_name]
         else:
-            auth = Auth(version=2, community=community or "")
+            auth = Auth.model_validate({"version": 2, "community": community or ""})
         tgt = Target(name=target, address=target, modules=names, auth="cli", timeout=timeout,
                      retries=retries, max_repetitions=max_repetitions)
         device = Device.from_target(tgt, auth)
@@ -146,13 +147,15 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
         await asyncio.sleep(0)
         if on_ready:
             on_ready(url)
-        await runner
+        try:
+            await runner
+        finally:
+            poller.client.close()  # pysnmp's transports close on the loop they were opened on
 
     try:
         asyncio.run(main_loop())
     finally:
         server.shutdown()
-        poller.client.close()
 
 
 @main.command(name="serve")

@@ -1,0 +1,5 @@
+"""``python -m ftthnoc`` is the ``ftthnoc`` command."""
+
+from ftthnoc.cli import main
+
+main()
