@@ -1,1 +1,1 @@
-"""api."""
+"""The API and web pages (a later issue)."""

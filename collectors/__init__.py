@@ -1,1 +1,1 @@
-"""collectors."""
+"""Collectors: SNMP polling today; probes and traps later. Never imports exporters or api."""

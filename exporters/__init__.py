@@ -1,1 +1,1 @@
-"""exporters."""
+"""Exporters: turn neutral samples into Prometheus (and later InfluxDB) output."""

@@ -1,1 +1,1 @@
-"""provisioning."""
+"""Provisioning: netmiko drivers and enrolment workflows (a later issue)."""

@@ -34,7 +34,7 @@ async def test_silent_agent_times_out_after_timeout_times_tries() -> None:
     transport, proto, port = await agents.start(agents.silent)
     try:
         start = time.monotonic()
-        with pytest.raises(SnmpTimeout, match="no response within 0.3s × 3 tries"):
+        with pytest.raises(SnmpTimeout, match=r"no response within 0\.3s × 3 tries"):
             await SnmpClient().get(device(port, 0.3, 2), [(1, 3, 6, 1, 2, 1, 1, 5, 0)])
         elapsed = time.monotonic() - start
     finally:

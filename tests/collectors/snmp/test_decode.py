@@ -6,8 +6,8 @@ import pytest
 
 from collectors.snmp import ber
 from collectors.snmp.ber import VarBind, parse_oid
-from collectors.snmp.module import builtin_modules, get_module, parse_module
 from collectors.snmp.decode import decode_module
+from collectors.snmp.module import builtin_modules, get_module, parse_module
 from ftthnoc.errors import ModuleError
 
 H = "1.3.6.1.4.1.2011.6.128.1.1.2"
@@ -37,8 +37,8 @@ def test_huawei_scaling_sentinels_and_labels() -> None:
     assert got["ftth_onu_rx_power_dbm"] == {lab("1"): pytest.approx(-21.87)}
     assert got["ftth_onu_olt_rx_power_dbm"] == {lab("1"): pytest.approx(-23.45)}
     causes = {k: v for k, v in got["ftth_onu_last_down_cause"].items()}
-    assert causes == {tuple(sorted(lab("2") + (("cause", "dying_gasp"),))): 1,
-                      tuple(sorted(lab("3") + (("cause", "other"),))): 1}
+    assert causes == {tuple(sorted((*lab("2"), ("cause", "dying_gasp")))): 1,
+                      tuple(sorted((*lab("3"), ("cause", "other")))): 1}
     # -1 run status, two 2147483647 sentinels, one -1 cause
     assert rejected == 4
     # a column the agent does not have gives an empty family, not an error
@@ -91,13 +91,16 @@ def test_every_builtin_module_loads_and_names_metrics_by_convention() -> None:
                     assert m.name.endswith("_dbm")
 
 
+HEAD = "name: x\ndescription: d\n"
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("name: x\ndescription: d\nindexes: {}\nmetrics: [{name: m, oid: 1.3.6, help: h, index: nope}]", "unknown index"),
-        ("name: x\ndescription: d\nindexes: {i: [{labelname: a, quirk: nope}]}\nmetrics: []", "unknown quirk"),
-        ("name: x\ndescription: d\nindexes: {i: []}\nmetrics: [{name: m, oid: ifInOctets, help: h, index: i}]", "numeric OID"),
-        ("name: x\ndescription: d\nindexes: {i: []}\nmetrics: [{name: m, oid: 1.3.6, help: h, index: i, type: info}]", "needs 'label'"),
+        (HEAD + "indexes: {}\nmetrics: [{name: m, oid: 1.3.6, help: h, index: nope}]", "unknown index"),
+        (HEAD + "indexes: {i: [{labelname: a, quirk: nope}]}\nmetrics: []", "unknown quirk"),
+        (HEAD + "indexes: {i: []}\nmetrics: [{name: m, oid: ifInOctets, help: h, index: i}]", "numeric OID"),
+        (HEAD + "indexes: {i: []}\nmetrics: [{name: m, oid: 1.3.6, help: h, index: i, type: info}]", "needs 'label'"),
         ("[unclosed", "module bad.yaml"),
     ],
 )

@@ -15,11 +15,11 @@ from collectors.snmp import ber
 from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.module import get_module
 from collectors.snmp.poll import poll_device, poll_module
-from ftthnoc.config import Auth, Config, Target
+from ftthnoc.config import Config, Target
 from ftthnoc.errors import SnmpAuthError
 from ftthnoc.samples import MetricFamily
 from ftthnoc.sim.agents import TownAgents
-from ftthnoc.sim.town import Olt, Town
+from ftthnoc.sim.town import Olt
 from tests.collectors.snmp import misbehaving_agents
 
 ONU_METRICS = {
