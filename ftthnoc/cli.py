@@ -106,8 +106,8 @@ def poll(settings: Settings, once: bool, modules: tuple[str, ...], target: str, 
 
 
 # ------------------------------------------------------------------------------------------ serve
-def labeler_from_inventory(database_url: str) -> Callable[[dict[str, str]], dict[str, str]] | None:
-    """The district labeler from the inventory, or None when there is no inventory yet."""
+def labeler_from_inventory(database_url: str) -> Callable[[dict[str, str]], dict[str, str]]:
+    """The district labeler from the inventory; every district "unknown" when there is none yet."""
     from collectors.runner import district_labeler
     from ftthnoc.inventory import db, lookup
 
@@ -118,7 +118,7 @@ def labeler_from_inventory(database_url: str) -> Callable[[dict[str, str]], dict
             olts = lookup.olt_districts(s)
     except Exception as exc:  # no database or not migrated: poll without districts, say so once
         log.warning("inventory not readable (%s): ONU metrics get district=\"unknown\"", type(exc).__name__)
-        return None
+        return district_labeler({}, {})
     return district_labeler({(o, p, str(i)): d for (o, p, i), d in onus.items()}, olts)
 
 

@@ -127,3 +127,43 @@ def test_readme_lists_every_catalogued_metric() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [e.name for e in CATALOGUE if f"`{e.name}`" not in readme]
     assert not missing, f"README's metric catalogue lacks {missing}"
+
+
+def test_serve_polls_the_configured_targets_and_stops_cleanly(small_agents: TownAgents, tmp_path: Path) -> None:
+    """`ftthnoc serve --config` without an inventory: metrics flow, districts read "unknown"."""
+    import yaml
+
+    cfg = tmp_path / "ftthnoc.yaml"
+    cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=3600)))
+    env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": f"sqlite:///{tmp_path}/none.db"}
+    proc = subprocess.Popen([*FTTHNOC, "serve", "--config", str(cfg)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        m = re.search(r"(http://\S+/metrics)", line)
+        assert m, line + (proc.stderr.read() if proc.stderr else "")
+        deadline = time.monotonic() + 60
+        fams: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            fams = {f.name: f for f in text_string_to_metric_families(
+                urllib.request.urlopen(m.group(1), timeout=10).read().decode())}
+            if "ftthnoc_scrape_success" in fams and len(fams["ftthnoc_scrape_success"].samples) == 10:  # type: ignore[attr-defined]
+                break
+            time.sleep(0.3)
+        up = fams["ftth_onu_up"].samples  # type: ignore[attr-defined]
+        assert len(up) == sum(1 for _ in small_agents.town.onus())
+        assert {s.labels["district"] for s in up} == {"unknown"}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_serve_with_a_broken_config_says_what_is_wrong(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("targets:\n  - {name: a, address: 127.0.0.1, modules: [if_mib], auth: missing}\n")
+    r = run("serve", "--config", str(cfg))
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1].startswith("ftthnoc: configuration")
+    assert "auth 'missing'" in r.stderr
