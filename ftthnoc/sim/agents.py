@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+from collectors.snmp import ber
 from ftthnoc.errors import FtthnocError
 from ftthnoc.sim.snmprec import EMPTY_CONTEXT_FILE, write_town
 from ftthnoc.sim.town import DEMO_V3_USERS, SnmpUser, Town, generate_town
@@ -74,42 +75,16 @@ def free_udp_port(host: str = "127.0.0.1") -> int:
 
 
 # --------------------------------------------------------------------------- a tiny SNMP GET
-def _ber_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
-
-
-def _tlv(tag: int, payload: bytes) -> bytes:
-    return bytes([tag]) + _ber_len(len(payload)) + payload
-
-
-def _ber_int(v: int) -> bytes:
-    return _tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big", signed=True))
-
-
-def _ber_oid(oid: Sequence[int]) -> bytes:
-    out = bytearray([oid[0] * 40 + oid[1]])
-    for arc in oid[2:]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        out.extend(reversed(chunk))
-    return _tlv(0x06, bytes(out))
-
-
 def snmp_get_packet(community: str, oid: Sequence[int], request_id: int) -> bytes:
-    """An SNMPv2c GetRequest, enough to tell whether an agent answers (no pysnmp needed)."""
-    varbind = _tlv(0x30, _ber_oid(oid) + b"\x05\x00")
-    pdu = _tlv(0xA0, _ber_int(request_id) + _ber_int(0) + _ber_int(0) + _tlv(0x30, varbind))
-    return _tlv(0x30, _ber_int(1) + _tlv(0x04, community.encode("utf-8")) + pdu)
+    """An SNMPv2c GetRequest, enough to tell whether an agent answers (the poller's own codec)."""
+    return ber.encode_request(community.encode("utf-8"), ber.GET, request_id, [tuple(oid)])
 
 
 def _is_response(data: bytes, request_id: int) -> bool:
-    return len(data) > 2 and data[0] == 0x30 and b"\xa2" in data and _ber_int(request_id) in data
+    try:
+        return ber.decode_response(data).request_id == request_id
+    except ber.BerError:
+        return False
 
 
 def _owns_udp_port(pid: int, port: int) -> bool | None:

@@ -17,10 +17,12 @@ P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 Reply = Callable[[int, list[tuple[Any, Any]]], list[bytes]]
 
 
-def response(request_id: int, varbinds: list[tuple[str, Any]]) -> bytes:
+def response(request_id: int, varbinds: list[tuple[str, Any]], error_status: int = 0) -> bytes:
+    """A v2c Response encoded by pysnmp/pyasn1: the reference the project's codec is checked against."""
     pdu = P.ResponsePDU()
     P.apiPDU.set_defaults(pdu)
     P.apiPDU.set_request_id(pdu, request_id)
+    P.apiPDU.set_error_status(pdu, error_status)
     P.apiPDU.set_varbinds(pdu, varbinds)
     msg = P.Message()
     P.apiMessage.set_defaults(msg)

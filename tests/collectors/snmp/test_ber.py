@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import pytest
 from pyasn1.codec.ber import decoder as pyasn1_decoder
-from pyasn1.codec.ber import encoder as pyasn1_encoder
 from pysnmp.proto import api
 
 from collectors.snmp import ber
+from tests.collectors.snmp.misbehaving_agents import response
 
 P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 
 
-def pysnmp_response(request_id: int, varbinds: list[tuple[str, object]], error_status: int = 0) -> bytes:
-    pdu = P.ResponsePDU()
-    P.apiPDU.set_defaults(pdu)
-    P.apiPDU.set_request_id(pdu, request_id)
-    P.apiPDU.set_error_status(pdu, error_status)
-    P.apiPDU.set_varbinds(pdu, varbinds)
-    msg = P.Message()
-    P.apiMessage.set_defaults(msg)
-    P.apiMessage.set_community(msg, "public")
-    P.apiMessage.set_pdu(msg, pdu)
-    return bytes(pyasn1_encoder.encode(msg))
-
-
 def test_decodes_every_value_type_as_pysnmp_encodes_it() -> None:
     huawei = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.4.4194304000.3"  # ifIndex above 2^31
-    data = pysnmp_response(
+    data = response(
         424242,
         [
             (huawei, P.Integer(-2187)),
@@ -58,7 +45,7 @@ def test_decodes_every_value_type_as_pysnmp_encodes_it() -> None:
 
 
 def test_decodes_exception_values_and_error_status() -> None:
-    data = pysnmp_response(7, [("1.3.6.1.2.1.1.9.0", P.NoSuchObject()), ("1.3.6.1.9", P.EndOfMibView())], 5)
+    data = response(7, [("1.3.6.1.2.1.1.9.0", P.NoSuchObject()), ("1.3.6.1.9", P.EndOfMibView())], 5)
     resp = ber.decode_response(data)
     assert resp.error_status == 5
     assert [v.tag for v in resp.varbinds] == [ber.NO_SUCH_OBJECT, ber.END_OF_MIB_VIEW]
@@ -93,7 +80,7 @@ def test_malformed_messages_raise_ber_error_with_a_reason(data: bytes, reason: s
 
 
 def test_every_truncation_of_a_real_response_is_a_ber_error() -> None:
-    data = pysnmp_response(1, [("1.3.6.1.2.1.1.1.0", P.OctetString(b"x" * 300)), ("1.3.6.1.2.1.1.3.0", P.TimeTicks(5))])
+    data = response(1, [("1.3.6.1.2.1.1.1.0", P.OctetString(b"x" * 300)), ("1.3.6.1.2.1.1.3.0", P.TimeTicks(5))])
     for cut in range(len(data)):
         with pytest.raises(ber.BerError):
             ber.decode_response(data[:cut])
