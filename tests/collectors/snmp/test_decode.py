@@ -107,3 +107,22 @@ HEAD = "name: x\ndescription: d\n"
 def test_malformed_modules_are_refused_with_the_reason(text: str, reason: str) -> None:
     with pytest.raises(ModuleError, match=reason):
         parse_module(text, "bad.yaml")
+
+
+def test_zte_v2_tree_uses_the_same_index_and_scaling() -> None:
+    v2 = "1.3.6.1.4.1.3902.1082.500"
+    pon = 268501248 + 256  # gpon-olt_1/1/2
+    columns = dict([
+        col(f"{v2}.10.2.3.3.1.18", {(pon, 7): bytes.fromhex("5A544547C0000007")}, ber.OCTET_STRING),
+        col(f"{v2}.10.2.3.8.1.4", {(pon, 7): 3, (pon, 8): 1}),
+        col(f"{v2}.20.2.2.2.1.10", {(pon, 7): 4100, (pon, 8): 65535}),
+    ])
+    fams, rejected = decode_module(get_module("zte_gpon_v2"), columns, "olt-v2")
+    got = by_name(fams)
+    lab = lambda onu: (("olt", "olt-v2"), ("onu_id", onu), ("pon_port", "1/1/2"))  # noqa: E731
+    assert got["ftth_onu_up"] == {lab("7"): 1, lab("8"): 0}
+    assert got["ftth_onu_rx_power_dbm"] == {lab("7"): pytest.approx(4100 * 0.002 - 30)}
+    assert got["ftth_onu_info"] == {tuple(sorted((*lab("7"), ("serial", "ZTEG-C0000007")))): 1}
+    assert rejected == 1
+    known = {s.labels["pon_port"]: s.value for f in fams if f.name == "ftth_pon_port_onus_known" for s in f.samples}
+    assert known == {"1/1/2": 2}
