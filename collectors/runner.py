@@ -135,9 +135,9 @@ class Poller:
         for m in modules:
             self.module(m)
         known = next((t for t in self.config.targets if t.address == address), None)
-        name = known.name if known else address
-        return Target(name=name, address=address, modules=list(modules), auth=auth,
-                      pon_class=known.pon_class if known else "B+")
+        if known is not None:  # a configured device keeps its name, class and gentleness settings
+            return known.model_copy(update={"modules": list(modules), "auth": auth})
+        return Target(name=address, address=address, modules=list(modules), auth=auth)
 
     def probe(self, address: str, modules: list[str], auth: str, timeout: float = 60.0) -> list[MetricFamily]:
         """Poll one target now, from another thread (the HTTP server's), on the poller's loop."""

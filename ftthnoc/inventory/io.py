@@ -836,7 +836,8 @@ def _parse_row(spec: _Section, row: SourceRow, problems: list[RowProblem]) -> _P
         try:
             values[f.name] = f.parse(raw)
         except ValueError as exc:
-            bad(f"{f.name}: {exc}")
+            # never echo personal values: error lines end up in terminals, cron mail and logs
+            bad(f"{f.name}: is not valid" if spec.personal else f"{f.name}: {exc}")
             ok = False
     if not ok:
         # Keep the key if it parsed, so that rows referring to this one are not refused twice.

@@ -559,3 +559,22 @@ def test_the_simulated_towns_document_imports_and_round_trips(engine: Engine) ->
 
     for name, records in document.items():
         assert sorted(exported[name], key=key) == sorted(records, key=key), name
+
+
+def test_errors_on_personal_fields_never_echo_the_values(tmp_path: Path) -> None:
+    from ftthnoc.inventory import db
+    from ftthnoc.inventory.io import import_document
+
+    url = f"sqlite:///{tmp_path}/pii.db"
+    db.upgrade(url)
+    doc = {
+        "districts": [{"code": "chiyoda", "name": "千代田", "households": 10}],
+        "households": [{"code": "HH-000001", "district": "chiyoda", "plan": "fiber-1g", "status": "applied"}],
+        "household_contacts": [{"household": "HH-000001", "name": "山田太郎", "address": "北広島町有田1234",
+                                "phone": "0826-72-99999-bad"}],
+    }
+    with pytest.raises(ImportRowError) as info, db.session_scope(db.make_engine(url)) as s:
+        import_document(s, doc)
+    text = str(info.value) + " ".join(str(p) for p in getattr(info.value, "problems", []))
+    assert "phone" in text
+    assert "0826-72-99999-bad" not in text and "山田太郎" not in text and "有田1234" not in text
