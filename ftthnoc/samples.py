@@ -10,12 +10,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-MetricType = Literal["gauge", "counter", "info"]
+MetricType = Literal["gauge", "counter", "info", "histogram"]
 
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One value. ``name`` is the family name; exporters add suffixes (``_total``, ``_info``)."""
+    """One value. ``name`` is the family name; exporters add suffixes (``_total``, ``_info``).
+
+    In a histogram family each sample names itself in full (``<family>_bucket`` with an ``le`` label,
+    ``<family>_sum``, ``<family>_count``), as client_python's samples do.
+    """
 
     name: str
     labels: Mapping[str, str]

@@ -3,6 +3,7 @@
 Naming rules (see the README of this package):
 
 * ``gauge``  → a gauge, name unchanged.
+* ``histogram`` → a histogram; its samples already carry ``_bucket``/``_sum``/``_count`` names.
 * ``info``   → an info family: ``<base>_info{...} 1`` where ``<base>`` is the name without ``_info``.
 * ``counter`` named ``..._total`` (our own catalogue) → a normal prometheus_client counter. The text
   format 0.0.4 then shows ``# TYPE x_total counter`` / ``x_total``, OpenMetrics shows
@@ -73,6 +74,10 @@ def _translate_one(family: MetricFamily, timestamps: bool) -> Metric | None:
         metric = Metric(base, family.documentation, "info")
         for s in family.samples:
             metric.add_sample(base + "_info", _labels(s.labels), 1.0, ts(s.timestamp))
+    elif family.type == "histogram":
+        metric = Metric(family.name, family.documentation, "histogram", _unit_for(family.name, family.unit))
+        for s in family.samples:
+            metric.add_sample(s.name, _labels(s.labels), float(s.value), ts(s.timestamp))
     elif family.type == "counter" and family.name.endswith("_total"):
         base = family.name[: -len("_total")]
         metric = Metric(base, family.documentation, "counter", _unit_for(base, family.unit))

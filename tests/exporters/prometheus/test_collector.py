@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
@@ -204,3 +207,24 @@ def test_snapshot_collector_reads_at_collect_time() -> None:
     snap.publish("olt1", "m", own_families("olt1", success=0))
     [ok] = [m for m in collector.collect() if m.name == "ftthnoc_scrape_success"]
     assert ok.samples[0].value == 0
+
+
+def test_histogram_families_keep_their_bucket_sum_and_count_samples() -> None:
+    from ftthnoc.samples import Sample
+
+    fam = MetricFamily("ftthnoc_probe_icmp_response_duration_seconds", "RTT.", "histogram")
+    lab = {"target": "oasa-school"}
+    for le, n in (("0.001", 3.0), ("0.01", 9.0), ("+Inf", 10.0)):
+        fam.samples.append(Sample(fam.name + "_bucket", {**lab, "le": le}, n))
+    fam.samples.append(Sample(fam.name + "_sum", lab, 0.042))
+    fam.samples.append(Sample(fam.name + "_count", lab, 10.0))
+    text = render([fam]).decode()
+    assert "# TYPE ftthnoc_probe_icmp_response_duration_seconds histogram" in text
+    parsed = next(iter(parse_text(text)))
+    assert parsed.type == "histogram"
+    got = {(s.name, s.labels.get("le")): s.value for s in parsed.samples}
+    assert got[("ftthnoc_probe_icmp_response_duration_seconds_bucket", "0.01")] == 9.0
+    assert got[("ftthnoc_probe_icmp_response_duration_seconds_count", None)] == 10.0
+    if shutil.which("promtool"):
+        lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
