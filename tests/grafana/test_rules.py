@@ -1,0 +1,122 @@
+"""Prometheus rules and example configurations: promtool accepts them, and every alert is tested both ways."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ftthnoc.catalogue import PERSONAL_FIELDS
+from tests.grafana.grafana_json import GRAFANA, RULES
+
+PROMTOOL = shutil.which("promtool")
+needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (Debian package prometheus)")
+
+RULE_FILES = sorted(RULES.glob("*.rules.yml"))
+TEST_FILES = sorted((RULES / "tests").glob("*.yml"))
+CONFIGS = sorted((GRAFANA / "prometheus").glob("prometheus.*.yml"))
+SEVERITIES = {"critical", "warning", "info"}
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def alerts() -> dict[str, dict[str, Any]]:
+    return {r["alert"]: r for f in RULE_FILES for g in _yaml(f)["groups"] for r in g["rules"] if "alert" in r}
+
+
+def promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL is not None
+    return subprocess.run([PROMTOOL, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_the_files_are_there() -> None:
+    assert [p.name for p in RULE_FILES] == ["ftthnoc.rules.yml", "later.rules.yml"]
+    assert {p.name for p in CONFIGS} == {"prometheus.town.yml", "prometheus.prefecture.yml"}
+    assert TEST_FILES
+
+
+@needs_promtool
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+def test_promtool_check_rules(path: Path) -> None:
+    r = promtool("check", "rules", str(path))
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@needs_promtool
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+def test_promtool_test_rules(path: Path) -> None:
+    r = promtool("test", "rules", path.name, cwd=path.parent)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@needs_promtool
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_promtool_check_config(path: Path) -> None:
+    r = promtool("check", "config", path.name, cwd=path.parent)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "rule files found" in r.stdout  # the relative rule paths resolved
+
+
+def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
+    fires: set[str] = set()
+    quiet: set[str] = set()
+    for path in TEST_FILES:
+        doc = _yaml(path)
+        for rule_file in doc["rule_files"]:
+            assert (path.parent / rule_file).resolve().parent == RULES.resolve(), rule_file
+        for test in doc["tests"]:
+            for case in test.get("alert_rule_test") or []:
+                (fires if case.get("exp_alerts") else quiet).add(case["alertname"])
+    names = set(alerts())
+    assert fires <= names and quiet <= names, "tests for alerts that do not exist"
+    assert not names - fires, f"alerts never tested firing: {sorted(names - fires)}"
+    assert not names - quiet, f"alerts never tested staying quiet: {sorted(names - quiet)}"
+
+
+@pytest.mark.parametrize("name", sorted(alerts()))
+def test_every_alert_has_severity_summary_and_one_line_runbooks(name: str) -> None:
+    rule = alerts()[name]
+    assert rule["labels"]["severity"] in SEVERITIES
+    notes = rule["annotations"]
+    assert set(notes) == {"summary", "runbook_ja", "runbook_en"}
+    for key, text in notes.items():
+        assert text.strip() and "\n" not in text.strip(), f"{key} must be one line"
+    assert JAPANESE.search(notes["runbook_ja"])
+    assert notes["runbook_en"].isascii() and notes["summary"].isascii()
+    templated = " ".join(str(v) for v in (rule["expr"], *notes.values()))
+    used = set(re.findall(r"\$labels\.(\w+)", templated))
+    assert not used & PERSONAL_FIELDS, f"{name} templates personal fields {used & PERSONAL_FIELDS}"
+
+
+def test_later_alerts_are_kept_apart() -> None:
+    later = {r["alert"] for g in _yaml(RULES / "later.rules.yml")["groups"] for r in g["rules"]}
+    assert later == {"FtthBwaCellDown", "FtthVpnSessionsAtCapacity", "FtthSchoolUplinkSaturated"}
+    main = (RULES / "ftthnoc.rules.yml").read_text(encoding="utf-8")
+    assert not re.search(r"ftth_(bwa|vpn|school)_", main)
+
+
+def test_recording_rules_follow_level_metric_operations() -> None:
+    records = [r["record"] for f in RULE_FILES for g in _yaml(f)["groups"] for r in g["rules"] if "record" in r]
+    assert records
+    for name in records:
+        assert re.fullmatch(r"[a-z_]+:[a-z_]+:[a-z_]+", name), name
+    assert {"district:ftth_onu_up:sum", "district:ftth_onus:count", "olt:ftth_onus:count"} <= set(records)
+
+
+def test_the_prefecture_example_shards_targets_with_hashmod() -> None:
+    doc = _yaml(GRAFANA / "prometheus" / "prometheus.prefecture.yml")
+    (snmp,) = [j for j in doc["scrape_configs"] if j.get("metrics_path") == "/snmp"]
+    actions = [r.get("action", "replace") for r in snmp["relabel_configs"]]
+    assert "hashmod" in actions and "keep" in actions
+    hashmod = next(r for r in snmp["relabel_configs"] if r.get("action") == "hashmod")
+    assert hashmod["source_labels"] == ["__param_target"] and hashmod["modulus"] > 1
+    for group in snmp["static_configs"]:
+        assert {"__param_module", "__param_auth"} <= set(group["labels"])
