@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pyasn1.type import univ
 from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.proto import rfc1902, rfc1905
 
@@ -58,6 +59,10 @@ _TAGS: dict[type[Any], int] = {
     rfc1902.Opaque: ber.OPAQUE,
     rfc1902.Counter64: ber.COUNTER64,
     rfc1902.Bits: ber.OCTET_STRING,
+    # base ASN.1 classes last in every MRO: some decoders hand these back for OID/string/integer values
+    univ.Integer: ber.INTEGER,
+    univ.OctetString: ber.OCTET_STRING,
+    univ.ObjectIdentifier: ber.OBJECT_IDENTIFIER,
 }
 
 

@@ -1,0 +1,184 @@
+"""The trap rules (traps.yaml) and the receiver's configuration, without sockets."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from collectors.snmp import ber
+from collectors.snmp.ber import VarBind, parse_oid
+from collectors.snmp.v3 import _AUTH, _PRIV
+from collectors.traps import TrapConfig, TrapCounters
+from collectors.traps.config import normalize_engine_id
+from collectors.traps.mapping import builtin_rules, load_rules, parse_rules, trap_oid_of
+from collectors.traps.receiver import _DropLog
+from ftthnoc.config import Auth, AuthProtocol, PrivProtocol
+from ftthnoc.errors import ConfigError
+
+HW = "1.3.6.1.4.1.2011.6.128.1.1.2.46.1"
+PON = 4194304000 + 2 * 8192 + 3 * 256  # GPON 0/2/3
+
+
+def vb(oid: str, value: int | bytes | tuple[int, ...] | None, tag: int = ber.INTEGER) -> VarBind:
+    return VarBind(parse_oid(oid), tag, value)
+
+
+def classify(trap: str, *varbinds: VarBind):  # type: ignore[no-untyped-def]
+    return builtin_rules().classify(parse_oid(trap), list(varbinds))
+
+
+def test_builtin_rules_load_and_generic_traps_are_exact() -> None:
+    rules = builtin_rules()
+    assert {r.name for r in rules.rules} >= {"coldStart", "warmStart", "linkDown", "linkUp", "huawei_ont_state",
+                                            "zte_onu_state"}
+    assert classify("1.3.6.1.6.3.1.1.5.2").kind == "warm_start"
+    assert classify("1.3.6.1.6.3.1.1.5.3.1").rule is None  # exact means exact
+
+
+def test_link_down_prefers_the_if_index_value() -> None:
+    m = classify("1.3.6.1.6.3.1.1.5.3", vb("1.3.6.1.2.1.2.2.1.8.4", 2), vb("1.3.6.1.2.1.2.2.1.1.4", 4))
+    assert (m.kind, m.if_index, m.onu_scoped) == ("link_down", 4, False)
+
+
+def test_huawei_cause_codes() -> None:
+    def down(code: int) -> str | None:
+        m = classify("1.3.6.1.4.1.2011.6.128.9", vb(f"{HW}.15.{PON}.8", 2), vb(f"{HW}.24.{PON}.8", code))
+        assert (m.kind, m.pon_port, m.onu_id) == ("onu_down", "0/2/3", "8")
+        return m.cause
+
+    assert [down(c) for c in (1, 2, 13, 9, 35)] == ["los", "los", "dying_gasp", "other", "other"]
+
+
+def test_huawei_up_has_no_cause_even_with_a_last_down_cause() -> None:
+    m = classify("1.3.6.1.4.1.2011.6.128.9", vb(f"{HW}.15.{PON}.8", 1), vb(f"{HW}.24.{PON}.8", 13))
+    assert (m.kind, m.cause) == ("onu_up", None)
+
+
+def test_huawei_without_state_is_other_but_keeps_the_ids() -> None:
+    m = classify("1.3.6.1.4.1.2011.6.128.9", vb(f"{HW}.24.{PON}.8", 13))
+    assert (m.kind, m.cause, m.pon_port, m.onu_id) == ("other", None, "0/2/3", "8")
+
+
+def test_zte_phase_states() -> None:
+    def state(phase: int) -> tuple[str, str | None]:
+        m = classify("1.3.6.1.4.1.3902.1012.3.28.0.9", vb(f"1.3.6.1.4.1.3902.1012.3.28.2.1.4.{0x10020300}.44", phase))
+        assert (m.pon_port, m.onu_id) == ("1/2/3", "44")
+        return m.kind, m.cause
+
+    assert state(3) == ("onu_up", None)
+    assert state(1) == ("onu_down", "los")
+    assert state(4) == ("onu_down", "dying_gasp")
+    assert state(6) == ("onu_down", "other")
+    assert state(0) == ("other", None)
+
+
+def test_exact_rule_wins_over_prefix_and_longest_prefix_wins(tmp_path: Path) -> None:
+    text = """
+rules:
+  - {name: wide, oid_prefix: 1.3.6.1.4.1.2011, kind: other}
+  - {name: narrow, oid_prefix: 1.3.6.1.4.1.2011.6.128, kind: onu_down}
+  - {name: gasp, oid: 1.3.6.1.4.1.2011.6.128.0.7, kind: onu_down, cause: dying_gasp,
+     fields: {onu_id: {prefix: 1.3.6.1.4.1.2011.6.128.1.1.2.46.1.15, take: index, position: 1}}}
+"""
+    path = tmp_path / "traps.yaml"
+    path.write_text(text)
+    rules = load_rules(path)
+    assert rules.classify(parse_oid("1.3.6.1.4.1.2011.2.1"), []).rule == "wide"
+    assert rules.classify(parse_oid("1.3.6.1.4.1.2011.6.128.0.1"), []).rule == "narrow"
+    m = rules.classify(parse_oid("1.3.6.1.4.1.2011.6.128.0.7"), [vb(f"{HW}.15.{PON}.9", 2)])
+    assert (m.rule, m.cause, m.onu_id, m.pon_port) == ("gasp", "dying_gasp", "9", None)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("rules: [{name: a, kind: other}]", "exactly one of oid and oid_prefix"),
+    ("rules: [{name: a, oid: 1.3.6, oid_prefix: 1.3.6}]", "exactly one of oid and oid_prefix"),
+    ("rules: [{name: a, oid: 1.3.x}]", "not a numeric OID"),
+    ("rules: [{name: a, oid: 1.3.6, kind: sideways}]", "kind"),
+    ("rules: [{name: a, oid: 1.3.6, pon_port: no_such_quirk}]", "unknown pon_port quirk"),
+    ("rules: [{name: a, oid: 1.3.6, states: {1: onu_up}}]", "no state field"),
+    ("rules: [{name: a, oid: 1.3.6}, {name: a, oid: 1.3.7}]", "unique"),
+    ("rules: [{name: a, oid: 1.3.6}, {name: b, oid: 1.3.6}]", "same trap OID"),
+    ("rules: [", "trap rules"),
+])
+def test_bad_rule_files_are_config_errors(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_rules(text, "test.yaml")
+
+
+def test_missing_rule_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read trap rules"):
+        load_rules(tmp_path / "nope.yaml")
+
+
+def test_trap_oid_is_read_from_snmp_trap_oid() -> None:
+    assert trap_oid_of([vb("1.3.6.1.2.1.1.3.0", 5, ber.TIMETICKS),
+                        vb("1.3.6.1.6.3.1.1.4.1.0", (1, 3, 6, 1, 6, 3, 1, 1, 5, 1), ber.OBJECT_IDENTIFIER)]) \
+        == (1, 3, 6, 1, 6, 3, 1, 1, 5, 1)
+    assert trap_oid_of([vb("1.3.6.1.6.3.1.1.4.1.0", None, ber.NULL)]) is None
+
+
+# ------------------------------------------------------------------------------------------ configuration
+AUTHS = {
+    "v2": Auth(version=2, community="c"),
+    "v3a": Auth(version=3, username="u", security_level="authNoPriv", password="12345678"),
+    "v3b": Auth(version=3, username="u", security_level="authNoPriv", password="87654321"),
+}
+
+
+def test_engine_ids_are_normalised_and_checked() -> None:
+    assert normalize_engine_id("0x80:00:1F:88:80:AA") == "80001f8880aa"
+    for bad in ("0x800", "zz00112233", "00" * 33, "0x0011"):
+        with pytest.raises(ValueError):
+            normalize_engine_id(bad)
+    cfg = TrapConfig.model_validate({"devices": [{"name": "a", "address": "10.0.0.1", "engine_id": "0x8000AABBCC"},
+                                                 {"name": "b", "address": "10.0.0.2"}]})
+    assert cfg.sender_engine_ids() == ["8000aabbcc"]
+    assert cfg.names_by_address() == {"10.0.0.1": "a", "10.0.0.2": "b"}
+    assert (cfg.host, cfg.port) == ("0.0.0.0", 162)
+
+
+def test_duplicate_devices_are_refused() -> None:
+    with pytest.raises(ValueError, match="device addresses must be unique"):
+        TrapConfig.model_validate({"devices": [{"name": "a", "address": "10.0.0.1"},
+                                               {"name": "b", "address": "10.0.0.1"}]})
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"communities": ["nope"]}, "names no auth"),
+    ({"communities": ["v3a"]}, "must name v2c auths"),
+    ({"users": ["v2"]}, "must name SNMPv3 auths"),
+    ({"users": ["v3a", "v3b"]}, "both use USM user 'u'"),
+    ({}, "every trap would be dropped"),
+])
+def test_resolve_checks_auth_names(kw: dict[str, list[str]], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        TrapConfig.model_validate(kw).resolve(AUTHS)
+
+
+def test_every_configurable_protocol_has_a_pysnmp_mapping() -> None:
+    assert set(_AUTH) == set(get_args(AuthProtocol))
+    assert set(_PRIV) == set(get_args(PrivProtocol))
+
+
+def test_counters_start_at_zero_for_every_reason() -> None:
+    c = TrapCounters()
+    c.dropped("bad_auth")
+    c.received("onu_down", "chiyoda-olt1")
+    received, dropped = c.families()
+    assert received.name == "ftthnoc_traps_received_total" and received.type == "counter"
+    assert [(s.labels, s.value) for s in received.samples] == [({"kind": "onu_down", "source": "chiyoda-olt1"}, 1)]
+    values = {s.labels["reason"]: s.value for s in dropped.samples}
+    assert values["bad_auth"] == 1 and values["unknown_community"] == 0 and len(values) == 9
+
+
+def test_drop_log_is_throttled(caplog: pytest.LogCaptureFixture) -> None:
+    log = _DropLog()
+    with caplog.at_level(logging.WARNING, logger="collectors.traps.receiver"):
+        for _ in range(50):
+            log("malformed", "192.0.2.7")
+        log("bad_auth", "192.0.2.7")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["trap dropped from 192.0.2.7: malformed", "trap dropped from 192.0.2.7: bad_auth"]
