@@ -125,15 +125,33 @@ def labeler_from_inventory(database_url: str) -> Callable[[dict[str, str]], dict
 def run_service(config: Config, settings: Settings, cycles: int | None = None,
                 on_ready: Callable[[str], None] | None = None,
                 labeler: Callable[[dict[str, str]], dict[str, str]] | None = None) -> None:
-    """Scheduler + exporter in one process until SIGINT/SIGTERM (or ``cycles`` polls per target)."""
+    """Scheduler + exporters in one process until SIGINT/SIGTERM (or ``cycles`` polls per target).
+
+    Poll once, feed every output: each poll result goes to the Prometheus snapshot and, when
+    ``FTTHNOC_INFLUX_URL`` is set, to the InfluxDB writer, stamped with the time it was published.
+    """
+    import time
+
     from collectors.runner import Poller
-    from exporters.prometheus.collector import make_registry
+    from exporters.influx import InfluxWriter
+    from exporters.prometheus.collector import SourceCollector, make_registry
     from exporters.prometheus.http import make_app, serve
     from exporters.prometheus.snapshot import Snapshot
+    from ftthnoc.samples import MetricFamily
 
     snapshot = Snapshot()
-    poller = Poller(config, snapshot.publish, labeler=labeler)
-    app = make_app(make_registry(snapshot), probe=poller.probe)
+    writer = InfluxWriter.from_settings(settings)
+    if writer is not None:
+        log.info("writing every poll to InfluxDB at %s (spool %s)", writer.url, settings.influx_spool_dir)
+
+    def publish(target: str, module: str, families: list[MetricFamily]) -> None:
+        snapshot.publish(target, module, families)
+        if writer is not None:
+            writer.write(families, time.time_ns())
+
+    poller = Poller(config, publish, labeler=labeler)
+    sources = [SourceCollector(writer.families)] if writer is not None else []
+    app = make_app(make_registry(snapshot, sources), probe=poller.probe)
     server = serve(app, settings.listen_host, settings.listen_port)
     url = f"http://{settings.listen_host}:{server.server_port}"
     log.info("exporter listening on %s/metrics", url)
@@ -156,6 +174,8 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
         asyncio.run(main_loop())
     finally:
         server.shutdown()
+        if writer is not None:
+            writer.close(timeout=10.0)  # what cannot be sent now stays in the spool for next time
 
 
 @main.command(name="serve")

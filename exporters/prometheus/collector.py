@@ -33,6 +33,7 @@ __all__ = [
     "FamiliesCollector",
     "SnapshotCollector",
     "SnmpCounter",
+    "SourceCollector",
     "exposition",
     "make_registry",
     "render",
@@ -127,6 +128,19 @@ class FamiliesCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self._metrics
+
+    def describe(self) -> list[Metric]:
+        return []
+
+
+class SourceCollector(Collector):
+    """Families asked for at scrape time from a component that keeps its own (writer health, ...)."""
+
+    def __init__(self, source: Callable[[], Iterable[MetricFamily]]) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        yield from translate(self._source())
 
     def describe(self) -> list[Metric]:
         return []
