@@ -17,8 +17,12 @@ class Entry:
     type: str
     labels: tuple[str, ...]
     help: str
+    #: the part of ftthnoc that must be switched on for the metric to exist ("" = always, when polling)
+    when: str = ""
 
 
+INFLUX = "FTTHNOC_INFLUX_URL set"
+TRAPS = "traps: configured"
 ONU = ("olt", "pon_port", "onu_id", "district")
 PORT = ("olt", "pon_port", "district")
 SCRAPE = ("target", "module")
@@ -51,10 +55,24 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_scrape_rejected_readings", "gauge", SCRAPE,
           "Readings of the last poll that were sentinels, out of range or malformed (no reading)."),
     Entry("ftthnoc_scrape_errors_total", "counter", SCRAPE, "Failed polls since ftthnoc started."),
+    Entry("ftthnoc_influx_up", "gauge", (), "1 if the last write to InfluxDB succeeded.", INFLUX),
+    Entry("ftthnoc_influx_queue_points", "gauge", (), "Points waiting in memory for the writer.", INFLUX),
+    Entry("ftthnoc_influx_spool_bytes", "gauge", (), "Bytes spooled on disk during an outage.", INFLUX),
+    Entry("ftthnoc_influx_written_points_total", "counter", (), "Points the server acknowledged.", INFLUX),
+    Entry("ftthnoc_influx_spool_dropped_points_total", "counter", (),
+          "Points dropped because the spool reached its bound (oldest first).", INFLUX),
+    Entry("ftthnoc_influx_write_errors_total", "counter", ("kind",),
+          "Failed writes by kind: connection, server, rejected.", INFLUX),
+    Entry("ftthnoc_traps_received_total", "counter", ("kind", "source"),
+          "Traps and informs turned into events, by event kind and sending device.", TRAPS),
+    Entry("ftthnoc_traps_dropped_total", "counter", ("reason",),
+          "Traps dropped: unknown_community, unknown_user, bad_auth, not_in_time_window, unknown_engine_id, "
+          "malformed, unsupported_pdu, unmapped, other.", TRAPS),
 )
 
 PERSONAL_FIELDS = frozenset({"name", "address", "phone", "household", "contact"})
 
 
-def names() -> set[str]:
-    return {e.name for e in CATALOGUE}
+def names(when: str | None = "") -> set[str]:
+    """Catalogued names; by default those a plain poller always exposes, ``None`` for all."""
+    return {e.name for e in CATALOGUE if when is None or e.when == when}

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from ftthnoc.catalogue import INFLUX, names
 from ftthnoc.sim.agents import TownAgents
 
 from .conftest import VictoriaMetrics, wait_for
@@ -42,6 +43,9 @@ def test_serve_writes_every_poll_to_influx_and_reports_the_writer(
                  what="every ONU's up series in VictoriaMetrics")
         wait_for(lambda: writer_reports("ftthnoc_influx_up") == 1.0, timeout=30, what="ftthnoc_influx_up 1")
         assert writer_reports("ftthnoc_influx_written_points_total") > 0
+        text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()
+        exposed = {s.name for f in text_string_to_metric_families(text) for s in f.samples}
+        assert names(INFLUX) <= exposed, "the writer's catalogued metrics are all on /metrics"
         up = vm.series('{__name__="ftth_onu_up"}')
         online = {(dict(k[1])["olt"], dict(k[1])["pon_port"], dict(k[1])["onu_id"]): v[-1][1] for k, v in up.items()}
         want = {(o.olt, o.pon_port, str(o.onu_id)): 1.0 if o.online else 0.0 for o in small_agents.town.onus()}
