@@ -1,0 +1,128 @@
+"""Probe results → neutral metric families, named after smokeping_prober and blackbox_exporter.
+
+Identity labels only: ``target`` (the configured name), ``kind``, ``district`` where known, the target's
+extra identity labels; ``school`` and ``tablet`` (the asset number, never a pupil) for ARP.
+
+The response-time histogram is a family of type ``"histogram"`` whose samples are named
+``<name>_bucket`` (with ``le``), ``<name>_sum`` and ``<name>_count``, as prometheus_client's
+``HistogramMetricFamily`` holds them; the bucket counts and the two ``_total`` counters are cumulative
+since the prober started.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from collectors.probes.arp import ArpCycle
+from collectors.probes.config import ProbeTarget
+from collectors.probes.icmp import IcmpResult
+from collectors.probes.tcp import TcpResult
+from ftthnoc.samples import MetricFamily, Sample
+
+ICMP_FAMILIES = (
+    "ftthnoc_probe_icmp_requests_total",
+    "ftthnoc_probe_icmp_responses_total",
+    "ftthnoc_probe_icmp_response_duration_seconds",
+    "ftthnoc_probe_icmp_loss_ratio",
+    "ftthnoc_probe_icmp_rtt_seconds",
+    "ftthnoc_probe_icmp_jitter_seconds",
+)
+
+
+def target_labels(kind: str, target: ProbeTarget) -> dict[str, str]:
+    lab = {"target": target.name, "kind": kind}
+    if target.district:
+        lab["district"] = target.district
+    lab.update(target.labels)
+    return lab
+
+
+def le(bound: float) -> str:
+    """Bucket bounds as Prometheus writes them (``0.0005``, ``1.0``, ``+Inf``)."""
+    return "+Inf" if math.isinf(bound) else repr(float(bound))
+
+
+def icmp_families(results: Sequence[IcmpResult]) -> list[MetricFamily]:
+    requests = MetricFamily("ftthnoc_probe_icmp_requests_total", "ICMP echo requests sent to the target "
+                            "since the prober started.", type="counter")
+    responses = MetricFamily("ftthnoc_probe_icmp_responses_total", "ICMP echo replies received in time "
+                             "from the target since the prober started.", type="counter")
+    hist_name = "ftthnoc_probe_icmp_response_duration_seconds"
+    hist = MetricFamily(hist_name, "ICMP echo round-trip times since the prober started.", type="histogram",
+                        unit="seconds")
+    loss = MetricFamily("ftthnoc_probe_icmp_loss_ratio", "Share of the last cycle's echo requests that went "
+                        "unanswered (1 for a host that does not answer at all).", unit="ratio")
+    rtt = MetricFamily("ftthnoc_probe_icmp_rtt_seconds", "Round-trip time over the last cycle's replies: "
+                       "min, avg, max (absent when nothing answered).", unit="seconds")
+    jitter = MetricFamily("ftthnoc_probe_icmp_jitter_seconds", "RFC 3550 interarrival jitter of the round-"
+                          "trip times, a running estimate (absent when the last cycle had no reply).",
+                          unit="seconds")
+    for r in results:
+        lab = target_labels(r.kind, r.target)
+        st = r.state
+        requests.add(lab, float(st.requests))
+        responses.add(lab, float(st.responses))
+        if st.histogram is not None:
+            for bound, count in st.histogram.cumulative():
+                hist.samples.append(Sample(f"{hist_name}_bucket", {**lab, "le": le(bound)}, float(count)))
+            hist.samples.append(Sample(f"{hist_name}_sum", dict(lab), st.histogram.total))
+            hist.samples.append(Sample(f"{hist_name}_count", dict(lab), float(st.histogram.count)))
+        loss.add(lab, r.stats.loss_ratio)
+        s = r.stats
+        if s.min is not None and s.avg is not None and s.max is not None:
+            for stat, value in (("min", s.min), ("avg", s.avg), ("max", s.max)):
+                rtt.add({**lab, "stat": stat}, value)
+            if st.jitter.differences:
+                jitter.add(lab, st.jitter.value)
+    return [requests, responses, hist, loss, rtt, jitter]
+
+
+def tcp_families(results: Sequence[tuple[str, ProbeTarget, TcpResult]]) -> list[MetricFamily]:
+    seconds = MetricFamily("ftthnoc_probe_tcp_connect_seconds", "Time from SYN to the target's answer "
+                           "(SYN-ACK or RST) in the last cycle; absent when nothing answered.", unit="seconds")
+    up = MetricFamily("ftthnoc_probe_tcp_up", "1 if the port answered the last cycle's SYN with SYN-ACK, "
+                      "0 if refused (RST) or silent.")
+    for kind, target, r in results:
+        lab = {**target_labels(kind, target), "port": str(r.port)}
+        up.add(lab, 1.0 if r.up else 0.0)
+        if r.seconds is not None:
+            seconds.add(lab, r.seconds)
+    return [seconds, up]
+
+
+def arp_families(cycle: ArpCycle) -> list[MetricFamily]:
+    seen = MetricFamily("ftthnoc_probe_arp_tablet_seen", "1 if the registered tablet answered the last ARP "
+                        "sweep of its school's subnets, 0 if not (absent when the sweep failed).")
+    last = MetricFamily("ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds", "Unix time of the last sweep "
+                        "the tablet answered (absent until it has answered once).", unit="seconds")
+    unknown = MetricFamily("ftthnoc_probe_arp_unknown_macs", "Distinct MACs that answered the last sweep of "
+                           "the subnet and are neither registered tablets nor school infrastructure.")
+    hosts = MetricFamily("ftthnoc_probe_arp_hosts", "Addresses of the subnet that answered the last sweep.")
+    success = MetricFamily("ftthnoc_probe_arp_sweep_success", "1 if the last sweep of the subnet ran (the "
+                           "interface exists and packets could be sent).")
+    for s in cycle.subnets:
+        lab = {"school": s.school, "subnet": s.subnet}
+        success.add(lab, 1.0 if s.success else 0.0)
+        if s.success:
+            unknown.add(lab, float(s.unknown_macs))
+            hosts.add(lab, float(s.hosts))
+    for t in cycle.tablets:
+        lab = {"school": t.school, "tablet": t.asset_no}
+        if t.seen is not None:
+            seen.add(lab, 1.0 if t.seen else 0.0)
+        if t.last_seen is not None:
+            last.add(lab, t.last_seen)
+    return [seen, last, unknown, hosts, success]
+
+
+def cycle_families(outcomes: Mapping[str, tuple[bool, float]]) -> list[MetricFamily]:
+    """Per probe (icmp, tcp, arp): did the cycle run at all, and how long it took."""
+    success = MetricFamily("ftthnoc_probe_success", "1 if the last cycle of the probe ran (raw sockets "
+                           "permitted, no internal error); per-target results say what answered.")
+    duration = MetricFamily("ftthnoc_probe_duration_seconds", "Wall time of the probe's last cycle.",
+                            unit="seconds")
+    for probe, (ok, seconds) in outcomes.items():
+        success.add({"probe": probe}, 1.0 if ok else 0.0)
+        duration.add({"probe": probe}, seconds)
+    return [success, duration]
