@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from ftthnoc.config import Auth, Config, Target, load_config
-from ftthnoc.errors import FtthnocError
+from ftthnoc.errors import ConfigError, FtthnocError
 from ftthnoc.settings import Settings, load_settings
 
 log = logging.getLogger("ftthnoc")
@@ -122,6 +122,51 @@ def labeler_from_inventory(database_url: str) -> Callable[[dict[str, str]], dict
     return district_labeler({(o, p, str(i)): d for (o, p, i), d in onus.items()}, olts)
 
 
+def optional_components(config: Config, settings: Settings, on_event: Callable[[Any], None]) -> tuple[Any, Any]:
+    """The prober and trap receiver the configuration asks for (None where it does not).
+
+    Their sections are validated here, at start-up, by the components that own them, so that a typo
+    stops ``serve`` with one line instead of failing at the first probe cycle.
+    """
+    from pydantic import ValidationError
+
+    from collectors.probes import Prober, ProbeConfig
+    from collectors.traps import TrapConfig, TrapReceiver
+
+    def section(name: str, model: Any) -> Any:
+        raw = getattr(config, name)
+        if raw is None:
+            return None
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in (name, *first["loc"]))
+            raise ConfigError(f"configuration {where}: {first['msg']}") from None
+
+    probes = section("probes", ProbeConfig)
+    traps = section("traps", TrapConfig)
+    prober = Prober(probes, tablets=_inventory_tablets(settings.database_url)) if probes is not None else None
+    receiver = TrapReceiver(traps, config.auths, on_event) if traps is not None else None
+    return prober, receiver
+
+
+def _inventory_tablets(database_url: str) -> list[Any]:
+    """Registered tablets (school code, asset number, MAC) for the ARP sweeps; none without an inventory."""
+    from collectors.probes.config import RegisteredTablet
+    from ftthnoc.inventory import db
+    from ftthnoc.inventory.models import School, Tablet
+
+    try:
+        engine = db.make_engine(database_url)
+        with db.session(engine) as s:
+            rows = s.query(School.code, Tablet.asset_no, Tablet.mac).join(Tablet, Tablet.school_id == School.id).all()
+    except Exception as exc:
+        log.warning("inventory not readable (%s): ARP sweeps know no registered tablets", type(exc).__name__)
+        return []
+    return [RegisteredTablet(school=c, asset_no=a, mac=m) for c, a, m in rows]
+
+
 def run_service(config: Config, settings: Settings, cycles: int | None = None,
                 on_ready: Callable[[str], None] | None = None,
                 labeler: Callable[[dict[str, str]], dict[str, str]] | None = None) -> None:
@@ -150,7 +195,8 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
             writer.write(families, time.time_ns())
 
     poller = Poller(config, publish, labeler=labeler)
-    sources = [SourceCollector(writer.families)] if writer is not None else []
+    prober, receiver = optional_components(config, settings, on_event=lambda event: log.info("event: %s", event))
+    sources = [SourceCollector(c.families) for c in (writer, receiver) if c is not None]
     app = make_app(make_registry(snapshot, sources), probe=poller.probe)
     server = serve(app, settings.listen_host, settings.listen_port)
     url = f"http://{settings.listen_host}:{server.server_port}"
@@ -162,12 +208,22 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         runner = asyncio.create_task(poller.run(stop, cycles))
+        probing = asyncio.create_task(prober.run(stop, publish)) if prober is not None and cycles is None else None
+        if receiver is not None:
+            await receiver.start()
+            log.info("trap receiver listening on UDP port %s", receiver.port)
         await asyncio.sleep(0)
         if on_ready:
             on_ready(url)
         try:
             await runner
+            if probing is not None:
+                await probing
         finally:
+            if probing is not None:
+                probing.cancel()
+            if receiver is not None:
+                await receiver.stop()
             poller.client.close()  # pysnmp's transports close on the loop they were opened on
 
     try:

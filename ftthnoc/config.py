@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -109,6 +109,12 @@ class Config(BaseModel):
     targets: list[Target] = Field(default_factory=list)
     thresholds: dict[str, Thresholds] = Field(default_factory=default_thresholds)
     interval_seconds: float = Field(300.0, gt=0)
+    #: sections owned by their components and validated by them at start-up (the core must not import
+    #: collectors): ``probes`` → collectors.probes.ProbeConfig, ``traps`` → collectors.traps.TrapConfig,
+    #: ``incidents`` → ftthnoc.incidents' settings
+    probes: dict[str, Any] | None = None
+    traps: dict[str, Any] | None = None
+    incidents: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _auths_known(self) -> Config:

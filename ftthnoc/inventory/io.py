@@ -117,14 +117,15 @@ def _text(max_len: int, pattern: str | None = None, example: str = "") -> Callab
     regex = re.compile(pattern) if pattern else None
 
     def parse(value: Any) -> str:
+        # the offending value travels as a second argument, so personal fields can leave it out
         if not isinstance(value, str):
-            raise ValueError(f"must be text, not {type(value).__name__} {value!r} (quote it in YAML)")
+            raise ValueError(f"must be text, not {type(value).__name__} (quote it in YAML)", repr(value))
         text = value.strip()
         if len(text) > max_len:
             raise ValueError(f"is longer than {max_len} characters")
         if regex is not None and not regex.fullmatch(text):
             hint = f" (want e.g. {example})" if example else ""
-            raise ValueError(f"{text!r} is not valid{hint}")
+            raise ValueError(f"is not valid{hint}", repr(text))
         return text
 
     return parse
@@ -837,7 +838,8 @@ def _parse_row(spec: _Section, row: SourceRow, problems: list[RowProblem]) -> _P
             values[f.name] = f.parse(raw)
         except ValueError as exc:
             # never echo personal values: error lines end up in terminals, cron mail and logs
-            bad(f"{f.name}: is not valid" if spec.personal else f"{f.name}: {exc}")
+            shown = exc.args[1] if len(exc.args) > 1 and not spec.personal else None
+            bad(f"{f.name}: {shown} {exc.args[0]}" if shown else f"{f.name}: {exc.args[0]}")
             ok = False
     if not ok:
         # Keep the key if it parsed, so that rows referring to this one are not refused twice.
