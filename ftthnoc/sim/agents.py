@@ -126,6 +126,9 @@ class _Agent:
     attempts: int = 0
     listening_since: float | None = None
     request_id: int = field(default_factory=lambda: int.from_bytes(os.urandom(3), "big") + 1)
+    #: Fixed for the agent's life, restarts included (as a real OLT's): SNMPv3 managers that know the
+    #: old engine ID would otherwise get no answer at all from a restarted agent.
+    engine_id: str = field(default_factory=lambda: "80001f8805" + os.urandom(8).hex())
 
     @property
     def address(self) -> str:
@@ -134,6 +137,7 @@ class _Agent:
     def command(self) -> list[str]:
         cmd = [
             str(snmpsim_executable()),
+            f"--v3-engine-id={self.engine_id}",
             f"--data-dir={self.data_dir}",
             f"--cache-dir={self.cache_dir}",
             f"--agent-udpv4-endpoint={self.host}:{self.port}",
@@ -377,6 +381,23 @@ class TownAgents:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    def restart(self, olt: str, timeout: float | None = None) -> None:
+        """Restart one OLT's agent on the same port and wait until it answers, e.g. after its data file
+        was rewritten (``ftthnoc.sim.faults``): snmpsim notices a changed file only to the second, so a
+        restart is the sure way to serve the new data. The other agents are not touched."""
+        if self._town is None:
+            raise RuntimeError("TownAgents is not running: call start() or use it as a context manager")
+        agent = self.agents[olt]
+        agent.stop()
+        fixed, agent.fixed_port, agent.attempts = agent.fixed_port, True, 0  # the address must not change
+        try:
+            agent.spawn()
+            self._arm_finalizer()
+            _wait_ready([agent], timeout if timeout is not None else self.startup_timeout)
+        finally:
+            agent.fixed_port = fixed
+            self._arm_finalizer()
 
     def __enter__(self) -> TownAgents:
         self.start()

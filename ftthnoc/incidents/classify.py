@@ -1,0 +1,175 @@
+"""Why an ONU is down (DOMAIN.md §2), from a trap or from two consecutive polls.
+
+Three classes matter to the operators: ``dying_gasp`` (the home lost power: Huawei cause 13, ZTE phase
+4 or the V1 tree's cause 9), ``los`` (fibre or ONU failed: Huawei cause 1–2, ZTE phase 1, the
+``los``/``losi_lobi`` labels of ``ftth_onu_last_down_cause``) and ``other``. Polls report states, not
+changes, so ``PollDiffer`` remembers the last poll of each OLT and turns what changed into the same
+``DeviceEvent``s the trap receiver emits; the incident engine never needs to know which one it got.
+
+What a diff cannot see: an ONU that went down and came back between two polls (its last-down cause
+changes while it stays up) produces no event; traps cover that. The first poll of an OLT is a baseline:
+ONUs already down then went down at an unknown time, so they produce no event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ftthnoc.events import DeviceEvent, DownCause
+from ftthnoc.samples import MetricFamily
+
+#: Huawei hwGponDeviceOntControlLastDownCause values (.46.1.24).
+HUAWEI_LOS_CAUSES = frozenset({1, 2})
+HUAWEI_DYING_GASP = 13
+#: ZTE V1 phase state (.28.2.1.4) and last down cause (.28.2.1.7, *verify*).
+ZTE_PHASE_LOS = 1
+ZTE_PHASE_WORKING = 3
+ZTE_PHASE_DYING_GASP = 4
+ZTE_LOS_CAUSES = frozenset({1, 2})
+ZTE_DYING_GASP = 9
+#: ``cause`` labels of ``ftth_onu_last_down_cause`` (the modules' enums) and trap spellings.
+LOS_LABELS = frozenset({"los", "losi_lobi", "losi", "lobi"})
+POWER_LABELS = frozenset({"dying_gasp", "dyinggasp", "dying-gasp"})
+
+UP_FAMILY = "ftth_onu_up"
+CAUSE_FAMILY = "ftth_onu_last_down_cause"
+
+#: (pon_port, onu_id) on one OLT
+PortOnu = tuple[str, str]
+
+
+def classify_label(label: str | None) -> DownCause:
+    """A cause label (module enum, trap varbind text) to its fault class."""
+    text = (label or "").strip().lower()
+    if text in POWER_LABELS:
+        return "dying_gasp"
+    if text in LOS_LABELS:
+        return "los"
+    return "other"
+
+
+def classify_huawei_cause(code: int) -> DownCause:
+    """Huawei's last-down-cause integer: 13 dying gasp, 1–2 LOS/LOSi, anything else other."""
+    if code == HUAWEI_DYING_GASP:
+        return "dying_gasp"
+    return "los" if code in HUAWEI_LOS_CAUSES else "other"
+
+
+def classify_zte_cause(code: int) -> DownCause:
+    """ZTE V1 last-down-cause integer: 9 dying gasp, 1–2 LOS/LOSi, anything else other (*verify*)."""
+    if code == ZTE_DYING_GASP:
+        return "dying_gasp"
+    return "los" if code in ZTE_LOS_CAUSES else "other"
+
+
+def classify_zte_phase(phase: int) -> DownCause | None:
+    """ZTE phase state: 4 dying gasp, 1 LOS, 3 working (None: not down), anything else other."""
+    if phase == ZTE_PHASE_WORKING:
+        return None
+    if phase == ZTE_PHASE_DYING_GASP:
+        return "dying_gasp"
+    return "los" if phase == ZTE_PHASE_LOS else "other"
+
+
+def classify_event(event: DeviceEvent) -> DownCause:
+    """The fault class of an ``onu_down`` event: the event's own cause, else a cause label in its
+    detail (``cause``/``cause_label``), else ``other``."""
+    if event.cause is not None:
+        return event.cause
+    for key in ("cause", "cause_label", "down_cause"):
+        if key in event.detail:
+            return classify_label(event.detail[key])
+    return "other"
+
+
+@dataclass(frozen=True, slots=True)
+class OnuReading:
+    """One ONU in one poll: up or not, and (when down) why, with the district label if the poll had one."""
+
+    up: bool
+    cause: DownCause
+    label: str
+    district: str | None = None
+
+
+def read_onus(olt: str, families: Iterable[MetricFamily]) -> dict[PortOnu, OnuReading] | None:
+    """The ONUs of one OLT's poll, or None when the poll says nothing about ONUs (it failed, or the
+    module has no ``ftth_onu_up``): a failed poll must never read as "every ONU is gone"."""
+    up_fam: MetricFamily | None = None
+    labels: dict[PortOnu, str] = {}
+    for fam in families:
+        if fam.name == UP_FAMILY:
+            up_fam = fam
+        elif fam.name == CAUSE_FAMILY:
+            for s in fam.samples:
+                if s.labels.get("olt", olt) == olt:
+                    labels[(s.labels.get("pon_port", ""), s.labels.get("onu_id", ""))] = s.labels.get("cause", "")
+    if up_fam is None or not up_fam.samples:
+        return None
+    out: dict[PortOnu, OnuReading] = {}
+    for s in up_fam.samples:
+        if s.labels.get("olt", olt) != olt or "pon_port" not in s.labels or "onu_id" not in s.labels:
+            continue
+        key = (s.labels["pon_port"], s.labels["onu_id"])
+        label = labels.get(key, "")
+        up = s.value >= 1
+        out[key] = OnuReading(up, classify_label(label), label, s.labels.get("district"))
+    return out
+
+
+class PollDiffer:
+    """Remembers the last poll of each OLT and reports what changed as ``onu_down``/``onu_up`` events.
+
+    An ONU seen for the first time (first poll of its OLT, or a newly listed ONU) is a baseline, not an
+    event. An ONU missing from a poll keeps its last state: absence is not a state change.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, dict[PortOnu, OnuReading]] = {}
+
+    def seen(self, olt: str) -> bool:
+        return olt in self._last
+
+    def last(self, olt: str) -> Mapping[PortOnu, OnuReading]:
+        return self._last.get(olt, {})
+
+    def diff(self, olt: str, families: Iterable[MetricFamily], at: datetime) -> list[DeviceEvent]:
+        """Events implied by this poll of ``olt`` at ``at`` (UTC), in port and ONU order."""
+        readings = read_onus(olt, families)
+        return [] if readings is None else self.diff_readings(olt, readings, at)
+
+    def diff_readings(self, olt: str, readings: Mapping[PortOnu, OnuReading], at: datetime) -> list[DeviceEvent]:
+        before = self._last.get(olt)
+        merged = dict(before or {})
+        merged.update(readings)
+        self._last[olt] = merged
+        if before is None:
+            return []
+        events: list[DeviceEvent] = []
+        for key in sorted(readings, key=_order):
+            now, was = readings[key], before.get(key)
+            if was is None or was.up == now.up:
+                continue
+            pon_port, onu_id = key
+            detail = {"via": "poll"}
+            if now.district:
+                detail["district"] = now.district
+            if now.up:
+                events.append(DeviceEvent(at, olt, "onu_up", olt, pon_port, onu_id, detail=detail))
+            else:
+                detail["cause_label"] = now.label
+                events.append(DeviceEvent(at, olt, "onu_down", olt, pon_port, onu_id, now.cause, detail=detail))
+        return events
+
+
+def _order(key: PortOnu) -> tuple[tuple[int, ...], int, str, str]:
+    """F/S/P and ONU id in numeric order (so that ``0/1/10`` follows ``0/1/9``)."""
+    port, onu = key
+    try:
+        nums = tuple(int(x) for x in port.split("/"))
+        onu_n = int(onu)
+    except ValueError:
+        return ((), 0, port, onu)
+    return (nums, onu_n, "", "")

@@ -1,0 +1,111 @@
+"""The quarterly incident CSV: what the operator's report to the Ministry (MIC) is written from.
+
+The Telecommunications Business Act counts outages of 2 hours or more in the quarterly report, with
+start, end, affected subscribers and cause; the CSV holds every incident that *started* in the
+quarter, with the ``reportable`` flag, so that the report and its denominator come from one file.
+Quarters are calendar quarters in Japan time (2026Q3 = 1 July 00:00 JST up to 1 October 00:00 JST),
+not the April-based fiscal year. Times are written both in JST (what the report uses) and in UTC
+(what the logs use), as ISO 8601. Household codes are counted, never listed: the CSV goes by e-mail.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ftthnoc.incidents.models import Incident
+
+#: Japan has no daylight saving time: a fixed offset needs no tz database.
+JST = timezone(timedelta(hours=9), "JST")
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "kind",
+    "district",
+    "olt",
+    "pon_port",
+    "started_at_jst",
+    "started_at_utc",
+    "ended_at_jst",
+    "ended_at_utc",
+    "duration_minutes",
+    "affected_households",
+    "cause",
+    "reportable",
+)
+_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
+
+
+def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
+    """``"2026Q3"`` → (start, end) in UTC of that JST calendar quarter, end exclusive. Raises ValueError."""
+    m = _QUARTER.match(quarter)
+    if not m:
+        raise ValueError(f"{quarter!r} is not a quarter (want e.g. 2026Q3)")
+    year, q = int(m.group(1)), int(m.group(2))
+    start = datetime(year, 3 * q - 2, 1, tzinfo=JST)
+    end = datetime(year + 1, 1, 1, tzinfo=JST) if q == 4 else datetime(year, 3 * q + 1, 1, tzinfo=JST)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def quarter_of(at: datetime) -> str:
+    """The JST calendar quarter a UTC time falls in, e.g. ``2026Q3``."""
+    local = as_utc(at).astimezone(JST)
+    return f"{local.year}Q{(local.month - 1) // 3 + 1}"
+
+
+def quarter_incidents(session: Session, quarter: str) -> list[Incident]:
+    """Incidents that started in the quarter, oldest first (open ones included, without an end)."""
+    start, end = quarter_bounds(quarter)
+    stmt = (
+        select(Incident)
+        .where(Incident.started_at >= start, Incident.started_at < end)
+        .order_by(Incident.started_at, Incident.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def incident_row(inc: Incident) -> dict[str, str]:
+    """One CSV row; duration in whole minutes (floor, so that 119 min 59 s never reads as 120)."""
+    started = as_utc(inc.started_at)
+    ended = as_utc(inc.ended_at) if inc.ended_at is not None else None
+    return {
+        "id": str(inc.id),
+        "kind": inc.kind,
+        "district": inc.district,
+        "olt": inc.olt or "",
+        "pon_port": inc.pon_port or "",
+        "started_at_jst": started.astimezone(JST).isoformat(),
+        "started_at_utc": started.isoformat(),
+        "ended_at_jst": ended.astimezone(JST).isoformat() if ended else "",
+        "ended_at_utc": ended.isoformat() if ended else "",
+        "duration_minutes": "" if inc.duration_seconds is None else str(inc.duration_seconds // 60),
+        "affected_households": str(inc.affected_count),
+        "cause": inc.cause,
+        "reportable": "true" if inc.reportable else "false",
+    }
+
+
+def write_csv(incidents: Iterable[Incident], out: TextIO, columns: Sequence[str] = COLUMNS) -> int:
+    """Write the header and one row per incident; returns the number of rows."""
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    n = 0
+    for inc in incidents:
+        writer.writerow(incident_row(inc))
+        n += 1
+    return n
+
+
+def export_quarter(session: Session, quarter: str, out: TextIO) -> int:
+    """The quarter's CSV to ``out``; returns the number of incidents written."""
+    return write_csv(quarter_incidents(session, quarter), out)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; the engine always stores UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,87 @@
+"""Incident tables, on the inventory's ``Base`` so that one Alembic history (``0002_incidents``) covers them.
+
+Incidents name their OLT, PON port, district and households by natural key (strings), not by foreign
+key: an incident is a historical record for the quarterly report to the Ministry and must survive the
+inventory being edited (an OLT renamed, a household cancelled). ``IncidentHousehold`` holds household
+*codes* only; names, addresses and phones stay in ``HouseholdContact`` and are never copied here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ftthnoc.inventory.models import Base
+
+IncidentKind = Literal["feeder_cut", "power_outage"]
+IncidentStatus = Literal["open", "closed"]
+INCIDENT_KINDS: tuple[IncidentKind, ...] = ("feeder_cut", "power_outage")
+#: What an incident's cause column holds: the fault class of its ONUs (DOMAIN.md §2).
+CAUSE_OF_KIND: dict[IncidentKind, str] = {"feeder_cut": "los", "power_outage": "dying_gasp"}
+
+
+class Incident(Base):
+    """One correlated outage: a cut feeder on a PON port, or a power cut in a district.
+
+    ``affected_count`` is the number of distinct households among the affected ONUs (what the report
+    counts); ``onu_count`` counts every affected ONU, with or without a household. ``duration_seconds``
+    and ``ended_at`` are set when the incident closes; ``reportable`` once it has lasted 2 hours.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint("kind IN ('feeder_cut', 'power_outage')", name="kind"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("affected_count >= 0", name="affected_count_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8), index=True)
+    district: Mapped[str] = mapped_column(String(32), index=True)
+    olt: Mapped[str | None] = mapped_column(String(64))
+    pon_port: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    affected_count: Mapped[int] = mapped_column(Integer)
+    onu_count: Mapped[int] = mapped_column(Integer)
+    reportable: Mapped[bool] = mapped_column(Boolean)
+    cause: Mapped[str] = mapped_column(String(16))
+
+    households: Mapped[list[IncidentHousehold]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentHousehold.id"
+    )
+
+
+class IncidentHousehold(Base):
+    """One affected ONU of an incident and the code of the household it serves (None: no subscriber).
+
+    ``returned_at`` is when the ONU came back (None while it is still down); the engine rebuilds its
+    state from these rows after a restart.
+    """
+
+    __tablename__ = "incident_households"
+    __table_args__ = (UniqueConstraint("incident_id", "olt", "pon_port", "onu_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    olt: Mapped[str] = mapped_column(String(64))
+    pon_port: Mapped[str] = mapped_column(String(16))
+    onu_id: Mapped[str] = mapped_column(String(16))
+    household: Mapped[str | None] = mapped_column(String(32), index=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    incident: Mapped[Incident] = relationship(back_populates="households")
