@@ -22,6 +22,7 @@ class Entry:
 
 
 INFLUX = "FTTHNOC_INFLUX_URL set"
+INCIDENTS = "an inventory database (serve, demo)"
 TRAPS = "traps: configured"
 ONU = ("olt", "pon_port", "onu_id", "district")
 PORT = ("olt", "pon_port", "district")
@@ -63,6 +64,14 @@ CATALOGUE: tuple[Entry, ...] = (
           "Points dropped because the spool reached its bound (oldest first).", INFLUX),
     Entry("ftthnoc_influx_write_errors_total", "counter", ("kind",),
           "Failed writes by kind: connection, server, rejected.", INFLUX),
+    Entry("ftthnoc_incidents_open", "gauge", ("kind", "district"),
+          "Open incidents by kind (feeder_cut, power_outage) and district.", INCIDENTS),
+    Entry("ftthnoc_incidents_total", "counter", ("kind",), "Incidents opened, ever (from the database).",
+          INCIDENTS),
+    Entry("ftthnoc_incident_affected_households", "gauge", ("kind", "district"),
+          "Households affected by open incidents (counts only; the households are in the database).", INCIDENTS),
+    Entry("ftthnoc_onu_down_events_total", "counter", ("cause", "district"),
+          "ONU down events classified since start: dying_gasp (power), los (fibre/ONU), other.", INCIDENTS),
     Entry("ftthnoc_traps_received_total", "counter", ("kind", "source"),
           "Traps and informs turned into events, by event kind and sending device.", TRAPS),
     Entry("ftthnoc_traps_dropped_total", "counter", ("reason",),

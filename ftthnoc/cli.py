@@ -122,7 +122,7 @@ def labeler_from_inventory(database_url: str) -> Callable[[dict[str, str]], dict
     return district_labeler({(o, p, str(i)): d for (o, p, i), d in onus.items()}, olts)
 
 
-def optional_components(config: Config, settings: Settings, on_event: Callable[[Any], None]) -> tuple[Any, Any]:
+def optional_components(config: Config, database_url: str, on_event: Callable[[Any], None]) -> tuple[Any, Any]:
     """The prober and trap receiver the configuration asks for (None where it does not).
 
     Their sections are validated here, at start-up, by the components that own them, so that a typo
@@ -130,7 +130,7 @@ def optional_components(config: Config, settings: Settings, on_event: Callable[[
     """
     from pydantic import ValidationError
 
-    from collectors.probes import Prober, ProbeConfig
+    from collectors.probes import ProbeConfig, Prober
     from collectors.traps import TrapConfig, TrapReceiver
 
     def section(name: str, model: Any) -> Any:
@@ -146,9 +146,31 @@ def optional_components(config: Config, settings: Settings, on_event: Callable[[
 
     probes = section("probes", ProbeConfig)
     traps = section("traps", TrapConfig)
-    prober = Prober(probes, tablets=_inventory_tablets(settings.database_url)) if probes is not None else None
+    prober = Prober(probes, tablets=_inventory_tablets(database_url)) if probes is not None else None
     receiver = TrapReceiver(traps, config.auths, on_event) if traps is not None else None
     return prober, receiver
+
+
+def incident_engine(config: Config, database_url: str) -> Any:
+    """The incident engine on the inventory database, or None (with one warning) without a current one."""
+    from pydantic import ValidationError
+
+    from ftthnoc.incidents.engine import IncidentConfig, IncidentEngine
+    from ftthnoc.inventory import db
+
+    try:
+        settings = IncidentConfig.model_validate(config.incidents or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"configuration incidents.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    try:
+        engine = db.make_engine(database_url)
+        db.require_current(engine)
+        return IncidentEngine(db.session_factory(engine), settings)
+    except Exception as exc:
+        log.warning("incidents are off: the inventory database is not usable (%s); run 'ftthnoc inventory "
+                    "migrate'", type(exc).__name__)
+        return None
 
 
 def _inventory_tablets(database_url: str) -> list[Any]:
@@ -169,7 +191,8 @@ def _inventory_tablets(database_url: str) -> list[Any]:
 
 def run_service(config: Config, settings: Settings, cycles: int | None = None,
                 on_ready: Callable[[str], None] | None = None,
-                labeler: Callable[[dict[str, str]], dict[str, str]] | None = None) -> None:
+                labeler: Callable[[dict[str, str]], dict[str, str]] | None = None,
+                database_url: str | None = None) -> None:
     """Scheduler + exporters in one process until SIGINT/SIGTERM (or ``cycles`` polls per target).
 
     Poll once, feed every output: each poll result goes to the Prometheus snapshot and, when
@@ -189,14 +212,26 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
     if writer is not None:
         log.info("writing every poll to InfluxDB at %s (spool %s)", writer.url, settings.influx_spool_dir)
 
+    database_url = database_url or settings.database_url
+    incidents = incident_engine(config, database_url)
+
     def publish(target: str, module: str, families: list[MetricFamily]) -> None:
         snapshot.publish(target, module, families)
         if writer is not None:
             writer.write(families, time.time_ns())
+        if incidents is not None:
+            for change in incidents.observe_poll(target, families):
+                log.info("incident: %s", change)
+
+    def on_event(event: Any) -> None:
+        log.info("event: %s %s from %s", event.kind, event.cause or "", event.source)
+        if incidents is not None:
+            for change in incidents.observe(event):
+                log.info("incident: %s", change)
 
     poller = Poller(config, publish, labeler=labeler)
-    prober, receiver = optional_components(config, settings, on_event=lambda event: log.info("event: %s", event))
-    sources = [SourceCollector(c.families) for c in (writer, receiver) if c is not None]
+    prober, receiver = optional_components(config, database_url, on_event=on_event)
+    sources = [SourceCollector(c.families) for c in (writer, receiver, incidents) if c is not None]
     app = make_app(make_registry(snapshot, sources), probe=poller.probe)
     server = serve(app, settings.listen_host, settings.listen_port)
     url = f"http://{settings.listen_host}:{server.server_port}"
@@ -254,7 +289,8 @@ def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None) 
 
 
 def _register_optional() -> None:
-    for modname, attr in (("ftthnoc.cli_inventory", "inventory"), ("ftthnoc.cli_demo", "demo")):
+    for modname, attr in (("ftthnoc.cli_inventory", "inventory"), ("ftthnoc.cli_demo", "demo"),
+                          ("ftthnoc.cli_incidents", "incidents")):
         try:
             module = __import__(modname, fromlist=[attr])
         except ImportError as exc:

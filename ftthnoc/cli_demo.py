@@ -63,7 +63,8 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                 )
                 sys.stdout.flush()
 
-            run_service(config, settings, cycles, on_ready=ready, labeler=labeler_from_inventory(url))
+            run_service(config, settings, cycles, on_ready=ready, labeler=labeler_from_inventory(url),
+                        database_url=url)
     except FtthnocError as exc:
         fail(str(exc))
     except OSError as exc:
