@@ -24,6 +24,8 @@ class Entry:
 INFLUX = "FTTHNOC_INFLUX_URL set"
 INCIDENTS = "an inventory database (serve, demo)"
 TRAPS = "traps: configured"
+PROBES = "probes: configured (root or CAP_NET_RAW)"
+PROBE = ("target", "kind", "district")
 ONU = ("olt", "pon_port", "onu_id", "district")
 PORT = ("olt", "pon_port", "district")
 SCRAPE = ("target", "module")
@@ -72,6 +74,28 @@ CATALOGUE: tuple[Entry, ...] = (
           "Households affected by open incidents (counts only; the households are in the database).", INCIDENTS),
     Entry("ftthnoc_onu_down_events_total", "counter", ("cause", "district"),
           "ONU down events classified since start: dying_gasp (power), los (fibre/ONU), other.", INCIDENTS),
+    Entry("ftthnoc_probe_icmp_requests_total", "counter", PROBE, "Echo requests sent (smokeping_prober style).",
+          PROBES),
+    Entry("ftthnoc_probe_icmp_responses_total", "counter", PROBE, "Echo replies received.", PROBES),
+    Entry("ftthnoc_probe_icmp_response_duration_seconds", "histogram", PROBE, "Round-trip times (0.5 ms … 1 s).",
+          PROBES),
+    Entry("ftthnoc_probe_icmp_loss_ratio", "gauge", PROBE, "Share of the last cycle's echoes unanswered (1 = "
+          "unreachable).", PROBES),
+    Entry("ftthnoc_probe_icmp_rtt_seconds", "gauge", (*PROBE, "stat"), "Last cycle's RTT min, avg, max.", PROBES),
+    Entry("ftthnoc_probe_icmp_jitter_seconds", "gauge", PROBE, "RFC 3550 interarrival jitter.", PROBES),
+    Entry("ftthnoc_probe_tcp_connect_seconds", "gauge", (*PROBE, "port"), "SYN to SYN-ACK (or RST) time.", PROBES),
+    Entry("ftthnoc_probe_tcp_up", "gauge", (*PROBE, "port"), "1 if the port answered SYN-ACK.", PROBES),
+    Entry("ftthnoc_probe_arp_tablet_seen", "gauge", ("school", "tablet"),
+          "1 if the registered tablet (asset number) answered the last ARP sweep.", PROBES),
+    Entry("ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds", "gauge", ("school", "tablet"),
+          "When the tablet last answered.", PROBES),
+    Entry("ftthnoc_probe_arp_unknown_macs", "gauge", ("school", "subnet"), "Unregistered MACs that answered.",
+          PROBES),
+    Entry("ftthnoc_probe_arp_hosts", "gauge", ("school", "subnet"), "Hosts that answered the sweep.", PROBES),
+    Entry("ftthnoc_probe_arp_sweep_success", "gauge", ("school", "subnet"), "1 if the sweep could run.", PROBES),
+    Entry("ftthnoc_probe_success", "gauge", ("probe",), "1 if the last cycle of the probe (icmp, tcp, arp) ran.",
+          PROBES),
+    Entry("ftthnoc_probe_duration_seconds", "gauge", ("probe",), "Wall time of the last cycle.", PROBES),
     Entry("ftthnoc_traps_received_total", "counter", ("kind", "source"),
           "Traps and informs turned into events, by event kind and sending device.", TRAPS),
     Entry("ftthnoc_traps_dropped_total", "counter", ("reason",),
