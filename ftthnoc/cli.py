@@ -145,6 +145,12 @@ def optional_components(config: Config, database_url: str, on_event: Callable[[A
             raise ConfigError(f"configuration {where}: {first['msg']}") from None
 
     probes = section("probes", ProbeConfig)
+    if probes is not None and probes.from_inventory:  # targets of these kinds come from the inventory too
+        from ftthnoc.inventory import db, lookup
+
+        db.require_current(engine := db.make_engine(database_url))  # asked for: no inventory is an error
+        with db.session(engine) as s:
+            probes = probes.with_targets(lookup.probe_targets(s))
     traps = section("traps", TrapConfig)
     prober = Prober(probes, tablets=_inventory_tablets(database_url)) if probes is not None else None
     receiver = TrapReceiver(traps, config.auths, on_event) if traps is not None else None

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ftthnoc.catalogue import PERSONAL_FIELDS
+from ftthnoc.errors import ConfigError
 from ftthnoc.inventory.models import normalise_mac  # one MAC spelling town-wide: sets compare equal
 
 #: ICMP round-trip buckets suited to FTTH: a healthy ONU answers in 0.5–3 ms, a congested PON in tens
@@ -28,6 +30,17 @@ RESERVED_LABELS = frozenset({"target", "kind", "district", "port", "le", "stat",
                              "subnet", "instance", "job"})
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+
+#: Kinds of target the inventory can supply (``ftthnoc.inventory.lookup.probe_targets`` builds them).
+InventoryKind = Literal["onu", "school", "gateway", "bwa", "olt"]
+
+
+def _first_error(exc: ValidationError) -> str:
+    """``field: reason`` of a pydantic error, for one line an operator can act on."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 class ProbeTarget(BaseModel):
@@ -156,6 +169,8 @@ class ProbeConfig(BaseModel):
 
     cycle_seconds: float = Field(60.0, gt=0)
     targets: dict[str, list[ProbeTarget]] = Field(default_factory=dict)
+    #: kinds whose targets also come from the inventory (``with_targets``); ``targets`` win on a name clash
+    from_inventory: list[InventoryKind] = Field(default_factory=list)
     icmp: IcmpSettings = Field(default_factory=IcmpSettings)
     tcp: TcpSettings = Field(default_factory=TcpSettings)
     arp: ArpSettings = Field(default_factory=ArpSettings)
@@ -176,6 +191,34 @@ class ProbeConfig(BaseModel):
         if dup_macs:
             raise ValueError(f"a tablet MAC is registered twice: {dup_macs}")
         return self
+
+    def with_targets(self, extra: Mapping[str, Sequence[Mapping[str, object]]]) -> ProbeConfig:
+        """A copy with the inventory's targets (plain dicts by kind) of the ``from_inventory`` kinds added.
+
+        The configuration is the operator's override: a configured target replaces the inventory's of the
+        same name and kind. Other kinds in ``extra`` are ignored, so the inventory can offer everything
+        and the configuration chooses. Each target passes the same checks as a configured one; a bad one
+        raises ConfigError naming it, because a target silently left out is a host nobody watches.
+        """
+        targets = {kind: list(ts) for kind, ts in self.targets.items()}
+        for kind in dict.fromkeys(self.from_inventory):
+            configured = {t.name for t in targets.get(kind, [])}
+            added: list[ProbeTarget] = []
+            for record in extra.get(kind, ()):
+                try:
+                    target = ProbeTarget.model_validate(record)
+                except ValidationError as exc:
+                    name = record.get("name", "?")
+                    raise ConfigError(
+                        f"probes.from_inventory: {kind} target {name!r} from the inventory: {_first_error(exc)}"
+                    ) from None
+                if target.name not in configured:
+                    added.append(target)
+            targets[kind] = [*targets.get(kind, []), *added]
+        try:
+            return type(self).model_validate({**self.model_dump(exclude={"targets"}), "targets": targets})
+        except ValidationError as exc:
+            raise ConfigError(f"probes.from_inventory: {_first_error(exc)}") from None
 
     def icmp_targets(self) -> list[tuple[str, ProbeTarget]]:
         return [(kind, t) for kind, ts in self.targets.items() for t in ts if t.icmp]

@@ -18,8 +18,10 @@ pon_ports              olt, port (F/S/P, e.g. 0/1/0)                            
 households             code (HH-000123), district, plan, status (applied|surveyed|         code
                        installed|active|suspended|cancelled)
 household_contacts     household, name, address, phone?          (personal data)           household
-onus                   serial (HWTC-A1B2C3D4), olt, pon_port, onu_id (0..255), household?  serial
-schools                code, name, district, pupils (int >= 0)                             code
+onus                   serial (HWTC-A1B2C3D4), olt, pon_port, onu_id (0..255),             serial
+                       household?, mgmt_address? (IPv4 of the ONU's management port)
+schools                code, name, district, pupils (int >= 0),                            code
+                       address? (IPv4 of the school's router or web filter)
 tablets                school, asset_no, serial, mac, os, grade? (1..9), class_name?       school, asset_no
 bwa_stations           name, district, address (HOST:PORT), auth, modules (list)           name
 vpn_gateways           name, vendor, address (HOST:PORT), auth, modules (list),            name
@@ -42,7 +44,8 @@ Example (YAML)::
 
 Text columns must be text: in YAML quote anything that looks like a number (phone numbers, asset
 numbers) so that leading zeros survive. MACs are stored as ``aa:bb:cc:dd:ee:ff`` and ONU serials as
-``VEND-XXXXXXXX``; other spellings are accepted and normalised.
+``VEND-XXXXXXXX``; other spellings are accepted and normalised. The probe addresses (``mgmt_address``,
+a school's ``address``) are plain IPv4 dotted quads without a port and without leading zeros.
 
 Files
 -----
@@ -58,7 +61,8 @@ Semantics
   optional column means "none"); rows not mentioned are left alone; nothing is deleted.
 * **Every row is validated before anything is written**: types, enums, formats, references (to rows
   in the database or anywhere in the same document), duplicates within the document, uniqueness of
-  the MAC and of ``(pon_port, onu_id)`` over the resulting inventory, and household status changes
+  the MAC, of ``(pon_port, onu_id)``, of an ONU's ``mgmt_address`` and of a school's ``address`` (where
+  given) over the resulting inventory, and household status changes
   (``models.TRANSITIONS``). Any bad row raises ``InventoryImportError`` (an ``ImportRowError``) that
   lists every problem with its section and the row number a person would count (the line in a CSV
   or YAML file, the 1-based position in an in-memory document), and the database is untouched.
@@ -100,6 +104,7 @@ from ftthnoc.inventory.models import (
     Tablet,
     VpnGateway,
     check_transition,
+    normalise_ipv4,
     normalise_mac,
     normalise_serial,
 )
@@ -184,6 +189,12 @@ def _serial(value: Any) -> str:
     return normalise_serial(value)
 
 
+def _ipv4(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not an IPv4 address (write it as text, e.g. 192.0.2.10)")
+    return normalise_ipv4(value)
+
+
 def _address(value: Any) -> str:
     text = _text(255)(value)
     m = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):(\d{1,5})", text)
@@ -246,7 +257,8 @@ class _Section:
     key: tuple[str, ...]
     refs: tuple[_Ref, ...] = ()
     #: Column groups that must be unique over the whole inventory after the import, each with a
-    #: format string over the group's values for messages.
+    #: format string over the group's values for messages. A group with an empty (None) value is not
+    #: checked: optional columns are unique only where given, as the database's unique indexes are.
     uniques: tuple[tuple[tuple[str, ...], str], ...] = ()
     personal: bool = False
 
@@ -330,13 +342,17 @@ _SPECS: tuple[_Section, ...] = (
             # GPON allows 128 ONT ids per port (Huawei 0..127, ZTE 1..128); XGS-PON up to 256.
             _Field("onu_id", _integer(0, 255)),
             _Field("household", _HH_CODE, required=False),
+            _Field("mgmt_address", _ipv4, required=False),
         ),
         key=("serial",),
         refs=(
             _Ref(("olt", "pon_port"), "pon_ports", "pon_port", "PON port {1!r} of OLT {0!r}"),
             _Ref(("household",), "households", "household", "household {0!r}"),
         ),
-        uniques=((("olt", "pon_port", "onu_id"), "onu_id {2} on {0} port {1}"),),
+        uniques=(
+            (("olt", "pon_port", "onu_id"), "onu_id {2} on {0} port {1}"),
+            (("mgmt_address",), "mgmt_address {0}"),
+        ),
     ),
     _Section(
         "schools",
@@ -347,9 +363,11 @@ _SPECS: tuple[_Section, ...] = (
             _Field("name", _text(128)),
             _Field("district", _CODE),
             _Field("pupils", _integer(0)),
+            _Field("address", _ipv4, required=False),
         ),
         key=("code",),
         refs=(_district_ref(),),
+        uniques=((("address",), "address {0}"),),
     ),
     _Section(
         "tablets",
@@ -662,18 +680,25 @@ def _section_records(session: Session, name: str) -> list[Record]:
         ]
     elif name == "onus":
         stmt = (
-            select(Onu.serial, Olt.name, PonPort.port, Onu.onu_id, Household.code)
+            select(Onu.serial, Olt.name, PonPort.port, Onu.onu_id, Household.code, Onu.mgmt_address)
             .join(Onu.pon_port)
             .join(PonPort.olt)
             .outerjoin(Onu.household)
         )
         rows = [
-            {"serial": serial, "olt": olt, "pon_port": port, "onu_id": onu_id, "household": hcode}
-            for serial, olt, port, onu_id, hcode in session.execute(stmt)
+            {
+                "serial": serial,
+                "olt": olt,
+                "pon_port": port,
+                "onu_id": onu_id,
+                "household": hcode,
+                "mgmt_address": mgmt,
+            }
+            for serial, olt, port, onu_id, hcode, mgmt in session.execute(stmt)
         ]
     elif name == "schools":
         rows = [
-            {"code": s.code, "name": s.name, "district": dcode, "pupils": s.pupils}
+            {"code": s.code, "name": s.name, "district": dcode, "pupils": s.pupils, "address": s.address}
             for s, dcode in session.execute(select(School, District.code).join(School.district))
         ]
     elif name == "tablets":
@@ -887,6 +912,7 @@ def _validate(session: Session, rows: Sequence[SourceRow]) -> dict[str, list[_Pa
     for name in SECTIONS:
         spec = SPECS[name]
         seen: dict[Key, SourceRow] = {}
+        first_of_key: list[_Parsed] = []  # a duplicated row is one problem, not also a uniqueness clash
         for p in good[name]:
             row = p.row
 
@@ -897,6 +923,7 @@ def _validate(session: Session, rows: Sequence[SourceRow]) -> dict[str, list[_Pa
                 bad(f"duplicate {spec.singular} {'/'.join(map(str, p.key))}: also at {_where(seen[p.key])}")
                 continue
             seen[p.key] = row
+            first_of_key.append(p)
             for ref in spec.refs:
                 target = tuple(p.values[f] for f in ref.fields)
                 if any(v is None for v in target):
@@ -908,7 +935,7 @@ def _validate(session: Session, rows: Sequence[SourceRow]) -> dict[str, list[_Pa
                     check_transition(existing[name][p.key]["status"], p.values["status"])
                 except InventoryError as exc:
                     bad(str(exc))
-        problems.extend(_unique_problems(spec, good[name], existing.get(name, {})))
+        problems.extend(_unique_problems(spec, first_of_key, existing.get(name, {})))
 
     if problems:
         order = {name: i for i, name in enumerate(SECTIONS)}
@@ -929,7 +956,7 @@ def _unique_problems(spec: _Section, rows: list[_Parsed], existing: Mapping[Key,
         for p in rows:
             owners.setdefault(tuple(p.values[c] for c in columns), []).append((p.key, p.row))
         for value, holders in owners.items():
-            if len(holders) < 2:
+            if len(holders) < 2 or any(v is None for v in value):
                 continue
             holders.sort(key=lambda h: (h[1] is not None, h[1].row if h[1] else 0))
             first_key, first_row = holders[0]

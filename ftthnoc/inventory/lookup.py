@@ -11,7 +11,7 @@ from typing import Literal, TypedDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from ftthnoc.inventory.models import BwaStation, District, Household, Olt, Onu, PonPort, VpnGateway
+from ftthnoc.inventory.models import BwaStation, District, Household, Olt, Onu, PonPort, School, VpnGateway
 
 TargetKind = Literal["olt", "bwa", "vpn"]
 
@@ -105,3 +105,100 @@ def olt_targets(session: Session) -> list[Target]:
             )
         )
     return targets
+
+
+ProbeKind = Literal["onu", "school", "gateway", "bwa", "olt"]
+
+#: The TCP port probed on a VPN gateway: its SSL-VPN portal, which is what teleworking staff reach.
+GATEWAY_PORT = 443
+
+
+class ProbeTargetRecord(TypedDict):
+    """One probe target as ``collectors.probes.config.ProbeTarget`` accepts it (plain data, no ORM)."""
+
+    name: str
+    address: str
+    district: str | None
+    labels: dict[str, str]
+    ports: list[int]
+
+
+def _host(address: str) -> str:
+    """The host of ``HOST:PORT`` (``[v6]:PORT`` too): the probes reach the device, not its SNMP port."""
+    host = address.rpartition(":")[0] if ":" in address else address
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
+def probe_targets(session: Session) -> dict[ProbeKind, list[ProbeTargetRecord]]:
+    """Packet-probe targets the inventory knows, by kind; every kind is present, perhaps empty.
+
+    * ``onu``: ONUs with a ``mgmt_address``, named ``OLT/PON-PORT/ONU-ID`` with those three as labels, in
+      the district of their household (the OLT's while the ONU serves none, as ``onu_districts``).
+    * ``school``: schools with an ``address``, named by their code.
+    * ``gateway``: VPN gateways, ICMP and a TCP connect to port 443.
+    * ``bwa``, ``olt``: BWA stations and OLTs, ICMP to the host of their SNMP address.
+
+    Hosts are passed as written (a name or IPv6 stays a name or IPv6): ``ProbeConfig.with_targets``
+    refuses what the probes cannot reach, with the target's name, rather than this silently dropping it.
+    Nothing personal is read: household codes, names and contacts never become labels.
+    """
+    home = aliased(District)
+    olt_district = aliased(District)
+    onus = (
+        select(Olt.name, PonPort.port, Onu.onu_id, Onu.mgmt_address, func.coalesce(home.code, olt_district.code))
+        .select_from(Onu)
+        .join(PonPort, Onu.pon_port_id == PonPort.id)
+        .join(Olt, PonPort.olt_id == Olt.id)
+        .join(olt_district, Olt.district_id == olt_district.id)
+        .outerjoin(Household, Onu.household_id == Household.id)
+        .outerjoin(home, Household.district_id == home.id)
+        .where(Onu.mgmt_address.is_not(None))
+        .order_by(Olt.name, PonPort.port, Onu.onu_id)
+    )
+    schools = (
+        select(School.code, School.address, District.code)
+        .join(District, School.district_id == District.id)
+        .where(School.address.is_not(None))
+        .order_by(School.code)
+    )
+    stations = (
+        select(BwaStation.name, BwaStation.address, District.code)
+        .join(District, BwaStation.district_id == District.id)
+        .order_by(BwaStation.name)
+    )
+    olts = (
+        select(Olt.name, Olt.address, District.code)
+        .join(District, Olt.district_id == District.id)
+        .order_by(Olt.name)
+    )
+    gateways = select(VpnGateway.name, VpnGateway.address).order_by(VpnGateway.name)
+    return {
+        "onu": [
+            ProbeTargetRecord(
+                name=f"{olt}/{port}/{onu_id}",
+                address=address,
+                district=district,
+                labels={"olt": olt, "pon_port": port, "onu_id": str(onu_id)},
+                ports=[],
+            )
+            for olt, port, onu_id, address, district in session.execute(onus)
+            if address is not None  # the query's own filter, spelled again for the type checker
+        ],
+        "school": [
+            ProbeTargetRecord(name=code, address=address, district=district, labels={}, ports=[])
+            for code, address, district in session.execute(schools)
+            if address is not None
+        ],
+        "gateway": [
+            ProbeTargetRecord(name=name, address=_host(address), district=None, labels={}, ports=[GATEWAY_PORT])
+            for name, address in session.execute(gateways)
+        ],
+        "bwa": [
+            ProbeTargetRecord(name=name, address=_host(address), district=district, labels={}, ports=[])
+            for name, address, district in session.execute(stations)
+        ],
+        "olt": [
+            ProbeTargetRecord(name=name, address=_host(address), district=district, labels={}, ports=[])
+            for name, address, district in session.execute(olts)
+        ],
+    }

@@ -12,6 +12,7 @@ names the fields changed, never their values.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -137,6 +138,22 @@ def normalise_serial(value: str) -> str:
     if not m:
         raise ValueError(f"{value!r} is not an ONU serial (want e.g. HWTC-A1B2C3D4)")
     return f"{m.group(1)}-{m.group(2)}"
+
+
+def normalise_ipv4(value: str) -> str:
+    """A host's IPv4 address as a plain dotted quad (``192.0.2.10``), the only form the probes send to.
+
+    Leading zeros are refused (``010`` is octal to some tools, decimal to others), and so are addresses
+    no single host answers on (0.0.0.0, multicast, the limited broadcast). Raises ValueError.
+    """
+    text = value.strip()
+    try:
+        address = ipaddress.IPv4Address(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IPv4 address (want e.g. 192.0.2.10)") from None
+    if address.is_unspecified or address.is_multicast or address == ipaddress.IPv4Address("255.255.255.255"):
+        raise ValueError(f"{text} is not the address of one host")
+    return str(address)
 
 
 class Base(DeclarativeBase):
@@ -266,6 +283,9 @@ class Onu(Base):
     household_id: Mapped[int | None] = mapped_column(
         ForeignKey("households.id", ondelete="SET NULL"), index=True
     )
+    #: IPv4 of the ONU's management interface, where the operator gives it one: the probes ping it.
+    #: A unique index (not a constraint) so that migration 0003 adds it without rebuilding the table.
+    mgmt_address: Mapped[str | None] = mapped_column(String(15), unique=True, index=True)
 
     pon_port: Mapped[PonPort] = relationship()
     household: Mapped[Household | None] = relationship()
@@ -273,6 +293,10 @@ class Onu(Base):
     @validates("serial")
     def _serial(self, _key: str, value: str) -> str:
         return normalise_serial(value)
+
+    @validates("mgmt_address")
+    def _mgmt_address(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else normalise_ipv4(value)
 
 
 class School(Base):
@@ -286,8 +310,14 @@ class School(Base):
     name: Mapped[str] = mapped_column(String(128))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     pupils: Mapped[int] = mapped_column(Integer)
+    #: IPv4 of the school's router or web filter: what the probes ping to tell "the school is cut off".
+    address: Mapped[str | None] = mapped_column(String(15), unique=True, index=True)
 
     district: Mapped[District] = relationship()
+
+    @validates("address")
+    def _address(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else normalise_ipv4(value)
 
 
 class Tablet(Base):

@@ -387,6 +387,9 @@ class Town:
                     "pon_port": u.pon_port,
                     "onu_id": u.onu_id,
                     "household": u.household,
+                    # Never a probe address: tests send packets only to loopback and their own
+                    # namespaces, and a simulated ONU has no management interface to answer on.
+                    "mgmt_address": None,
                 }
                 for u in self.onus()
             ],
@@ -399,7 +402,8 @@ class Town:
                 for c in self.contacts
             ],
             "schools": [
-                {"code": s.code, "name": s.name, "district": s.district, "pupils": s.pupils}
+                # no probe address either, for the same reason as the ONUs'
+                {"code": s.code, "name": s.name, "district": s.district, "pupils": s.pupils, "address": None}
                 for s in self.schools
             ],
             "tablets": [

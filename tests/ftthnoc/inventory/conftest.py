@@ -144,6 +144,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
         {"household": "HH-000002", "name": "佐藤 花子", "address": "千代田 壬生 3", "phone": None},
         {"household": "HH-000003", "name": "田中 一郎", "address": "大朝 4", "phone": "0826-82-0003"},
     ],
+    # Probe addresses are documentation addresses (RFC 5737): nothing in these tests sends to them.
     "onus": [
         {
             "serial": "HWTC-A1B2C3D4",
@@ -151,6 +152,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "pon_port": "0/1/0",
             "onu_id": 0,
             "household": "HH-000001",
+            "mgmt_address": "192.0.2.10",
         },
         {
             "serial": "HWTC-A1B2C3D5",
@@ -158,6 +160,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "pon_port": "0/1/0",
             "onu_id": 1,
             "household": "HH-000002",
+            "mgmt_address": None,
         },
         # An Oasa home served from a Chiyoda OLT: its district label must be the home's.
         {
@@ -166,12 +169,20 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "pon_port": "0/1/1",
             "onu_id": 0,
             "household": "HH-000003",
+            "mgmt_address": "192.0.2.12",
         },
-        {"serial": "ZTEG-C0000001", "olt": "olt-oasa-1", "pon_port": "1/1/1", "onu_id": 1, "household": None},
+        {
+            "serial": "ZTEG-C0000001",
+            "olt": "olt-oasa-1",
+            "pon_port": "1/1/1",
+            "onu_id": 1,
+            "household": None,
+            "mgmt_address": "192.0.2.13",
+        },
     ],
     "schools": [
-        {"code": "chiyoda-es", "name": "千代田小学校", "district": "chiyoda", "pupils": 250},
-        {"code": "oasa-es", "name": "大朝小学校", "district": "oasa", "pupils": 60},
+        {"code": "chiyoda-es", "name": "千代田小学校", "district": "chiyoda", "pupils": 250, "address": "192.0.2.20"},
+        {"code": "oasa-es", "name": "大朝小学校", "district": "oasa", "pupils": 60, "address": None},
     ],
     "tablets": [
         {

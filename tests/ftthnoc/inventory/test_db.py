@@ -108,3 +108,50 @@ def test_sqlite_enforces_foreign_keys(tmp_path: Path) -> None:
 
 def test_pon_classes_agree_with_the_poller_configuration() -> None:
     assert set(PON_CLASSES) == set(get_args(PonClass))
+
+
+def test_0003_adds_probe_addresses_to_a_populated_inventory_and_removes_them(database_url: str) -> None:
+    """A town already in the database keeps every row (the tablets under their schools most of all)."""
+    from sqlalchemy import text
+
+    def counts() -> dict[str, int]:
+        # only the tables that exist at 0002: later revisions register more on Base.metadata
+        with engine.connect() as conn:
+            return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+    tables = ("districts", "olts", "pon_ports", "onus", "schools", "tablets")
+    db.upgrade(database_url, "0002")
+    engine = db.make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            for statement in (
+                "INSERT INTO districts (id, code, name, households) VALUES (1, 'chiyoda', '千代田', 10)",
+                "INSERT INTO olts (id, name, district_id, vendor, model, address, pon_class, auth, modules) "
+                "VALUES (1, 'olt-x', 1, 'huawei', 'MA5800', '10.0.0.1:161', 'B+', 'a', '[]')",
+                "INSERT INTO pon_ports (id, olt_id, port) VALUES (1, 1, '0/1/0')",
+                "INSERT INTO onus (id, serial, pon_port_id, onu_id) VALUES (1, 'HWTC-00000001', 1, 0)",
+                "INSERT INTO schools (id, code, name, district_id, pupils) VALUES (1, 'es', '小学校', 1, 9)",
+                "INSERT INTO tablets (school_id, asset_no, serial, mac, os) "
+                "VALUES (1, 'T-1', 'S1', '00:1a:2b:3c:4d:01', 'iPadOS')",
+            ):
+                conn.execute(text(statement))
+        before = counts()
+        assert set(before.values()) == {1}
+
+        db.upgrade(database_url)
+        assert db.current_revision(engine) == db.head_revision()
+        assert counts() == before
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT mgmt_address FROM onus")).scalar_one() is None
+            assert conn.execute(text("SELECT address FROM schools")).scalar_one() is None
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE onus SET mgmt_address = '192.0.2.10'"))
+            conn.execute(text("UPDATE schools SET address = '192.0.2.20'"))
+
+        with engine.begin() as conn:
+            command.downgrade(db.alembic_config(database_url, connection=conn), "0002")
+        assert counts() == before
+        columns = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in ("onus", "schools")}
+        assert "mgmt_address" not in columns["onus"] and "address" not in columns["schools"]
+    finally:
+        engine.dispose()

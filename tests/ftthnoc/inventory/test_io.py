@@ -208,6 +208,30 @@ def _bad_vendor(doc: Doc) -> None:
     doc["olts"][0]["vendor"] = "cisco"
 
 
+def _bad_mgmt_address(doc: Doc) -> None:
+    doc["onus"][1]["mgmt_address"] = "192.0.2.300"
+
+
+def _mgmt_address_with_port(doc: Doc) -> None:
+    doc["onus"][1]["mgmt_address"] = "192.0.2.11:80"
+
+
+def _mgmt_address_as_number(doc: Doc) -> None:
+    doc["onus"][1]["mgmt_address"] = 3221225995  # an IPv4 written as one integer: refused, not guessed
+
+
+def _mgmt_address_taken(doc: Doc) -> None:
+    doc["onus"][1]["mgmt_address"] = "192.0.2.12"  # HWTC-A1B2C3D6's
+
+
+def _bad_school_address(doc: Doc) -> None:
+    doc["schools"][1]["address"] = "oasa-es.example"
+
+
+def _school_address_taken(doc: Doc) -> None:
+    doc["schools"][1]["address"] = " 192.0.2.20"  # chiyoda-es's, spelled with a space
+
+
 BAD_ROWS = [
     # tablets row 4 is the good new tablet every case adds
     (_bad_mac, "tablets", 5, "is not a MAC address"),
@@ -224,6 +248,12 @@ BAD_ROWS = [
     (_unknown_port, "onus", 4, "PON port '1/1/9' of OLT 'olt-oasa-1' is not in the database"),
     (_onu_id_out_of_range, "onus", 2, "300 is out of range (0..255)"),
     (_bad_vendor, "olts", 1, "'cisco' is not one of huawei, zte"),
+    (_bad_mgmt_address, "onus", 2, "mgmt_address: '192.0.2.300' is not an IPv4 address"),
+    (_mgmt_address_with_port, "onus", 2, "'192.0.2.11:80' is not an IPv4 address"),
+    (_mgmt_address_as_number, "onus", 2, "3221225995 is not an IPv4 address (write it as text"),
+    (_mgmt_address_taken, "onus", 3, "mgmt_address 192.0.2.12 is already used by ONU HWTC-A1B2C3D5 (at onus row 2)"),
+    (_bad_school_address, "schools", 2, "address: 'oasa-es.example' is not an IPv4 address"),
+    (_school_address_taken, "schools", 2, "address 192.0.2.20 is already used by school chiyoda-es (at schools row 1)"),
 ]
 
 
@@ -304,6 +334,40 @@ def test_unique_values_are_checked_against_the_database(engine: Engine, sample: 
         "tablets row 1: mac 00:1a:2b:3c:4d:02 is already used by tablet chiyoda-es/T-0002 (in the database)",
     ]
     assert table_snapshot(engine, skip=()) == before
+
+
+def test_probe_addresses_are_unique_against_the_database_only_where_given(engine: Engine, sample: Doc) -> None:
+    _import(engine, sample)
+    before = table_snapshot(engine, skip=())
+    new_onu = {"serial": "HWTC-000000AA", "olt": "olt-chiyoda-1", "pon_port": "0/1/1", "onu_id": 5}
+    doc: Doc = {
+        "onus": [{**new_onu, "mgmt_address": "192.0.2.13"}],
+        "schools": [{"code": "geihoku-jhs", "name": "芸北中学校", "district": "oasa", "pupils": 40,
+                     "address": "192.0.2.20"}],
+    }
+    with pytest.raises(InventoryImportError) as caught:
+        _import(engine, doc)
+    assert [str(p) for p in caught.value.problems] == [
+        "onus row 1: mgmt_address 192.0.2.13 is already used by ONU ZTEG-C0000001 (in the database)",
+        "schools row 1: address 192.0.2.20 is already used by school chiyoda-es (in the database)",
+    ]
+    assert table_snapshot(engine, skip=()) == before
+
+    # Without addresses they join the ONU and the school already without one: no clash.
+    result = _import(engine, {"onus": [new_onu], "schools": [{**doc["schools"][0], "address": None}]})
+    assert result.created == {"onus": 1, "schools": 1}
+
+
+def test_a_replacement_onu_takes_over_the_management_address(engine: Engine, sample: Doc) -> None:
+    """A broken ONU swapped for a new one: the old row gives up the address the new row takes."""
+    _import(engine, sample)
+    old = {**sample["onus"][0], "onu_id": 9, "mgmt_address": None}
+    new = {**sample["onus"][0], "serial": "HWTC-000000BB"}
+    result = _import(engine, {"onus": [old, new]})
+    assert result.updated == {"onus": 1} and result.created == {"onus": 1}
+    with db.session_scope(engine) as session:
+        addresses = dict(session.execute(select(Onu.serial, Onu.mgmt_address)).all())
+    assert addresses["HWTC-A1B2C3D4"] is None and addresses["HWTC-000000BB"] == "192.0.2.10"
 
 
 def test_moving_an_onu_frees_its_id_for_another_in_the_same_import(engine: Engine, sample: Doc) -> None:

@@ -20,7 +20,11 @@ from ftthnoc.inventory.models import (
     HouseholdContact,
     HouseholdStatus,
     Olt,
+    Onu,
+    PonPort,
+    School,
     check_transition,
+    normalise_ipv4,
     normalise_mac,
     normalise_serial,
 )
@@ -107,6 +111,58 @@ def test_serial_spellings_normalise(raw: str, want: str) -> None:
 def test_bad_serials_are_refused(raw: str) -> None:
     with pytest.raises(ValueError, match="not an ONU serial"):
         normalise_serial(raw)
+
+
+@pytest.mark.parametrize(("raw", "want"), [("192.0.2.10", "192.0.2.10"), (" 10.40.0.7 ", "10.40.0.7")])
+def test_ipv4_addresses_are_kept_as_dotted_quads(raw: str, want: str) -> None:
+    assert normalise_ipv4(raw) == want
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("192.0.2.010", "not an IPv4 address"),  # leading zero: octal to some tools
+        ("192.0.2", "not an IPv4 address"),
+        ("192.0.2.1:161", "not an IPv4 address"),
+        ("192.0.2.256", "not an IPv4 address"),
+        ("onu-17.example", "not an IPv4 address"),
+        ("2001:db8::1", "not an IPv4 address"),
+        ("", "not an IPv4 address"),
+        ("0.0.0.0", "not the address of one host"),
+        ("224.0.0.1", "not the address of one host"),
+        ("255.255.255.255", "not the address of one host"),
+    ],
+)
+def test_bad_ipv4_addresses_are_refused(raw: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        normalise_ipv4(raw)
+
+
+def test_probe_addresses_are_checked_on_the_models_too() -> None:
+    """The API and provisioning write through the ORM, not the importer: the same rule holds there."""
+    assert Onu(serial="HWTC-A1B2C3D4", onu_id=0, mgmt_address=" 192.0.2.10").mgmt_address == "192.0.2.10"
+    assert Onu(serial="HWTC-A1B2C3D4", onu_id=0, mgmt_address=None).mgmt_address is None
+    with pytest.raises(ValueError, match="not an IPv4 address"):
+        School(code="x", name="x", district_id=1, pupils=1, address="10.0.0.1:80")
+
+
+def test_database_keeps_probe_addresses_unique_where_given(engine: Engine) -> None:
+    with db.session_scope(engine) as session:
+        district = District(code="chiyoda", name="千代田", households=1)
+        olt = Olt(name="olt-x", district=district, vendor="huawei", model="x", address="10.0.0.1:161",
+                  pon_class="B+", auth="a", modules=[])
+        port = PonPort(olt=olt, port="0/1/0")
+        # Many ONUs and schools without an address: NULLs never collide.
+        session.add_all(Onu(serial=f"HWTC-0000000{i}", pon_port=port, onu_id=i) for i in range(3))
+        session.add_all(School(code=f"s{i}", name="x", district=district, pupils=1) for i in range(3))
+        session.add(Onu(serial="HWTC-0000000A", pon_port=port, onu_id=10, mgmt_address="192.0.2.10"))
+        # An ONU and a school may share an address: uniqueness is per table.
+        session.add(School(code="s9", name="x", district=district, pupils=1, address="192.0.2.10"))
+    with pytest.raises(IntegrityError), db.session_scope(engine) as session:
+        port = session.scalars(select(PonPort)).one()
+        session.add(Onu(serial="HWTC-0000000B", pon_port=port, onu_id=11, mgmt_address="192.0.2.10"))
+    with pytest.raises(IntegrityError), db.session_scope(engine) as session:
+        session.add(School(code="s10", name="x", district_id=district.id, pupils=1, address="192.0.2.10"))
 
 
 def test_database_refuses_an_unknown_vendor(engine: Engine) -> None:
