@@ -3,19 +3,90 @@
 Starts one snmpsim agent per OLT of the generated town on loopback, loads the town into the
 inventory (a SQLite file under the data directory unless ``FTTHNOC_DATABASE_URL`` says otherwise),
 and runs the poller and exporter on it until Ctrl-C.
+
+Run as root (or with CAP_NET_RAW), the demo probes too — but **only loopback**, where every agent of
+the simulated town lives: the "telework VPN gateway" is 127.0.0.1 with the exporter's own HTTP port as
+its service port, and one school of the town is 127.0.0.1 as well. No ARP (a tablet subnet is a real
+link). The demo never sends a probe packet anywhere else: :func:`demo_probes` builds the section from
+constants and :func:`loopback_only` refuses anything that is not 127.0.0.1 before the prober exists.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import sys
+from typing import Any
 
 import click
 
-from ftthnoc.cli import fail, labeler_from_inventory, run_service
 from ftthnoc.config import Config
-from ftthnoc.errors import FtthnocError
+from ftthnoc.errors import ConfigError, FtthnocError
 from ftthnoc.settings import Settings
+
+#: the only address the demo probes
+LOOPBACK = "127.0.0.1"
+GATEWAY_NAME = "telework-vpn (simulated)"
+PROBE_CYCLE_SECONDS = 15.0
+PROBE_PACKETS = 5
+
+
+def raw_socket_refusal() -> str | None:
+    """Why raw ICMP sockets cannot be opened here, or None when they can (root or CAP_NET_RAW)."""
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def free_port(host: str) -> int:
+    """A TCP port free on ``host`` now (the exporter binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def reachable_on_loopback(host: str) -> bool:
+    """Whether a listener on ``host`` answers on 127.0.0.1 (loopback itself or the wildcard address)."""
+    if host in ("", "0.0.0.0", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def demo_probes(school_code: str, school_district: str, exporter_port: int | None) -> dict[str, Any]:
+    """The demo's ``probes:`` section: a gateway and a school, both 127.0.0.1; no ARP."""
+    gateway: dict[str, Any] = {"name": GATEWAY_NAME, "address": LOOPBACK}
+    if exporter_port is not None:
+        gateway["ports"] = [exporter_port]
+    return {
+        "cycle_seconds": PROBE_CYCLE_SECONDS,
+        "targets": {
+            "gateway": [gateway],
+            "school": [{"name": school_code, "address": LOOPBACK, "district": school_district}],
+        },
+        "icmp": {"packets": PROBE_PACKETS, "timeout_seconds": 1.0},
+        "tcp": {"timeout_seconds": 1.0, "attempts": 2},
+        "arp": {"subnets": [], "tablets": []},
+    }
+
+
+def loopback_only(probes: dict[str, Any]) -> None:
+    """Refuse a demo probe section that would send a packet anywhere but 127.0.0.1."""
+    for kind, targets in (probes.get("targets") or {}).items():
+        for t in targets:
+            if str(t.get("address")) != LOOPBACK:
+                raise ConfigError(f"demo probe target {kind}/{t.get('name')} is not {LOOPBACK}: refused")
+    arp = probes.get("arp") or {}
+    if arp.get("subnets"):
+        raise ConfigError("the demo sweeps no tablet subnet: refused")
+    if probes.get("from_inventory"):  # inventory targets have addresses of their own
+        raise ConfigError("the demo takes no probe target from the inventory: refused")
 
 
 @click.command()
@@ -27,6 +98,7 @@ from ftthnoc.settings import Settings
 @click.pass_obj
 def demo(settings: Settings, onus: int, interval: float, listen: str | None, cycles: int | None) -> None:
     """Run the poller and exporter against the simulated town of Kitahiroshima."""
+    from ftthnoc.cli import fail, labeler_from_inventory, run_service  # here: ftthnoc.cli imports this module
     from ftthnoc.inventory import db, io
     from ftthnoc.sim.agents import TownAgents
     from ftthnoc.sim.town import generate_town
@@ -41,6 +113,28 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
         (data / "ftthnoc.db").unlink(missing_ok=True)
         url = f"sqlite:///{data}/ftthnoc.db"
     town = generate_town(onus=onus)
+
+    refusal = raw_socket_refusal()
+    probes: dict[str, Any] | None = None
+    if refusal is not None:
+        click.echo(f"ftthnoc demo: no probes: raw sockets are not permitted here ({refusal}); run as root "
+                   "or with CAP_NET_RAW to probe loopback", err=True)
+    elif not town.schools:
+        click.echo("ftthnoc demo: no probes: the simulated town has no school", err=True)
+    else:
+        exporter_port: int | None = None
+        if reachable_on_loopback(settings.listen_host):
+            if settings.listen_port == 0:  # the gateway's service port must be known before the config
+                try:
+                    port_now = free_port(settings.listen_host or "0.0.0.0")
+                except OSError as exc:
+                    fail(f"cannot listen on {settings.listen_host}:0: {exc.strerror}")
+                settings = settings.model_copy(update={"listen_port": port_now})
+            exporter_port = settings.listen_port
+        school = town.schools[0]
+        probes = demo_probes(school.code, school.district, exporter_port)
+        loopback_only(probes)
+
     click.echo(f"ftthnoc demo: starting {len(town.olts)} simulated OLTs with {onus} ONUs ...", err=True)
     try:
         with TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents:
@@ -49,18 +143,26 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
             with db.session_scope(engine, actor="demo") as session:
                 io.import_document(session, agents.inventory_document())
             engine.dispose()
-            config = Config.model_validate(agents.poller_config(interval_seconds=interval))
+            doc = agents.poller_config(interval_seconds=interval)
+            if probes is not None:
+                doc["probes"] = probes
+            config = Config.model_validate(doc)
 
             def ready(base: str) -> None:
-                click.echo(
-                    "ftthnoc demo is running:\n"
-                    f"  metrics      {base}/metrics\n"
+                lines = [
+                    "ftthnoc demo is running:",
+                    f"  metrics      {base}/metrics",
                     f"  one target   {base}/snmp?target={config.targets[0].address}&module=huawei_gpon"
-                    "&auth=public_v2\n"
-                    f"  landing page {base}/\n"
-                    f"  inventory    {url}\n"
-                    "Press Ctrl-C to stop."
-                )
+                    "&auth=public_v2",
+                    f"  landing page {base}/",
+                    f"  inventory    {url}",
+                ]
+                if probes is not None:
+                    lines.append(f"  probes       {LOOPBACK} only, every {PROBE_CYCLE_SECONDS:g} s: "
+                                 + ", ".join(_describe(kind, t) for kind, ts in probes["targets"].items()
+                                             for t in ts))
+                lines.append("Press Ctrl-C to stop.")
+                click.echo("\n".join(lines))
                 sys.stdout.flush()
 
             run_service(config, settings, cycles, on_ready=ready, labeler=labeler_from_inventory(url),
@@ -69,3 +171,8 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror}")
+
+
+def _describe(kind: str, target: dict[str, Any]) -> str:
+    ports = "".join(f" tcp/{p}" for p in target.get("ports") or [])
+    return f"{kind} {target['name']} (icmp{ports})"

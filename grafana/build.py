@@ -34,11 +34,16 @@ SUBSCRIPTION_TARGET = 7000  # the town's DX strategy: FTTH subscribing household
 
 #: The selection every per-ONU and per-port panel applies (the chained variables).
 SEL = 'district=~"$district", olt=~"$olt", pon_port=~"$pon_port"'
+DIST = 'district=~"$district"'
 #: ONU series joined to their serial (ftth_onu_info) for tables an operator acts on.
 WITH_SERIAL = " * on (olt, pon_port, onu_id) group_left (serial) ftth_onu_info"
 #: The ONU named by the `serial` text variable, whichever OLT and port it is on now.
 BY_SERIAL = ' * on (olt, pon_port, onu_id) group_left (serial) ftth_onu_info{serial="$serial"}'
 GPON_MODULES = 'module=~".*gpon.*"'
+#: The probe targets the `kind` and `target` variables choose.
+PSEL = 'kind=~"$kind", target=~"$target"'
+#: Probe series that name a target: ICMP targets, and TCP-only targets (no ICMP series) too.
+PROBE_TARGETS = '__name__=~"ftthnoc_probe_icmp_requests_total|ftthnoc_probe_tcp_up"'
 
 
 class PanelBuilder(Protocol):
@@ -142,8 +147,12 @@ def states(title: str, description: str, *targets: prometheus.Dataquery, mapping
                     .placement(cm.LegendPlacement.BOTTOM)))
 
 
+#: dashed line overrides (thresholds, second quantiles)
+DASHED = [dm.DynamicConfigValue(id_val="custom.lineStyle", value={"fill": "dash", "dash": [10, 10]}),
+          dm.DynamicConfigValue(id_val="custom.lineWidth", value=2)]
 UP_DOWN = {"1": ("稼働 / up", "green"), "0": ("停止 / down", "red")}
 ANSWERING = {"1": ("応答 / answering", "green"), "0": ("応答なし / no answer", "red")}
+RAN = {"1": ("実行 / ran", "green"), "0": ("実行不可 / could not run", "red")}
 IF_OPER = {"1": ("up", "green"), "2": ("down", "red"), "3": ("testing", "blue"), "4": ("unknown", "gray"),
            "5": ("dormant", "purple"), "6": ("notPresent", "gray"), "7": ("lowerLayerDown", "orange")}
 
@@ -208,6 +217,19 @@ def noc_overview() -> db.Dashboard:
             "応答中の OLT / OLTs answering", "GPON polls that succeeded last time, of all polled.",
             q(f'sum(ftthnoc_scrape_success{{{GPON_MODULES}, target=~"$olt"}})', "応答 / answering"),
             q(f'count(ftthnoc_scrape_success{{{GPON_MODULES}, target=~"$olt"}})', "対象 / polled")))
+        .with_panel(single(
+            "進行中のインシデント / Open incidents",
+            "Feeder cuts and power outages the correlation engine has open in the chosen districts, and the "
+            "households they affect (counts only; `ftthnoc incidents list --open` names the ports).",
+            q(f"sum by (kind) (ftthnoc_incidents_open{{{DIST}}})", "{{kind}}"),
+            q(f"sum(ftthnoc_incident_affected_households{{{DIST}}})", "影響世帯 / households"),
+            w=8, h=6, steps=((None, "green"), (1, "red"))))
+        .with_panel(rows(
+            "インシデント（種別・地区別） / Open incidents by kind and district",
+            "feeder_cut = many ONUs of one port in LOS (fibre); power_outage = clustered dying gasps (mains power).",
+            table_q(f"sum by (kind, district) (ftthnoc_incidents_open{{{DIST}}})"),
+            table_q(f"sum by (kind, district) (ftthnoc_incident_affected_households{{{DIST}}})"),
+            w=16, h=6, rename={"Value #A": "件数 / open", "Value #B": "影響世帯 / households"}))
         .with_panel(series(
             "地区別 稼働中の ONU / ONUs up by district", "Sum of the per-port roll-ups, split by household district.",
             q(f'sum by (district) (ftth_pon_port_onus{{state="up", {SEL}}})', "{{district}}")))
@@ -237,8 +259,6 @@ def pon_optics() -> db.Dashboard:
         "ONU serial as the poller shows it, e.g. HWTC-A1B2C3D4 (follows the ONU to whatever port it is on)"))
     crit = 'max by (olt) (ftth_olt_rx_threshold_dbm{level="low_critical"})'
     warn = 'max by (olt) (ftth_olt_rx_threshold_dbm{level="low_warning"})'
-    dashed = [dm.DynamicConfigValue(id_val="custom.lineStyle", value={"fill": "dash", "dash": [10, 10]}),
-              dm.DynamicConfigValue(id_val="custom.lineWidth", value=2)]
     return (
         d.with_panel(
             panel(histogram.Panel(), "受光レベルの分布 / ONU Rx power distribution",
@@ -269,7 +289,7 @@ def pon_optics() -> db.Dashboard:
                      '(ftth_olt_rx_threshold_dbm{olt=~"$olt", level=~"low_warning|low_critical"})',
                      "{{olt}} {{pon_class}} {{level}}"),
                    unit="dBm")
-            .override_by_query("B", dashed))
+            .override_by_query("B", DASHED))
         .with_panel(single(
             "閾値を下回る ONU / ONUs below the thresholds", "ONUs below their OLT class's levels now.",
             q(f"count(ftth_onu_rx_power_dbm{{{SEL}}} < on (olt) group_left {crit}) or vector(0)",
@@ -314,7 +334,7 @@ def pon_optics() -> db.Dashboard:
             q(f"ftth_onu_olt_rx_power_dbm{BY_SERIAL}", "OLT Rx {{serial}}"),
             q('max by (level) (ftth_olt_rx_threshold_dbm{level=~"low_warning|low_critical"} '
               'and on (olt) ftth_onu_info{serial="$serial"})', "{{level}}"),
-            w=16, unit="dBm").override_by_query("C", dashed))
+            w=16, unit="dBm").override_by_query("C", DASHED))
         .with_panel(states(
             "稼働状態 / Up or down", "The ONU's run state at each poll.",
             q(f"ftth_onu_up{BY_SERIAL}", "{{serial}}"), mapping=UP_DOWN, w=8))
@@ -434,6 +454,107 @@ def health() -> db.Dashboard:
             "破棄された点 / Points dropped", "Points dropped in the time range because the spool was full.",
             q("sum(increase(ftthnoc_influx_spool_dropped_points_total[$__range]))", "dropped"), w=8,
             steps=((None, "green"), (1, "red"))))
+        .with_row(db.Row("プローブとトラップ / Probes and traps"))
+        .with_panel(probe_cycles())
+        .with_panel(probe_cycle_duration())
+        .with_panel(series(
+            "受信トラップ / Traps received", "Traps and informs turned into events, per minute, by event kind "
+            "and sending device (with a traps: section).",
+            q("sum by (kind, source) (rate(ftthnoc_traps_received_total[$__rate_interval])) * 60",
+              "{{source}} {{kind}}"), unit="short"))
+        .with_panel(series(
+            "破棄されたトラップ / Traps dropped", "Datagrams on the trap port refused, per minute, by reason: "
+            "bad_auth and unknown_community mean a sender with wrong credentials (FtthnocTrapsDropped).",
+            q("sum by (reason) (rate(ftthnoc_traps_dropped_total[$__rate_interval])) * 60", "{{reason}}"),
+            unit="short"))
+    )
+
+
+def probe_cycles() -> statetimeline.Panel:
+    """Whether each probe's last cycle could run at all (raw sockets, interfaces): on probes and health."""
+    return states(
+        "プローブの実行 / Probe cycles", "1 when the last cycle of the probe (icmp, tcp, arp) ran; 0 = it could "
+        "not (no raw-socket permission, a missing interface). Per-target results are on the Probes dashboard.",
+        q("ftthnoc_probe_success", "{{probe}}"), mapping=RAN)
+
+
+def probe_cycle_duration() -> ts.Panel:
+    return series(
+        "プローブ所要時間 / Probe cycle duration", "Wall time of each probe's last cycle; ICMP spreads its "
+        "echoes over the cycle, so it takes about cycle_seconds.",
+        q("ftthnoc_probe_duration_seconds", "{{probe}}"), unit="s")
+
+
+def probes() -> db.Dashboard:
+    """Smokeping-style latency and loss per probe target, TCP service ports, and the probe cycles."""
+    d = dashboard("ftthnoc-probes", "プローブ / Probes",
+                  "ICMP latency, loss and jitter per target, TCP connect time per target and port, probe cycles.")
+    d = (d.with_variable(
+            db.QueryVariable("kind").label("種別 / Kind").description(
+                "Kind of probe target (gateway, school, ...); targets without a district are always listed")
+            .datasource(PROM).query(f'label_values({{{PROBE_TARGETS}, district=~"$district|"}}, kind)')
+            .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED).sort(dm.VariableSort.ALPHABETICAL_ASC)
+            .multi(True).include_all(True)
+            .current(dm.VariableOption(selected=True, text=["All"], value=["$__all"])))
+         .with_variable(
+            db.QueryVariable("target").label("対象 / Target").description(
+                "Probe targets of the chosen kinds in the chosen districts (and those without a district)")
+            .datasource(PROM)
+            .query(f'label_values({{{PROBE_TARGETS}, district=~"$district|", kind=~"$kind"}}, target)')
+            .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED).sort(dm.VariableSort.ALPHABETICAL_ASC)
+            .multi(True).include_all(True)
+            .current(dm.VariableOption(selected=True, text=["All"], value=["$__all"]))))
+    rtt = "ftthnoc_probe_icmp_response_duration_seconds_bucket"
+    return (
+        d.with_panel(single(
+            "応答なしの対象 / Targets unreachable", "Targets that answered none of the last cycle's echoes.",
+            q(f"count(ftthnoc_probe_icmp_loss_ratio{{{PSEL}}} == 1) or vector(0)", "unreachable"),
+            w=6, steps=((None, "green"), (1, "red"))))
+        .with_panel(single(
+            "損失のある対象 / Targets losing packets", "Targets that lost more than 20 % of the last cycle's "
+            "echoes (FtthProbeLossHigh's level).",
+            q(f"count(ftthnoc_probe_icmp_loss_ratio{{{PSEL}}} > 0.2) or vector(0)", "losing"),
+            w=6, steps=((None, "green"), (1, "orange"))))
+        .with_panel(single(
+            "停止中のサービスポート / Service ports down", "TCP ports that did not answer SYN-ACK last cycle.",
+            q(f"count(ftthnoc_probe_tcp_up{{{PSEL}}} == 0) or vector(0)", "down"),
+            w=6, steps=((None, "green"), (1, "red"))))
+        .with_panel(single(
+            "中央値 RTT（最大） / Worst median RTT", "Highest median round-trip time over the chosen targets.",
+            q(f"max(histogram_quantile(0.5, sum by (le, target) (rate({rtt}{{{PSEL}}}[$__rate_interval]))))",
+              "p50"), w=6, unit="s", steps=((None, "green"), (0.05, "orange"), (0.25, "red"))))
+        .with_panel(series(
+            "応答時間 / Round-trip time (median and 95th percentile)",
+            "From the RTT histogram over the rate window, smokeping style: solid p50, dashed p95.",
+            q(f"histogram_quantile(0.5, sum by (le, target) (rate({rtt}{{{PSEL}}}[$__rate_interval])))",
+              "{{target}} p50"),
+            q(f"histogram_quantile(0.95, sum by (le, target) (rate({rtt}{{{PSEL}}}[$__rate_interval])))",
+              "{{target}} p95"),
+            w=24, unit="s").override_by_query("B", DASHED))
+        .with_panel(series(
+            "損失率 / Packet loss", "Share of each cycle's echoes unanswered; 100 % = unreachable.",
+            q(f"ftthnoc_probe_icmp_loss_ratio{{{PSEL}}}", "{{kind}} {{target}}"), unit="percentunit")
+            .min(0).max(1))
+        .with_panel(series(
+            "ジッタ / Jitter", "RFC 3550 interarrival jitter of the round-trip times.",
+            q(f"ftthnoc_probe_icmp_jitter_seconds{{{PSEL}}}", "{{kind}} {{target}}"), unit="s"))
+        .with_panel(series(
+            "RTT 最小・平均・最大 / RTT min, avg and max", "Over the last cycle's replies.",
+            q(f"ftthnoc_probe_icmp_rtt_seconds{{{PSEL}}}", "{{target}} {{stat}}"), unit="s"))
+        .with_panel(rows(
+            "対象の状態 / Targets now", "Loss and average RTT of the last cycle, per target.",
+            table_q(f"max by (kind, target, district) (ftthnoc_probe_icmp_loss_ratio{{{PSEL}}})"),
+            table_q(f'max by (kind, target, district) (ftthnoc_probe_icmp_rtt_seconds{{stat="avg", {PSEL}}})'),
+            rename={"Value #A": "損失 / loss", "Value #B": "平均 RTT / avg RTT (s)"}))
+        .with_panel(series(
+            "TCP 接続時間 / TCP connect time", "SYN to SYN-ACK (or RST) per target and port.",
+            q(f"ftthnoc_probe_tcp_connect_seconds{{{PSEL}}}", "{{target}}:{{port}}"), unit="s"))
+        .with_panel(states(
+            "サービスポート / TCP port up", "1 when the port answered SYN-ACK; refused or silent is down.",
+            q(f"ftthnoc_probe_tcp_up{{{PSEL}}}", "{{target}}:{{port}}"), mapping=UP_DOWN))
+        .with_row(db.Row("プローブの実行 / Probe cycles"))
+        .with_panel(probe_cycles())
+        .with_panel(probe_cycle_duration())
     )
 
 
@@ -499,6 +620,7 @@ DASHBOARDS: dict[str, Callable[[], db.Dashboard]] = {
     "pon-optics": pon_optics,
     "olt-traffic": olt_traffic,
     "ftthnoc-health": health,
+    "probes": probes,
     "subscription-kpis": subscription_kpis,
 }
 

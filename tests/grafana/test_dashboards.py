@@ -40,6 +40,12 @@ TOWN_WIDE = {
     ("ftthnoc-kpi", "稼働中の ONU（目標 7,000） / ONUs up vs 7,000"): "the 7,000 target is town-wide",
     ("ftthnoc-health", "Prometheus からの取得 / Prometheus scrapes ftthnoc"): "the ftthnoc process, not an OLT",
     ("ftthnoc-health", "取得所要時間 / Scrape duration"): "the ftthnoc process, not an OLT",
+    ("ftthnoc-health", "プローブの実行 / Probe cycles"): "the prober as a whole: a cycle has no target",
+    ("ftthnoc-health", "プローブ所要時間 / Probe cycle duration"): "the prober as a whole: a cycle has no target",
+    ("ftthnoc-health", "受信トラップ / Traps received"): "traps come from any device, not only the OLTs",
+    ("ftthnoc-health", "破棄されたトラップ / Traps dropped"): "a dropped trap names no device, only the reason",
+    ("ftthnoc-probes", "プローブの実行 / Probe cycles"): "the prober as a whole: a cycle has no target",
+    ("ftthnoc-probes", "プローブ所要時間 / Probe cycle duration"): "the prober as a whole: a cycle has no target",
 }
 #: InfluxDB writer metrics (being built alongside; no OLT label: one writer per ftthnoc process).
 INFLUX_METRICS = {"ftthnoc_influx_spool_bytes", "ftthnoc_influx_spool_dropped_points_total",
@@ -133,8 +139,10 @@ def test_queries_read_only_catalogued_metrics_recording_rules_and_if_mib() -> No
     if_mib = yaml.safe_load((ROOT / "collectors/snmp/modules/if_mib.yaml").read_text(encoding="utf-8"))
     records = {r["record"] for f in RULES.glob("*.rules.yml")
                for g in yaml.safe_load(f.read_text(encoding="utf-8"))["groups"] for r in g["rules"] if "record" in r}
-    known = ({e.name for e in CATALOGUE} | {m["name"] for m in if_mib["metrics"]} | records | INFLUX_METRICS
-             | {"up", "scrape_duration_seconds"})
+    histograms = {f"{e.name}{suffix}" for e in CATALOGUE if e.type == "histogram" for suffix in ("_bucket", "_sum",
+                                                                                                 "_count")}
+    known = ({e.name for e in CATALOGUE} | histograms | {m["name"] for m in if_mib["metrics"]} | records
+             | INFLUX_METRICS | {"up", "scrape_duration_seconds"})
     used = {n for p in FILES for q in queries(load(p)) for n in metric_names(q.expr)}
     assert used - known == set()
 
