@@ -1,0 +1,71 @@
+"""The telework KPI as gauges, for whichever exporter publishes them.
+
+``period="day"`` is today so far, ``period="month"`` this month's final working days (see
+``ftthnoc.telework.kpi`` for the definition). A period without a figure (a day off, before 08:30, too
+little coverage, the first day of a month) has **no sample** rather than a 0: a 0 would claim that
+nobody worked remotely. Labels name the period only: no gateway user, no person, ever.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ftthnoc.samples import MetricFamily
+from ftthnoc.telework.calendar import TeleworkConfig
+
+if TYPE_CHECKING:  # kpi imports this module: types only, to keep the import graph one-way
+    from ftthnoc.telework.kpi import DayFigure, MonthFigure
+
+FAMILY_NAMES: tuple[str, ...] = (
+    "ftthnoc_telework_remote_share_ratio",
+    "ftthnoc_telework_office_reduction_ratio",
+    "ftthnoc_telework_target_ratio",
+    "ftthnoc_telework_target_attainment_ratio",
+    "ftthnoc_telework_staff",
+    "ftthnoc_telework_coverage_ratio",
+    "ftthnoc_telework_days_counted",
+)
+
+
+def telework_families(config: TeleworkConfig, today: DayFigure | None, month: MonthFigure) -> list[MetricFamily]:
+    """Gauges for today so far and this month; the configured target and headcount always."""
+    share = MetricFamily(
+        "ftthnoc_telework_remote_share_ratio",
+        "Share of staff working remotely: time-weighted mean VPN sessions over covered working hours / staff "
+        "(period: day = today so far, month = this month's finished working days).",
+    )
+    reduction = MetricFamily(
+        "ftthnoc_telework_office_reduction_ratio",
+        "Office attendance reduction against the no-telework baseline (= remote share at baseline 1.0).",
+    )
+    target = MetricFamily("ftthnoc_telework_target_ratio", "The plan's office attendance reduction target.")
+    attainment = MetricFamily(
+        "ftthnoc_telework_target_attainment_ratio", "Office attendance reduction / target (1 = target met)."
+    )
+    staff = MetricFamily("ftthnoc_telework_staff", "Staff headcount the remote share is a share of.")
+    coverage = MetricFamily(
+        "ftthnoc_telework_coverage_ratio",
+        "Share of today's working time so far with session samples from every counted VPN gateway.",
+    )
+    counted = MetricFamily(
+        "ftthnoc_telework_days_counted", "Finished working days of this month with a figure (the month's mean)."
+    )
+    target.add({}, config.target_reduction)
+    staff.add({}, float(config.staff))
+    periods = (
+        ("day", today.remote_share if today else None, today.office_reduction if today else None,
+         today.target_attainment if today else None),
+        ("month", month.remote_share, month.office_reduction, month.target_attainment),
+    )  # fmt: skip
+    for period, share_value, reduction_value, attainment_value in periods:
+        labels = {"period": period}
+        if share_value is not None:
+            share.add(labels, share_value)
+        if reduction_value is not None:
+            reduction.add(labels, reduction_value)
+        if attainment_value is not None:
+            attainment.add(labels, attainment_value)
+    if today is not None:
+        coverage.add({"period": "day"}, today.coverage)
+    counted.add({"period": "month"}, float(month.days_with_figure))
+    return [share, reduction, target, attainment, staff, coverage, counted]
