@@ -25,6 +25,7 @@ INFLUX = "FTTHNOC_INFLUX_URL set"
 INCIDENTS = "an inventory database (serve, demo)"
 TRAPS = "traps: configured"
 PROBES = "probes: configured (root or CAP_NET_RAW)"
+TELEWORK = "telework: configured (with an inventory)"
 PROBE = ("target", "kind", "district")
 ONU = ("olt", "pon_port", "onu_id", "district")
 PORT = ("olt", "pon_port", "district")
@@ -96,6 +97,18 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_probe_success", "gauge", ("probe",), "1 if the last cycle of the probe (icmp, tcp, arp) ran.",
           PROBES),
     Entry("ftthnoc_probe_duration_seconds", "gauge", ("probe",), "Wall time of the last cycle.", PROBES),
+    Entry("ftthnoc_telework_remote_share_ratio", "gauge", ("period",),
+          "Share of staff working remotely: today so far (day) and this month's finished working days (month).",
+          TELEWORK),
+    Entry("ftthnoc_telework_office_reduction_ratio", "gauge", ("period",),
+          "Reduction in office attendance (remote share over the attendance baseline).", TELEWORK),
+    Entry("ftthnoc_telework_target_attainment_ratio", "gauge", ("period",), "Reduction over the target.", TELEWORK),
+    Entry("ftthnoc_telework_target_ratio", "gauge", (), "The plan's target reduction (0.30).", TELEWORK),
+    Entry("ftthnoc_telework_staff", "gauge", (), "Staff headcount from configuration.", TELEWORK),
+    Entry("ftthnoc_telework_coverage_ratio", "gauge", ("period",),
+          "Share of today's working time covered by session samples (outages are gaps, not zeros).", TELEWORK),
+    Entry("ftthnoc_telework_days_counted", "gauge", ("period",), "Working days with a figure this month.",
+          TELEWORK),
     Entry("ftthnoc_traps_received_total", "counter", ("kind", "source"),
           "Traps and informs turned into events, by event kind and sending device.", TRAPS),
     Entry("ftthnoc_traps_dropped_total", "counter", ("reason",),

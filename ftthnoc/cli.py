@@ -128,21 +128,12 @@ def optional_components(config: Config, database_url: str, on_event: Callable[[A
     Their sections are validated here, at start-up, by the components that own them, so that a typo
     stops ``serve`` with one line instead of failing at the first probe cycle.
     """
-    from pydantic import ValidationError
-
     from collectors.probes import ProbeConfig, Prober
     from collectors.traps import TrapConfig, TrapReceiver
 
     def section(name: str, model: Any) -> Any:
         raw = getattr(config, name)
-        if raw is None:
-            return None
-        try:
-            return model.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in (name, *first["loc"]))
-            raise ConfigError(f"configuration {where}: {first['msg']}") from None
+        return None if raw is None else _validated(name, model, raw)
 
     probes = section("probes", ProbeConfig)
     if probes is not None and probes.from_inventory:  # targets of these kinds come from the inventory too
@@ -157,26 +148,50 @@ def optional_components(config: Config, database_url: str, on_event: Callable[[A
     return prober, receiver
 
 
-def incident_engine(config: Config, database_url: str) -> Any:
-    """The incident engine on the inventory database, or None (with one warning) without a current one."""
+def _validated(name: str, model: Any, raw: Any) -> Any:
+    """A configuration section checked by the model its component owns; one line when it is wrong."""
     from pydantic import ValidationError
 
-    from ftthnoc.incidents.engine import IncidentConfig, IncidentEngine
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"configuration {'.'.join(map(str, (name, *first['loc'])))}: {first['msg']}") from None
+
+
+def _current_sessions(database_url: str, component: str) -> Any:
+    """A session factory on a current inventory database, or None (with one warning naming the component)."""
     from ftthnoc.inventory import db
 
     try:
-        settings = IncidentConfig.model_validate(config.incidents or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"configuration incidents.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    try:
         engine = db.make_engine(database_url)
         db.require_current(engine)
-        return IncidentEngine(db.session_factory(engine), settings)
+        return db.session_factory(engine)
     except Exception as exc:
-        log.warning("incidents are off: the inventory database is not usable (%s); run 'ftthnoc inventory "
-                    "migrate'", type(exc).__name__)
+        log.warning("%s off: the inventory database is not usable (%s); run 'ftthnoc inventory migrate'",
+                    component, type(exc).__name__)
         return None
+
+
+def incident_engine(config: Config, database_url: str) -> Any:
+    """The incident engine on the inventory database, or None without a current one."""
+    from ftthnoc.incidents.engine import IncidentConfig, IncidentEngine
+
+    settings = _validated("incidents", IncidentConfig, config.incidents or {})
+    sessions = _current_sessions(database_url, "incidents are")
+    return IncidentEngine(sessions, settings) if sessions is not None else None
+
+
+def telework_kpi(config: Config, database_url: str) -> Any:
+    """The telework KPI when the configuration has a ``telework:`` section (it needs the headcount)."""
+    if config.telework is None:
+        return None
+    from ftthnoc.telework.calendar import TeleworkConfig
+    from ftthnoc.telework.kpi import TeleworkKpi
+
+    settings = _validated("telework", TeleworkConfig, config.telework)
+    sessions = _current_sessions(database_url, "the telework KPI is")
+    return TeleworkKpi(sessions, settings) if sessions is not None else None
 
 
 def _inventory_tablets(database_url: str) -> list[Any]:
@@ -220,6 +235,7 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
 
     database_url = database_url or settings.database_url
     incidents = incident_engine(config, database_url)
+    telework = telework_kpi(config, database_url)
 
     def publish(target: str, module: str, families: list[MetricFamily]) -> None:
         snapshot.publish(target, module, families)
@@ -228,6 +244,8 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
         if incidents is not None:
             for change in incidents.observe_poll(target, families):
                 log.info("incident: %s", change)
+        if telework is not None:
+            telework.observe_poll(target, families)
 
     def on_event(event: Any) -> None:
         log.info("event: %s %s from %s", event.kind, event.cause or "", event.source)
@@ -237,7 +255,7 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
 
     poller = Poller(config, publish, labeler=labeler)
     prober, receiver = optional_components(config, database_url, on_event=on_event)
-    sources = [SourceCollector(c.families) for c in (writer, receiver, incidents) if c is not None]
+    sources = [SourceCollector(c.families) for c in (writer, receiver, incidents, telework) if c is not None]
     app = make_app(make_registry(snapshot, sources), probe=poller.probe)
     server = serve(app, settings.listen_host, settings.listen_port)
     url = f"http://{settings.listen_host}:{server.server_port}"
@@ -296,7 +314,7 @@ def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None) 
 
 def _register_optional() -> None:
     for modname, attr in (("ftthnoc.cli_inventory", "inventory"), ("ftthnoc.cli_demo", "demo"),
-                          ("ftthnoc.cli_incidents", "incidents")):
+                          ("ftthnoc.cli_incidents", "incidents"), ("ftthnoc.cli_telework", "telework")):
         try:
             module = __import__(modname, fromlist=[attr])
         except ImportError as exc:

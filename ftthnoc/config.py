@@ -111,10 +111,11 @@ class Config(BaseModel):
     interval_seconds: float = Field(300.0, gt=0)
     #: sections owned by their components and validated by them at start-up (the core must not import
     #: collectors): ``probes`` → collectors.probes.ProbeConfig, ``traps`` → collectors.traps.TrapConfig,
-    #: ``incidents`` → ftthnoc.incidents' settings
+    #: ``incidents`` → ftthnoc.incidents.engine.IncidentConfig, ``telework`` → ftthnoc.telework.TeleworkConfig
     probes: dict[str, Any] | None = None
     traps: dict[str, Any] | None = None
     incidents: dict[str, Any] | None = None
+    telework: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _auths_known(self) -> Config:
