@@ -26,6 +26,8 @@ INCIDENTS = "an inventory database (serve, demo)"
 TRAPS = "traps: configured"
 PROBES = "probes: configured (root or CAP_NET_RAW)"
 TELEWORK = "telework: configured (with an inventory)"
+CPE = "a target with the bwa_cpe module"
+CELL = ("station", "cell")
 PROBE = ("target", "kind", "district")
 ONU = ("olt", "pon_port", "onu_id", "district")
 PORT = ("olt", "pon_port", "district")
@@ -53,6 +55,29 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftth_olt_rx_threshold_dbm", "gauge", ("olt", "pon_class", "level"),
           "ONU receive-power alarm levels for the OLT's PON class: low_critical, low_warning, "
           "high_warning, high_critical (configuration)."),
+    Entry("ftth_bwa_cell_up", "gauge", CELL, "1 if the BWA cell is in service."),
+    Entry("ftth_bwa_rf_up", "gauge", CELL, "1 if the cell's RF is on."),
+    Entry("ftth_bwa_connected_ues", "gauge", CELL, "UEs connected to the cell."),
+    Entry("ftth_bwa_downlink_bytes_per_second", "gauge", CELL, "Cell downlink throughput."),
+    Entry("ftth_bwa_uplink_bytes_per_second", "gauge", CELL, "Cell uplink throughput."),
+    Entry("ftth_bwa_downlink_prb_utilisation_ratio", "gauge", CELL, "Downlink PRB use (0–1)."),
+    Entry("ftth_bwa_uplink_prb_utilisation_ratio", "gauge", CELL, "Uplink PRB use (0–1)."),
+    Entry("ftth_bwa_rrc_success_ratio", "gauge", CELL, "RRC connection success (absent on a down cell)."),
+    Entry("ftth_bwa_erab_success_ratio", "gauge", CELL, "E-RAB setup success (absent on a down cell)."),
+    Entry("ftth_bwa_s1_up", "gauge", ("station",), "1 if the eNB's S1 link to the core is up."),
+    Entry("ftth_vpn_sessions", "gauge", ("gateway",), "Active remote-access sessions."),
+    Entry("ftth_vpn_sessions_max", "gauge", ("gateway",), "The gateway's session limit, where it reports one."),
+    Entry("ftth_vpn_sessions_capacity_ratio", "gauge", ("gateway",),
+          "Sessions over the limit (absent when the limit is unknown)."),
+    Entry("ftth_vpn_group_sessions", "gauge", ("gateway", "group"), "Sessions per tunnel group."),
+    Entry("ftth_vpn_ipsec_tunnels", "gauge", ("gateway",), "Active IPsec tunnels."),
+    Entry("ftth_bwa_cpe_downlink_bytes_per_second", "gauge", ("cpe",), "Subscriber CPE downlink rate.", CPE),
+    Entry("ftth_bwa_cpe_uplink_bytes_per_second", "gauge", ("cpe",), "Subscriber CPE uplink rate.", CPE),
+    Entry("ftth_bwa_cpe_connection_duration_seconds", "gauge", ("cpe",), "Time the CPE has been attached.", CPE),
+    Entry("ftth_bwa_cpe_rsrp_dbm", "gauge", ("cpe", "antenna"), "Reference signal received power.", CPE),
+    Entry("ftth_bwa_cpe_rsrq_db", "gauge", ("cpe",), "Reference signal received quality.", CPE),
+    Entry("ftth_bwa_cpe_sinr_db", "gauge", ("cpe",), "Signal to interference and noise.", CPE),
+    Entry("ftth_bwa_cpe_tx_power_dbm", "gauge", ("cpe",), "CPE transmit power.", CPE),
     Entry("ftthnoc_scrape_success", "gauge", SCRAPE, "1 if the last poll of the target and module succeeded."),
     Entry("ftthnoc_scrape_duration_seconds", "gauge", SCRAPE, "Wall time of the last poll."),
     Entry("ftthnoc_scrape_varbinds", "gauge", SCRAPE, "Varbinds returned by the last poll."),
@@ -107,7 +132,7 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_telework_staff", "gauge", (), "Staff headcount from configuration.", TELEWORK),
     Entry("ftthnoc_telework_coverage_ratio", "gauge", ("period",),
           "Share of today's working time covered by session samples (outages are gaps, not zeros).", TELEWORK),
-    Entry("ftthnoc_telework_days_counted", "gauge", ("period",), "Working days with a figure this month.",
+    Entry("ftthnoc_telework_figures_counted", "gauge", ("period",), "Working-day figures counted this month.",
           TELEWORK),
     Entry("ftthnoc_traps_received_total", "counter", ("kind", "source"),
           "Traps and informs turned into events, by event kind and sending device.", TRAPS),

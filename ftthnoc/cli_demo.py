@@ -135,7 +135,8 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
         probes = demo_probes(school.code, school.district, exporter_port)
         loopback_only(probes)
 
-    click.echo(f"ftthnoc demo: starting {len(town.olts)} simulated OLTs with {onus} ONUs ...", err=True)
+    click.echo(f"ftthnoc demo: starting {len(town.olts)} simulated OLTs with {onus} ONUs, "
+               f"{len(town.bwa_stations)} BWA base stations and {len(town.vpn_gateways)} VPN gateway(s) ...", err=True)
     try:
         with TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents:
             db.upgrade(url)
@@ -146,6 +147,8 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
             doc = agents.poller_config(interval_seconds=interval)
             if probes is not None:
                 doc["probes"] = probes
+            if town.vpn_gateways:  # the town office's telework figure, from its gateway's sessions
+                doc["telework"] = {"staff": town.staff}
             config = Config.model_validate(doc)
 
             def ready(base: str) -> None:

@@ -6,13 +6,15 @@ kept to a dictionary lookup for the index labels and a few arithmetic operations
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
 
 from collectors.snmp import ber, quirks
 from collectors.snmp.ber import Oid, VarBind
 from collectors.snmp.counters import CounterState
 from collectors.snmp.module import IndexPart, Metric, Module
-from ftthnoc.samples import MetricFamily
+from ftthnoc.samples import MetricFamily, merge
 
 SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3)
 Labels = dict[str, str]
@@ -36,6 +38,8 @@ def format_octets(raw: bytes, fmt: str) -> str:
 
 
 def _index_labeler(parts: list[IndexPart]) -> Callable[[Oid], Labels | None]:
+    if any(p.quirk in quirks.VARIABLE_INDEX_QUIRKS for p in parts):
+        return _variable_index_labeler(parts)
     funcs = [(p.labelname, quirks.INDEX_QUIRKS[p.quirk] if p.quirk else str) for p in parts]
     n = len(funcs)
 
@@ -49,21 +53,74 @@ def _index_labeler(parts: list[IndexPart]) -> Callable[[Oid], Labels | None]:
     return label
 
 
-def _number(metric: Metric, vb: VarBind) -> float | None:
-    raw = vb.value
-    if not isinstance(raw, int):
-        if isinstance(raw, bytes) and metric.format == "number":
-            try:  # some agents send numbers as strings (e.g. "-21.34")
-                raw_f = float(raw.decode("ascii").strip())
-            except (UnicodeDecodeError, ValueError):
+def _variable_index_labeler(parts: list[IndexPart]) -> Callable[[Oid], Labels | None]:
+    """Layouts with a string (or other many-sub-id) part: parsed left to right, and every sub-id of the
+    index must be used, as with the fixed layouts (a leftover or a short index is a malformed row)."""
+    steps: list[tuple[str, Callable[[Sequence[int]], tuple[str, int] | None]]] = []
+    for p in parts:
+        if p.quirk in quirks.VARIABLE_INDEX_QUIRKS:
+            steps.append((p.labelname, quirks.VARIABLE_INDEX_QUIRKS[p.quirk]))
+        else:
+            steps.append((p.labelname, _one_subid(quirks.INDEX_QUIRKS[p.quirk] if p.quirk else str)))
+
+    def label(idx: Oid) -> Labels | None:
+        out: Labels = {}
+        pos = 0
+        for name, step in steps:
+            got = step(idx[pos:])
+            if got is None:
                 return None
-            return raw_f * metric.scale
+            out[name], used = got
+            pos += used
+        return out if pos == len(idx) else None
+
+    return label
+
+
+def _one_subid(fn: Callable[[int], str]) -> Callable[[Sequence[int]], tuple[str, int] | None]:
+    """A one-sub-id part as a step of a variable layout."""
+
+    def step(rest: Sequence[int]) -> tuple[str, int] | None:
+        return (fn(rest[0]), 1) if rest else None
+
+    return step
+
+
+_HMS = re.compile(r"(\d+):([0-5]?\d):([0-5]?\d)")
+
+
+def _text_number(raw: bytes, fmt: str) -> float | None:
+    """A number an agent sends as text: "-21.34", "4136", or with ``duration_hms`` "11:22:33" (seconds)."""
+    try:
+        text = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return None
+    if fmt == "duration_hms":
+        m = _HMS.fullmatch(text)
+        return None if m is None else float(int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3]))
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _number(metric: Metric, vb: VarBind) -> float | None:
+    raw: float | int
+    if isinstance(vb.value, int):
+        raw = vb.value
+    elif isinstance(vb.value, bytes) and metric.format in ("number", "duration_hms"):
+        # some agents send numbers as strings (e.g. "-21.34"): the same steps as an integer
+        text = _text_number(vb.value, metric.format)
+        if text is None:
+            return None
+        raw = text
+    else:
         return None
     if raw in metric.sentinels:
         return None
     if metric.map is not None:
-        mapped = metric.map.get(raw)
-        return mapped
+        return metric.map.get(int(raw)) if raw == int(raw) else None
     value = (raw + metric.offset) * metric.scale
     if metric.valid is not None and not metric.valid[0] <= value <= metric.valid[1]:
         return None
@@ -110,17 +167,22 @@ def decode_module(
 
     families: list[MetricFamily] = []
     rejected = 0
+    #: a device that answers none of the module's columns does not speak its MIB: nothing is "0" there
+    speaks_mib = any(columns.get(m.oid_tuple) for m in module.metrics)
     for metric in module.metrics:
         root = metric.oid_tuple
         n = len(root)
         kind = metric.type
         fam = MetricFamily(metric.name, f"{metric.help} ({metric.oid})",
                            "counter" if kind == "counter" else "info" if kind == "info" else "gauge")
-        for vb in columns.get(root, ()):
+        rows = columns.get(root, ())
+        for vb in rows:
             lab = labels_for(metric.index, vb.oid[n:])
             if lab is None:
                 rejected += 1
                 continue
+            if metric.labels:
+                lab = {**lab, **metric.labels}
             if kind == "gauge":
                 value = _number(metric, vb)
                 if value is None:
@@ -141,7 +203,11 @@ def decode_module(
                     continue
                 assert metric.label is not None
                 fam.add({**lab, metric.label: text}, 1.0)
+        if metric.aggregate == "sum":
+            fam = _summed(fam, {**base, **metric.labels}, empty=speaks_mib and not rows)
         families.append(fam)
+    if len({f.name for f in families}) < len(families):
+        families = merge(families)
     # every instance the agent listed in any column, readable or not: "which ONUs exist" must not
     # depend on whether an offline ONU still reports a distance
     instances: dict[str, list[Labels]] = {}
@@ -151,6 +217,15 @@ def decode_module(
     for step in module.postprocess:
         families = quirks.POSTPROCESS[step](families, instances)
     return families, rejected
+
+
+def _summed(fam: MetricFamily, labels: Labels, *, empty: bool) -> MetricFamily:
+    """The family as one sample per device: the sum of its rows. No rows at all on a device that speaks
+    the MIB is 0 (no tunnel is up); rows that were all no reading stay no reading."""
+    out = MetricFamily(fam.name, fam.documentation, fam.type, fam.unit)
+    if fam.samples or empty:
+        out.add(labels, sum(s.value for s in fam.samples))
+    return out
 
 
 def _text(metric: Metric, vb: VarBind) -> str | None:

@@ -7,7 +7,12 @@ Python is used only for the *quirks* a layout or post-processing step names (see
 Value transformation, in order: a raw reading listed in ``sentinels`` is "no reading"; ``map``
 replaces a raw integer by another (values not in the map are no reading); otherwise
 ``(raw + offset) × scale``; a result outside ``valid`` is no reading. No reading means no sample:
-a sentinel never becomes a number.
+a sentinel never becomes a number. Numbers an agent sends as text ("-21.34", "4136", "11:22:33" with
+``format: duration_hms``) go through the same steps.
+
+A metric with ``aggregate: sum`` is reported once per device, summed over its rows (a tunnel table
+mapped to 1/0 becomes "tunnels up"), so that per-row indexes that churn never become series. ``labels``
+adds constant labels, so that two columns can share a name (RSRP of antenna 0 and 1).
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ from collectors.snmp.ber import Oid, parse_oid
 from ftthnoc.errors import ModuleError
 
 MetricKind = Literal["gauge", "counter", "info", "string"]
-Format = Literal["number", "display_string", "hex", "gpon_serial", "phys_address"]
+Format = Literal["number", "display_string", "hex", "gpon_serial", "phys_address", "duration_hms"]
+Aggregate = Literal["sum"]
 
 
 class IndexPart(BaseModel):
-    """One sub-identifier of the instance index and the label it becomes."""
+    """One part of the instance index and the label it becomes: one sub-identifier, or as many as a
+    variable-width quirk (``quirks.VARIABLE_INDEX_QUIRKS``, e.g. a length-prefixed string) consumes."""
 
     model_config = ConfigDict(extra="forbid")
     labelname: str
@@ -67,6 +74,11 @@ class Metric(BaseModel):
     enum: dict[int, str] | None = None
     enum_default: str | None = None
     valid: tuple[float, float] | None = None
+    #: constant labels of this column (two columns of one metric name differ by them)
+    labels: dict[str, str] = Field(default_factory=dict)
+    #: report one sample per device: the sum over the rows (no rows on a device that answers the
+    #: module's other columns: 0)
+    aggregate: Aggregate | None = None
 
     @field_validator("oid")
     @classmethod
@@ -78,6 +90,8 @@ class Metric(BaseModel):
     def _labels(self) -> Metric:
         if self.type in ("info", "string") and not self.label:
             raise ValueError(f"{self.name}: an {self.type} metric needs 'label'")
+        if self.aggregate is not None and self.type != "gauge":
+            raise ValueError(f"{self.name}: only a gauge can be aggregated")
         return self
 
     @property
@@ -110,8 +124,12 @@ class Module(BaseModel):
                 raise ValueError(f"lookup {lk.labelname} uses unknown index layout {lk.index!r}")
         for name, parts in self.indexes.items():
             for p in parts:
-                if p.quirk and p.quirk not in quirks.INDEX_QUIRKS:
+                if p.quirk and p.quirk not in quirks.INDEX_QUIRKS and p.quirk not in quirks.VARIABLE_INDEX_QUIRKS:
                     raise ValueError(f"index {name}: unknown quirk {p.quirk!r}")
+        kinds: dict[str, str] = {}
+        for m in self.metrics:
+            if kinds.setdefault(m.name, m.type) != m.type:
+                raise ValueError(f"metric {m.name} is declared with two types")
         for pp in self.postprocess:
             if pp not in quirks.POSTPROCESS:
                 raise ValueError(f"unknown postprocess step {pp!r}")

@@ -6,7 +6,7 @@ Modules name these functions; adding a family means adding YAML and, only if it 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from ftthnoc.samples import MetricFamily
 
@@ -33,6 +33,45 @@ def zte_gpon_port(pon_index: int) -> str:
 INDEX_QUIRKS: dict[str, Callable[[int], str]] = {
     "huawei_gpon_fsp": huawei_gpon_fsp,
     "zte_gpon_port": zte_gpon_port,
+}
+
+
+def _text_of(subids: Sequence[int]) -> str | None:
+    """Sub-identifiers that are octets, as text (UTF-8; what an SNMP manager shows for a name)."""
+    if any(not 0 <= x <= 255 for x in subids):
+        return None
+    return bytes(subids).decode("utf-8", "replace")
+
+
+def octet_string(subids: Sequence[int]) -> tuple[str, int] | None:
+    """A string index as SMIv2 encodes a non-IMPLIED ``OCTET STRING``: its length, then one sub-id per
+    octet (``6.119.101.98.118.112.110`` is "webvpn"). Returns the text and the sub-ids it used, or None
+    when the sub-ids cannot be such a string (a length past the end, a "byte" above 255)."""
+    if not subids or subids[0] > len(subids) - 1:
+        return None
+    n = subids[0]
+    text = _text_of(subids[1 : 1 + n])
+    return None if text is None else (text, 1 + n)
+
+
+def implied_octet_string(subids: Sequence[int]) -> tuple[str, int] | None:
+    """An ``IMPLIED`` string index: every remaining sub-id is an octet, no length first."""
+    text = _text_of(subids)
+    return None if text is None or not subids else (text, len(subids))
+
+
+def dotted(subids: Sequence[int]) -> tuple[str, int] | None:
+    """Every remaining sub-id, dotted ("5" or "5.1"): for a table whose index grew a column between
+    firmware versions (FortiOS added the phase-2 index to fgVpnTunTable in 2021)."""
+    return (".".join(map(str, subids)), len(subids)) if subids else None
+
+
+#: Index parts that use a variable number of sub-ids: given the sub-ids left, the label and how many
+#: sub-ids it took, or None for a malformed index (the row is skipped and counted, never guessed).
+VARIABLE_INDEX_QUIRKS: dict[str, Callable[[Sequence[int]], tuple[str, int] | None]] = {
+    "octet_string": octet_string,
+    "implied_octet_string": implied_octet_string,
+    "dotted": dotted,
 }
 
 #: which last-down causes count as what on the per-port roll-up
@@ -88,7 +127,27 @@ def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[s
     return [*families, onus, down_fam]
 
 
+def vpn_capacity(families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]) -> list[MetricFamily]:
+    """``ftth_vpn_sessions_capacity_ratio`` = sessions / the device's session limit, per gateway.
+
+    Absent where the limit is unknown or 0 (CISCO-REMOTE-ACCESS-MONITOR-MIB: 0 means "no limit"): a
+    ratio against no limit would be a number that means nothing, and the capacity alert must not fire on it.
+    """
+    by_name = {f.name: f for f in families}
+    sessions, limit = by_name.get("ftth_vpn_sessions"), by_name.get("ftth_vpn_sessions_max")
+    ratio = MetricFamily("ftth_vpn_sessions_capacity_ratio", "Active remote-access sessions as a share of the "
+                         "gateway's session limit (1 = no further staff can connect).")
+    if sessions is not None and limit is not None:
+        limits = {tuple(sorted(s.labels.items())): s.value for s in limit.samples}
+        for s in sessions.samples:
+            most = limits.get(tuple(sorted(s.labels.items())))
+            if most:  # None (unknown) or 0 (no limit): no ratio
+                ratio.add(s.labels, s.value / most)
+    return [*families, ratio]
+
+
 Postprocess = Callable[[list[MetricFamily], Mapping[str, list[dict[str, str]]]], list[MetricFamily]]
 POSTPROCESS: dict[str, Postprocess] = {
     "pon_rollup": pon_rollup,
+    "vpn_capacity": vpn_capacity,
 }

@@ -1,4 +1,5 @@
-"""Start and stop the simulated town's SNMP agents: one ``snmpsim-command-responder`` process per OLT.
+"""Start and stop the simulated town's SNMP agents: one ``snmpsim-command-responder`` process per device
+(each OLT, BWA station and VPN gateway; the small ones index their data in a moment).
 
 Every agent listens on 127.0.0.1 and a free UDP port, answers SNMPv2c community ``public`` and the
 demo's SNMPv3 users (SHA-256 + AES-256 Blumenthal, and SHA + AES-128), and is waited for with a real
@@ -10,11 +11,18 @@ an *empty* context (what real OLTs and our poller use) reaches nothing unless a 
 ``self.snmprec`` exists, and without one the agent drops the request silently (the manager sees a
 timeout, not an error). ``snmprec.write_olt`` therefore writes ``self.snmprec`` beside
 ``public.snmprec``. Side effect: the agent also answers v2c with an empty community.
+
+Variation modules: the VPN gateway's sessions come from ``ftthnoc/sim/variation/telework.py``. snmpsim's
+``--variation-modules-dir`` *replaces* its search path, so the gateway's agent gets two: a directory
+holding only a copy of that file (snmpsim would try to load any other ``.py`` there, ``__init__.py``
+included), and snmpsim's own (``numeric`` moves the counters). ``frozen_clock`` sets
+``FTTHNOC_SIM_CLOCK`` for the agents, so that a test knows the time the curve is read at.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import select
 import shutil
@@ -34,7 +42,8 @@ from typing import Any, Literal
 from collectors.snmp import ber
 from ftthnoc.errors import FtthnocError
 from ftthnoc.sim.snmprec import EMPTY_CONTEXT_FILE, write_town
-from ftthnoc.sim.town import DEMO_V3_USERS, SnmpUser, Town, generate_town
+from ftthnoc.sim.town import DEMO_V3_USERS, SnmpUser, Town, VpnGateway, generate_town
+from ftthnoc.sim.variation import telework
 
 SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
 _SNMPSIM_AUTH = {"SHA": "SHA", "SHA256": "SHA256"}
@@ -63,6 +72,25 @@ def snmpsim_executable() -> Path:
     if found is None:
         raise AgentStartError("snmpsim-command-responder not found next to the Python interpreter or on PATH")
     return Path(found)
+
+
+def snmpsim_variation_dir() -> Path | None:
+    """snmpsim's own variation modules (``numeric``, ...), found without importing snmpsim."""
+    spec = importlib.util.find_spec("snmpsim")
+    if spec is None or spec.origin is None:
+        return None
+    here = Path(spec.origin).parent / "variation"
+    return here if here.is_dir() else None
+
+
+def write_variation_dir(directory: Path) -> Path:
+    """A directory with only the town's ``telework`` module in it, for ``--variation-modules-dir``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    source = Path(telework.__file__).read_bytes()
+    target = directory / "telework.py"
+    if not target.exists() or target.read_bytes() != source:
+        target.write_bytes(source)
+    return directory
 
 
 def free_udp_port(host: str = "127.0.0.1") -> int:
@@ -121,6 +149,10 @@ class _Agent:
     users: Sequence[SnmpUser]
     die_with_parent: bool
     fixed_port: bool
+    #: searched for variation modules, in order (empty: snmpsim's default path)
+    variation_dirs: Sequence[Path] = ()
+    #: set in the agent's environment (e.g. the frozen clock of the ``telework`` module)
+    env: Mapping[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     attempts: int = 0
@@ -143,6 +175,7 @@ class _Agent:
             f"--agent-udpv4-endpoint={self.host}:{self.port}",
             "--log-level=error",  # info logs every request and prints the USM keys
         ]
+        cmd += [f"--variation-modules-dir={d}" for d in self.variation_dirs]
         for u in self.users:
             cmd += [
                 f"--v3-user={u.username}",
@@ -158,7 +191,7 @@ class _Agent:
     def spawn(self) -> None:
         self.attempts += 1
         self.listening_since = None
-        env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
+        env = {**os.environ, **self.env, "SNMPSIM_ALLOW_ROOT": "true"}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
@@ -273,10 +306,12 @@ class TownAgents:
             agents.town.olts[0].address          # "127.0.0.1:40123"
             agents.poller_config()               # points at the running agents
 
+    Every device of the town gets its agent: the OLTs, the BWA stations and the VPN gateways.
     ``ports="free"`` (default) picks free ports; ``"town"`` uses the town's own placeholder ports
-    (stable addresses for a demo); a mapping fixes chosen OLTs' ports. ``workdir`` defaults to a temporary
-    directory removed on stop; pass a persistent ``workdir`` *and* ``cache_dir`` to reuse snmpsim's
-    index across runs (data files are rewritten only when they change).
+    (stable addresses for a demo); a mapping fixes chosen devices' ports. ``frozen_clock`` (Unix
+    seconds) stops the clock of the gateway's working-day curve, for tests that compute its value.
+    ``workdir`` defaults to a temporary directory removed on stop; pass a persistent ``workdir`` *and*
+    ``cache_dir`` to reuse snmpsim's index across runs (data files are rewritten only when they change).
 
     With ``die_with_parent`` (Linux) the agents get SIGTERM when the thread that started them ends, so
     start them from a thread that lives as long as you need them (the main thread, normally).
@@ -295,8 +330,10 @@ class TownAgents:
         moving_counters: bool = True,
         startup_timeout: float = 60.0,
         die_with_parent: bool = True,
+        frozen_clock: float | None = None,
     ) -> None:
         self.requested_town = town if town is not None else generate_town()
+        self.frozen_clock = frozen_clock
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self._cache_arg = Path(cache_dir) if cache_dir is not None else None
         self.host = host
@@ -330,24 +367,33 @@ class TownAgents:
         dirs = write_town(
             town, workdir / "data", empty_context=self.empty_context, moving_counters=self.moving_counters
         )
-        for olt in town.olts:
-            if isinstance(self.ports, Mapping) and olt.name in self.ports:
-                port, fixed = self.ports[olt.name], True
+        env = {} if self.frozen_clock is None else {telework.CLOCK_ENV: repr(float(self.frozen_clock))}
+        variation: list[Path] = []
+        if town.vpn_gateways:
+            variation.append(write_variation_dir(workdir / "variation"))
+            builtin = snmpsim_variation_dir()
+            if builtin is not None:
+                variation.append(builtin)
+        for device in town.devices():
+            if isinstance(self.ports, Mapping) and device.name in self.ports:
+                port, fixed = self.ports[device.name], True
             elif self.ports == "town":
-                port, fixed = olt.port, True
+                port, fixed = int(device.address.rpartition(":")[2]), True
             else:
                 port, fixed = free_udp_port(self.host), False
-            self.agents[olt.name] = _Agent(
-                name=olt.name,
-                data_dir=dirs[olt.name],
+            self.agents[device.name] = _Agent(
+                name=device.name,
+                data_dir=dirs[device.name],
                 cache_dir=cache_dir,
-                log_path=workdir / "logs" / f"{olt.name}.log",
+                log_path=workdir / "logs" / f"{device.name}.log",
                 host=self.host,
                 port=port,
                 community=town.community,
                 users=self.users,
                 die_with_parent=self.die_with_parent,
                 fixed_port=fixed,
+                variation_dirs=tuple(variation) if isinstance(device, VpnGateway) else (),
+                env=env,
             )
         try:
             for a in self.agents.values():
@@ -383,9 +429,9 @@ class TownAgents:
             self._tmp = None
 
     def restart(self, olt: str, timeout: float | None = None) -> None:
-        """Restart one OLT's agent on the same port and wait until it answers, e.g. after its data file
-        was rewritten (``ftthnoc.sim.faults``): snmpsim notices a changed file only to the second, so a
-        restart is the sure way to serve the new data. The other agents are not touched."""
+        """Restart one device's agent (an OLT's, normally) on the same port and wait until it answers, e.g.
+        after its data file was rewritten (``ftthnoc.sim.faults``): snmpsim notices a changed file only to
+        the second, so a restart is the sure way to serve the new data. The other agents are not touched."""
         if self._town is None:
             raise RuntimeError("TownAgents is not running: call start() or use it as a context manager")
         agent = self.agents[olt]
@@ -416,7 +462,8 @@ class TownAgents:
         return self._town
 
     def address(self, olt: str) -> str:
-        return self.town.olt(olt).address
+        """The running agent's address of a device (OLT, BWA station or VPN gateway)."""
+        return self.town.device(olt).address
 
     def data_file(self, olt: str) -> Path:
         return self.agents[olt].data_dir / f"{self.town.community}.snmprec"

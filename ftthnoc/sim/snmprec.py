@@ -13,6 +13,12 @@ Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror H
   0 never down. Phase state (.28.2.1.4): 1 LOS, 3 working, 4 dyingGasp.
 - Offline ONUs: Huawei returns 2147483647 in every optical column (.51.1.x) and distance -1; ZTE returns
   65535 for ONU Rx, -80000 for the OLT-side Rx and distance -1. ZTE publishes no ONU Tx or temperature.
+- BWA eNB (Baicells-style, DOMAIN.md §4, *verify*): per cell at instance .{cell} (0 first), status codes
+  1 up / 0 down, throughput in kbit/s, PRB use and success rates in whole percent; a down cell has no
+  success-rate instances. The S1 link is the station's scalar.
+- VPN gateway (Cisco ASA): remote-access sessions and per-group users are ``telework`` variation records
+  (``ftthnoc.sim.variation.telework``: computed from the clock when asked); the licence is
+  crasMaxSessionsSupportable; site-to-site tunnels are cipSecTunnelTable rows, status active(1).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ftthnoc.sim.town import DownCause, Interface, Olt, Onu, PonPort, Town
+from ftthnoc.sim.town import BwaStation, DownCause, Interface, Olt, Onu, PonPort, Town, VpnGateway
 
 Record = tuple[tuple[int, ...], str, str]
 
@@ -47,6 +53,11 @@ IFX_ENTRY = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
 HW_XPON = (1, 3, 6, 1, 4, 1, 2011, 6, 128, 1, 1, 2)
 ZTE_V1 = (1, 3, 6, 1, 4, 1, 3902, 1012, 3)
 ZTE_OLT_RX = (1, 3, 6, 1, 4, 1, 3902, 1015, 1010, 11, 2, 1, 2)
+BAICELLS = (1, 3, 6, 1, 4, 1, 53058)
+CRAS = (1, 3, 6, 1, 4, 1, 9, 9, 392, 1)  # CISCO-REMOTE-ACCESS-MONITOR-MIB objects
+CIPSEC_TUNNEL = (1, 3, 6, 1, 4, 1, 9, 9, 171, 1, 3, 2, 1)  # cipSecTunnelEntry
+#: the snmpsim variation module (``ftthnoc/sim/variation/telework.py``) behind the VPN session records
+TELEWORK_VARIATION = "telework"
 
 
 # ---- encoders: model value -> raw integer the agent returns
@@ -92,7 +103,7 @@ def _counter(tag: str, initial: int, rate: float, moving: bool) -> tuple[str, st
 
 
 # ---- record builders
-def _system(olt: Olt, moving: bool) -> Iterator[Record]:
+def _system(olt: Olt | BwaStation | VpnGateway, moving: bool, location: str | None = None) -> Iterator[Record]:
     yield (*SYSTEM, 1, 0), *_str(olt.sys_descr)
     yield (*SYSTEM, 2, 0), "6", olt.sys_object_id
     if moving:
@@ -101,8 +112,14 @@ def _system(olt: Olt, moving: bool) -> Iterator[Record]:
         yield (*SYSTEM, 3, 0), "67", str(olt.uptime_ticks)
     yield (*SYSTEM, 4, 0), "4", "noc@kitahiroshima.example (simulated)"
     yield (*SYSTEM, 5, 0), *_str(olt.name)
-    yield (*SYSTEM, 6, 0), *_str(f"{olt.district} (simulated)")
+    yield (*SYSTEM, 6, 0), *_str(f"{location or getattr(olt, 'district', '')} (simulated)")
     yield (*SYSTEM, 7, 0), "2", "78"
+
+
+def _interfaces(interfaces: list[Interface], moving: bool) -> Iterator[Record]:
+    yield IF_NUMBER, "2", str(len(interfaces))
+    for i in interfaces:
+        yield from _interface(i, moving)
 
 
 def _interface(i: Interface, moving: bool) -> Iterator[Record]:
@@ -186,10 +203,7 @@ def _zte_onu(p: PonPort, u: Onu) -> Iterator[Record]:
 def olt_records(olt: Olt, *, moving_counters: bool = True) -> list[Record]:
     """Every record of one OLT's agent, sorted as snmpsim needs them."""
     recs: list[Record] = list(_system(olt, moving_counters))
-    interfaces = list(olt.interfaces())
-    recs.append((IF_NUMBER, "2", str(len(interfaces))))
-    for i in interfaces:
-        recs.extend(_interface(i, moving_counters))
+    recs.extend(_interfaces(list(olt.interfaces()), moving_counters))
     for p in olt.pon_ports:
         if olt.vendor == "huawei":
             recs.extend(_huawei_port(p))
@@ -198,6 +212,58 @@ def olt_records(olt: Olt, *, moving_counters: bool = True) -> list[Record]:
         else:
             for u in p.onus:
                 recs.extend(_zte_onu(p, u))
+    recs.sort(key=lambda r: r[0])
+    return recs
+
+
+def bwa_records(station: BwaStation, *, moving_counters: bool = True) -> list[Record]:
+    """Every record of a BWA station's agent: IF-MIB and the eNB tree, sorted."""
+    recs: list[Record] = list(_system(station, moving_counters))
+    recs.extend(_interfaces(list(station.interfaces()), moving_counters))
+    b = BAICELLS
+    recs.append(((*b, 100, 21, 0), "2", "1" if station.s1_up else "0"))
+    for c in station.cells:
+        x = c.index
+        recs += [
+            ((*b, 100, 5, x), "2", "1" if c.up else "0"),
+            ((*b, 270, 1, 1, x), "2", "1" if c.rf_on else "0"),
+            ((*b, 100, 11, 1, x), "2", str(c.connected_ues)),
+            ((*b, 190, 8, 1, x), "66", str(c.dl_kbps)),
+            ((*b, 190, 7, 1, x), "66", str(c.ul_kbps)),
+            ((*b, 190, 9, 1, x), "2", str(c.dl_prb_pct)),
+            ((*b, 190, 10, 1, x), "2", str(c.ul_prb_pct)),
+        ]
+        if c.rrc_success_pct is not None:
+            recs.append(((*b, 190, 6, x), "2", str(c.rrc_success_pct)))
+        if c.erab_success_pct is not None:
+            recs.append(((*b, 190, 3, x), "2", str(c.erab_success_pct)))
+    recs.sort(key=lambda r: r[0])
+    return recs
+
+
+def octet_string_index(text: str) -> tuple[int, ...]:
+    """An ``OCTET STRING`` table index as SMIv2 encodes it: the length, then one sub-id per octet."""
+    raw = text.encode("utf-8")
+    return (len(raw), *raw)
+
+
+def vpn_records(gateway: VpnGateway, *, moving_counters: bool = True) -> list[Record]:
+    """Every record of a VPN gateway's agent: IF-MIB, remote-access sessions (computed from the clock by
+    the ``telework`` variation module when asked), the licence, and the IPsec tunnel table; sorted."""
+    recs: list[Record] = list(_system(gateway, moving_counters, location="chiyoda"))
+    recs.extend(_interfaces(list(gateway.interfaces()), moving_counters))
+    params = f"staff={gateway.staff},share={gateway.telework_share},licence={gateway.licence_sessions}"
+    weights = "/".join(f"{w:g}" for _, w in gateway.groups)
+    recs.append(((*CRAS, 1, 1, 0), "2", str(gateway.licence_sessions)))
+    recs.append(((*CRAS, 3, 1, 0), f"66:{TELEWORK_VARIATION}", params))
+    for k, (name, _) in enumerate(gateway.groups):
+        recs.append((
+            (*CRAS, 3, 22, 1, 2, *octet_string_index(name)), f"2:{TELEWORK_VARIATION}",
+            f"{params},weights={weights},group={k}",
+        ))  # fmt: skip
+    for t in gateway.tunnels:
+        recs.append(((*CIPSEC_TUNNEL, 3, t.index), "2", "1"))  # cipSecTunIkeTunnelAlive: true
+        recs.append(((*CIPSEC_TUNNEL, 51, t.index), "2", "1" if t.active else "2"))
     recs.sort(key=lambda r: r[0])
     return recs
 
@@ -252,8 +318,29 @@ def write_olt(
     moving_counters: bool = True,
 ) -> Path:
     """Write ``directory/COMMUNITY.snmprec`` (and ``self.snmprec`` for v3 without a context)."""
+    return write_device(olt, directory, community=community, empty_context=empty_context,
+                        moving_counters=moving_counters)
+
+
+def device_records(device: Olt | BwaStation | VpnGateway, *, moving_counters: bool = True) -> list[Record]:
+    if isinstance(device, Olt):
+        return olt_records(device, moving_counters=moving_counters)
+    if isinstance(device, BwaStation):
+        return bwa_records(device, moving_counters=moving_counters)
+    return vpn_records(device, moving_counters=moving_counters)
+
+
+def write_device(
+    device: Olt | BwaStation | VpnGateway,
+    directory: Path,
+    *,
+    community: str = "public",
+    empty_context: bool = True,
+    moving_counters: bool = True,
+) -> Path:
+    """Write any device's ``directory/COMMUNITY.snmprec`` (and ``self.snmprec``, as ``write_olt``)."""
     directory.mkdir(parents=True, exist_ok=True)
-    text = render(olt_records(olt, moving_counters=moving_counters))
+    text = render(device_records(device, moving_counters=moving_counters))
     main = directory / f"{community}.snmprec"
     write_if_changed(main, text)
     extra = directory / EMPTY_CONTEXT_FILE
@@ -267,12 +354,12 @@ def write_olt(
 def write_town(
     town: Town, directory: Path, *, empty_context: bool = True, moving_counters: bool = True
 ) -> dict[str, Path]:
-    """One sub-directory per OLT (each agent gets its own data directory); returns OLT name -> dir."""
+    """One sub-directory per device (each agent gets its own data directory); returns name -> dir."""
     out: dict[str, Path] = {}
-    for olt in town.olts:
-        d = directory / olt.name
-        write_olt(
-            olt, d, community=town.community, empty_context=empty_context, moving_counters=moving_counters
+    for device in town.devices():
+        d = directory / device.name
+        write_device(
+            device, d, community=town.community, empty_context=empty_context, moving_counters=moving_counters
         )
-        out[olt.name] = d
+        out[device.name] = d
     return out

@@ -5,6 +5,10 @@ the value an agent must return (``onu.rx_dbm``) from the same plain dataclasses 
 data file. Optical values are quantised to the resolution of the vendor's encoding (0.01 dB for Huawei,
 0.002 dB for the ZTE ONU Rx column), so that decoding the raw SNMP integer gives the model's value back.
 
+The town also has its regional BWA (地域BWA) base stations, in the districts the fibre reaches last, and
+the town office's telework VPN gateway, whose sessions follow a working-day curve of the staff
+(``ftthnoc.sim.variation.telework``, computed when the agent answers).
+
 All personal data is a synthetic placeholder (``住民 000123``); nothing here resembles a real person.
 """
 
@@ -16,6 +20,8 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from ftthnoc.sim.variation import telework
 
 Vendor = Literal["huawei", "zte"]
 PonClass = Literal["B+", "C+"]
@@ -69,6 +75,8 @@ class FaultRates:
     feeder_cut_share: float = 0.85
     #: Share of online ONUs that went down once before (last-down cause is set, mostly dying gasp).
     history: float = 0.25
+    #: BWA cells that are down (RF off), each on a station that keeps another cell in service.
+    bwa_cells_down: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,48 @@ DEMO_V3_USERS: tuple[SnmpUser, ...] = (
 )
 COMMUNITY = "public"
 V2_AUTH_NAME = "public_v2"
+
+
+@dataclass(frozen=True, slots=True)
+class BwaSpec:
+    """One regional BWA base station (eNB) to build; it gets 1–3 cells (carriers)."""
+
+    name: str
+    district: str
+    model: str = "Nova233"
+    auth: str = V2_AUTH_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class VpnSpec:
+    """The town office's telework VPN gateway and its licence (concurrent remote-access sessions)."""
+
+    name: str
+    model: str = "ASA 5516-X"
+    licence_sessions: int = 100
+    #: share of the staff that teleworks on a working day (sessions at the plateau: staff × share)
+    telework_share: float = 0.3
+    auth: str = "olt_v3"
+
+
+#: The districts the fibre reaches last get the BWA: Geihoku's scattered hamlets and Oasa's hills.
+DEFAULT_BWA_STATIONS: tuple[BwaSpec, ...] = (
+    BwaSpec("geihoku-bwa1", "geihoku"),
+    BwaSpec("geihoku-bwa2", "geihoku"),
+    BwaSpec("geihoku-bwa3", "geihoku"),
+    BwaSpec("geihoku-bwa4", "geihoku"),
+    BwaSpec("oasa-bwa1", "oasa"),
+    BwaSpec("oasa-bwa2", "oasa"),
+)
+DEFAULT_VPN_GATEWAYS: tuple[VpnSpec, ...] = (VpnSpec("telework-vpn1"),)
+#: Staff of the town office: configuration (the number the telework KPI compares sessions with).
+DEFAULT_STAFF = 300
+#: Tunnel-groups of the gateway and their share of the sessions (ASA lists its default group too).
+VPN_GROUPS: tuple[tuple[str, float], ...] = (
+    ("telework", 85.0), ("it-admin", 10.0), ("vendor-maint", 5.0), ("DefaultRAGroup", 0.0),
+)  # fmt: skip
+#: Site-to-site IPsec tunnels from the town hall (Chiyoda) to the branch offices (支所).
+VPN_BRANCH_TUNNELS: tuple[str, ...] = ("oasa-branch", "toyohira-branch", "geihoku-branch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +369,91 @@ class Tablet:
 
 
 @dataclass(frozen=True, slots=True)
+class BwaCell:
+    """One LTE carrier of a BWA station as its eNB reports it (``index``: the SNMP instance, 0 first).
+    A cell that is down has no measurement period: its success ratios are None (no instance)."""
+
+    index: int
+    up: bool
+    rf_on: bool
+    connected_ues: int
+    dl_kbps: int
+    ul_kbps: int
+    dl_prb_pct: int
+    ul_prb_pct: int
+    rrc_success_pct: int | None
+    erab_success_pct: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BwaStation:
+    name: str
+    district: str
+    model: str
+    auth: str
+    address: str
+    sys_descr: str
+    sys_object_id: str  # *verify*: Baicells' enterprise root, the model's own OID is not known here
+    uptime_ticks: int
+    s1_up: bool
+    cells: tuple[BwaCell, ...]
+    uplinks: tuple[Interface, ...]
+
+    @property
+    def modules(self) -> list[str]:
+        return ["if_mib", "bwa_enb"]
+
+    def interfaces(self) -> Iterator[Interface]:
+        yield from self.uplinks
+
+
+@dataclass(frozen=True, slots=True)
+class IpsecTunnel:
+    """A site-to-site IPsec (phase-2) tunnel row of the gateway's tunnel table."""
+
+    index: int
+    peer: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VpnGateway:
+    """A Cisco-ASA-style telework gateway. Its remote-access sessions are not stored: they are
+    ``sessions_at(t)``, the working-day curve of ``staff`` (what the agent computes when asked)."""
+
+    name: str
+    vendor: str
+    model: str
+    auth: str
+    address: str
+    sys_descr: str
+    sys_object_id: str
+    uptime_ticks: int
+    licence_sessions: int
+    staff: int
+    telework_share: float
+    groups: tuple[tuple[str, float], ...]
+    tunnels: tuple[IpsecTunnel, ...]
+    uplinks: tuple[Interface, ...]
+
+    @property
+    def modules(self) -> list[str]:
+        return ["if_mib", "cisco_asa_vpn"]
+
+    def interfaces(self) -> Iterator[Interface]:
+        yield from self.uplinks
+
+    def sessions_at(self, t: float) -> int:
+        """Active remote-access sessions at Unix time ``t`` (capped by the licence)."""
+        return telework.sessions(t, self.staff, self.telework_share, self.licence_sessions)
+
+    def group_sessions_at(self, t: float) -> dict[str, int]:
+        """Sessions per tunnel-group at ``t``; they add up to ``sessions_at(t)``."""
+        shares = telework.split(self.sessions_at(t), tuple(w for _, w in self.groups))
+        return {name: n for (name, _), n in zip(self.groups, shares, strict=True)}
+
+
+@dataclass(frozen=True, slots=True)
 class Town:
     seed: int
     districts: tuple[District, ...]
@@ -329,6 +464,10 @@ class Town:
     tablets: tuple[Tablet, ...]
     v3_users: tuple[SnmpUser, ...] = DEMO_V3_USERS
     community: str = COMMUNITY
+    bwa_stations: tuple[BwaStation, ...] = ()
+    vpn_gateways: tuple[VpnGateway, ...] = ()
+    #: staff of the town office (telework VPN users)
+    staff: int = DEFAULT_STAFF
     _olt_by_name: dict[str, Olt] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -341,6 +480,18 @@ class Town:
     def onus(self) -> Iterator[Onu]:
         for o in self.olts:
             yield from o.onus()
+
+    def devices(self) -> Iterator[Olt | BwaStation | VpnGateway]:
+        """Every device with an SNMP agent: OLTs, BWA stations, VPN gateways (in that order)."""
+        yield from self.olts
+        yield from self.bwa_stations
+        yield from self.vpn_gateways
+
+    def device(self, name: str) -> Olt | BwaStation | VpnGateway:
+        for d in self.devices():
+            if d.name == name:
+                return d
+        raise KeyError(name)
 
     def pon_ports(self) -> Iterator[PonPort]:
         for o in self.olts:
@@ -357,7 +508,15 @@ class Town:
         olts = tuple(
             dataclasses.replace(o, address=addresses[o.name]) if o.name in addresses else o for o in self.olts
         )
-        return dataclasses.replace(self, olts=olts)
+        stations = tuple(
+            dataclasses.replace(b, address=addresses[b.name]) if b.name in addresses else b
+            for b in self.bwa_stations
+        )
+        gateways = tuple(
+            dataclasses.replace(g, address=addresses[g.name]) if g.name in addresses else g
+            for g in self.vpn_gateways
+        )
+        return dataclasses.replace(self, olts=olts, bwa_stations=stations, vpn_gateways=gateways)
 
     # ---- documents for the other parts of ftthnoc
     def inventory_document(self) -> dict[str, Any]:
@@ -418,10 +577,26 @@ class Town:
                 }
                 for t in self.tablets
             ],
+            "bwa_stations": [
+                {"name": b.name, "district": b.district, "address": b.address, "auth": b.auth, "modules": b.modules}
+                for b in self.bwa_stations
+            ],
+            "vpn_gateways": [
+                {
+                    "name": g.name,
+                    "vendor": g.vendor,
+                    "address": g.address,
+                    "auth": g.auth,
+                    "modules": g.modules,
+                    "licence_sessions": g.licence_sessions,
+                }
+                for g in self.vpn_gateways
+            ],
         }
 
     def poller_config(self, interval_seconds: float = 60) -> dict[str, Any]:
-        """The poller's configuration (``ftthnoc.config.Config``) for this town's OLTs."""
+        """The poller's configuration (``ftthnoc.config.Config``): the OLTs, then the BWA stations and the
+        VPN gateways (small agents, the same request limits)."""
         auths: dict[str, dict[str, Any]] = {V2_AUTH_NAME: {"version": 2, "community": self.community}}
         for u in self.v3_users:
             auths[u.auth_name] = {
@@ -446,6 +621,20 @@ class Town:
                 "concurrency": 2,
             }
             for o in self.olts
+        ]
+        targets += [
+            {
+                "name": d.name,
+                "address": d.address,
+                "modules": d.modules,
+                "auth": d.auth,
+                "max_repetitions": 25,
+                "timeout": 2.0,
+                "retries": 1,
+                "concurrency": 2,
+            }
+            for d in self.devices()
+            if not isinstance(d, Olt)
         ]
         return {"auths": auths, "targets": targets, "interval_seconds": interval_seconds}
 
@@ -540,12 +729,18 @@ def generate_town(
     onus_per_port: tuple[int, int] = (20, 60),
     host: str = "127.0.0.1",
     base_port: int = 16101,
+    bwa_stations: Sequence[BwaSpec] | None = None,
+    vpn_gateways: Sequence[VpnSpec] = DEFAULT_VPN_GATEWAYS,
+    staff: int = DEFAULT_STAFF,
 ) -> Town:
     """Build the town. Same arguments, same town, on every machine.
 
     ``onus`` ONUs are spread over the districts in proportion to their households and over a district's
     OLTs by weight; ``pipeline_households`` (default 4 % of ``onus``) more households are applied,
-    surveyed or installed without an ONU. OLT addresses are ``host:base_port+i`` placeholders.
+    surveyed or installed without an ONU. Device addresses are ``host:base_port+i`` placeholders: the
+    OLTs first, then the BWA stations, then the VPN gateways. ``bwa_stations`` defaults to
+    ``DEFAULT_BWA_STATIONS`` in the districts the town has (a one-district test town has none).
+    ``staff`` is the town office's staff, whose working day the VPN gateway's sessions follow.
     """
     rates = rates or FaultRates()
     dist_codes = [d.code for d in districts]
@@ -554,6 +749,16 @@ def generate_town(
             raise ValueError(f"OLT {spec.name} names unknown district {spec.district}")
         if spec.model not in MODELS:
             raise ValueError(f"OLT {spec.name}: unknown model {spec.model} (known: {', '.join(MODELS)})")
+    if bwa_stations is None:
+        bwa_stations = [b for b in DEFAULT_BWA_STATIONS if b.district in dist_codes]
+    for bwa in bwa_stations:
+        if bwa.district not in dist_codes:
+            raise ValueError(f"BWA station {bwa.name} names unknown district {bwa.district}")
+    names = [o.name for o in olts] + [b.name for b in bwa_stations] + [g.name for g in vpn_gateways]
+    if len(set(names)) < len(names):
+        raise ValueError("device names must be unique over OLTs, BWA stations and VPN gateways")
+    if staff < 0:
+        raise ValueError(f"staff must be >= 0, not {staff}")
     total_households = sum(d.households for d in districts)
     if onus > total_households:
         raise ValueError(f"{onus} ONUs but only {total_households} households")
@@ -771,6 +976,9 @@ def generate_town(
     households = [dataclasses.replace(h, onu_serial=onu_serial_by_household.get(h.code)) for h in households]
 
     school_objs, tablets = _make_schools(seed, districts, schools, pupils)
+    port = base_port + len(olt_objs)
+    stations = _make_bwa_stations(seed, bwa_stations, rates, host, port)
+    gateways = _make_vpn_gateways(seed, vpn_gateways, staff, host, port + len(stations))
     return Town(
         seed=seed,
         districts=tuple(District(d.code, d.name, d.households) for d in districts),
@@ -779,7 +987,90 @@ def generate_town(
         contacts=tuple(contacts),
         schools=tuple(school_objs),
         tablets=tuple(tablets),
+        bwa_stations=tuple(stations),
+        vpn_gateways=tuple(gateways),
+        staff=staff,
     )
+
+
+def _ethernet(rng: random.Random, if_index: int, name: str, descr: str, alias: str, speed_bps: int,
+              in_rate: float, out_rate: float) -> Interface:
+    """An Ethernet port of a BWA station or a gateway, its counters moving at the given bytes/s."""
+    return Interface(
+        if_index=if_index, name=name, descr=descr, if_type=6, speed_bps=speed_bps, mtu=1500, oper_up=True,
+        alias=alias, in_octets=rng.randrange(10**10, 10**13), out_octets=rng.randrange(10**10, 10**13),
+        in_rate=round(in_rate, 1), out_rate=round(out_rate, 1), in_ucast=rng.randrange(10**8, 10**10),
+        out_ucast=rng.randrange(10**8, 10**10), in_errors=rng.randrange(0, 5), out_errors=0,
+        in_discards=rng.randrange(0, 20), out_discards=rng.randrange(0, 20),
+    )  # fmt: skip
+
+
+#: a 20 MHz TD-LTE carrier in the BWA band, config 2: what a full cell carries (kbit/s)
+BWA_DL_CAPACITY_KBPS = 95_000
+BWA_UL_CAPACITY_KBPS = 20_000
+
+
+def _make_bwa_stations(
+    seed: int, specs: Sequence[BwaSpec], rates: FaultRates, host: str, base_port: int
+) -> list[BwaStation]:
+    """1–3 cells a station; UEs, throughput and PRB use drawn per cell, PRB use following throughput."""
+    drafts: list[tuple[BwaSpec, list[BwaCell], random.Random]] = []
+    for spec in specs:
+        rng = _rng(seed, "bwa", spec.name)
+        cells: list[BwaCell] = []
+        for i in range(rng.randint(1, 3)):
+            ues = rng.randint(4, 48)
+            dl = min(BWA_DL_CAPACITY_KBPS, ues * rng.randint(300, 1800))
+            ul = min(BWA_UL_CAPACITY_KBPS, round(dl * rng.uniform(0.12, 0.25)))
+            cells.append(BwaCell(
+                index=i, up=True, rf_on=True, connected_ues=ues, dl_kbps=dl, ul_kbps=ul,
+                dl_prb_pct=min(98, round(100 * dl / BWA_DL_CAPACITY_KBPS + rng.uniform(5, 15))),
+                ul_prb_pct=min(98, round(100 * ul / BWA_UL_CAPACITY_KBPS + rng.uniform(3, 10))),
+                rrc_success_pct=rng.randint(97, 100), erab_success_pct=rng.randint(98, 100),
+            ))  # fmt: skip
+        drafts.append((spec, cells, rng))
+    frng = _rng(seed, "bwa-faults")
+    candidates = [(k, c.index) for k, (_, cells, _) in enumerate(drafts) if len(cells) >= 2 for c in cells[1:]]
+    for k, i in frng.sample(candidates, min(rates.bwa_cells_down, len(candidates))):
+        cells = drafts[k][1]
+        cells[i] = BwaCell(i, False, False, 0, 0, 0, 0, 0, None, None)
+    stations: list[BwaStation] = []
+    for n, (spec, cells, rng) in enumerate(drafts):
+        dl_bytes = sum(c.dl_kbps for c in cells) * 1000 / 8
+        ul_bytes = sum(c.ul_kbps for c in cells) * 1000 / 8
+        stations.append(BwaStation(
+            name=spec.name, district=spec.district, model=spec.model, auth=spec.auth,
+            address=f"{host}:{base_port + n}",
+            sys_descr=f"Baicells {spec.model} eNB BaiBS_RTS_3.7.5 (simulated)",
+            sys_object_id="1.3.6.1.4.1.53058", uptime_ticks=rng.randrange(100 * 86400 * 3, 100 * 86400 * 200),
+            s1_up=True, cells=tuple(cells),
+            # what the subscribers download enters the station from the backhaul
+            uplinks=(_ethernet(rng, 1, "eth0", "eth0", f"{spec.name} backhaul", 1_000_000_000, dl_bytes, ul_bytes),),
+        ))  # fmt: skip
+    return stations
+
+
+def _make_vpn_gateways(seed: int, specs: Sequence[VpnSpec], staff: int, host: str, base_port: int) -> list[VpnGateway]:
+    gateways: list[VpnGateway] = []
+    for n, spec in enumerate(specs):
+        rng = _rng(seed, "vpn", spec.name)
+        gateways.append(VpnGateway(
+            name=spec.name, vendor="cisco_asa", model=spec.model, auth=spec.auth, address=f"{host}:{base_port + n}",
+            sys_descr="Cisco Adaptive Security Appliance Version 9.16(4) (simulated)",
+            sys_object_id="1.3.6.1.4.1.9.1.2404",  # as the ASA of the LibreNMS peer walk
+            uptime_ticks=rng.randrange(100 * 86400 * 3, 100 * 86400 * 200),
+            licence_sessions=spec.licence_sessions, staff=staff, telework_share=spec.telework_share,
+            groups=VPN_GROUPS,
+            tunnels=tuple(IpsecTunnel(index, peer, True) for index, peer in
+                          zip(sorted(rng.sample(range(1000, 60000), len(VPN_BRANCH_TUNNELS))), VPN_BRANCH_TUNNELS,
+                              strict=True)),
+            uplinks=tuple(
+                _ethernet(rng, i + 1, name, f"Adaptive Security Appliance '{name}' interface", name,
+                          1_000_000_000, rng.uniform(2e5, 2e6), rng.uniform(2e5, 2e6))
+                for i, name in enumerate(("outside", "inside", "management"))
+            ),
+        ))  # fmt: skip
+    return gateways
 
 
 _HISTORY_CAUSES: tuple[DownCause, ...] = ("dying_gasp", "los", "losi", "lofi")

@@ -23,7 +23,7 @@ FAMILY_NAMES: tuple[str, ...] = (
     "ftthnoc_telework_target_attainment_ratio",
     "ftthnoc_telework_staff",
     "ftthnoc_telework_coverage_ratio",
-    "ftthnoc_telework_days_counted",
+    "ftthnoc_telework_figures_counted",
 )
 
 
@@ -48,7 +48,7 @@ def telework_families(config: TeleworkConfig, today: DayFigure | None, month: Mo
         "Share of today's working time so far with session samples from every counted VPN gateway.",
     )
     counted = MetricFamily(
-        "ftthnoc_telework_days_counted", "Finished working days of this month with a figure (the month's mean)."
+        "ftthnoc_telework_figures_counted", "Finished working days of this month with a figure (the month's mean)."
     )
     target.add({}, config.target_reduction)
     staff.add({}, float(config.staff))

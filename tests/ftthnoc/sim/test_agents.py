@@ -57,9 +57,10 @@ def test_zte_has_no_tx_column(small_agents: TownAgents, net_snmp: dict[str, str]
 def test_addresses_are_the_running_ports(small_agents: TownAgents, small_town: Town) -> None:
     doc = small_agents.inventory_document()
     cfg = small_agents.poller_config()
-    for olt in small_agents.town.olts:
-        assert olt.address == f"127.0.0.1:{small_agents.agents[olt.name].port}"
-    assert [o["address"] for o in doc["olts"]] == [t["address"] for t in cfg["targets"]]
+    for device in small_agents.town.devices():
+        assert device.address == f"127.0.0.1:{small_agents.agents[device.name].port}"
+    sections = ("olts", "bwa_stations", "vpn_gateways")
+    assert [d["address"] for s in sections for d in doc[s]] == [t["address"] for t in cfg["targets"]]
     assert doc["onus"] == small_town.inventory_document()["onus"]
 
 

@@ -34,7 +34,7 @@ def _values(olt: Olt, moving: bool = False) -> dict[tuple[int, ...], tuple[str, 
 
 def test_files_are_sorted_and_parse(small_town: Town, tmp_path: Path) -> None:
     dirs = write_town(small_town, tmp_path)
-    assert set(dirs) == {o.name for o in small_town.olts}
+    assert set(dirs) == {d.name for d in small_town.devices()}
     for olt in small_town.olts:
         text = (dirs[olt.name] / "public.snmprec").read_text(encoding="iso-8859-1")
         assert (dirs[olt.name] / EMPTY_CONTEXT_FILE).read_text(encoding="iso-8859-1") == text

@@ -155,6 +155,7 @@ def test_inventory_document_is_consistent(small_town: Town) -> None:
     doc = small_town.inventory_document()
     assert set(doc) == {
         "districts", "olts", "pon_ports", "onus", "households", "household_contacts", "schools", "tablets",
+        "bwa_stations", "vpn_gateways",
     }  # fmt: skip
     olts = {o["name"]: o for o in doc["olts"]}
     ports = {(p["olt"], p["port"]) for p in doc["pon_ports"]}
@@ -174,7 +175,7 @@ def test_inventory_document_is_consistent(small_town: Town) -> None:
 
 def test_poller_config_validates(small_town: Town) -> None:
     cfg = Config.model_validate(small_town.poller_config())
-    assert [t.name for t in cfg.targets] == [o.name for o in small_town.olts]
+    assert [t.name for t in cfg.targets] == [d.name for d in small_town.devices()]
     assert cfg.auths["olt_v3"].auth_protocol == "SHA256" and cfg.auths["olt_v3"].priv_protocol == "AES256"
     assert cfg.auths["olt_v3_aes128"].priv_protocol == "AES"
     assert cfg.interval_seconds == 60

@@ -139,7 +139,7 @@ def test_gauges_today_so_far_and_this_month(make_kpi: MakeKpi, clock: Clock, eng
     assert value(fams, "ftthnoc_telework_office_reduction_ratio", period="month") == pytest.approx(expected)
     assert value(fams, "ftthnoc_telework_target_attainment_ratio", period="month") == pytest.approx(expected / 0.3)
     assert value(fams, "ftthnoc_telework_target_attainment_ratio", period="day") == pytest.approx(1.0)
-    assert value(fams, "ftthnoc_telework_days_counted", period="month") == 15
+    assert value(fams, "ftthnoc_telework_figures_counted", period="month") == 15
     assert value(fams, "ftthnoc_telework_target_ratio") == 0.30
     assert value(fams, "ftthnoc_telework_staff") == STAFF
     # Today's row is stored as provisional, the month's mean leaves it out.
