@@ -169,6 +169,9 @@ def test_capacity_ratio_needs_a_known_nonzero_limit() -> None:
     sessions = col(f"{CRAS}.3.1", {(0,): 45}, ber.GAUGE32)
     got = by_name(decode_module(asa, dict([sessions, col(f"{CRAS}.1.1", {(0,): 100})]), "gw")[0])
     assert got["ftth_vpn_sessions_capacity_ratio"] == {(("gateway", "gw"),): 0.45}
+    full = col(f"{CRAS}.3.1", {(0,): 100}, ber.GAUGE32)  # at the licence limit: the alert's threshold
+    at_limit = by_name(decode_module(asa, dict([full, col(f"{CRAS}.1.1", {(0,): 100})]), "gw")[0])
+    assert at_limit["ftth_vpn_sessions_capacity_ratio"] == {(("gateway", "gw"),): 1.0}
     no_limit = by_name(decode_module(asa, dict([sessions, col(f"{CRAS}.1.1", {(0,): 0})]), "gw")[0])
     assert no_limit["ftth_vpn_sessions_max"] == no_limit["ftth_vpn_sessions_capacity_ratio"] == {}
     assert by_name(decode_module(asa, dict([sessions]), "gw")[0])["ftth_vpn_sessions_capacity_ratio"] == {}
