@@ -7,60 +7,16 @@ inventory database (``--database-url`` or ``FTTHNOC_DATABASE_URL``); failures ar
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
 
 import click
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select
 
-from ftthnoc.errors import InventoryError
+from ftthnoc.cli_db import database_option, engine_for, fail, resolve_url
 from ftthnoc.incidents.export import JST, as_utc, export_quarter, quarter_bounds
 from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory import db
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise click.exceptions.Exit(1)
-
-
-def _database_url(option: str | None) -> str:
-    if option:
-        return option
-    from ftthnoc.settings import load_settings
-
-    return load_settings().database_url
-
-
-@contextmanager
-def _engine(url: str) -> Iterator[Engine]:
-    """A migrated database's engine, always disposed; database errors become one line and exit 1."""
-    try:
-        engine = db.make_engine(url)
-    except (SQLAlchemyError, ValueError) as exc:
-        _fail(f"bad database URL: {exc.__class__.__name__}")
-    try:
-        db.require_current(engine)
-        yield engine
-    except InventoryError as exc:
-        _fail(str(exc))
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        _fail(f"database error: {reason}")
-    finally:
-        engine.dispose()
-
-
-_database_option = click.option(
-    "--database-url",
-    default=None,
-    metavar="URL",
-    help="SQLAlchemy URL (default: FTTHNOC_DATABASE_URL or sqlite:///var/ftthnoc.db).",
-)
 
 
 @click.group("incidents")
@@ -74,10 +30,10 @@ def _jst(value: datetime | None) -> str:
 
 @incidents.command("list")
 @click.option("--open", "only_open", is_flag=True, help="Only incidents still open.")
-@_database_option
+@database_option
 def list_cmd(only_open: bool, database_url: str | None) -> None:
     """One line per incident, newest first (times in JST; household codes are counted, not shown)."""
-    with _engine(_database_url(database_url)) as engine, db.session(engine) as session:
+    with engine_for(resolve_url(database_url)) as engine, db.session(engine) as session:
         stmt = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc())
         if only_open:
             stmt = stmt.where(Incident.status == "open")
@@ -104,14 +60,14 @@ def list_cmd(only_open: bool, database_url: str | None) -> None:
 @click.option("--quarter", required=True, help="JST calendar quarter, e.g. 2026Q3 (July to September).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV file to write (default: standard output).")  # fmt: skip
-@_database_option
+@database_option
 def export_cmd(quarter: str, output: Path | None, database_url: str | None) -> None:
     """The incidents that started in QUARTER as CSV, with the 2-hour ``reportable`` flag."""
     try:
         quarter_bounds(quarter)
     except ValueError as exc:
-        _fail(str(exc))
-    with _engine(_database_url(database_url)) as engine, db.session(engine) as session:
+        fail(str(exc))
+    with engine_for(resolve_url(database_url)) as engine, db.session(engine) as session:
         if output is None:
             export_quarter(session, quarter, sys.stdout)
             return
@@ -119,5 +75,5 @@ def export_cmd(quarter: str, output: Path | None, database_url: str | None) -> N
             with open(output, "w", encoding="utf-8", newline="") as f:
                 n = export_quarter(session, quarter, f)
         except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror or exc}")
+            fail(f"cannot write {output}: {exc.strerror or exc}")
     click.echo(f"exported {n} incident(s) of {quarter.strip().upper()} to {output}")

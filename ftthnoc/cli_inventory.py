@@ -7,26 +7,15 @@ failure is one line per problem on stderr and exit status 1; nothing is written 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import click
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ftthnoc.cli_db import database_option, engine_for, fail, resolve_url
 from ftthnoc.errors import InventoryError
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import SECTIONS, InventoryImportError, export_path, import_path
-
-
-def _database_url(option: str | None) -> str:
-    if option:
-        return option
-    from ftthnoc.settings import load_settings
-
-    return load_settings().database_url
 
 
 def _actor(option: str | None) -> str:
@@ -38,33 +27,8 @@ def _actor(option: str | None) -> str:
         return "cli"
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise click.exceptions.Exit(1)
 
 
-@contextmanager
-def _engine(url: str) -> Iterator[Engine]:
-    """An engine that is always disposed, with database errors turned into one line and exit 1."""
-    try:
-        engine = db.make_engine(url)
-    except (SQLAlchemyError, ValueError) as exc:
-        _fail(f"bad database URL: {exc.__class__.__name__}")
-    try:
-        yield engine
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        _fail(f"database error: {reason}")
-    finally:
-        engine.dispose()
-
-
-_database_option = click.option(
-    "--database-url",
-    default=None,
-    metavar="URL",
-    help="SQLAlchemy URL (default: FTTHNOC_DATABASE_URL or sqlite:///var/ftthnoc.db).",
-)
 _actor_option = click.option(
     "--actor", default=None, help="Name recorded in the audit log (default: the login name)."
 )
@@ -76,15 +40,15 @@ def inventory() -> None:
 
 
 @inventory.command("migrate")
-@_database_option
+@database_option
 def migrate_cmd(database_url: str | None) -> None:
     """Create or upgrade the inventory schema to the newest migration."""
-    url = _database_url(database_url)
+    url = resolve_url(database_url)
     try:
         db.upgrade(url)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        _fail(f"database error: {reason}")
+        fail(f"database error: {reason}")
     click.echo(f"inventory schema at {db.head_revision()}")
 
 
@@ -93,11 +57,11 @@ def migrate_cmd(database_url: str | None) -> None:
 @click.option(
     "--section", type=click.Choice(SECTIONS), help="Section of a single CSV file (or of a YAML file)."
 )
-@_database_option
+@database_option
 @_actor_option
 def import_cmd(path: Path, section: str | None, database_url: str | None, actor: str | None) -> None:
     """Upsert a YAML file, a SECTION.csv file or a directory of them; all rows or none."""
-    with _engine(_database_url(database_url)) as engine:
+    with engine_for(resolve_url(database_url), current=False) as engine:
         try:
             db.require_current(engine)
             with db.session_scope(engine, actor=_actor(actor)) as session:
@@ -105,9 +69,9 @@ def import_cmd(path: Path, section: str | None, database_url: str | None, actor:
         except InventoryImportError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
-            _fail(f"{len(exc.problems)} problem(s) in {path.name}; nothing was written")
+            fail(f"{len(exc.problems)} problem(s) in {path.name}; nothing was written")
         except InventoryError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     click.echo(result.summary())
 
 
@@ -121,18 +85,18 @@ def import_cmd(path: Path, section: str | None, database_url: str | None, actor:
     help="Default: yaml for a .yaml/.yml path, else a directory of CSV files.",
 )
 @click.option("--with-personal", is_flag=True, help="Include household_contacts (audited).")
-@_database_option
+@database_option
 @_actor_option
 def export_cmd(
     path: Path, fmt: str | None, with_personal: bool, database_url: str | None, actor: str | None
 ) -> None:
     """Write the inventory in the import format, so that it can be edited and imported back."""
-    with _engine(_database_url(database_url)) as engine:
+    with engine_for(resolve_url(database_url), current=False) as engine:
         try:
             db.require_current(engine)
             with db.session_scope(engine, actor=_actor(actor)) as session:
                 used = export_path(session, path, fmt=fmt, with_personal=with_personal)
         except (InventoryError, OSError) as exc:
-            _fail(str(exc))
+            fail(str(exc))
     personal = " including personal data" if with_personal else ""
     click.echo(f"exported {used} to {path}{personal}")

@@ -11,15 +11,10 @@ from __future__ import annotations
 import csv
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import NoReturn
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from ftthnoc.errors import InventoryError
+from ftthnoc.cli_db import engine_for, fail, resolve_url
 from ftthnoc.inventory import db
 from ftthnoc.telework.calendar import TeleworkConfig
 from ftthnoc.telework.kpi import DayFigure, MonthFigure, load_month
@@ -45,36 +40,7 @@ CSV_COLUMNS: tuple[str, ...] = (
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise click.exceptions.Exit(1)
 
-
-def _database_url(option: str | None) -> str:
-    if option:
-        return option
-    from ftthnoc.settings import load_settings
-
-    return load_settings().database_url
-
-
-@contextmanager
-def _engine(url: str) -> Iterator[Engine]:
-    """A migrated database's engine, always disposed; database errors become one line and exit 1."""
-    try:
-        engine = db.make_engine(url)
-    except (SQLAlchemyError, ValueError) as exc:
-        _fail(f"bad database URL: {exc.__class__.__name__}")
-    try:
-        db.require_current(engine)
-        yield engine
-    except InventoryError as exc:
-        _fail(str(exc))
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        _fail(f"database error: {reason}")
-    finally:
-        engine.dispose()
 
 
 def parse_month(value: str) -> tuple[int, int]:
@@ -104,8 +70,8 @@ def report_cmd(month_text: str, as_csv: bool, database_url: str | None) -> None:
     try:
         year, month = parse_month(month_text)
     except ValueError as exc:
-        _fail(str(exc))
-    with _engine(_database_url(database_url)) as engine, db.session(engine) as session:
+        fail(str(exc))
+    with engine_for(resolve_url(database_url)) as engine, db.session(engine) as session:
         figure = load_month(session, year, month, DEFAULT_TARGET)
     if as_csv:
         write_csv(figure)

@@ -1,0 +1,56 @@
+"""What every database-backed subcommand (inventory, incidents, telework) shares: the URL, one-line
+failures and an engine that is always disposed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ftthnoc.errors import InventoryError
+from ftthnoc.inventory import db
+
+database_option = click.option(
+    "--database-url",
+    default=None,
+    metavar="URL",
+    help="SQLAlchemy URL (default: FTTHNOC_DATABASE_URL or sqlite:///var/ftthnoc.db).",
+)
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+def resolve_url(option: str | None) -> str:
+    if option:
+        return option
+    from ftthnoc.settings import load_settings
+
+    return load_settings().database_url
+
+
+@contextmanager
+def engine_for(url: str, *, current: bool = True) -> Iterator[Engine]:
+    """An engine (on a migrated database unless ``current=False``), always disposed; database errors
+    become one line and exit 1."""
+    try:
+        engine = db.make_engine(url)
+    except (SQLAlchemyError, ValueError) as exc:
+        fail(f"bad database URL: {exc.__class__.__name__}")
+    try:
+        if current:
+            db.require_current(engine)
+        yield engine
+    except InventoryError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"database error: {reason}")
+    finally:
+        engine.dispose()
