@@ -31,6 +31,7 @@ OUT = Path(__file__).resolve().parent / "dashboards"
 PROM = dm.DataSourceRef(type_val="prometheus", uid="prometheus")
 TAG = "ftthnoc"
 SUBSCRIPTION_TARGET = 7000  # the town's DX strategy: FTTH subscribing households
+TELEWORK_TARGET = 0.30  # the plan: office attendance down 30 % through telework (telework.target_reduction)
 
 #: The selection every per-ONU and per-port panel applies (the chained variables).
 SEL = 'district=~"$district", olt=~"$olt", pon_port=~"$pon_port"'
@@ -44,6 +45,10 @@ GPON_MODULES = 'module=~".*gpon.*"'
 PSEL = 'kind=~"$kind", target=~"$target"'
 #: Probe series that name a target: ICMP targets, and TCP-only targets (no ICMP series) too.
 PROBE_TARGETS = '__name__=~"ftthnoc_probe_icmp_requests_total|ftthnoc_probe_tcp_up"'
+#: The BWA base stations the `station` variable chooses (no district label: stations are not households).
+STA = 'station=~"$station"'
+#: The VPN gateways the `gateway` variable chooses.
+GW = 'gateway=~"$gateway"'
 
 
 class PanelBuilder(Protocol):
@@ -152,6 +157,7 @@ DASHED = [dm.DynamicConfigValue(id_val="custom.lineStyle", value={"fill": "dash"
           dm.DynamicConfigValue(id_val="custom.lineWidth", value=2)]
 UP_DOWN = {"1": ("稼働 / up", "green"), "0": ("停止 / down", "red")}
 ANSWERING = {"1": ("応答 / answering", "green"), "0": ("応答なし / no answer", "red")}
+RF = {"1": ("RF オン / on", "green"), "0": ("RF オフ / off", "red")}
 RAN = {"1": ("実行 / ran", "green"), "0": ("実行不可 / could not run", "red")}
 IF_OPER = {"1": ("up", "green"), "2": ("down", "red"), "3": ("testing", "blue"), "4": ("unknown", "gray"),
            "5": ("dormant", "purple"), "6": ("notPresent", "gray"), "7": ("lowerLayerDown", "orange")}
@@ -186,13 +192,17 @@ def selection(d: db.Dashboard) -> db.Dashboard:
                 "PON ports of the chosen OLTs (frame/slot/port)")))
 
 
-def dashboard(uid: str, title: str, description: str) -> db.Dashboard:
-    """A dashboard with the shared tags, time range, links to the other ftthnoc dashboards and variables."""
+def dashboard(uid: str, title: str, description: str, *, shared: bool = True) -> db.Dashboard:
+    """A dashboard with the shared tags, time range, links to the other ftthnoc dashboards and variables.
+
+    ``shared=False`` leaves out the district/OLT/PON port variables, for dashboards of devices that are not
+    on the FTTH (BWA stations, VPN gateways): they bring their own variable instead.
+    """
     d = (db.Dashboard(title).uid(uid).description(description).tags([TAG]).time("now-6h", "now")
          .refresh("1m").timezone("browser").tooltip(dm.DashboardCursorSync.CROSSHAIR)
          .link(db.DashboardLink("ftthnoc").type(dm.DashboardLinkType.DASHBOARDS).tags([TAG])
                .as_dropdown(False).include_vars(True).keep_time(True).target_blank(False)))
-    return selection(d)
+    return selection(d) if shared else d
 
 
 # --- dashboards ------------------------------------------------------------------------------------
@@ -615,6 +625,133 @@ def subscription_kpis() -> db.Dashboard:
     )
 
 
+def regional_bwa() -> db.Dashboard:
+    """The regional BWA (地域BWA) eNBs of Geihoku and Oasa: cells, UEs, throughput, PRB use, success, S1."""
+    d = dashboard("ftthnoc-bwa", "地域 BWA / Regional BWA",
+                  "Cells up and down, UEs per cell, throughput, PRB use, RRC/E-RAB success and S1 per station.",
+                  shared=False)
+    d = d.with_variable(query_var(
+        "station", "基地局 / Station", "label_values(ftth_bwa_s1_up, station)",
+        "BWA base stations (eNBs) in Geihoku and Oasa; their series carry no district label"))
+    cell = "{{station}} {{cell}}"
+    return (
+        d.with_panel(single(
+            "稼働中のセル / Cells up", "Cells in service on the chosen stations.",
+            q(f"count(ftth_bwa_cell_up{{{STA}}} == 1) or vector(0)", "up"), steps=((None, "green"),)))
+        .with_panel(single(
+            "停止中のセル / Cells down", "Cells out of service (FtthBwaCellDown after 5 minutes).",
+            q(f"count(ftth_bwa_cell_up{{{STA}}} == 0) or vector(0)", "down"),
+            steps=((None, "green"), (1, "red"))))
+        .with_panel(single(
+            "接続中の UE / UEs attached", "UEs (subscriber CPEs) attached to the chosen stations' cells.",
+            q(f"sum(ftth_bwa_connected_ues{{{STA}}})", "UE")))
+        .with_panel(single(
+            "S1 停止の局 / Stations with S1 down", "Stations whose S1 link to the core is down.",
+            q(f"count(ftth_bwa_s1_up{{{STA}}} == 0) or vector(0)", "S1 down"),
+            steps=((None, "green"), (1, "red"))))
+        .with_panel(states(
+            "セルの稼働 / Cell in service", "Each cell's service state (a down cell has no RRC/E-RAB figures).",
+            q(f"ftth_bwa_cell_up{{{STA}}}", cell), mapping=UP_DOWN))
+        .with_panel(states(
+            "RF の状態 / RF", "Each cell's transmitter.", q(f"ftth_bwa_rf_up{{{STA}}}", cell), mapping=RF))
+        .with_panel(series(
+            "セル別 UE 数 / UEs per cell", "UEs attached to each cell.",
+            q(f"ftth_bwa_connected_ues{{{STA}}}", cell), w=24, unit="short"))
+        .with_panel(series(
+            "下り通信量 / Downlink throughput", "Cell downlink in bit/s (the exporter's bytes/s × 8).",
+            q(f"ftth_bwa_downlink_bytes_per_second{{{STA}}} * 8", cell), unit="bps"))
+        .with_panel(series(
+            "上り通信量 / Uplink throughput", "Cell uplink in bit/s (the exporter's bytes/s × 8).",
+            q(f"ftth_bwa_uplink_bytes_per_second{{{STA}}} * 8", cell), unit="bps"))
+        .with_panel(series(
+            "PRB 使用率 / PRB utilisation", "Physical resource blocks in use: solid downlink, dashed uplink.",
+            q(f"ftth_bwa_downlink_prb_utilisation_ratio{{{STA}}}", f"{cell} DL"),
+            q(f"ftth_bwa_uplink_prb_utilisation_ratio{{{STA}}}", f"{cell} UL"),
+            w=24, unit="percentunit").min(0).max(1).override_by_query("B", DASHED))
+        .with_panel(series(
+            "RRC 接続成功率 / RRC success", "RRC connection setup success per cell (absent on a down cell).",
+            q(f"ftth_bwa_rrc_success_ratio{{{STA}}}", cell), unit="percentunit").max(1))
+        .with_panel(series(
+            "E-RAB 確立成功率 / E-RAB success", "E-RAB setup success per cell (absent on a down cell).",
+            q(f"ftth_bwa_erab_success_ratio{{{STA}}}", cell), unit="percentunit").max(1))
+        .with_panel(states(
+            "S1 リンク / S1 link per station", "Each eNB's S1 link to the EPC core; down = no cell can serve.",
+            q(f"ftth_bwa_s1_up{{{STA}}}", "{{station}}"), mapping=UP_DOWN, w=24, h=6))
+    )
+
+
+def telework_vpn() -> db.Dashboard:
+    """The telework VPN gateways' load, and the telework KPI against the plan's 30 % target."""
+    pct = f"{TELEWORK_TARGET:.0%}".replace("%", " %")
+    d = dashboard("ftthnoc-telework", "テレワーク VPN / Telework VPN",
+                  f"VPN sessions against the gateways' limits, tunnel groups, IPsec tunnels, and the telework KPI "
+                  f"against the {pct} target.", shared=False)
+    d = d.with_variable(query_var(
+        "gateway", "VPN ゲートウェイ / Gateway", "label_values(ftth_vpn_sessions, gateway)",
+        "Telework VPN gateways (the KPI row counts every gateway, whatever is chosen)"))
+    goal = thresholds((None, "red"), (TELEWORK_TARGET * 0.5, "orange"), (TELEWORK_TARGET, "green"))
+
+    def share(title: str, description: str, period: str) -> gauge.Panel:
+        return (panel(gauge.Panel(), title, description,
+                      q(f'ftthnoc_telework_remote_share_ratio{{period="{period}"}}', "在宅 / remote"),
+                      w=6, h=7, unit="percentunit")
+                .min(0).max(1).thresholds(goal).show_threshold_markers(True)
+                .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
+
+    return (
+        d.with_panel(series(
+            "VPN セッション数と上限 / Sessions and limit", "Remote-access sessions (solid) and the device's "
+            "session limit (dashed).",
+            q(f"ftth_vpn_sessions{{{GW}}}", "{{gateway}} sessions"),
+            q(f"ftth_vpn_sessions_max{{{GW}}}", "{{gateway}} max"), unit="short").min(0)
+            .override_by_query("B", DASHED))
+        .with_panel(series(
+            "セッション使用率 / Session capacity use", "Sessions ÷ limit per gateway; 100 % = staff cannot "
+            "connect (FtthVpnSessionsAtCapacity).",
+            q(f"ftth_vpn_sessions_capacity_ratio{{{GW}}}", "{{gateway}}"), unit="percentunit").min(0).max(1))
+        .with_panel(single(
+            "現在の使用率 / Capacity use now", "Sessions ÷ limit of each chosen gateway, last poll.",
+            q(f"ftth_vpn_sessions_capacity_ratio{{{GW}}}", "{{gateway}}"), w=8, h=7, unit="percentunit",
+            steps=((None, "green"), (0.8, "orange"), (1, "red"))))
+        .with_panel(series(
+            "グループ別セッション / Sessions per tunnel group", "Sessions per tunnel group (stacked); never a "
+            "user name.", q(f"ftth_vpn_group_sessions{{{GW}}}", "{{gateway}} {{group}}"), w=8, h=7,
+            unit="short", stacked=True))
+        .with_panel(series(
+            "IPsec トンネル / IPsec tunnels", "IPsec tunnels up per gateway (site-to-site and clients).",
+            q(f"ftth_vpn_ipsec_tunnels{{{GW}}}", "{{gateway}}"), w=8, h=7, unit="short").min(0))
+        .with_row(db.Row("テレワーク KPI / Telework KPI"))
+        .with_panel(share(
+            f"在宅勤務率（今日） / Remote share today vs {pct}", "Time-weighted VPN sessions over today's "
+            "covered working hours ÷ staff. No value on a day off, before 08:30 or with too little coverage.",
+            "day"))
+        .with_panel(share(
+            f"在宅勤務率（今月） / Remote share this month vs {pct}", "Mean of this month's finished working "
+            "days with a figure. No value on the first working day of a month.", "month"))
+        .with_panel(single(
+            "目標達成率 / Target attainment", "Office attendance reduction ÷ target; 100 % = target met. "
+            "Only periods with a figure are shown.",
+            q('ftthnoc_telework_target_attainment_ratio{period="day"}', "今日 / today"),
+            q('ftthnoc_telework_target_attainment_ratio{period="month"}', "今月 / this month"),
+            w=6, h=7, unit="percentunit", steps=((None, "red"), (0.5, "orange"), (1, "green"))))
+        .with_panel(single(
+            "集計カバー率（今日） / Coverage today", "Share of today's working time so far with session "
+            "samples from every counted gateway (no value on a day off).",
+            q('ftthnoc_telework_coverage_ratio{period="day"}', "今日 / today"), w=6, h=7, unit="percentunit",
+            steps=((None, "red"), (0.5, "orange"), (0.8, "green"))))
+        .with_panel(single(
+            "目標 / Target", "The plan's office attendance reduction target (configuration).",
+            q("ftthnoc_telework_target_ratio", "目標 / target"), w=8, h=5, unit="percentunit"))
+        .with_panel(single(
+            "職員数 / Staff", "Headcount the remote share is a share of (configuration).",
+            q("ftthnoc_telework_staff", "職員 / staff"), w=8, h=5, unit="short"))
+        .with_panel(single(
+            "集計日数（今月） / Working days counted this month", "Finished working days of this month with a "
+            "figure: the month's mean is over these.",
+            q('ftthnoc_telework_figures_counted{period="month"}', "日 / days"), w=8, h=5, unit="short"))
+    )
+
+
 DASHBOARDS: dict[str, Callable[[], db.Dashboard]] = {
     "noc-overview": noc_overview,
     "pon-optics": pon_optics,
@@ -622,6 +759,8 @@ DASHBOARDS: dict[str, Callable[[], db.Dashboard]] = {
     "ftthnoc-health": health,
     "probes": probes,
     "subscription-kpis": subscription_kpis,
+    "regional-bwa": regional_bwa,
+    "telework-vpn": telework_vpn,
 }
 
 
