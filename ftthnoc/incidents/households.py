@@ -11,10 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ftthnoc.inventory.models import District, Household, Olt, Onu, PonPort
+from ftthnoc.inventory.lookup import onu_rows
+from ftthnoc.inventory.models import District, Household, Olt
 
 #: (olt, pon_port, onu_id), all as the poller's labels spell them
 OnuKey = tuple[str, str, str]
@@ -61,17 +62,7 @@ class InventoryHouseholds:
     @classmethod
     def load(cls, session: Session) -> InventoryHouseholds:
         """Read every ONU with its household code and district (the home's, else the OLT's)."""
-        home = aliased(District)
-        olt_district = aliased(District)
-        stmt = (
-            select(Olt.name, PonPort.port, Onu.onu_id, Household.code, func.coalesce(home.code, olt_district.code))
-            .select_from(Onu)
-            .join(PonPort, Onu.pon_port_id == PonPort.id)
-            .join(Olt, PonPort.olt_id == Olt.id)
-            .join(olt_district, Olt.district_id == olt_district.id)
-            .outerjoin(Household, Onu.household_id == Household.id)
-            .outerjoin(home, Household.district_id == home.id)
-        )
+        stmt = onu_rows(Household.code)
         onus = {
             (olt, port, str(onu_id)): OnuHome(code, district)
             for olt, port, onu_id, code, district in session.execute(stmt)

@@ -6,9 +6,9 @@ the database.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ftthnoc.inventory.models import BwaStation, District, Household, Olt, Onu, PonPort, School, VpnGateway
@@ -30,16 +30,17 @@ class Target(TypedDict):
     district: str | None
 
 
-def onu_districts(session: Session) -> dict[tuple[str, str, int], str]:
-    """``(olt name, pon port, onu id) -> district code``, for the ``district`` label of ONU metrics.
+def onu_rows(*columns: Any) -> Select[Any]:
+    """``SELECT olt, pon port, onu id, *columns, district`` over every ONU.
 
     The district is the household's when the ONU is assigned to one (an OLT can serve homes across a
-    district line), else the OLT's.
+    district line), else the OLT's. One query shape for the district label, the probe targets and the
+    incident engine's households, so the three never disagree.
     """
     home = aliased(District)
     olt_district = aliased(District)
-    stmt = (
-        select(Olt.name, PonPort.port, Onu.onu_id, func.coalesce(home.code, olt_district.code))
+    return (
+        select(Olt.name, PonPort.port, Onu.onu_id, *columns, func.coalesce(home.code, olt_district.code))
         .select_from(Onu)
         .join(PonPort, Onu.pon_port_id == PonPort.id)
         .join(Olt, PonPort.olt_id == Olt.id)
@@ -47,7 +48,11 @@ def onu_districts(session: Session) -> dict[tuple[str, str, int], str]:
         .outerjoin(Household, Onu.household_id == Household.id)
         .outerjoin(home, Household.district_id == home.id)
     )
-    return {(olt, port, onu_id): district for olt, port, onu_id, district in session.execute(stmt)}
+
+
+def onu_districts(session: Session) -> dict[tuple[str, str, int], str]:
+    """``(olt name, pon port, onu id) -> district code``, for the ``district`` label of ONU metrics."""
+    return {(olt, port, onu_id): district for olt, port, onu_id, district in session.execute(onu_rows())}
 
 
 def olt_districts(session: Session) -> dict[str, str]:
@@ -142,16 +147,8 @@ def probe_targets(session: Session) -> dict[ProbeKind, list[ProbeTargetRecord]]:
     refuses what the probes cannot reach, with the target's name, rather than this silently dropping it.
     Nothing personal is read: household codes, names and contacts never become labels.
     """
-    home = aliased(District)
-    olt_district = aliased(District)
     onus = (
-        select(Olt.name, PonPort.port, Onu.onu_id, Onu.mgmt_address, func.coalesce(home.code, olt_district.code))
-        .select_from(Onu)
-        .join(PonPort, Onu.pon_port_id == PonPort.id)
-        .join(Olt, PonPort.olt_id == Olt.id)
-        .join(olt_district, Olt.district_id == olt_district.id)
-        .outerjoin(Household, Onu.household_id == Household.id)
-        .outerjoin(home, Household.district_id == home.id)
+        onu_rows(Onu.mgmt_address)
         .where(Onu.mgmt_address.is_not(None))
         .order_by(Olt.name, PonPort.port, Onu.onu_id)
     )
