@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 
+from collectors.schedule import every
 from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.counters import CounterState
 from collectors.snmp.decode import Labeler, Labels
@@ -112,21 +112,11 @@ class Poller:
         # first poll at once (an operator starting ftthnoc wants to see the network now), later ones
         # spread over the interval by a stable per-target offset so that OLTs are not all asked at once
         offset = 0.0 if cycles is not None else (zlib.crc32(target.name.encode()) % 1000) / 1000 * interval
-        next_at = time.monotonic()
-        done = 0
-        while not stop.is_set() and (cycles is None or done < cycles):
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), delay)
-                    return
-                except TimeoutError:
-                    pass
+
+        async def poll() -> None:
             await self.poll_target(target)
-            done += 1
-            next_at += interval + (offset if done == 1 else 0.0)
-            if next_at < time.monotonic():  # a poll longer than the interval: skip, do not pile up
-                next_at = time.monotonic() + interval
+
+        await every(interval, poll, stop, cycles, offset)
 
     # ------------------------------------------------------------------ the multi-target handler
     def target_for(self, address: str, modules: Sequence[str], auth: str) -> Target:

@@ -20,6 +20,7 @@ from collectors.probes.config import ProbeConfig, RegisteredTablet
 from collectors.probes.engine import IcmpEngine, ProbeError
 from collectors.probes.icmp import IcmpState, icmp_cycle
 from collectors.probes.tcp import TcpProber
+from collectors.schedule import every
 from ftthnoc.samples import MetricFamily, merge
 
 log = logging.getLogger(__name__)
@@ -110,18 +111,8 @@ class Prober:
 
     async def _loop(self, probe: str, once: Callable[[], Awaitable[list[MetricFamily]]], interval: float,
                     stop: asyncio.Event, publish: Publish, cycles: int | None) -> None:
-        done = 0
-        next_at = time.monotonic()
-        while not stop.is_set() and (cycles is None or done < cycles):
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), delay)
-                    return
-                except TimeoutError:
-                    pass
+
+        async def run() -> None:
             publish(SOURCE, probe, await once())
-            done += 1
-            next_at += interval
-            if next_at < time.monotonic():  # a cycle longer than the interval: skip, do not pile up
-                next_at = time.monotonic() + interval
+
+        await every(interval, run, stop, cycles)
