@@ -13,7 +13,8 @@ section                columns                                                  
 =====================  ==================================================================  ===============
 districts              code, name, households (int >= 0: all households, for take-up)      code
 olts                   name, district, vendor (huawei|zte), model, address (HOST:PORT),    name
-                       pon_class (B+|C+|XGS|PX20), auth (auth *name*), modules (list)
+                       pon_class (B+|C+|XGS|PX20), auth (auth *name*), modules (list),
+                       cli_address? (HOST:PORT of its SSH CLI), cli_auth? (credential *name*)
 pon_ports              olt, port (F/S/P, e.g. 0/1/0)                                       olt, port
 households             code (HH-000123), district, plan, status (applied|surveyed|         code
                        installed|active|suspended|cancelled)
@@ -21,8 +22,11 @@ household_contacts     household, name, address, phone?          (personal data)
 onus                   serial (HWTC-A1B2C3D4), olt, pon_port, onu_id (0..255),             serial
                        household?, mgmt_address? (IPv4 of the ONU's management port)
 schools                code, name, district, pupils (int >= 0),                            code
-                       address? (IPv4 of the school's router or web filter)
-tablets                school, asset_no, serial, mac, os, grade? (1..9), class_name?       school, asset_no
+                       address? (IPv4 of the school's router or web filter),
+                       router_address? (HOST:PORT of its SSH CLI), router_platform?
+                       (yamaha), router_auth? (credential *name*), dhcp_scope? (int)
+tablets                school, asset_no, serial, mac, os, grade? (1..9), class_name?,      school, asset_no
+                       status? (active|retired; default active)
 bwa_stations           name, district, address (HOST:PORT), auth, modules (list)           name
 vpn_gateways           name, vendor, address (HOST:PORT), auth, modules (list),            name
                        licence_sessions (int >= 0)
@@ -89,6 +93,7 @@ from ftthnoc.errors import ImportRowError, InventoryError
 from ftthnoc.inventory.models import (
     PERSONAL_FIELDS,
     PON_CLASSES,
+    TABLET_STATUSES,
     VENDORS,
     AuditEntry,
     Base,
@@ -236,6 +241,8 @@ class _Field:
     name: str
     parse: Callable[[Any], Any]
     required: bool = True
+    #: the value of an optional column left empty
+    default: Any = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +299,8 @@ _SPECS: tuple[_Section, ...] = (
             _Field("pon_class", _choice(PON_CLASSES)),
             _Field("auth", _AUTH),
             _Field("modules", _modules),
+            _Field("cli_address", _address, required=False),
+            _Field("cli_auth", _AUTH, required=False),
         ),
         key=("name",),
         refs=(_district_ref(),),
@@ -364,6 +373,10 @@ _SPECS: tuple[_Section, ...] = (
             _Field("district", _CODE),
             _Field("pupils", _integer(0)),
             _Field("address", _ipv4, required=False),
+            _Field("router_address", _address, required=False),
+            _Field("router_platform", _text(32, _NAME, "yamaha"), required=False),
+            _Field("router_auth", _AUTH, required=False),
+            _Field("dhcp_scope", _integer(1, 65535), required=False),
         ),
         key=("code",),
         refs=(_district_ref(),),
@@ -381,6 +394,7 @@ _SPECS: tuple[_Section, ...] = (
             _Field("os", _text(32)),
             _Field("grade", _integer(1, 9), required=False),
             _Field("class_name", _text(32), required=False),
+            _Field("status", _choice(TABLET_STATUSES), required=False, default="active"),
         ),
         key=("school", "asset_no"),
         refs=(_Ref(("school",), "schools", "school", "school {0!r}"),),
@@ -658,6 +672,8 @@ def _section_records(session: Session, name: str) -> list[Record]:
                 "pon_class": o.pon_class,
                 "auth": o.auth,
                 "modules": list(o.modules),
+                "cli_address": o.cli_address,
+                "cli_auth": o.cli_auth,
             }
             for o, dcode in session.execute(select(Olt, District.code).join(Olt.district))
         ]
@@ -698,7 +714,17 @@ def _section_records(session: Session, name: str) -> list[Record]:
         ]
     elif name == "schools":
         rows = [
-            {"code": s.code, "name": s.name, "district": dcode, "pupils": s.pupils, "address": s.address}
+            {
+                "code": s.code,
+                "name": s.name,
+                "district": dcode,
+                "pupils": s.pupils,
+                "address": s.address,
+                "router_address": s.router_address,
+                "router_platform": s.router_platform,
+                "router_auth": s.router_auth,
+                "dhcp_scope": s.dhcp_scope,
+            }
             for s, dcode in session.execute(select(School, District.code).join(School.district))
         ]
     elif name == "tablets":
@@ -711,6 +737,7 @@ def _section_records(session: Session, name: str) -> list[Record]:
                 "os": t.os,
                 "grade": t.grade,
                 "class_name": t.class_name,
+                "status": t.status,
             }
             for t, scode in session.execute(select(Tablet, School.code).join(Tablet.school))
         ]
@@ -857,7 +884,7 @@ def _parse_row(spec: _Section, row: SourceRow, problems: list[RowProblem]) -> _P
             if f.required:
                 bad(f"{f.name} is missing")
                 ok = False
-            values[f.name] = None
+            values[f.name] = f.default
             continue
         try:
             values[f.name] = f.parse(raw)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     DateTime,
+    Double,
     Enum,
     ForeignKey,
     Integer,
@@ -194,6 +195,10 @@ class Olt(Base):
     #: Name of an auth in the poller configuration; never a secret.
     auth: Mapped[str] = mapped_column(String(64))
     modules: Mapped[list[str]] = mapped_column(JSON)
+    #: ``HOST:PORT`` of the OLT's SSH command line, for provisioning; None: not provisioned by ftthnoc.
+    cli_address: Mapped[str | None] = mapped_column(String(255))
+    #: Name of a credential in the provisioning configuration; never a secret.
+    cli_auth: Mapped[str | None] = mapped_column(String(64))
 
     district: Mapped[District] = relationship()
 
@@ -312,6 +317,14 @@ class School(Base):
     pupils: Mapped[int] = mapped_column(Integer)
     #: IPv4 of the school's router or web filter: what the probes ping to tell "the school is cut off".
     address: Mapped[str | None] = mapped_column(String(15), unique=True, index=True)
+    #: ``HOST:PORT`` of the school router's SSH command line, whose DHCP bindings admit the tablets.
+    router_address: Mapped[str | None] = mapped_column(String(255))
+    #: Provisioning driver of the router (``yamaha``); None means the default, ``yamaha``.
+    router_platform: Mapped[str | None] = mapped_column(String(32))
+    #: Name of a credential in the provisioning configuration; never a secret.
+    router_auth: Mapped[str | None] = mapped_column(String(64))
+    #: The router's DHCP scope that ftthnoc manages (every binding in it is a registered tablet's).
+    dhcp_scope: Mapped[int | None] = mapped_column(Integer)
 
     district: Mapped[District] = relationship()
 
@@ -334,12 +347,24 @@ class Tablet(Base):
     os: Mapped[str] = mapped_column(String(32))
     grade: Mapped[int | None] = mapped_column(Integer)
     class_name: Mapped[str | None] = mapped_column(String(32))
+    #: ``active`` tablets get a DHCP binding on their school's router; ``retired`` ones lose it but stay
+    #: on record (asset history), their MAC still reserved to them.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
 
     school: Mapped[School] = relationship()
 
     @validates("mac")
     def _mac(self, _key: str, value: str) -> str:
         return normalise_mac(value)
+
+    @validates("status")
+    def _status(self, _key: str, value: str) -> str:
+        if value not in TABLET_STATUSES:
+            raise InventoryError(f"tablet status must be one of {', '.join(TABLET_STATUSES)}, not {value!r}")
+        return value
+
+
+TABLET_STATUSES: tuple[str, ...] = ("active", "retired")
 
 
 class BwaStation(Base):
@@ -376,8 +401,62 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class EnrolmentState(enum.StrEnum):
+    """Where one provisioning run stands; ``attention`` means a person must look (see ``error``)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    NOOP = "noop"  # already as asked: nothing was sent
+    FAILED = "failed"  # nothing left on the device (undone, or never changed)
+    ATTENTION = "attention"  # a change may be left on the device: the next run cleans it up first
+
+
+#: What a provisioning run does to a household's line.
+ENROLMENT_KINDS: tuple[str, ...] = ("enrol", "suspend", "resume", "cancel")
+
+
+class Enrolment(Base):
+    """One provisioning run on a household's line: the household's provisioning state is its latest.
+
+    ``error`` holds the device's own words when it refused, or what went wrong; the full dialogue is in
+    the run's ``AuditEntry`` (``audit_id``).
+    """
+
+    __tablename__ = "enrolments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[EnrolmentState] = mapped_column(
+        Enum(
+            EnrolmentState,
+            name="enrolment_state",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda cls: [m.value for m in cls],
+            validate_strings=True,
+        )
+    )
+    serial: Mapped[str | None] = mapped_column(String(32))
+    olt: Mapped[str | None] = mapped_column(String(64))
+    pon_port: Mapped[str | None] = mapped_column(String(16))
+    ont_id: Mapped[int | None] = mapped_column(Integer)
+    #: the last step reached: find, allocate, add, service, save, verify, activate, undo
+    step: Mapped[str] = mapped_column(String(32), default="start")
+    error: Mapped[str | None] = mapped_column(String(2000))
+    rx_dbm: Mapped[float | None] = mapped_column(Double)
+    actor: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit_entries.id", ondelete="SET NULL"))
+
+    household: Mapped[Household] = relationship()
+
+
 class AuditEntry(Base):
-    """Who changed (or read in bulk) personal data, when, and which fields: never the values."""
+    """Who changed what, when: personal data (which fields, never the values) and every change sent to a
+    device (the commands and the device's answers, and the outcome)."""
 
     __tablename__ = "audit_entries"
 
@@ -387,6 +466,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     entity: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: for changes sent to a device: ``ok``, ``noop``, or ``failed: <why>`` (the dialogue is in ``detail``)
+    outcome: Mapped[str | None] = mapped_column(String(300))
 
 
 def _changed_fields(obj: HouseholdContact, names: Iterable[str]) -> list[str]:
