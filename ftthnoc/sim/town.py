@@ -113,6 +113,9 @@ DEMO_V3_USERS: tuple[SnmpUser, ...] = (
     SnmpUser("olt_v3_aes128", "ftthnoc-legacy", "SHA", "ftthnoc-demo-auth", "AES", "ftthnoc-demo-priv"),
 )
 COMMUNITY = "public"
+#: credential names the simulated town's inventory gives its OLTs' and school routers' SSH command lines
+OLT_CLI_AUTH = "olt_admin"
+ROUTER_CLI_AUTH = "school_router"
 V2_AUTH_NAME = "public_v2"
 
 
@@ -468,6 +471,10 @@ class Town:
     vpn_gateways: tuple[VpnGateway, ...] = ()
     #: staff of the town office (telework VPN users)
     staff: int = DEFAULT_STAFF
+    #: ``HOST:PORT`` of the SSH command line of an OLT (by name) or a school's router (by school code),
+    #: where a simulator serves one (``ftthnoc.sim.cli.town``); the inventory gets them as ``cli_address``
+    #: and ``router_address``.
+    cli_addresses: Mapping[str, str] = field(default_factory=dict)
     _olt_by_name: dict[str, Olt] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -518,6 +525,10 @@ class Town:
         )
         return dataclasses.replace(self, olts=olts, bwa_stations=stations, vpn_gateways=gateways)
 
+    def with_cli_addresses(self, addresses: Mapping[str, str]) -> Town:
+        """A copy whose OLTs and school routers answer SSH at these ``HOST:PORT`` addresses."""
+        return dataclasses.replace(self, cli_addresses={**self.cli_addresses, **addresses})
+
     # ---- documents for the other parts of ftthnoc
     def inventory_document(self) -> dict[str, Any]:
         """The flat inventory document the importer reads (one list per table)."""
@@ -535,6 +546,8 @@ class Town:
                     "pon_class": o.pon_class,
                     "auth": o.auth,
                     "modules": o.modules,
+                    "cli_address": self.cli_addresses.get(o.name),
+                    "cli_auth": OLT_CLI_AUTH if o.name in self.cli_addresses else None,
                 }
                 for o in self.olts
             ],
@@ -562,7 +575,17 @@ class Town:
             ],
             "schools": [
                 # no probe address either, for the same reason as the ONUs'
-                {"code": s.code, "name": s.name, "district": s.district, "pupils": s.pupils, "address": None}
+                {
+                    "code": s.code,
+                    "name": s.name,
+                    "district": s.district,
+                    "pupils": s.pupils,
+                    "address": None,
+                    "router_address": self.cli_addresses.get(s.code),
+                    "router_platform": "yamaha" if s.code in self.cli_addresses else None,
+                    "router_auth": ROUTER_CLI_AUTH if s.code in self.cli_addresses else None,
+                    "dhcp_scope": 1 if s.code in self.cli_addresses else None,
+                }
                 for s in self.schools
             ],
             "tablets": [
@@ -574,6 +597,7 @@ class Town:
                     "os": t.os,
                     "grade": t.grade,
                     "class_name": t.class_name,
+                    "status": "active",
                 }
                 for t in self.tablets
             ],

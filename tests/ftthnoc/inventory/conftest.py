@@ -111,6 +111,8 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "pon_class": "B+",
             "auth": "olt_v3",
             "modules": ["if_mib", "huawei_gpon"],
+            "cli_address": "10.0.0.1:22",
+            "cli_auth": "olt_admin",
         },
         {
             "name": "olt-oasa-1",
@@ -121,6 +123,8 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "pon_class": "C+",
             "auth": "zte_v2",
             "modules": ["if_mib", "zte_gpon"],
+            "cli_address": None,
+            "cli_auth": None,
         },
     ],
     "pon_ports": [
@@ -181,8 +185,28 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
         },
     ],
     "schools": [
-        {"code": "chiyoda-es", "name": "千代田小学校", "district": "chiyoda", "pupils": 250, "address": "192.0.2.20"},
-        {"code": "oasa-es", "name": "大朝小学校", "district": "oasa", "pupils": 60, "address": None},
+        {
+            "code": "chiyoda-es",
+            "name": "千代田小学校",
+            "district": "chiyoda",
+            "pupils": 250,
+            "address": "192.0.2.20",
+            "router_address": "192.0.2.20:22",
+            "router_platform": "yamaha",
+            "router_auth": "school_router",
+            "dhcp_scope": 1,
+        },
+        {
+            "code": "oasa-es",
+            "name": "大朝小学校",
+            "district": "oasa",
+            "pupils": 60,
+            "address": None,
+            "router_address": None,
+            "router_platform": None,
+            "router_auth": None,
+            "dhcp_scope": None,
+        },
     ],
     "tablets": [
         {
@@ -193,6 +217,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "os": "iPadOS",
             "grade": 1,
             "class_name": "1-1",
+            "status": "active",
         },
         {
             "school": "chiyoda-es",
@@ -202,6 +227,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "os": "iPadOS",
             "grade": 2,
             "class_name": "2-1",
+            "status": "active",
         },
         {
             "school": "oasa-es",
@@ -211,6 +237,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "os": "ChromeOS",
             "grade": None,
             "class_name": None,
+            "status": "retired",
         },
     ],
     "bwa_stations": [

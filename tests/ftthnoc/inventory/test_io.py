@@ -136,7 +136,7 @@ def test_csv_export_writes_one_file_per_section(engine: Engine, sample: Doc, tmp
     with (tmp_path / "out" / "olts.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == list(COLUMNS["olts"])
-    assert rows[1][-1] == "if_mib,huawei_gpon"
+    assert rows[1][COLUMNS["olts"].index("modules")] == "if_mib,huawei_gpon"
 
 
 # --------------------------------------------------------------------------------------------------
