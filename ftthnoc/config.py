@@ -116,6 +116,8 @@ class Config(BaseModel):
     traps: dict[str, Any] | None = None
     incidents: dict[str, Any] | None = None
     telework: dict[str, Any] | None = None
+    #: → provisioning.config.ProvisioningConfig (credentials, plans, verification)
+    provisioning: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _auths_known(self) -> Config:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -61,6 +62,8 @@ class _State:
 
 
 _STATES: weakref.WeakKeyDictionary[TownAgents, _State] = weakref.WeakKeyDictionary()
+#: faults come from tests, provisioning changes from the SSH simulators' publisher thread: one at a time
+_LOCK = threading.RLock()
 
 
 def _state(agents: TownAgents) -> _State:
@@ -153,8 +156,24 @@ def _replace_onus(state: _State, new: dict[tuple[str, str, int], Onu]) -> set[st
     return changed
 
 
+def set_olt_onus(agents: TownAgents, olt: str, onus: Mapping[str, Sequence[Onu]], *, restart: bool = True) -> None:
+    """Serve exactly these ONUs per PON port on ``olt`` (provisioning added, removed or suspended some:
+    ``ftthnoc.sim.cli.town``). Ports not named keep none. Raises KeyError for an unknown OLT."""
+    with _LOCK:
+        state = _state(agents)
+        model = state.olts[olt]
+        ports = tuple(dataclasses.replace(p, onus=tuple(onus.get(p.name, ()))) for p in model.pon_ports)
+        state.olts[olt] = dataclasses.replace(model, pon_ports=ports)
+        _publish(agents, state, [olt], restart)
+
+
 def _publish(agents: TownAgents, state: _State, olts: Iterable[str], restart: bool) -> list[str]:
     """Rewrite the OLTs' data files and restart their agents (only theirs)."""
+    with _LOCK:
+        return _publish_locked(agents, state, olts, restart)
+
+
+def _publish_locked(agents: TownAgents, state: _State, olts: Iterable[str], restart: bool) -> list[str]:
     names: Sequence[str] = sorted(olts)
     for name in names:
         write_olt(

@@ -1,0 +1,127 @@
+"""Ask the SNMP collector whether a newly provisioned ONU runs and how much light it receives.
+
+The check goes through the same client, module and decoding as the monitoring poll (a sentinel is no
+reading, scaling is the module's), so "it came up" means what the dashboards will show. Only the OLT's
+GPON module is walked, not IF-MIB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from collectors.snmp.client import Device, SnmpClient
+from collectors.snmp.module import get_module
+from collectors.snmp.poll import poll_module
+from ftthnoc.config import Config, Target, Thresholds
+from ftthnoc.errors import ConfigError
+
+#: the GPON module that reads each vendor's ONU table
+GPON_MODULES: dict[str, str] = {"huawei": "huawei_gpon", "zte": "zte_gpon"}
+
+
+@dataclass(frozen=True, slots=True)
+class OnuReading:
+    """What the OLT reports of one ONU: ``up`` None when the ONU is not in its tables at all."""
+
+    up: bool | None
+    rx_dbm: float | None
+    polled_at: float
+    error: str | None = None  # the poll itself failed (timeout, auth ...)
+
+
+@dataclass(frozen=True, slots=True)
+class OltSnmp:
+    """An OLT as the verifier polls it: from the inventory row, with the configured auth's name."""
+
+    name: str
+    address: str
+    vendor: str
+    auth: str
+    pon_class: str
+    modules: tuple[str, ...] = ()
+
+    def module(self) -> str:
+        gpon = [m for m in self.modules if m.endswith("gpon") or "_gpon" in m]
+        return gpon[0] if gpon else GPON_MODULES[self.vendor]
+
+
+def read_onu(config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeout: float = 3.0) -> OnuReading:
+    """Poll the OLT's GPON module once and pick out one ONU (by the labels the module gives it)."""
+    if olt.auth not in config.auths:
+        raise ConfigError(f"OLT {olt.name} names SNMP auth {olt.auth!r}, which the configuration does not define")
+    target = Target(name=olt.name, address=olt.address, modules=[olt.module()], auth=olt.auth,
+                    pon_class=olt.pon_class, timeout=timeout, retries=1)
+
+    async def once() -> OnuReading:
+        client = SnmpClient()
+        try:
+            device = Device.from_target(target, config.auths[olt.auth])
+            result = await poll_module(client, device, get_module(target.modules[0]))
+        finally:
+            client.close()
+        now = time.time()
+        if not result.success:
+            return OnuReading(None, None, now, result.error or "poll failed")
+        up: bool | None = None
+        rx: float | None = None
+        want = {"olt": olt.name, "pon_port": pon_port, "onu_id": str(ont_id)}
+        for fam in result.families:
+            if fam.name not in ("ftth_onu_up", "ftth_onu_rx_power_dbm"):
+                continue
+            for s in fam.samples:
+                if all(s.labels.get(k) == v for k, v in want.items()):
+                    if fam.name == "ftth_onu_up":
+                        up = s.value == 1.0
+                    else:
+                        rx = s.value
+        return OnuReading(up, rx, now)
+
+    return asyncio.run(once())
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ok: bool
+    reading: OnuReading
+    reason: str
+
+
+def judge(reading: OnuReading, pon_class: str, thresholds: Thresholds | None) -> Verdict:
+    """Runs, and receives light inside the class's critical limits (warnings pass: the dashboards show them)."""
+    if reading.error is not None:
+        return Verdict(False, reading, f"the SNMP check of the OLT failed: {reading.error}")
+    if reading.up is None:
+        return Verdict(False, reading, "the OLT does not list the ONU in its SNMP tables")
+    if not reading.up:
+        return Verdict(False, reading, "the ONU is configured but does not run (no light, or not ranged)")
+    if reading.rx_dbm is None:
+        return Verdict(False, reading, "the ONU runs but the OLT gives no receive-power reading")
+    if thresholds is not None:
+        if reading.rx_dbm < thresholds.rx_low_critical:
+            return Verdict(False, reading, f"Rx power {reading.rx_dbm:.2f} dBm is below the {pon_class} critical "
+                           f"level {thresholds.rx_low_critical:.1f} dBm (dirty connector, bend, or too long a drop)")
+        if reading.rx_dbm > thresholds.rx_high_critical:
+            return Verdict(False, reading, f"Rx power {reading.rx_dbm:.2f} dBm is above the {pon_class} overload "
+                           f"level {thresholds.rx_high_critical:.1f} dBm (an attenuator is missing)")
+    return Verdict(True, reading, f"runs, Rx {reading.rx_dbm:.2f} dBm")
+
+
+def wait_for_onu(config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeout: float, interval: float,
+                 sleep: Callable[[float], None] = time.sleep) -> Verdict:
+    """Poll until the ONU runs with a reading, or ``timeout`` passes; then judge the last reading.
+
+    A new ONU needs a while to range and the OLT's agent to show it, so "not yet there" is retried; a
+    reading that is there but out of budget is final at once (waiting will not mend a fibre).
+    """
+    deadline = time.monotonic() + timeout
+    thresholds = config.thresholds.get(olt.pon_class)
+    while True:
+        reading = read_onu(config, olt, pon_port, ont_id)
+        verdict = judge(reading, olt.pon_class, thresholds)
+        final = reading.up is True and reading.rx_dbm is not None
+        if verdict.ok or final or time.monotonic() + interval > deadline:
+            return verdict
+        sleep(interval)
