@@ -314,7 +314,8 @@ def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None) 
 
 def _register_optional() -> None:
     for modname, attr in (("ftthnoc.cli_inventory", "inventory"), ("ftthnoc.cli_demo", "demo"),
-                          ("ftthnoc.cli_incidents", "incidents"), ("ftthnoc.cli_telework", "telework")):
+                          ("ftthnoc.cli_incidents", "incidents"), ("ftthnoc.cli_telework", "telework"),
+                          ("provisioning.cli", "enroll"), ("provisioning.cli", "audit")):
         try:
             module = __import__(modname, fromlist=[attr])
         except ImportError as exc:

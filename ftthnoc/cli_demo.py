@@ -2,7 +2,10 @@
 
 Starts one snmpsim agent per OLT of the generated town on loopback, loads the town into the
 inventory (a SQLite file under the data directory unless ``FTTHNOC_DATABASE_URL`` says otherwise),
-and runs the poller and exporter on it until Ctrl-C.
+and runs the poller and exporter on it until Ctrl-C. Every OLT and school router also answers SSH
+(``ftthnoc.sim.cli.town``); the demo writes its configuration to ``DATA/demo/config.yaml`` and prints the
+``ftthnoc enroll household`` command that enrols one of the town's installed households: its ONU shows
+in the next poll and the household turns active.
 
 Run as root (or with CAP_NET_RAW), the demo probes too — but **only loopback**, where every agent of
 the simulated town lives: the "telework VPN gateway" is 127.0.0.1 with the exporter's own HTTP port as
@@ -17,9 +20,12 @@ import ipaddress
 import os
 import socket
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 
 from ftthnoc.config import Config
 from ftthnoc.errors import ConfigError, FtthnocError
@@ -101,6 +107,7 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
     from ftthnoc.cli import fail, labeler_from_inventory, run_service  # here: ftthnoc.cli imports this module
     from ftthnoc.inventory import db, io
     from ftthnoc.sim.agents import TownAgents
+    from ftthnoc.sim.cli.town import TownCli, provisioning_section
     from ftthnoc.sim.town import generate_town
 
     if listen:
@@ -138,18 +145,22 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
     click.echo(f"ftthnoc demo: starting {len(town.olts)} simulated OLTs with {onus} ONUs, "
                f"{len(town.bwa_stations)} BWA base stations and {len(town.vpn_gateways)} VPN gateway(s) ...", err=True)
     try:
-        with TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents:
+        with TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents, \
+                TownCli(agents) as cli:
             db.upgrade(url)
             engine = db.make_engine(url)
             with db.session_scope(engine, actor="demo") as session:
-                io.import_document(session, agents.inventory_document())
+                io.import_document(session, cli.town().inventory_document())
             engine.dispose()
             doc = agents.poller_config(interval_seconds=interval)
             if probes is not None:
                 doc["probes"] = probes
             if town.vpn_gateways:  # the town office's telework figure, from its gateway's sessions
                 doc["telework"] = {"staff": town.staff}
+            doc["provisioning"] = provisioning_section()
             config = Config.model_validate(doc)
+            config_file = write_demo_config(doc, data / "config.yaml")
+            enrol_hint = _enrol_hint(cli.installs, config_file, url)
 
             def ready(base: str) -> None:
                 lines = [
@@ -159,7 +170,11 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                     "&auth=public_v2",
                     f"  landing page {base}/",
                     f"  inventory    {url}",
+                    f"  SSH devices  {len(cli.olt_states)} OLTs and {len(cli.router_states)} school routers "
+                    f"(login {CLI_USER_HINT})",
                 ]
+                if enrol_hint:
+                    lines.append(f"  enrol a home {enrol_hint}")
                 if probes is not None:
                     lines.append(f"  probes       {LOOPBACK} only, every {PROBE_CYCLE_SECONDS:g} s: "
                                  + ", ".join(_describe(kind, t) for kind, ts in probes["targets"].items()
@@ -174,6 +189,26 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror}")
+
+
+CLI_USER_HINT = "ftthnoc / ftthnoc-demo"
+
+
+def write_demo_config(doc: dict[str, Any], path: Path) -> Path:
+    """The demo's configuration as a file, so that ``ftthnoc enroll`` in another terminal drives the same
+    simulated devices (demo credentials only: nothing here opens a real device)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _enrol_hint(installs: Mapping[str, Any], config_file: Path, url: str) -> str:
+    """The command that enrols the first installed household (it then shows up in the next poll)."""
+    if not installs:
+        return ""
+    code = sorted(installs)[0]
+    return (f"ftthnoc enroll household {code} --serial {installs[code].serial} "
+            f"--config {config_file} --database-url {url}")
 
 
 def _describe(kind: str, target: dict[str, Any]) -> str:

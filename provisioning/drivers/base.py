@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from pydantic import SecretStr
 
@@ -126,7 +126,7 @@ class Driver(ABC):
     def close(self) -> None:
         """Close the session; never raises."""
 
-    def __enter__(self) -> Driver:
+    def __enter__(self) -> Self:
         self.connect()
         return self
 

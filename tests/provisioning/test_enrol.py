@@ -1,0 +1,408 @@
+"""Household enrolment end to end: real SSH to the simulated OLTs (netmiko), real SNMP from their agents
+(snmpsim), the inventory in SQLite. Every failure case checks the OLT holds nothing half-made."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from ftthnoc.config import Config
+from ftthnoc.inventory import db
+from ftthnoc.inventory.io import import_document
+from ftthnoc.inventory.models import AuditEntry, Enrolment, EnrolmentState, Household, Onu
+from ftthnoc.sim.agents import TownAgents, snmpsim_executable
+from ftthnoc.sim.cli.olt_state import OltState, PluggedOnu, serial_hex
+from ftthnoc.sim.cli.town import TownCli, provisioning_section
+from ftthnoc.sim.town import Town, generate_town
+from provisioning.enrol import Outcome, Provisioner
+from provisioning.verify import OltSnmp, read_onu
+
+_serials = itertools.count(0x5EED0000)
+_homes = itertools.count(900001)
+
+
+@dataclass
+class Env:
+    town: Town
+    agents: TownAgents
+    cli: TownCli
+    engine: Engine
+    config: Config
+
+    def provisioner(self, **settings: Any) -> Provisioner:
+        raw = self.config.model_dump(mode="python")
+        raw["auths"] = {k: v for k, v in self.config.auths.items()}
+        raw["provisioning"] = {**(self.config.provisioning or {}), **settings}
+        return Provisioner(self.engine, Config.model_validate(raw), actor="support-test")
+
+    def olt(self, vendor: str = "huawei") -> str:
+        return next(o.name for o in self.town.olts if o.vendor == vendor)
+
+    def state(self, olt: str) -> OltState:
+        return self.cli.olt_states[olt]
+
+    def install(self, olt: str, port: str | None = None, rx: float = -20.5) -> tuple[str, str, str]:
+        """A new household in the OLT's district, installed, with an ONU plugged into ``port``."""
+        model = next(o for o in self.town.olts if o.name == olt)
+        port = port or model.pon_ports[3].name
+        code = f"HH-{next(_homes):06d}"
+        with db.session_scope(self.engine) as s:
+            import_document(s, {"households": [
+                {"code": code, "district": model.district, "plan": "home-1g", "status": "installed"}]})
+        prefix = "HWTC" if model.vendor == "huawei" else "ZTEG"
+        serial = f"{prefix}-{next(_serials):08X}"
+        self.cli.plug(olt, PluggedOnu(port, serial, rx_dbm=rx, olt_rx_dbm=rx - 2))
+        return code, serial, port
+
+    def status(self, code: str) -> str:
+        with db.session_scope(self.engine) as s:
+            return str(s.scalar(select(Household.status).where(Household.code == code)))
+
+    def onu_row(self, serial: str) -> Onu | None:
+        with db.session_scope(self.engine) as s:
+            onu = s.scalar(select(Onu).where(Onu.serial == serial))
+            if onu is not None:
+                s.expunge(onu)
+            return onu
+
+    def runs(self, code: str) -> list[Enrolment]:
+        with db.session_scope(self.engine) as s:
+            rows = list(s.scalars(select(Enrolment).join(Household).where(Household.code == code)
+                                  .order_by(Enrolment.id)))
+            for r in rows:
+                s.expunge(r)
+            return rows
+
+    def audit(self, code: str) -> list[AuditEntry]:
+        with db.session_scope(self.engine) as s:
+            rows = list(s.scalars(select(AuditEntry).where(AuditEntry.entity == f"household:{code}")
+                                  .order_by(AuditEntry.id)))
+            for r in rows:
+                s.expunge(r)
+            return rows
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    try:
+        snmpsim_executable()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"snmpsim not installed: {exc}")
+    town = generate_town(seed=11, onus=300, schools=1)
+    url = f"sqlite:///{Path(tmp_path_factory.mktemp('enrol')) / 'inventory.db'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    with TownAgents(town) as agents, TownCli(agents, schools=False, publish_delay=0.2) as cli:
+        with db.session_scope(engine) as s:
+            import_document(s, cli.town().inventory_document())
+        config = Config.model_validate({**agents.poller_config(), "provisioning": provisioning_section(
+            verify_timeout=60, verify_interval=0.5)})
+        yield Env(agents.town, agents, cli, engine, config)
+        cli.faults_clear = None  # type: ignore[attr-defined]
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_faults(env: Env) -> Iterator[None]:
+    yield
+    for server in env.cli.servers.values():
+        server.faults.clear()
+
+
+def _left_on_olt(state: OltState, serial: str, port: str, ont_id: int | None) -> list[object]:
+    """Anything of this enrolment still on the OLT: its ONT, or service ports at its id."""
+    left: list[object] = []
+    ont = state.find_serial(serial)
+    if ont is not None:
+        left.append(ont)
+    if ont_id is not None:
+        left.extend(state.services_of(port, ont_id))
+    return left
+
+
+def _assert_failed_clean(env: Env, out: Outcome, code: str, serial: str, port: str) -> None:
+    assert out.state == EnrolmentState.FAILED, out.message
+    assert _left_on_olt(env.state(out.olt or env.olt()), serial, port, out.ont_id) == []
+    assert env.status(code) == "installed"
+    assert env.onu_row(serial) is None  # the id's reservation is released
+    runs = env.runs(code)
+    assert runs[-1].state == EnrolmentState.FAILED and runs[-1].error
+
+
+# ---------------------------------------------------------------------------------------------- success
+
+
+def test_a_full_enrolment_ends_active_after_the_snmp_check(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, serial, port = env.install(olt, rx=-19.37)
+    out = env.provisioner().enrol(code, serial)
+
+    assert out.state == EnrolmentState.DONE, out.message
+    assert (out.olt, out.pon_port) == (olt, port)
+    assert out.rx_dbm == pytest.approx(-19.37, abs=0.005)
+    assert env.status(code) == "active"
+    state = env.state(olt)
+    ont = state.find_serial(serial)
+    assert ont is not None and (ont.pon_port, ont.ont_id) == (port, out.ont_id) and ont.description == code
+    assert [(s.vlan, s.user_vlan) for s in state.services_of(port, ont.ont_id)] == [(100, 100)]
+    assert state.saved
+    row = env.onu_row(serial)
+    assert row is not None and row.onu_id == out.ont_id
+    # an independent SNMP read sees the ONU up with the plugged ONU's light
+    model = next(o for o in env.town.olts if o.name == olt)
+    reading = read_onu(env.config, OltSnmp(olt, model.address, "huawei", model.auth, model.pon_class), port,
+                       out.ont_id or 0)
+    assert reading.up is True and reading.rx_dbm == pytest.approx(-19.37, abs=0.005)
+    # audit: who, what was sent and answered, outcome
+    (entry,) = env.audit(code)
+    assert entry.actor == "support-test" and entry.action == "enrol" and entry.outcome == "ok"
+    sent = [e["command"] for e in entry.detail["transcript"]]
+    assert any(c.startswith("ont add ") and serial_hex(serial) in c for c in sent)
+    assert any(c.startswith("service-port vlan 100 gpon " + port) for c in sent)
+    assert all(e["answer"] is not None for e in entry.detail["transcript"])
+    assert env.runs(code)[-1].state == EnrolmentState.DONE
+
+
+def test_a_zte_olt_enrols_with_its_own_dialogue(env: Env) -> None:
+    olt = env.olt("zte")
+    code, serial, port = env.install(olt, rx=-21.0)
+    out = env.provisioner().enrol(code, serial)
+    assert out.state == EnrolmentState.DONE, out.message
+    assert out.rx_dbm == pytest.approx(-21.0, abs=0.01)
+    ont = env.state(olt).find_serial(serial)
+    assert ont is not None and ont.ont_id == out.ont_id and ont.ont_id >= 1  # ZTE counts ONUs from 1
+    sent = [e.command for e in out.transcript.exchanges]
+    assert any(c.startswith(f"onu {out.ont_id} type ZTE-F660 sn {serial.replace('-', '')}") for c in sent)
+
+
+def test_a_dry_run_prints_the_exact_commands_and_changes_nothing(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, serial, port = env.install(olt)
+    state = env.state(olt)
+    before = (state.changes, len(state.onts()))
+    out = env.provisioner().enrol(code, serial, dry_run=True)
+
+    assert out.state == EnrolmentState.NOOP, out.message
+    frame_slot, _, p = port.rpartition("/")
+    ont_id = out.ont_id
+    assert ont_id is not None
+    assert out.planned_commands() == [
+        f"interface gpon {frame_slot}",
+        f'ont add {p} {ont_id} sn-auth {serial_hex(serial)} omci ont-lineprofile-id 10 ont-srvprofile-id 10 '
+        f'desc "{code}"',
+        "quit",
+        f"service-port vlan 100 gpon {port} ont {ont_id} gemport 1 multi-service user-vlan 100 "
+        "tag-transform translate",
+        "save",
+    ]
+    assert (state.changes, len(state.onts())) == before
+    assert [a.serial for a in state.autofind()].count(serial) == 1
+    assert env.runs(code) == [] and env.audit(code) == [] and env.onu_row(serial) is None
+    assert env.status(code) == "installed"
+
+
+def test_a_second_run_changes_nothing(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, serial, _port = env.install(olt)
+    first = env.provisioner().enrol(code, serial)
+    assert first.state == EnrolmentState.DONE, first.message
+    state, server = env.state(olt), env.cli.servers[olt]
+    changes, seen = state.changes, len(server.commands)
+
+    again = env.provisioner().enrol(code, serial)
+    assert again.state == EnrolmentState.NOOP, again.message
+    assert state.changes == changes
+    new = server.commands[seen:]
+    assert new and all(c.startswith(("display", "enable", "config", "undo smart", "scroll", "infoswitch",
+                                      "quit", "return", "mmi-mode", "")) for c in new), new
+    assert not any(c.startswith(("ont ", "service-port", "undo service-port", "save")) for c in new)
+    assert env.status(code) == "active"
+    assert [r.state for r in env.runs(code)] == [EnrolmentState.DONE, EnrolmentState.NOOP]
+
+
+# ---------------------------------------------------------------------------------------------- refusals
+
+
+def test_sn_already_exists_fails_with_the_olts_words_and_leaves_the_other_ont(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, serial, port = env.install(olt)
+    state = env.state(olt)
+    other_port = next(p for p in state.pon_ports if p != port)
+    other_id = max([o.ont_id for o in state.onts(other_port)], default=-1) + 1
+    state.add_ont(other_port, other_id, serial, 10, 10, "HH-STALE")  # configured by hand long ago
+    try:
+        out = env.provisioner().enrol(code, serial)
+        assert out.state == EnrolmentState.FAILED
+        assert "SN already exists" in out.message
+        assert "SN already exists" in (env.runs(code)[-1].error or "")
+        stale = state.find_serial(serial)
+        assert stale is not None and (stale.pon_port, stale.ont_id) == (other_port, other_id)  # not ours: kept
+        assert state.services_of(port, out.ont_id or 0) == []
+        assert env.status(code) == "installed" and env.onu_row(serial) is None
+        assert (env.audit(code)[-1].outcome or "").startswith("failed")
+    finally:
+        state.delete_ont(other_port, other_id)
+
+
+def test_no_autofind_entry_fails_before_any_change(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, _serial, _port = env.install(olt)
+    state = env.state(olt)
+    before = state.changes
+    out = env.provisioner().enrol(code, "HWTC-0BADF00D")
+    assert out.state == EnrolmentState.FAILED
+    assert "not in the autofind list" in out.message
+    assert state.changes == before
+    assert env.runs(code)[-1].state == EnrolmentState.FAILED
+
+
+def test_a_full_pon_port_fails_before_any_change(env: Env) -> None:
+    olt = env.olt("huawei")
+    state = env.state(olt)
+    port = state.pon_ports[-1]
+    code, serial, _ = env.install(olt, port=port)
+    free = [i for i in range(state.first_ont_id, state.first_ont_id + state.max_onts_per_port)
+            if state.ont(port, i) is None]
+    for i in free:
+        state.add_ont(port, i, f"HWTC-F{i:07X}", 10, 10, "filler")
+    before = state.changes
+    try:
+        out = env.provisioner().enrol(code, serial)
+        assert out.state == EnrolmentState.FAILED
+        assert "full" in out.message and str(state.max_onts_per_port) in out.message
+        assert state.changes == before and state.find_serial(serial) is None
+    finally:
+        for i in free:
+            state.delete_ont(port, i)
+
+
+def test_wrong_credentials_fail_clearly_and_change_nothing(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, serial, _ = env.install(olt)
+    section = provisioning_section()
+    section["credentials"]["olt_admin"]["password"] = "wrong"  # type: ignore[index]
+    state = env.state(olt)
+    before, refused = state.changes, env.cli.servers[olt].failed_logins
+    out = env.provisioner(credentials=section["credentials"]).enrol(code, serial)
+    assert out.state == EnrolmentState.FAILED
+    assert "authentication" in out.message.lower() or "credential" in out.message.lower()
+    assert "wrong" not in out.message  # never the password
+    assert env.cli.servers[olt].failed_logins > refused
+    assert state.changes == before and env.status(code) == "installed"
+
+
+# ---------------------------------------------------------------------------------------------- undo
+
+
+@pytest.mark.parametrize(("pattern", "when"), [(r"^service-port vlan", "before"), (r"^ont add", "after")])
+def test_a_session_dropped_mid_change_is_undone_on_reconnect(env: Env, pattern: str, when: str) -> None:
+    olt = env.olt("huawei")
+    code, serial, port = env.install(olt)
+    env.cli.servers[olt].faults.drop(pattern, when=when)  # type: ignore[arg-type]
+    sessions = env.cli.servers[olt].sessions_opened
+    out = env.provisioner().enrol(code, serial)
+
+    assert "session" in out.message.lower() or "connection" in out.message.lower(), out.message
+    _assert_failed_clean(env, out, code, serial, port)
+    assert env.cli.servers[olt].sessions_opened >= sessions + 2  # the undo ran on a new session
+    assert serial in [a.serial for a in env.state(olt).autofind()]  # back where it was: can be enrolled again
+    redo = env.provisioner().enrol(code, serial)
+    assert redo.state == EnrolmentState.DONE, redo.message
+
+
+def test_an_undo_that_cannot_reach_the_olt_marks_attention_and_the_next_run_cleans_up(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, serial, port = env.install(olt)
+    faults = env.cli.servers[olt].faults
+    faults.drop(r"^service-port vlan", when="before")
+    p = env.provisioner(reconnect_attempts=2, reconnect_wait_seconds=0, cli_timeout_seconds=3)
+
+    def progress(step: str, _message: str) -> None:
+        if step == "undo":  # the OLT goes on dropping every session the undo opens
+            faults.drop(r".", when="before", times=50)
+
+    p.progress = progress
+    out = p.enrol(code, serial)
+    assert out.state == EnrolmentState.ATTENTION, out.message
+    assert "may still be configured" in out.message
+    assert env.runs(code)[-1].state == EnrolmentState.ATTENTION
+    assert env.onu_row(serial) is not None  # the id stays reserved while the OLT may hold it
+    assert env.state(olt).find_serial(serial) is not None  # the half-made change is still there
+
+    faults.clear()
+    again = env.provisioner().enrol(code, serial)
+    assert again.state == EnrolmentState.DONE, again.message
+    ont = env.state(olt).find_serial(serial)
+    assert ont is not None and ont.ont_id == again.ont_id
+    assert len(env.state(olt).services_of(port, ont.ont_id)) == 1
+    assert [r.state for r in env.runs(code)] == [EnrolmentState.FAILED, EnrolmentState.DONE]
+
+
+def test_an_onu_with_light_below_the_critical_level_fails_and_is_removed(env: Env) -> None:
+    olt = env.olt("huawei")  # class B+: critical below -27 dBm
+    code, serial, port = env.install(olt, rx=-29.4)
+    out = env.provisioner().enrol(code, serial)
+    assert "-29.40 dBm is below the B+ critical level -27.0 dBm" in out.message, out.message
+    assert out.rx_dbm == pytest.approx(-29.4, abs=0.005)
+    _assert_failed_clean(env, out, code, serial, port)
+
+
+# ---------------------------------------------------------------------------------------------- concurrency
+
+
+def test_twenty_concurrent_enrolments_on_one_port_get_twenty_distinct_ids(env: Env) -> None:
+    olt = env.olt("huawei")
+    port = env.state(olt).pon_ports[5]
+    homes = [env.install(olt, port=port) for _ in range(20)]
+    before = {o.ont_id for o in env.state(olt).onts(port)}
+
+    def enrol(home: tuple[str, str, str]) -> Outcome:
+        return env.provisioner().enrol(home[0], home[1])
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outs = list(pool.map(enrol, homes))
+    assert [o.state for o in outs] == [EnrolmentState.DONE] * 20, [o.message for o in outs if not o.ok]
+    ids = [o.ont_id for o in outs]
+    assert len(set(ids)) == 20 and not (set(ids) & before)  # type: ignore[operator]
+    on_olt = {o.serial: o.ont_id for o in env.state(olt).onts(port)}
+    assert {serial: on_olt[serial] for _c, serial, _p in homes} == {o.serial: o.ont_id for o in outs}
+    assert all(env.status(code) == "active" for code, _s, _p in homes)
+
+
+# ---------------------------------------------------------------------------------------------- line changes
+
+
+def test_suspend_resume_and_cancel_follow_the_line(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, serial, port = env.install(olt)
+    p = env.provisioner()
+    assert p.enrol(code, serial).state == EnrolmentState.DONE
+    state = env.state(olt)
+
+    out = p.suspend(code)
+    assert out.state == EnrolmentState.DONE, out.message
+    ont = state.find_serial(serial)
+    assert ont is not None and not ont.active and env.status(code) == "suspended"
+    assert p.suspend(code).state == EnrolmentState.NOOP
+    env.cli.wait_published()
+    model = next(o for o in env.town.olts if o.name == olt)
+    snmp = OltSnmp(olt, model.address, "huawei", model.auth, model.pon_class)
+    assert read_onu(env.config, snmp, port, ont.ont_id).up is False
+
+    assert p.resume(code).state == EnrolmentState.DONE
+    ont = state.find_serial(serial)
+    assert ont is not None and ont.active and env.status(code) == "active"
+
+    out = p.cancel(code)
+    assert out.state == EnrolmentState.DONE, out.message
+    assert _left_on_olt(state, serial, port, ont.ont_id) == []
+    assert env.status(code) == "cancelled" and env.onu_row(serial) is None
+    assert [a.action for a in env.audit(code)] == ["enrol", "suspend", "resume", "cancel"]
