@@ -151,6 +151,7 @@ class Provisioner:
             self._enrol(out, dry_run)
         except ProvisioningError as exc:  # refused before any change: nothing to undo
             out.state, out.message = EnrolmentState.FAILED, str(exc)
+            self._finish(out, str(exc))
         out.seconds = time.perf_counter() - t0
         return out
 
@@ -176,15 +177,16 @@ class Provisioner:
         if last is not None and last.state == EnrolmentState.ATTENTION and not dry_run:
             self._clean_up_attention(out, last)
 
+        run_id = None if dry_run else inv.start_run(self.engine, code, "enrol", self.actor, serial=serial)
+        out.run_id = run_id
         olts = [o for o in inv.district_olts(self.engine, hh.district) if o.cli_address]
         if not olts:
             raise ProvisioningError("no OLT in the inventory has a CLI address for provisioning")
-        self.progress("find", f"looking for {serial} in autofind")
+        self._step(run_id, "find", f"looking for {serial} in autofind")
         driver, olt, port = self._find(out.transcript, olts, serial, dry_run)
         out.olt, out.pon_port = olt.name, port
-        run_id = None if dry_run else inv.start_run(self.engine, code, "enrol", self.actor, serial=serial,
-                                                    olt=olt.name, pon_port=port)
-        out.run_id = run_id
+        if run_id is not None:
+            inv.update_run(self.engine, run_id, olt=olt.name, pon_port=port)
         reserved = False
         changed = False
         try:
@@ -308,6 +310,7 @@ class Provisioner:
             self._change_line(out, target, dry_run)
         except ProvisioningError as exc:
             out.state, out.message = EnrolmentState.FAILED, str(exc)
+            self._finish(out, str(exc))
         out.seconds = time.perf_counter() - t0
         return out
 
@@ -331,10 +334,10 @@ class Provisioner:
             return
         out.serial, out.olt, out.pon_port, out.ont_id = onu.serial, onu.olt, onu.pon_port, onu.ont_id
         olt = inv.olt(self.engine, onu.olt)
-        driver = self._open(olt, out.transcript, dry_run)
         if not dry_run:
             out.run_id = inv.start_run(self.engine, code, kind, self.actor, serial=onu.serial, olt=onu.olt,
                                        pon_port=onu.pon_port, ont_id=onu.ont_id)
+        driver = self._open(olt, out.transcript, dry_run)
         sent = 0
         try:
             ont = next((o for o in driver.onts(onu.pon_port) if o.ont_id == onu.ont_id), None)

@@ -104,7 +104,7 @@ class CliTarget:
     username: str
     password: SecretStr
     #: enable/administrator password where the platform asks for one
-    secret: SecretStr = SecretStr("")
+    secret: SecretStr = field(default_factory=lambda: SecretStr(""))
     timeout: float = 20.0
 
 

@@ -173,7 +173,7 @@ def test_a_full_enrolment_ends_active_after_the_snmp_check(env: Env) -> None:
 
 def test_a_zte_olt_enrols_with_its_own_dialogue(env: Env) -> None:
     olt = env.olt("zte")
-    code, serial, port = env.install(olt, rx=-21.0)
+    code, serial, _port = env.install(olt, rx=-21.0)
     out = env.provisioner().enrol(code, serial)
     assert out.state == EnrolmentState.DONE, out.message
     assert out.rx_dbm == pytest.approx(-21.0, abs=0.01)

@@ -61,8 +61,10 @@ class DhcpScope:
     bindings: dict[str, str] = field(default_factory=dict)  # ip -> mac (lower-case colon form)
 
     def contains(self, ip: str) -> bool:
-        return int(ipaddress.IPv4Address(self.first)) <= int(ipaddress.IPv4Address(ip)) <= int(
-            ipaddress.IPv4Address(self.last)
+        return (
+            int(ipaddress.IPv4Address(self.first))
+            <= int(ipaddress.IPv4Address(ip))
+            <= int(ipaddress.IPv4Address(self.last))
         )
 
 
