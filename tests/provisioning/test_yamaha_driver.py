@@ -119,8 +119,10 @@ def test_read_change_save_and_transcript(rtx: Rtx) -> None:
     assert driver.transcript.exchanges[5].answer == "Saving ... CONFIG0 Done."
     assert all(e.sent for e in driver.transcript.exchanges)
     assert driver.transcript.connect_seconds > 0
-    # the administrator password is typed at login, never recorded
+    # the administrator password is typed at login, never recorded: not by ftthnoc, not by the simulator
     assert "adm" not in str(driver.transcript.as_json())
+    assert "administrator" in rtx.server.commands and "adm" not in rtx.server.commands
+    assert "<not echoed>" in rtx.server.commands
 
 
 def test_dry_run_records_changes_without_sending(rtx: Rtx) -> None:

@@ -226,8 +226,8 @@ class SshDeviceServer:
         """Apply one command line; False when the session is over."""
         command = line.strip()
         if command:
-            with self._count_lock:
-                self.commands.append(command)
+            with self._count_lock:  # a password typed at a prompt that does not echo is not kept
+                self.commands.append(command if shell.echo() else "<not echoed>")
         drop = self.faults.take(command) if command else None
         if drop == "before":
             log.info("%s: dropping the connection before %r", self.name, command)
