@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from ftthnoc.catalogue import CATALOGUE, INCIDENTS, TELEWORK, names
@@ -81,13 +82,15 @@ def test_demo_serves_the_whole_town_and_promtool_accepts_our_metrics(tmp_path: P
                             env={**os.environ, "FTTHNOC_DATA_DIR": str(tmp_path / "var")})
     try:
         assert proc.stdout is not None
-        base = snmp_url = None
+        base = snmp_url = enrol = None
         deadline = time.monotonic() + 120
         for line in proc.stdout:
             if m := re.search(r"(http://127\.0\.0\.1:\d+)/metrics", line):
                 base = m.group(1)
             if m := re.search(r"(http://\S+/snmp\?\S+)", line):
                 snmp_url = m.group(1)
+            if m := re.search(r"enrol a home (ftthnoc enroll household .*)$", line):
+                enrol = m.group(1).split()[1:]
             if line.startswith("Press Ctrl-C") or time.monotonic() > deadline:
                 break
         assert base and snmp_url, proc.stderr.read() if proc.stderr else ""
@@ -128,6 +131,21 @@ def test_demo_serves_the_whole_town_and_promtool_accepts_our_metrics(tmp_path: P
         got = {f.name: f for f in text_string_to_metric_families(snmp)}
         assert [s.value for s in got["ftthnoc_scrape_success"].samples] == [1.0]
         assert got["ftth_onu_up"].samples and {s.labels["olt"] for s in got["ftth_onu_up"].samples} == {"chiyoda-olt1"}
+        # the printed enrolment works over the demo's SSH OLTs, and the new ONU is up in the next poll
+        assert enrol, "the demo prints an enroll command"
+        done = subprocess.run([*FTTHNOC, *enrol], capture_output=True, text=True, timeout=180, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        m = re.search(r"runs as ONT (\d+) on (\S+) (\S+),", done.stdout)
+        assert m, done.stdout
+        ont_id, olt, port = m.groups()
+        config = yaml.safe_load((tmp_path / "var" / "demo" / "config.yaml").read_text(encoding="utf-8"))
+        target = next(t for t in config["targets"] if t["name"] == olt)
+        gpon = next(mod for mod in target["modules"] if mod.endswith("gpon"))
+        snmp = urllib.request.urlopen(f"{base}/snmp?target={target['address']}&module={gpon}&auth={target['auth']}",
+                                      timeout=30).read().decode()
+        up = [s.value for f in text_string_to_metric_families(snmp) if f.name == "ftth_onu_up" for s in f.samples
+              if (s.labels["olt"], s.labels["pon_port"], s.labels["onu_id"]) == (olt, port, ont_id)]
+        assert up == [1.0]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
