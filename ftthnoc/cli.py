@@ -194,6 +194,20 @@ def telework_kpi(config: Config, database_url: str) -> Any:
     return TeleworkKpi(sessions, settings) if sessions is not None else None
 
 
+def kpi_recorder(config: Config, database_url: str) -> Any:
+    """The KPI inputs (availability, tablets seen) kept in the inventory database; None without one."""
+    from ftthnoc.inventory import db
+    from ftthnoc.kpi.recorder import KpiRecorder
+
+    try:
+        engine = db.make_engine(database_url)
+        db.require_current(engine)
+    except Exception as exc:
+        log.info("no KPI recording (%s)", type(exc).__name__)
+        return None
+    return KpiRecorder(engine, config.interval_seconds)
+
+
 def _inventory_tablets(database_url: str) -> list[Any]:
     """Registered tablets (school code, asset number, MAC) for the ARP sweeps; none without an inventory."""
     from collectors.probes.config import RegisteredTablet
@@ -236,6 +250,7 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
     database_url = database_url or settings.database_url
     incidents = incident_engine(config, database_url)
     telework = telework_kpi(config, database_url)
+    kpis = kpi_recorder(config, database_url)
 
     def publish(target: str, module: str, families: list[MetricFamily]) -> None:
         snapshot.publish(target, module, families)
@@ -246,6 +261,8 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
                 log.info("incident: %s", change)
         if telework is not None:
             telework.observe_poll(target, families)
+        if kpis is not None:
+            kpis.observe_poll(target, families)
 
     def on_event(event: Any) -> None:
         log.info("event: %s %s from %s", event.kind, event.cause or "", event.source)

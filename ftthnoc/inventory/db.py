@@ -27,6 +27,9 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+# Registers the KPI tables and the listener that dates every household status change, for every session
+# made here (the import, provisioning, the API): the subscription series depends on it.
+import ftthnoc.kpi.models  # noqa: F401
 from ftthnoc.errors import InventoryError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Double,
@@ -350,6 +351,8 @@ class Tablet(Base):
     #: ``active`` tablets get a DHCP binding on their school's router; ``retired`` ones lose it but stay
     #: on record (asset history), their MAC still reserved to them.
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    #: last time the tablet answered an ARP sweep of its school's subnet (the "seen" KPIs)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     school: Mapped[School] = relationship()
 
@@ -468,6 +471,51 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: for changes sent to a device: ``ok``, ``noop``, or ``failed: <why>`` (the dialogue is in ``detail``)
     outcome: Mapped[str | None] = mapped_column(String(300))
+
+
+#: What each role may do, from most to least; ``school`` users are bound to one school.
+ROLES: tuple[str, ...] = ("admin", "operator", "support", "school", "viewer")
+
+
+class User(Base):
+    """A person who logs in to the web pages or holds API tokens. ``password_hash`` is a scrypt hash
+    (``api.security``); a user without one can only use tokens."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'operator', 'support', 'school', 'viewer')", name="role"),
+        CheckConstraint("(role = 'school') = (school_id IS NOT NULL)", name="school_users_bound"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+    school: Mapped[School | None] = relationship()
+
+
+class ApiToken(Base):
+    """A bearer token (or a web login's session token): only its SHA-256 is kept; it is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: "api" (created on the command line, shown once) or "session" (a web login)
+    kind: Mapped[str] = mapped_column(String(16), default="api")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the first characters of the token, so that people can tell their tokens apart
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
 
 
 def _changed_fields(obj: HouseholdContact, names: Iterable[str]) -> list[str]:

@@ -1,0 +1,196 @@
+"""The KPI figures, computed from the inventory and what the recorder kept (never from a device).
+
+Every function returns plain dicts and lists (JSON as is), so the API serves them unchanged and the
+flat ``rows`` forms feed Grafana's Infinity data source without transformation.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ftthnoc.incidents.models import Incident
+from ftthnoc.inventory.models import District, Household, HouseholdStatus, School, Tablet
+from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange
+from ftthnoc.telework.kpi import load_month
+
+JST = ZoneInfo("Asia/Tokyo")
+#: the DX strategy's target of subscribing households
+FTTH_TARGET = 7000
+#: telework: reduction of office attendance the plan asks for
+TELEWORK_TARGET = 0.30
+
+#: MEXT's recommended school bandwidth (当面の推奨帯域, 2024): (pupils, Mbps), interpolated linearly
+MEXT_BANDWIDTH: tuple[tuple[int, int], ...] = (
+    (60, 108), (120, 216), (180, 323), (280, 408), (560, 525), (770, 607), (1050, 711), (1400, 834),
+)  # fmt: skip
+
+
+def mext_mbps(pupils: int) -> float:
+    """The recommended Mbps for a school of ``pupils``: the first row for 60 pupils or fewer (the table's
+    smallest school), straight lines between rows, the last segment's slope beyond 1,400."""
+    xs = [p for p, _ in MEXT_BANDWIDTH]
+    if pupils <= xs[0]:
+        return float(MEXT_BANDWIDTH[0][1])
+    i = min(bisect_right(xs, pupils), len(xs) - 1)
+    (x0, y0), (x1, y1) = MEXT_BANDWIDTH[i - 1], MEXT_BANDWIDTH[i]
+    return round(y0 + (y1 - y0) * (pupils - x0) / (x1 - x0), 1)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _month(value: datetime) -> str:
+    return _aware(value).astimezone(JST).strftime("%Y-%m")
+
+
+def _months(first: str, last: str) -> list[str]:
+    y, m = map(int, first.split("-"))
+    out: list[str] = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def subscriptions(session: Session, now: datetime, target: int = FTTH_TARGET) -> dict[str, Any]:
+    """Active households against the target, take-up per district, and the month-end series."""
+    districts = list(session.execute(select(District.code, District.name, District.households).order_by(District.code)))
+    active = dict(
+        session.execute(
+            select(District.code, func.count(Household.id)).join(Household, Household.district_id == District.id)
+            .where(Household.status == HouseholdStatus.ACTIVE).group_by(District.code)
+        ).all()
+    )
+    total = sum(active.values())
+    by_district = [
+        {"district": code, "name": name, "active": active.get(code, 0), "households": households,
+         "take_up": round(active.get(code, 0) / households, 4) if households else None}
+        for code, name, households in districts
+    ]
+    changes = session.execute(
+        select(HouseholdStatusChange.household_id, HouseholdStatusChange.status, HouseholdStatusChange.at)
+        .order_by(HouseholdStatusChange.at, HouseholdStatusChange.id)
+    ).all()
+    series: list[dict[str, Any]] = []
+    if changes:
+        months = _months(_month(changes[0][2]), _month(now))
+        state: dict[int, str] = {}
+        i = 0
+        for month in months:
+            while i < len(changes) and _month(changes[i][2]) <= month:
+                state[changes[i][0]] = changes[i][1]
+                i += 1
+            n = sum(1 for s in state.values() if s == HouseholdStatus.ACTIVE)
+            series.append({"month": month, "active": n, "target": target, "progress": round(n / target, 4)})
+    return {"active": total, "target": target, "progress": round(total / target, 4) if target else None,
+            "households": sum(d[2] for d in districts), "by_district": by_district, "monthly": series}
+
+
+def tablets_seen(session: Session, now: datetime, school: str | None = None) -> dict[str, Any]:
+    """Share of each school's active tablets seen in the last 24 hours and 7 days, and town-wide."""
+    day, week = now - timedelta(hours=24), now - timedelta(days=7)
+    stmt = (select(School.code, School.name, Tablet.last_seen_at).join(Tablet, Tablet.school_id == School.id)
+            .where(Tablet.status == "active"))
+    if school is not None:
+        stmt = stmt.where(School.code == school)
+    per: dict[str, dict[str, Any]] = {}
+    for code, name, seen in session.execute(stmt):
+        row = per.setdefault(code, {"school": code, "name": name, "tablets": 0, "seen_24h": 0, "seen_7d": 0})
+        row["tablets"] += 1
+        if seen is not None:
+            row["seen_24h"] += _aware(seen) >= day
+            row["seen_7d"] += _aware(seen) >= week
+    rows = sorted(per.values(), key=lambda r: r["school"])
+    for r in rows:
+        r["share_24h"] = round(r["seen_24h"] / r["tablets"], 4)
+        r["share_7d"] = round(r["seen_7d"] / r["tablets"], 4)
+    n = sum(r["tablets"] for r in rows)
+    town = {"tablets": n, "seen_24h": sum(r["seen_24h"] for r in rows), "seen_7d": sum(r["seen_7d"] for r in rows)}
+    town["share_24h"] = round(town["seen_24h"] / n, 4) if n else None
+    town["share_7d"] = round(town["seen_7d"] / n, 4) if n else None
+    return {"schools": rows, "town": town}
+
+
+def school_bandwidth(session: Session, peaks_mbps: dict[str, float] | None = None,
+                     school: str | None = None) -> list[dict[str, Any]]:
+    """Each school's MEXT target for its pupils, against its measured uplink peak where one is known."""
+    stmt = select(School.code, School.name, School.pupils).order_by(School.code)
+    if school is not None:
+        stmt = stmt.where(School.code == school)
+    out = []
+    for code, name, pupils in session.execute(stmt):
+        target = mext_mbps(pupils)
+        peak = (peaks_mbps or {}).get(code)
+        out.append({"school": code, "name": name, "pupils": pupils, "target_mbps": target, "peak_mbps": peak,
+                    "meets": None if peak is None else peak >= target})
+    return out
+
+
+def availability(session: Session) -> list[dict[str, Any]]:
+    """ONU-minutes up over ONU-minutes expected, per month (town-wide and by district)."""
+    rows = session.execute(select(AvailabilityMonth).order_by(AvailabilityMonth.month, AvailabilityMonth.district))
+    months: dict[str, dict[str, Any]] = {}
+    for (r,) in rows:
+        m = months.setdefault(r.month, {"month": r.month, "up_seconds": 0.0, "expected_seconds": 0.0,
+                                        "by_district": []})
+        m["up_seconds"] += r.up_seconds
+        m["expected_seconds"] += r.expected_seconds
+        m["by_district"].append({"district": r.district, "ratio": _ratio(r.up_seconds, r.expected_seconds)})
+    for m in months.values():
+        m["ratio"] = _ratio(m["up_seconds"], m["expected_seconds"])
+    return list(months.values())
+
+
+def _ratio(up: float, expected: float) -> float | None:
+    return round(up / expected, 6) if expected else None
+
+
+def incidents(session: Session, now: datetime) -> dict[str, Any]:
+    quarter_start = _quarter_start(now)
+    open_ = session.scalar(select(func.count(Incident.id)).where(Incident.status == "open")) or 0
+    reportable = session.scalar(
+        select(func.count(Incident.id)).where(Incident.reportable.is_(True), Incident.started_at >= quarter_start)
+    ) or 0
+    return {"open": open_, "reportable_this_quarter": reportable, "quarter_start": quarter_start.isoformat()}
+
+
+def _quarter_start(now: datetime) -> datetime:
+    local = _aware(now).astimezone(JST)
+    month = 3 * ((local.month - 1) // 3) + 1
+    return datetime(local.year, month, 1, tzinfo=JST)
+
+
+def telework(session: Session, now: datetime, target: float = TELEWORK_TARGET) -> dict[str, Any]:
+    """This month's office-attendance reduction against the target (finished working days)."""
+    local = _aware(now).astimezone(JST)
+    fig = load_month(session, local.year, local.month, target)
+    reduction = fig.office_reduction
+    return {"month": f"{local.year:04d}-{local.month:02d}",
+            "reduction": None if reduction is None else round(reduction, 4), "target": fig.target_reduction,
+            "attainment": None if fig.target_attainment is None else round(fig.target_attainment, 4),
+            "days": fig.days_with_figure}
+
+
+def all_kpis(session: Session, now: datetime, *, target: int = FTTH_TARGET,
+             peaks_mbps: dict[str, float] | None = None) -> dict[str, Any]:
+    return {
+        "generated_at": now.isoformat(),
+        "subscriptions": subscriptions(session, now, target),
+        "tablets": tablets_seen(session, now),
+        "school_bandwidth": school_bandwidth(session, peaks_mbps),
+        "telework": telework(session, now),
+        "availability": availability(session),
+        "incidents": incidents(session, now),
+    }
+
+
+__all__: Sequence[str] = ("all_kpis", "availability", "incidents", "mext_mbps", "school_bandwidth",
+                          "subscriptions", "tablets_seen", "telework")

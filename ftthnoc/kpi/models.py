@@ -1,0 +1,55 @@
+"""What the KPIs need that a poll does not keep: when households changed status, and ONU-minutes up.
+
+``HouseholdStatusChange`` rows are written by an ORM listener on every status change (whoever makes it:
+import, provisioning, API), so the monthly subscription series needs no extra bookkeeping anywhere.
+``AvailabilityMonth`` accumulates, per month and district, the ONU-seconds polled up and expected.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, event, insert, inspect
+from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
+
+from ftthnoc.inventory.models import Base, Household
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class HouseholdStatusChange(Base):
+    __tablename__ = "household_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, index=True)
+
+
+class AvailabilityMonth(Base):
+    """ONU-seconds up and expected for one JST month (``YYYY-MM``) and district."""
+
+    __tablename__ = "availability_months"
+    __table_args__ = (UniqueConstraint("month", "district"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    district: Mapped[str] = mapped_column(String(32))
+    up_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    expected_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+@event.listens_for(Session, "after_flush")
+def _record_status_changes(session: Session, _ctx: UOWTransaction) -> None:
+    """One row per household whose status was set or changed in this flush (the date the KPI counts)."""
+    rows: list[dict[str, object]] = []
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, Household) or obj.id is None:
+            continue
+        hist = inspect(obj).attrs.status.history
+        if obj in session.new or (hist.added and list(hist.added) != list(hist.deleted)):
+            rows.append({"household_id": obj.id, "status": str(obj.status), "at": _utcnow()})
+    if rows:
+        session.execute(insert(HouseholdStatusChange), rows)

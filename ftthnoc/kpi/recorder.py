@@ -1,0 +1,86 @@
+"""Keeps, from what the collectors publish, the two KPI inputs a snapshot forgets: ONU-seconds up per
+month and district (availability), and when each tablet last answered an ARP sweep.
+
+Fed like the incident engine and the telework KPI (``observe_poll`` after each publish); a database that
+is away costs that poll's contribution, logged, never the poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ftthnoc.inventory.db import session_scope
+from ftthnoc.inventory.models import School, Tablet
+from ftthnoc.kpi.models import AvailabilityMonth
+from ftthnoc.samples import MetricFamily
+
+log = logging.getLogger(__name__)
+JST = ZoneInfo("Asia/Tokyo")
+TABLET_LAST_SEEN = "ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds"
+
+
+def month_of(when: datetime) -> str:
+    return when.astimezone(JST).strftime("%Y-%m")
+
+
+class KpiRecorder:
+    def __init__(self, engine: Engine, interval_seconds: float) -> None:
+        self.engine = engine
+        self.interval = interval_seconds
+
+    def observe_poll(self, _target: str, families: Iterable[MetricFamily], now: datetime | None = None) -> None:
+        families = list(families)
+        try:
+            self._availability(families, now or datetime.now(UTC))
+            self._tablets(families)
+        except SQLAlchemyError as exc:
+            log.warning("KPI inputs not recorded for this poll: %s", type(exc).__name__)
+
+    def _availability(self, families: list[MetricFamily], now: datetime) -> None:
+        per_district: dict[str, list[int]] = {}
+        for fam in families:
+            if fam.name != "ftth_onu_up":
+                continue
+            for sample in fam.samples:
+                counts = per_district.setdefault(sample.labels.get("district", "unknown"), [0, 0])
+                counts[0] += 1 if sample.value == 1.0 else 0
+                counts[1] += 1
+        if not per_district:
+            return
+        month = month_of(now)
+        with session_scope(self.engine, actor="kpi") as s:
+            rows = {r.district: r for r in s.scalars(select(AvailabilityMonth).where(AvailabilityMonth.month == month))}
+            for district, (up, total) in per_district.items():
+                row = rows.get(district)
+                if row is None:
+                    row = AvailabilityMonth(month=month, district=district, up_seconds=0.0, expected_seconds=0.0)
+                    s.add(row)
+                row.up_seconds += up * self.interval
+                row.expected_seconds += total * self.interval
+
+    def _tablets(self, families: list[MetricFamily]) -> None:
+        seen: dict[tuple[str, str], float] = {}
+        for fam in families:
+            if fam.name == TABLET_LAST_SEEN:
+                for sample in fam.samples:
+                    seen[(sample.labels.get("school", ""), sample.labels.get("tablet", ""))] = sample.value
+        if not seen:
+            return
+        with session_scope(self.engine, actor="kpi") as s:
+            rows = s.execute(select(Tablet, School.code).join(School, Tablet.school_id == School.id)
+                             .where(School.code.in_({k[0] for k in seen})))
+            for tablet, school in rows:
+                ts = seen.get((school, tablet.asset_no))
+                if ts is None:
+                    continue
+                when = datetime.fromtimestamp(ts, UTC)
+                last = tablet.last_seen_at
+                if last is None or (last if last.tzinfo else last.replace(tzinfo=UTC)) < when:
+                    tablet.last_seen_at = when

@@ -1,0 +1,121 @@
+"""KPI figures over a hand-made inventory: every number checked against a count done by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from ftthnoc.inventory import db
+from ftthnoc.inventory.io import import_document
+from ftthnoc.inventory.models import Household, Tablet
+from ftthnoc.kpi import figures
+from ftthnoc.kpi.models import HouseholdStatusChange
+from ftthnoc.kpi.recorder import KpiRecorder
+from ftthnoc.samples import MetricFamily
+
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 12:00 JST
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    url = f"sqlite:///{tmp_path / 'kpi.db'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    households = [{"code": f"HH-{i:06d}", "district": "chiyoda" if i <= 6 else "oasa", "plan": "home-1g",
+                   "status": "installed"} for i in range(1, 11)]
+    with db.session_scope(engine) as s:
+        import_document(s, {
+            "districts": [{"code": "chiyoda", "name": "千代田", "households": 8},
+                          {"code": "oasa", "name": "大朝", "households": 5}],
+            "households": households,
+            "schools": [{"code": "es-1", "name": "一小", "district": "chiyoda", "pupils": 250},
+                        {"code": "es-2", "name": "二小", "district": "oasa", "pupils": 40}],
+            "tablets": [{"school": "es-1" if i < 8 else "es-2", "asset_no": f"T-{i:03d}", "serial": f"S{i}",
+                         "mac": f"02:00:00:00:00:{i:02x}", "os": "iPadOS",
+                         "status": "retired" if i == 7 else "active"} for i in range(10)],
+        })
+    return engine
+
+
+def _activate(engine: Engine, code: str, when: datetime) -> None:
+    with db.session_scope(engine) as s:
+        h = s.scalar(select(Household).where(Household.code == code))
+        assert h is not None
+        h.change_status("active")
+    with db.session_scope(engine) as s:  # date the change as if it happened then
+        last = s.scalar(select(HouseholdStatusChange).order_by(HouseholdStatusChange.id.desc()).limit(1))
+        assert last is not None and last.status == "active"
+        last.at = when
+
+
+@pytest.mark.parametrize(("pupils", "mbps"), [(10, 108), (60, 108), (90, 162), (250, 382.5), (280, 408),
+                                               (1400, 834), (1750, 834 + 123 * 350 / 350)])
+def test_mext_recommended_bandwidth_is_interpolated_between_the_rows(pupils: int, mbps: float) -> None:
+    assert figures.mext_mbps(pupils) == pytest.approx(mbps)
+
+
+def test_subscriptions_by_district_and_month(engine: Engine) -> None:
+    with db.session_scope(engine) as s:  # the import's own rows: the households existed since August
+        s.execute(update(HouseholdStatusChange).values(at=datetime(2026, 8, 10, tzinfo=UTC)))
+    _activate(engine, "HH-000001", datetime(2026, 9, 5, tzinfo=UTC))
+    _activate(engine, "HH-000002", datetime(2026, 9, 30, 16, tzinfo=UTC))  # 1 Oct 01:00 JST: October
+    _activate(engine, "HH-000007", datetime(2026, 11, 1, tzinfo=UTC))
+    with db.session_scope(engine) as s:
+        got = figures.subscriptions(s, NOW, target=7000)
+    assert got["active"] == 3 and got["target"] == 7000 and got["progress"] == round(3 / 7000, 4)
+    assert [(d["district"], d["active"], d["households"], d["take_up"]) for d in got["by_district"]] == [
+        ("chiyoda", 2, 8, 0.25), ("oasa", 1, 5, 0.2)]
+    assert [(m["month"], m["active"]) for m in got["monthly"]] == [
+        ("2026-08", 0), ("2026-09", 1), ("2026-10", 2), ("2026-11", 3)]
+
+
+def test_tablets_seen_in_24_hours_and_7_days(engine: Engine) -> None:
+    seen = {"T-000": NOW - timedelta(hours=1), "T-001": NOW - timedelta(hours=23), "T-002": NOW - timedelta(days=2),
+            "T-003": NOW - timedelta(days=8), "T-007": NOW, "T-008": NOW - timedelta(days=6)}
+    with db.session_scope(engine) as s:
+        for t in s.scalars(select(Tablet)):
+            t.last_seen_at = seen.get(t.asset_no)
+        got = figures.tablets_seen(s, NOW)
+    es1, es2 = got["schools"]
+    # es-1: T-000..T-006 active (T-007 retired: not counted even though seen)
+    assert (es1["tablets"], es1["seen_24h"], es1["seen_7d"]) == (7, 2, 3)
+    assert (es2["tablets"], es2["seen_24h"], es2["seen_7d"]) == (2, 0, 1)
+    assert got["town"] == {"tablets": 9, "seen_24h": 2, "seen_7d": 4, "share_24h": round(2 / 9, 4),
+                           "share_7d": round(4 / 9, 4)}
+
+
+def test_availability_from_polls_and_tablets_from_sweeps(engine: Engine) -> None:
+    rec = KpiRecorder(engine, interval_seconds=60)
+    up = MetricFamily("ftth_onu_up", "")
+    for i, v in enumerate([1, 1, 1, 0]):
+        up.add({"olt": "o", "pon_port": "0/1/0", "onu_id": str(i), "district": "chiyoda"}, v)
+    up.add({"olt": "o", "pon_port": "0/1/1", "onu_id": "0", "district": "oasa"}, 1)
+    rec.observe_poll("o", [up], now=NOW)
+    rec.observe_poll("o", [up], now=NOW)
+    rec.observe_poll("o", [up], now=datetime(2026, 10, 31, 16, tzinfo=UTC))  # 1 Nov JST
+    seen = MetricFamily("ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds", "")
+    seen.add({"school": "es-2", "tablet": "T-008"}, NOW.timestamp())
+    rec.observe_poll("prober", [seen])
+    with db.session_scope(engine) as s:
+        (month,) = figures.availability(s)
+        tablet = s.scalar(select(Tablet).where(Tablet.asset_no == "T-008"))
+        assert tablet is not None and tablet.last_seen_at is not None
+    assert month["month"] == "2026-11"
+    assert month["up_seconds"] == 3 * 4 * 60 and month["expected_seconds"] == 3 * 5 * 60
+    assert month["ratio"] == round(12 / 15, 6)
+    assert {d["district"]: d["ratio"] for d in month["by_district"]} == {"chiyoda": 0.75, "oasa": 1.0}
+
+
+def test_all_kpis_has_every_section(engine: Engine) -> None:
+    with db.session_scope(engine) as s:
+        got = figures.all_kpis(s, NOW, peaks_mbps={"es-1": 400.0})
+    assert set(got) == {"generated_at", "subscriptions", "tablets", "school_bandwidth", "telework",
+                        "availability", "incidents"}
+    bw = {b["school"]: b for b in got["school_bandwidth"]}
+    assert bw["es-1"]["target_mbps"] == 382.5 and bw["es-1"]["meets"] is True
+    assert bw["es-2"]["target_mbps"] == 108 and bw["es-2"]["peak_mbps"] is None and bw["es-2"]["meets"] is None
+    assert got["incidents"]["open"] == 0 and got["telework"]["reduction"] is None
