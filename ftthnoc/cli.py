@@ -16,8 +16,8 @@ from typing import Any, NoReturn
 
 import click
 
-from ftthnoc.config import Auth, Config, Target, load_config
-from ftthnoc.errors import ConfigError, FtthnocError
+from ftthnoc.config import Auth, Config, Target, load_config, validate_section
+from ftthnoc.errors import FtthnocError
 from ftthnoc.settings import Settings, load_settings
 
 log = logging.getLogger("ftthnoc")
@@ -133,7 +133,7 @@ def optional_components(config: Config, database_url: str, on_event: Callable[[A
 
     def section(name: str, model: Any) -> Any:
         raw = getattr(config, name)
-        return None if raw is None else _validated(name, model, raw)
+        return None if raw is None else validate_section(name, model, raw)
 
     probes = section("probes", ProbeConfig)
     if probes is not None and probes.from_inventory:  # targets of these kinds come from the inventory too
@@ -146,17 +146,6 @@ def optional_components(config: Config, database_url: str, on_event: Callable[[A
     prober = Prober(probes, tablets=_inventory_tablets(database_url)) if probes is not None else None
     receiver = TrapReceiver(traps, config.auths, on_event) if traps is not None else None
     return prober, receiver
-
-
-def _validated(name: str, model: Any, raw: Any) -> Any:
-    """A configuration section checked by the model its component owns; one line when it is wrong."""
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"configuration {'.'.join(map(str, (name, *first['loc'])))}: {first['msg']}") from None
 
 
 def _current_sessions(database_url: str, component: str) -> Any:
@@ -177,7 +166,7 @@ def incident_engine(config: Config, database_url: str) -> Any:
     """The incident engine on the inventory database, or None without a current one."""
     from ftthnoc.incidents.engine import IncidentConfig, IncidentEngine
 
-    settings = _validated("incidents", IncidentConfig, config.incidents or {})
+    settings = validate_section("incidents", IncidentConfig, config.incidents or {})
     sessions = _current_sessions(database_url, "incidents are")
     return IncidentEngine(sessions, settings) if sessions is not None else None
 
@@ -189,7 +178,7 @@ def telework_kpi(config: Config, database_url: str) -> Any:
     from ftthnoc.telework.calendar import TeleworkConfig
     from ftthnoc.telework.kpi import TeleworkKpi
 
-    settings = _validated("telework", TeleworkConfig, config.telework)
+    settings = validate_section("telework", TeleworkConfig, config.telework)
     sessions = _current_sessions(database_url, "the telework KPI is")
     return TeleworkKpi(sessions, settings) if sessions is not None else None
 

@@ -131,6 +131,15 @@ class Config(BaseModel):
         return self
 
 
+def validate_section(name: str, model: Any, raw: Any) -> Any:
+    """A configuration section checked by the model its component owns; one line when it is wrong."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"configuration {'.'.join(map(str, (name, *first['loc'])))}: {first['msg']}") from None
+
+
 def split_host_port(address: str, default_port: int = 161) -> tuple[str, int]:
     host, sep, port = address.rpartition(":")
     if not sep or "]" in port:

@@ -15,12 +15,9 @@ the configuration (``${ENV}`` expanded, held as SecretStr, never printed)::
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-
-from ftthnoc.config import Config, expand_env
-from ftthnoc.errors import ConfigError
+from ftthnoc.config import Config, expand_env, validate_section
 from provisioning.drivers.base import ServicePlan
 
 
@@ -74,10 +71,5 @@ class ProvisioningConfig(BaseModel):
 
 def provisioning_config(config: Config) -> ProvisioningConfig:
     """Validate the raw section owned by provisioning (an empty one when absent)."""
-    raw: dict[str, Any] = config.provisioning or {}
-    try:
-        return ProvisioningConfig.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"configuration provisioning.{where}: {first['msg']}") from None
+    section: ProvisioningConfig = validate_section("provisioning", ProvisioningConfig, config.provisioning or {})
+    return section
