@@ -216,7 +216,8 @@ def _inventory_tablets(database_url: str) -> list[Any]:
 def run_service(config: Config, settings: Settings, cycles: int | None = None,
                 on_ready: Callable[[str], None] | None = None,
                 labeler: Callable[[dict[str, str]], dict[str, str]] | None = None,
-                database_url: str | None = None) -> None:
+                database_url: str | None = None, api_listen: str | None = None,
+                on_api: Callable[[str], None] | None = None) -> None:
     """Scheduler + exporters in one process until SIGINT/SIGTERM (or ``cycles`` polls per target).
 
     Poll once, feed every output: each poll result goes to the Prometheus snapshot and, when
@@ -266,6 +267,23 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
     server = serve(app, settings.listen_host, settings.listen_port)
     url = f"http://{settings.listen_host}:{server.server_port}"
     log.info("exporter listening on %s/metrics", url)
+    api = None
+    if api_listen is not None:
+        from api.service import start_api
+        from ftthnoc.config import split_host_port
+        from ftthnoc.inventory import db
+
+        api_engine = db.make_engine(database_url)
+        try:
+            db.require_current(api_engine)
+            host, port = split_host_port(api_listen, 8080)
+            api = start_api(api_engine, config, snapshot.families, host, port)
+        except BaseException:
+            server.shutdown()
+            raise
+        log.info("API and web pages on %s", api.url)
+        if on_api:
+            on_api(api.url)
 
     async def main_loop() -> None:
         stop = asyncio.Event()
@@ -295,6 +313,8 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
         asyncio.run(main_loop())
     finally:
         server.shutdown()
+        if api is not None:
+            api.stop()
         if writer is not None:
             writer.close(timeout=10.0)  # what cannot be sent now stays in the spool for next time
 
@@ -302,8 +322,10 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
 @main.command(name="serve")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Poller configuration (YAML).")
 @click.option("--cycles", type=int, default=None, help="Stop after this many polls of each target.")
+@click.option("--api", "api_listen", default=None, metavar="HOST:PORT",
+              help="Also serve the API and web pages there (needs the inventory database).")
 @click.pass_obj
-def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None) -> None:
+def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None, api_listen: str | None) -> None:
     """Run the scheduler and the exporter for the targets in the configuration."""
     path = config_path or settings.config
     if path is None:
@@ -311,7 +333,8 @@ def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None) 
     try:
         config = load_config(path)
         run_service(config, settings, cycles, labeler=labeler_from_inventory(settings.database_url),
-                    on_ready=lambda url: click.echo(f"ftthnoc: serving {url}/metrics"))
+                    on_ready=lambda url: click.echo(f"ftthnoc: serving {url}/metrics"), api_listen=api_listen,
+                    on_api=lambda url: click.echo(f"ftthnoc: API and web pages on {url}"))
     except FtthnocError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -321,7 +344,7 @@ def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None) 
 def _register_optional() -> None:
     for modname, attr in (("ftthnoc.cli_inventory", "inventory"), ("ftthnoc.cli_demo", "demo"),
                           ("ftthnoc.cli_incidents", "incidents"), ("ftthnoc.cli_telework", "telework"),
-                          ("provisioning.cli", "enroll"), ("provisioning.cli", "audit")):
+                          ("provisioning.cli", "enroll"), ("provisioning.cli", "audit"), ("api.cli", "users")):
         try:
             module = __import__(modname, fromlist=[attr])
         except ImportError as exc:

@@ -101,8 +101,11 @@ def loopback_only(probes: dict[str, Any]) -> None:
 @click.option("--listen", default=None, help="HOST:PORT for the exporter (default FTTHNOC_LISTEN_* or "
               "127.0.0.1:9469; port 0 picks a free one).")
 @click.option("--cycles", type=int, default=None, help="Stop after this many polls of each OLT.")
+@click.option("--api-listen", default="127.0.0.1:0", show_default=True,
+              help="HOST:PORT of the API and web pages (port 0 picks a free one).")
 @click.pass_obj
-def demo(settings: Settings, onus: int, interval: float, listen: str | None, cycles: int | None) -> None:
+def demo(settings: Settings, onus: int, interval: float, listen: str | None, cycles: int | None,
+         api_listen: str) -> None:
     """Run the poller and exporter against the simulated town of Kitahiroshima."""
     from ftthnoc.cli import fail, labeler_from_inventory, run_service  # here: ftthnoc.cli imports this module
     from ftthnoc.inventory import db, io
@@ -151,6 +154,9 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
             engine = db.make_engine(url)
             with db.session_scope(engine, actor="demo") as session:
                 io.import_document(session, cli.town().inventory_document())
+            from api.service import add_demo_users  # the command line wires the packages together
+
+            logins = add_demo_users(engine, town.schools[0].code if town.schools else None)
             engine.dispose()
             doc = agents.poller_config(interval_seconds=interval)
             if probes is not None:
@@ -175,6 +181,9 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                 ]
                 if enrol_hint:
                     lines.append(f"  enrol a home {enrol_hint}")
+                if api_url:
+                    who = ", ".join(f"{n} / {p}" for n, _r, p in logins)
+                    lines.append(f"  web pages    {api_url[0]}/login  ({who}); API {api_url[0]}/docs")
                 if probes is not None:
                     lines.append(f"  probes       {LOOPBACK} only, every {PROBE_CYCLE_SECONDS:g} s: "
                                  + ", ".join(_describe(kind, t) for kind, ts in probes["targets"].items()
@@ -183,8 +192,9 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                 click.echo("\n".join(lines))
                 sys.stdout.flush()
 
+            api_url: list[str] = []
             run_service(config, settings, cycles, on_ready=ready, labeler=labeler_from_inventory(url),
-                        database_url=url)
+                        database_url=url, api_listen=api_listen, on_api=api_url.append)
     except FtthnocError as exc:
         fail(str(exc))
     except OSError as exc:

@@ -1,0 +1,125 @@
+"""The API served next to the poller, in the same process: ONU state straight from the poll snapshot.
+
+``ftthnoc serve --api HOST:PORT`` and the demo use it: uvicorn runs in a thread, and the ONUs' current
+state (``up``, ``rx_dbm``) is read from the poller's snapshot, so the API never asks a device anything.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import uvicorn
+from sqlalchemy import Engine
+
+from api.app import create_app
+from ftthnoc.config import Config
+from ftthnoc.samples import MetricFamily
+
+OnuKey = tuple[str, str, int]
+
+
+class SnapshotOnuState:
+    """``(olt, pon_port, onu_id) -> (up, rx_dbm)`` from the latest poll, indexed at most every few seconds."""
+
+    def __init__(self, families: Callable[[], Iterable[MetricFamily]], max_age: float = 5.0) -> None:
+        self._families = families
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._index: dict[OnuKey, tuple[bool | None, float | None]] = {}
+        self._built = -1e9
+
+    def __call__(self, olt: str, pon_port: str, onu_id: int) -> tuple[bool | None, float | None]:
+        with self._lock:
+            if time.monotonic() - self._built > self._max_age:
+                self._index = self._build()
+                self._built = time.monotonic()
+            return self._index.get((olt, pon_port, onu_id), (None, None))
+
+    def _build(self) -> dict[OnuKey, tuple[bool | None, float | None]]:
+        up: dict[OnuKey, bool] = {}
+        rx: dict[OnuKey, float] = {}
+        for fam in self._families():
+            if fam.name not in ("ftth_onu_up", "ftth_onu_rx_power_dbm"):
+                continue
+            for s in fam.samples:
+                try:
+                    key = (s.labels["olt"], s.labels["pon_port"], int(s.labels["onu_id"]))
+                except (KeyError, ValueError):
+                    continue
+                if fam.name == "ftth_onu_up":
+                    up[key] = s.value == 1.0
+                else:
+                    rx[key] = s.value
+        return {k: (up.get(k), rx.get(k)) for k in up.keys() | rx.keys()}
+
+
+class ApiServer:
+    """uvicorn in a daemon thread; ``stop()`` asks it to finish and waits."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(self.config)
+        self.thread = threading.Thread(target=self.server.run, name="ftthnoc-api", daemon=True)
+
+    def start(self, timeout: float = 15.0) -> ApiServer:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise OSError(f"the API did not start on {self.config.host}:{self.config.port}")
+            time.sleep(0.05)
+        return self
+
+    @property
+    def url(self) -> str:
+        sockets = [s for server in self.server.servers for s in server.sockets]
+        port = sockets[0].getsockname()[1] if sockets else self.config.port
+        return f"http://{self.config.host}:{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_api(engine: Engine, config: Config, families: Callable[[], Iterable[MetricFamily]], host: str,
+              port: int, secret: bytes | None = None) -> ApiServer:
+    """Serve the API (and its web pages) over ``engine``; enrolment jobs use ``config``."""
+    app = create_app(engine, secret=secret, onu_state=SnapshotOnuState(families))
+    app.state.config = config
+    return ApiServer(app, host, port).start()
+
+
+#: the demo's web logins (loopback only, simulated town): name -> (role, password)
+DEMO_USERS: dict[str, tuple[str, str]] = {
+    "admin": ("admin", "admin-demo"),
+    "operator": ("operator", "operator-demo"),
+    "support": ("support", "support-demo"),
+    "viewer": ("viewer", "viewer-demo"),
+}
+
+
+def add_demo_users(engine: Engine, school: str | None) -> list[tuple[str, str, str]]:
+    """The demo's users (one per role; the school user bound to ``school``): (name, role, password)."""
+    from sqlalchemy import select
+
+    from api.security import hash_password
+    from ftthnoc.inventory.db import session_scope
+    from ftthnoc.inventory.models import School, User
+
+    made: list[tuple[str, str, str]] = []
+    with session_scope(engine, actor="demo") as s:
+        users: list[tuple[str, str, str, int | None]] = [
+            (name, role, password, None) for name, (role, password) in DEMO_USERS.items()
+        ]
+        if school is not None:
+            school_id = s.scalar(select(School.id).where(School.code == school))
+            users.append((f"school-{school.lower()}", "school", "school-demo", school_id))
+        for name, role, password, school_id in users:
+            if s.scalar(select(User.id).where(User.name == name)) is None:
+                s.add(User(name=name, role=role, school_id=school_id, password_hash=hash_password(password),
+                           active=True))
+            made.append((name, role, password))
+    return made
