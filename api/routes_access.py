@@ -1,0 +1,97 @@
+"""Which roles may call which route: the one table the API enforces, the docs print and the tests check.
+
+Keys are ``"METHOD /path"`` exactly as FastAPI spells the route (path parameters in braces). The
+``authorize`` dependency (``api.deps.authorize_under``) looks the matched route up on every request under
+``/api``; a route missing from the table is refused to everyone, and ``create_app`` refuses to start with
+such a route, so adding a router means adding its lines here (or, for an optional router module, in its
+``ROUTE_ACCESS`` dict, which ``create_app`` merges in with ``merged``).
+
+What each role is for (see ``docs``: ``python -m api.routes_access`` prints the matrix):
+
+* **admin**: everything, including households' personal fields (name, address, phone).
+* **operator**: all monitoring data (inventory, ONU state, incidents) and the audit log; households
+  without personal fields; no tablets' pupils data beyond the inventory.
+* **support** (the subscriber help desk): districts, OLTs, ONUs, BWA cells, incidents and households
+  *with* personal fields (every read audited); the audit log restricted to household entries (personal
+  data reads and changes, provisioning runs on a household's line) so that it can answer "what happened
+  to my line"; no schools, tablets or VPN gateways.
+* **school**: its own school and its own tablets only; another school's objects answer 404, not 403,
+  so that ids do not leak.
+* **viewer**: aggregate, non-personal data: districts, OLTs and their PON ports, incidents (and the KPIs
+  once their router is mounted).
+
+Route-level filtering inside a route (school scoping, personal fields, support's audit subset) is done
+by the route itself; this table only says who gets in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from api.security import Role
+
+ADMIN, OPERATOR, SUPPORT, SCHOOL, VIEWER = Role.ADMIN, Role.OPERATOR, Role.SUPPORT, Role.SCHOOL, Role.VIEWER
+
+EVERYONE: frozenset[Role] = frozenset(Role)
+#: Inventory that is neither personal nor school-bound.
+INFRASTRUCTURE: frozenset[Role] = frozenset({ADMIN, OPERATOR, SUPPORT, VIEWER})
+
+#: Routes that need no authentication at all.
+PUBLIC: frozenset[str] = frozenset({"GET /api/health", "POST /api/login"})
+
+ACCESS: Mapping[str, frozenset[Role]] = {
+    "POST /api/logout": EVERYONE,
+    "GET /api/me": EVERYONE,
+    "GET /api/districts": INFRASTRUCTURE,
+    "GET /api/olts": INFRASTRUCTURE,
+    "GET /api/olts/{name}": INFRASTRUCTURE,
+    "GET /api/olts/{name}/pon_ports": INFRASTRUCTURE,
+    "GET /api/onus": frozenset({ADMIN, OPERATOR, SUPPORT}),
+    "GET /api/onus/{serial}": frozenset({ADMIN, OPERATOR, SUPPORT}),
+    "GET /api/households": frozenset({ADMIN, OPERATOR, SUPPORT}),
+    "GET /api/households/{code}": frozenset({ADMIN, OPERATOR, SUPPORT}),
+    "GET /api/schools": frozenset({ADMIN, OPERATOR, SCHOOL}),
+    "GET /api/schools/{code}": frozenset({ADMIN, OPERATOR, SCHOOL}),
+    "GET /api/tablets": frozenset({ADMIN, OPERATOR, SCHOOL}),
+    "GET /api/tablets/{tablet_id}": frozenset({ADMIN, OPERATOR, SCHOOL}),
+    "GET /api/bwa_stations": frozenset({ADMIN, OPERATOR, SUPPORT}),
+    "GET /api/vpn_gateways": frozenset({ADMIN, OPERATOR}),
+    "GET /api/incidents": INFRASTRUCTURE,
+    "GET /api/incidents/{incident_id}": INFRASTRUCTURE,
+    "GET /api/audit": frozenset({ADMIN, OPERATOR, SUPPORT}),
+    # ---- routers of other helpers: add their lines here, or keep them in the router module as
+    # ``ROUTE_ACCESS`` (api/routers/kpis.py, api/routers/enrolments.py do): ``create_app`` merges those.
+}
+
+
+def merged(extra: Iterable[Mapping[str, frozenset[Role]]]) -> dict[str, frozenset[Role]]:
+    """ACCESS plus the ``ROUTE_ACCESS`` lines of optional router modules (KPIs, enrolment jobs), which keep
+    their routes' lines beside the routes; a route named twice is an error, not an override."""
+    table = dict(ACCESS)
+    for lines in extra:
+        for route, roles in lines.items():
+            if route in table or route in PUBLIC:
+                raise RuntimeError(f"route {route} is in the access table twice")
+            table[route] = frozenset(roles)
+    return table
+
+
+def allowed(route: str, role: Role, table: Mapping[str, frozenset[Role]] = ACCESS) -> bool:
+    """True if ``role`` may call ``route`` ("METHOD /path"); unknown routes are allowed to nobody."""
+    return role in table.get(route, frozenset())
+
+
+def matrix_markdown(table: Mapping[str, frozenset[Role]] = ACCESS) -> str:
+    """The table as Markdown, for the README and ``python -m api.routes_access``."""
+    roles = list(Role)
+    lines = ["| route | " + " | ".join(roles) + " |", "|---|" + "---|" * len(roles)]
+    for route in sorted(PUBLIC):
+        lines.append(f"| `{route}` | " + " | ".join("public" for _ in roles) + " |")
+    for route, who in table.items():
+        lines.append(f"| `{route}` | " + " | ".join("yes" if r in who else "-" for r in roles) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    # The core table; GET /api/me lists the merged one a running app enforces for the caller's role.
+    print(matrix_markdown())
