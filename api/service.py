@@ -82,13 +82,16 @@ class ApiServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        jobs = getattr(self.config.app.state, "jobs", None) if hasattr(self.config.app, "state") else None
+        if jobs is not None:
+            jobs.shutdown()
 
 
 def start_api(engine: Engine, config: Config, families: Callable[[], Iterable[MetricFamily]], host: str,
               port: int, secret: bytes | None = None) -> ApiServer:
     """Serve the API (and its web pages) over ``engine``; enrolment jobs use ``config``."""
     app = create_app(engine, secret=secret, onu_state=SnapshotOnuState(families))
-    app.state.config = config
+    app.state.config = config  # enrolment jobs run the provisioning workflows with it
     return ApiServer(app, host, port).start()
 
 

@@ -1,0 +1,31 @@
+// ftthnoc web pages: the print button, and live progress of a provisioning job (polls /api/jobs/{id}).
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
+  var box = document.getElementById("job");
+  if (!box || box.getAttribute("data-finished") === "true") return;
+  var steps = document.getElementById("job-steps"), state = document.getElementById("job-state");
+  function show(job) {
+    steps.textContent = "";
+    job.steps.forEach(function (s) {
+      var li = document.createElement("li");
+      li.setAttribute("data-step", s.step);
+      li.textContent = s.message;
+      steps.appendChild(li);
+    });
+    state.textContent = box.getAttribute("data-label-" + job.state) || job.state;
+  }
+  function poll() {
+    fetch(box.getAttribute("data-url"), {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+      .then(function (job) {
+        show(job);
+        // finished: the page itself shows the outcome (the device's words) and the household's new status
+        if (job.finished) { window.location.reload(); } else { window.setTimeout(poll, 1000); }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  poll();
+})();
