@@ -93,8 +93,8 @@ async def _credentials(request: Request) -> LoginIn:
         raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
 
 
-def _login(session: Session, limiter: LoginRateLimiter, address: str, creds: LoginIn,
-           lifetime_seconds: float) -> tuple[LoginOut, str]:  # fmt: skip
+def check_login(session: Session, limiter: LoginRateLimiter, address: str, creds: LoginIn,
+                lifetime_seconds: float) -> tuple[LoginOut, str]:  # fmt: skip
     """Check the password (scrypt: run in a worker thread), then open a session; returns (answer, token)."""
     wait = limiter.retry_after(address, creds.name)
     if wait is not None:
@@ -133,7 +133,7 @@ async def login(request: Request, response: Response, session: DbSession) -> Log
     creds = await _credentials(request)
     address = request.client.host if request.client else "unknown"
     state = request.app.state
-    out, token = await run_in_threadpool(_login, session, state.login_limiter, address, creds,
+    out, token = await run_in_threadpool(check_login, session, state.login_limiter, address, creds,
                                          state.api_settings.session_lifetime_seconds)  # fmt: skip
     out.csrf_token = csrf_token(state.secret, token)
     secure = state.api_settings.secure_cookies or request.url.scheme == "https"

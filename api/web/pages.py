@@ -35,7 +35,7 @@ from api.deps import SESSION_COOKIE, DbSession
 from api.jobs import Job
 from api.routers import enrolments as enrolment_routes
 from api.routers import kpis as kpi_routes
-from api.routers.auth import LoginIn, _login
+from api.routers.auth import LoginIn, check_login
 from api.security import (
     CSRF_COOKIE,
     PERSONAL_ROLES,
@@ -288,7 +288,7 @@ def login_submit(
     state = request.app.state
     address = request.client.host if request.client else "unknown"
     try:
-        out, token = _login(session, state.login_limiter, address, LoginIn(name=name, password=password),
+        out, token = check_login(session, state.login_limiter, address, LoginIn(name=name, password=password),
                             state.api_settings.session_lifetime_seconds)  # fmt: skip
     except HTTPException as exc:
         if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
