@@ -94,6 +94,8 @@ class ApiSettings:
     secure_cookies: bool = False
     login_max_failures: int = 5
     login_window_seconds: float = 300.0
+    #: how long the town's KPI figures are reused before being computed again (``api.routers.kpis``)
+    kpi_cache_seconds: float = 30.0
 
 
 def _optional_module(name: str) -> ModuleType | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
@@ -16,6 +17,8 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from ftthnoc.config import Config
+from ftthnoc.inventory import db
+from ftthnoc.kpi import figures
 from ftthnoc.samples import MetricFamily
 
 OnuKey = tuple[str, str, int]
@@ -87,11 +90,25 @@ class ApiServer:
             jobs.shutdown()
 
 
+class RecentPeaks:
+    """``app.state.school_peaks_mbps``: each school's uplink peak over the last days, as the KPI recorder
+    keeps it in the inventory database (``figures.recent_peaks``), read afresh on every call."""
+
+    def __init__(self, engine: Engine, days: int = 7) -> None:
+        self.engine = engine
+        self.days = days
+
+    def __call__(self) -> dict[str, float]:
+        with db.session_factory(self.engine)() as session:
+            return figures.recent_peaks(session, datetime.now(UTC), self.days)
+
+
 def start_api(engine: Engine, config: Config, families: Callable[[], Iterable[MetricFamily]], host: str,
               port: int, secret: bytes | None = None) -> ApiServer:
     """Serve the API (and its web pages) over ``engine``; enrolment jobs use ``config``."""
     app = create_app(engine, secret=secret, onu_state=SnapshotOnuState(families))
     app.state.config = config  # enrolment jobs run the provisioning workflows with it
+    app.state.school_peaks_mbps = RecentPeaks(engine)
     return ApiServer(app, host, port).start()
 
 

@@ -567,7 +567,8 @@ def kpis_page(request: Request, session: DbSession) -> Response:
         return user
     t = translator(lang_of(request))
     now = datetime.now(UTC)
-    data = kpi_routes.overview(session, now, kpi_routes.school_peaks(request), user.principal)
+    data = kpi_routes.overview(session, now, kpi_routes.school_peaks(request), user.principal,
+                                kpi_routes.kpi_cache(request))
     subs = data["subscriptions"]
     tabs = data["tablets"]
     tele = data["telework"]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory.models import District, Household, HouseholdStatus, School, Tablet
-from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange
+from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange, SchoolUplinkPeak
 from ftthnoc.telework.kpi import load_month
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -51,6 +51,16 @@ def _month(value: datetime) -> str:
     return _aware(value).astimezone(JST).strftime("%Y-%m")
 
 
+_JST_OFFSET = timedelta(hours=9)  # Japan keeps no summer time
+
+
+def _month_fast(value: datetime) -> str:
+    """``_month`` for many rows: a fixed offset instead of a time-zone conversion per row."""
+    local = (value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None))
+    local += _JST_OFFSET
+    return f"{local.year:04d}-{local.month:02d}"
+
+
 def _months(first: str, last: str) -> list[str]:
     y, m = map(int, first.split("-"))
     out: list[str] = []
@@ -80,15 +90,17 @@ def subscriptions(session: Session, now: datetime, target: int = FTTH_TARGET) ->
         .order_by(HouseholdStatusChange.at, HouseholdStatusChange.id)
     ).all()
     series: list[dict[str, Any]] = []
-    if changes:
+    if changes:  # one pass: the active count moves as each household's latest status changes
         months = _months(_month(changes[0][2]), _month(now))
         state: dict[int, str] = {}
-        i = 0
+        keys = [_month_fast(at) for _h, _s, at in changes]
+        n = i = 0
         for month in months:
-            while i < len(changes) and _month(changes[i][2]) <= month:
-                state[changes[i][0]] = changes[i][1]
+            while i < len(changes) and keys[i] <= month:
+                household, status = changes[i][0], changes[i][1]
+                n += (status == HouseholdStatus.ACTIVE) - (state.get(household) == HouseholdStatus.ACTIVE)
+                state[household] = status
                 i += 1
-            n = sum(1 for s in state.values() if s == HouseholdStatus.ACTIVE)
             series.append({"month": month, "active": n, "target": target, "progress": round(n / target, 4)})
     return {"active": total, "target": target, "progress": round(total / target, 4) if target else None,
             "households": sum(d[2] for d in districts), "by_district": by_district, "monthly": series}
@@ -132,6 +144,19 @@ def school_bandwidth(session: Session, peaks_mbps: dict[str, float] | None = Non
         out.append({"school": code, "name": name, "pupils": pupils, "target_mbps": target, "peak_mbps": peak,
                     "meets": None if peak is None else peak >= target})
     return out
+
+
+def recent_peaks(session: Session, now: datetime, days: int = 7) -> dict[str, float]:
+    """Each school's highest measured uplink rate (Mbps, 0.1 Mbps) over the last ``days`` JST days, today
+    included; schools without a measurement in that window are absent (``school_bandwidth``: unknown)."""
+    today = _aware(now).astimezone(JST).date()
+    first = today - timedelta(days=max(days, 1) - 1)
+    rows = session.execute(
+        select(SchoolUplinkPeak.school, func.max(SchoolUplinkPeak.peak_mbps))
+        .where(SchoolUplinkPeak.day >= first, SchoolUplinkPeak.day <= today)
+        .group_by(SchoolUplinkPeak.school)
+    )
+    return {school: round(float(peak), 1) for school, peak in rows if peak is not None}
 
 
 def availability(session: Session) -> list[dict[str, Any]]:
@@ -192,5 +217,5 @@ def all_kpis(session: Session, now: datetime, *, target: int = FTTH_TARGET,
     }
 
 
-__all__: Sequence[str] = ("all_kpis", "availability", "incidents", "mext_mbps", "school_bandwidth",
+__all__: Sequence[str] = ("all_kpis", "availability", "incidents", "mext_mbps", "recent_peaks", "school_bandwidth",
                           "subscriptions", "tablets_seen", "telework")
