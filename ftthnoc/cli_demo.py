@@ -5,7 +5,8 @@ inventory (a SQLite file under the data directory unless ``FTTHNOC_DATABASE_URL`
 and runs the poller and exporter on it until Ctrl-C. Every OLT and school router also answers SSH
 (``ftthnoc.sim.cli.town``); the demo writes its configuration to ``DATA/demo/config.yaml`` and prints the
 ``ftthnoc enroll household`` command that enrols one of the town's installed households: its ONU shows
-in the next poll and the household turns active.
+in the next poll and the household turns active. Every school's router answers SNMP as well, so its
+uplink's measured peak stands against MEXT's recommended bandwidth on the KPI pages.
 
 Run as root (or with CAP_NET_RAW), the demo probes too — but **only loopback**, where every agent of
 the simulated town lives: the "telework VPN gateway" is 127.0.0.1 with the exporter's own HTTP port as
@@ -122,7 +123,7 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
     else:  # the demo's own inventory, made afresh each run so a different --onus never clashes
         (data / "ftthnoc.db").unlink(missing_ok=True)
         url = f"sqlite:///{data}/ftthnoc.db"
-    town = generate_town(onus=onus)
+    town = generate_town(onus=onus, school_routers=True)  # their uplinks feed the MEXT bandwidth KPI
 
     refusal = raw_socket_refusal()
     probes: dict[str, Any] | None = None
@@ -146,7 +147,8 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
         loopback_only(probes)
 
     click.echo(f"ftthnoc demo: starting {len(town.olts)} simulated OLTs with {onus} ONUs, "
-               f"{len(town.bwa_stations)} BWA base stations and {len(town.vpn_gateways)} VPN gateway(s) ...", err=True)
+               f"{len(town.bwa_stations)} BWA base stations, {len(town.vpn_gateways)} VPN gateway(s) and "
+               f"{len(town.school_routers)} school routers ...", err=True)
     try:
         with TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents, \
                 TownCli(agents) as cli:

@@ -24,7 +24,9 @@ onus                   serial (HWTC-A1B2C3D4), olt, pon_port, onu_id (0..255),  
 schools                code, name, district, pupils (int >= 0),                            code
                        address? (IPv4 of the school's router or web filter),
                        router_address? (HOST:PORT of its SSH CLI), router_platform?
-                       (yamaha), router_auth? (credential *name*), dhcp_scope? (int)
+                       (yamaha), router_auth? (credential *name*), dhcp_scope? (int),
+                       uplink_target? (SNMP target *name* of its router, polled with
+                       if_mib), uplink_interface? (the uplink's ifName, e.g. LAN2)
 tablets                school, asset_no, serial, mac, os, grade? (1..9), class_name?,      school, asset_no
                        status? (active|retired; default active)
 bwa_stations           name, district, address (HOST:PORT), auth, modules (list)           name
@@ -377,6 +379,8 @@ _SPECS: tuple[_Section, ...] = (
             _Field("router_platform", _text(32, _NAME, "yamaha"), required=False),
             _Field("router_auth", _AUTH, required=False),
             _Field("dhcp_scope", _integer(1, 65535), required=False),
+            _Field("uplink_target", _OBJ_NAME, required=False),
+            _Field("uplink_interface", _text(64, r"\S(?:.*\S)?", "LAN2"), required=False),
         ),
         key=("code",),
         refs=(_district_ref(),),
@@ -724,6 +728,8 @@ def _section_records(session: Session, name: str) -> list[Record]:
                 "router_platform": s.router_platform,
                 "router_auth": s.router_auth,
                 "dhcp_scope": s.dhcp_scope,
+                "uplink_target": s.uplink_target,
+                "uplink_interface": s.uplink_interface,
             }
             for s, dcode in session.execute(select(School, District.code).join(School.district))
         ]

@@ -326,6 +326,10 @@ class School(Base):
     router_auth: Mapped[str | None] = mapped_column(String(64))
     #: The router's DHCP scope that ftthnoc manages (every binding in it is a registered tablet's).
     dhcp_scope: Mapped[int | None] = mapped_column(Integer)
+    #: Name of the SNMP target (the school's router, polled with ``if_mib``) that carries its uplink.
+    uplink_target: Mapped[str | None] = mapped_column(String(64))
+    #: The uplink's ``ifName`` on that target (e.g. ``LAN2``): its peak is the MEXT bandwidth KPI's measure.
+    uplink_interface: Mapped[str | None] = mapped_column(String(64))
 
     district: Mapped[District] = relationship()
 

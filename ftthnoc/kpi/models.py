@@ -3,13 +3,14 @@
 ``HouseholdStatusChange`` rows are written by an ORM listener on every status change (whoever makes it:
 import, provisioning, API), so the monthly subscription series needs no extra bookkeeping anywhere.
 ``AvailabilityMonth`` accumulates, per month and district, the ONU-seconds polled up and expected.
+``SchoolUplinkPeak`` keeps, per school and JST day, the highest uplink rate measured between two polls.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, event, insert, inspect
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
 from ftthnoc.inventory.models import Base, Household
@@ -39,6 +40,21 @@ class AvailabilityMonth(Base):
     district: Mapped[str] = mapped_column(String(32))
     up_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     expected_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SchoolUplinkPeak(Base):
+    """The day's highest uplink rate of one school (the larger of in and out, Mbps) and when it was seen."""
+
+    __tablename__ = "school_uplink_peaks"
+    __table_args__ = (UniqueConstraint("school", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the school's code
+    school: Mapped[str] = mapped_column(String(32))
+    #: the JST date
+    day: Mapped[date] = mapped_column(Date)
+    peak_mbps: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 @event.listens_for(Session, "after_flush")

@@ -1,5 +1,6 @@
-"""Keeps, from what the collectors publish, the two KPI inputs a snapshot forgets: ONU-seconds up per
-month and district (availability), and when each tablet last answered an ARP sweep.
+"""Keeps, from what the collectors publish, the KPI inputs a snapshot forgets: ONU-seconds up per month
+and district (availability), when each tablet last answered an ARP sweep, and each school's daily uplink
+peak (``ftthnoc.kpi.uplinks``, from its router's IF-MIB counters).
 
 Fed like the incident engine and the telework KPI (``observe_poll`` after each publish); a database that
 is away costs that poll's contribution, logged, never the poll.
@@ -19,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ftthnoc.inventory.db import session_scope
 from ftthnoc.inventory.models import School, Tablet
 from ftthnoc.kpi.models import AvailabilityMonth
+from ftthnoc.kpi.uplinks import UplinkMeter
 from ftthnoc.samples import MetricFamily
 
 log = logging.getLogger(__name__)
@@ -34,14 +36,24 @@ class KpiRecorder:
     def __init__(self, engine: Engine, interval_seconds: float) -> None:
         self.engine = engine
         self.interval = interval_seconds
-
-    def observe_poll(self, _target: str, families: Iterable[MetricFamily], now: datetime | None = None) -> None:
-        families = list(families)
+        self.uplinks = UplinkMeter(engine, interval_seconds)
         try:
-            self._availability(families, now or datetime.now(UTC))
+            self.uplinks.refresh()
+        except SQLAlchemyError as exc:  # tried again at the first poll
+            log.warning("school uplinks not loaded: %s", type(exc).__name__)
+
+    def observe_poll(self, target: str, families: Iterable[MetricFamily], now: datetime | None = None) -> None:
+        families = list(families)
+        now = now or datetime.now(UTC)
+        try:
+            self._availability(families, now)
             self._tablets(families)
         except SQLAlchemyError as exc:
             log.warning("KPI inputs not recorded for this poll: %s", type(exc).__name__)
+        try:
+            self.uplinks.observe(target, families, now)
+        except SQLAlchemyError as exc:
+            log.warning("school uplink peak not recorded for this poll: %s", type(exc).__name__)
 
     def _availability(self, families: list[MetricFamily], now: datetime) -> None:
         per_district: dict[str, list[int]] = {}

@@ -16,6 +16,7 @@ Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror H
 - BWA eNB (Baicells-style, DOMAIN.md §4, *verify*): per cell at instance .{cell} (0 first), status codes
   1 up / 0 down, throughput in kbit/s, PRB use and success rates in whole percent; a down cell has no
   success-rate instances. The S1 link is the station's scalar.
+- School router (Yamaha RTX1220): the system group and IF-MIB only, ``LAN2`` the school's uplink.
 - VPN gateway (Cisco ASA): remote-access sessions and per-group users are ``telework`` variation records
   (``ftthnoc.sim.variation.telework``: computed from the clock when asked); the licence is
   crasMaxSessionsSupportable; site-to-site tunnels are cipSecTunnelTable rows, status active(1).
@@ -27,7 +28,18 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ftthnoc.sim.town import BwaStation, DownCause, Interface, Olt, Onu, PonPort, Town, VpnGateway
+from ftthnoc.sim.town import (
+    BwaStation,
+    Device,
+    DownCause,
+    Interface,
+    Olt,
+    Onu,
+    PonPort,
+    SchoolRouter,
+    Town,
+    VpnGateway,
+)
 
 Record = tuple[tuple[int, ...], str, str]
 
@@ -103,7 +115,7 @@ def _counter(tag: str, initial: int, rate: float, moving: bool) -> tuple[str, st
 
 
 # ---- record builders
-def _system(olt: Olt | BwaStation | VpnGateway, moving: bool, location: str | None = None) -> Iterator[Record]:
+def _system(olt: Device, moving: bool, location: str | None = None) -> Iterator[Record]:
     yield (*SYSTEM, 1, 0), *_str(olt.sys_descr)
     yield (*SYSTEM, 2, 0), "6", olt.sys_object_id
     if moving:
@@ -268,6 +280,14 @@ def vpn_records(gateway: VpnGateway, *, moving_counters: bool = True) -> list[Re
     return recs
 
 
+def router_records(router: SchoolRouter, *, moving_counters: bool = True) -> list[Record]:
+    """Every record of a school router's agent: the system group and IF-MIB (LAN1, LAN2), sorted."""
+    recs: list[Record] = list(_system(router, moving_counters))
+    recs.extend(_interfaces(list(router.interfaces()), moving_counters))
+    recs.sort(key=lambda r: r[0])
+    return recs
+
+
 def render(records: Iterable[Record]) -> str:
     return "".join(f"{'.'.join(map(str, oid))}|{tag}|{value}\n" for oid, tag, value in records)
 
@@ -322,16 +342,18 @@ def write_olt(
                         moving_counters=moving_counters)
 
 
-def device_records(device: Olt | BwaStation | VpnGateway, *, moving_counters: bool = True) -> list[Record]:
+def device_records(device: Device, *, moving_counters: bool = True) -> list[Record]:
     if isinstance(device, Olt):
         return olt_records(device, moving_counters=moving_counters)
     if isinstance(device, BwaStation):
         return bwa_records(device, moving_counters=moving_counters)
+    if isinstance(device, SchoolRouter):
+        return router_records(device, moving_counters=moving_counters)
     return vpn_records(device, moving_counters=moving_counters)
 
 
 def write_device(
-    device: Olt | BwaStation | VpnGateway,
+    device: Device,
     directory: Path,
     *,
     community: str = "public",

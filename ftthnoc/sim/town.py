@@ -7,7 +7,9 @@ data file. Optical values are quantised to the resolution of the vendor's encodi
 
 The town also has its regional BWA (地域BWA) base stations, in the districts the fibre reaches last, and
 the town office's telework VPN gateway, whose sessions follow a working-day curve of the staff
-(``ftthnoc.sim.variation.telework``, computed when the agent answers).
+(``ftthnoc.sim.variation.telework``, computed when the agent answers). On request
+(``generate_town(school_routers=True)``) every school gets its router as an SNMP device, its uplink's
+counters moving at a rate near the school's MEXT recommended bandwidth.
 
 All personal data is a synthetic placeholder (``住民 000123``); nothing here resembles a real person.
 """
@@ -19,8 +21,9 @@ import math
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
+from ftthnoc.kpi.figures import mext_mbps
 from ftthnoc.sim.variation import telework
 
 Vendor = Literal["huawei", "zte"]
@@ -457,6 +460,44 @@ class VpnGateway:
 
 
 @dataclass(frozen=True, slots=True)
+class SchoolRouter:
+    """A school's Yamaha RTX router as SNMP sees it: ``LAN1`` the school's LAN, ``LAN2`` its uplink (the
+    interface the MEXT bandwidth KPI measures). The counters move at constant rates, so the uplink's
+    measured peak is ``uplink_mbps``."""
+
+    name: str
+    school: str
+    district: str
+    model: str
+    auth: str
+    address: str
+    sys_descr: str
+    sys_object_id: str  # *verify*: Yamaha's enterprise root (1182); the RTX1220's own OID is not known here
+    uptime_ticks: int
+    lan: tuple[Interface, ...]
+
+    @property
+    def modules(self) -> list[str]:
+        return ["if_mib"]
+
+    def interfaces(self) -> Iterator[Interface]:
+        yield from self.lan
+
+    @property
+    def uplink(self) -> Interface:
+        return next(i for i in self.lan if i.name == ROUTER_UPLINK)
+
+    @property
+    def uplink_mbps(self) -> float:
+        """The uplink's rate, the larger direction, in Mbps (what a poller measures between two polls)."""
+        return max(self.uplink.in_rate, self.uplink.out_rate) * 8 / 1e6
+
+
+#: anything with an SNMP agent in the town
+Device: TypeAlias = Olt | BwaStation | VpnGateway | SchoolRouter
+
+
+@dataclass(frozen=True, slots=True)
 class Town:
     seed: int
     districts: tuple[District, ...]
@@ -469,6 +510,8 @@ class Town:
     community: str = COMMUNITY
     bwa_stations: tuple[BwaStation, ...] = ()
     vpn_gateways: tuple[VpnGateway, ...] = ()
+    #: the schools' routers as SNMP devices (``generate_town(school_routers=True)``), else none
+    school_routers: tuple[SchoolRouter, ...] = ()
     #: staff of the town office (telework VPN users)
     staff: int = DEFAULT_STAFF
     #: ``HOST:PORT`` of the SSH command line of an OLT (by name) or a school's router (by school code),
@@ -488,13 +531,18 @@ class Town:
         for o in self.olts:
             yield from o.onus()
 
-    def devices(self) -> Iterator[Olt | BwaStation | VpnGateway]:
-        """Every device with an SNMP agent: OLTs, BWA stations, VPN gateways (in that order)."""
+    def devices(self) -> Iterator[Device]:
+        """Every device with an SNMP agent: OLTs, BWA stations, VPN gateways, school routers (in that order)."""
         yield from self.olts
         yield from self.bwa_stations
         yield from self.vpn_gateways
+        yield from self.school_routers
 
-    def device(self, name: str) -> Olt | BwaStation | VpnGateway:
+    def school_router(self, school: str) -> SchoolRouter | None:
+        """The router of the school with this code, when the town has school routers."""
+        return next((r for r in self.school_routers if r.school == school), None)
+
+    def device(self, name: str) -> Device:
         for d in self.devices():
             if d.name == name:
                 return d
@@ -523,7 +571,12 @@ class Town:
             dataclasses.replace(g, address=addresses[g.name]) if g.name in addresses else g
             for g in self.vpn_gateways
         )
-        return dataclasses.replace(self, olts=olts, bwa_stations=stations, vpn_gateways=gateways)
+        routers = tuple(
+            dataclasses.replace(r, address=addresses[r.name]) if r.name in addresses else r
+            for r in self.school_routers
+        )
+        return dataclasses.replace(self, olts=olts, bwa_stations=stations, vpn_gateways=gateways,
+                                   school_routers=routers)
 
     def with_cli_addresses(self, addresses: Mapping[str, str]) -> Town:
         """A copy whose OLTs and school routers answer SSH at these ``HOST:PORT`` addresses."""
@@ -532,6 +585,7 @@ class Town:
     # ---- documents for the other parts of ftthnoc
     def inventory_document(self) -> dict[str, Any]:
         """The flat inventory document the importer reads (one list per table)."""
+        routers = {r.school: r for r in self.school_routers}
         return {
             "districts": [
                 {"code": d.code, "name": d.name, "households": d.households} for d in self.districts
@@ -585,6 +639,8 @@ class Town:
                     "router_platform": "yamaha" if s.code in self.cli_addresses else None,
                     "router_auth": ROUTER_CLI_AUTH if s.code in self.cli_addresses else None,
                     "dhcp_scope": 1 if s.code in self.cli_addresses else None,
+                    "uplink_target": routers[s.code].name if s.code in routers else None,
+                    "uplink_interface": ROUTER_UPLINK if s.code in routers else None,
                 }
                 for s in self.schools
             ],
@@ -619,8 +675,8 @@ class Town:
         }
 
     def poller_config(self, interval_seconds: float = 60) -> dict[str, Any]:
-        """The poller's configuration (``ftthnoc.config.Config``): the OLTs, then the BWA stations and the
-        VPN gateways (small agents, the same request limits)."""
+        """The poller's configuration (``ftthnoc.config.Config``): the OLTs, then the BWA stations, the VPN
+        gateways and the school routers (small agents, the same request limits)."""
         auths: dict[str, dict[str, Any]] = {V2_AUTH_NAME: {"version": 2, "community": self.community}}
         for u in self.v3_users:
             auths[u.auth_name] = {
@@ -756,6 +812,7 @@ def generate_town(
     bwa_stations: Sequence[BwaSpec] | None = None,
     vpn_gateways: Sequence[VpnSpec] = DEFAULT_VPN_GATEWAYS,
     staff: int = DEFAULT_STAFF,
+    school_routers: bool = False,
 ) -> Town:
     """Build the town. Same arguments, same town, on every machine.
 
@@ -765,6 +822,8 @@ def generate_town(
     OLTs first, then the BWA stations, then the VPN gateways. ``bwa_stations`` defaults to
     ``DEFAULT_BWA_STATIONS`` in the districts the town has (a one-district test town has none).
     ``staff`` is the town office's staff, whose working day the VPN gateway's sessions follow.
+    ``school_routers`` gives every school its router as an SNMP device (addressed after the gateways);
+    off by default, so that towns that do not need them start no more agents.
     """
     rates = rates or FaultRates()
     dist_codes = [d.code for d in districts]
@@ -781,6 +840,8 @@ def generate_town(
     names = [o.name for o in olts] + [b.name for b in bwa_stations] + [g.name for g in vpn_gateways]
     if len(set(names)) < len(names):
         raise ValueError("device names must be unique over OLTs, BWA stations and VPN gateways")
+    if school_routers and any(n.endswith(ROUTER_SUFFIX) for n in names):
+        raise ValueError(f"device names ending in {ROUTER_SUFFIX!r} are the school routers'")
     if staff < 0:
         raise ValueError(f"staff must be >= 0, not {staff}")
     total_households = sum(d.households for d in districts)
@@ -1003,6 +1064,8 @@ def generate_town(
     port = base_port + len(olt_objs)
     stations = _make_bwa_stations(seed, bwa_stations, rates, host, port)
     gateways = _make_vpn_gateways(seed, vpn_gateways, staff, host, port + len(stations))
+    routers = (_make_school_routers(seed, school_objs, host, port + len(stations) + len(gateways))
+               if school_routers else [])
     return Town(
         seed=seed,
         districts=tuple(District(d.code, d.name, d.households) for d in districts),
@@ -1013,6 +1076,7 @@ def generate_town(
         tablets=tuple(tablets),
         bwa_stations=tuple(stations),
         vpn_gateways=tuple(gateways),
+        school_routers=tuple(routers),
         staff=staff,
     )
 
@@ -1095,6 +1159,43 @@ def _make_vpn_gateways(seed: int, specs: Sequence[VpnSpec], staff: int, host: st
             ),
         ))  # fmt: skip
     return gateways
+
+
+#: a Yamaha RTX1220's identity (the model most Japanese schools' GIGA routers are, or its kin)
+ROUTER_MODEL = "RTX1220"
+ROUTER_SYS_DESCR = "RTX1220 Rev.15.04.24 (Fri Jun 16 11:12:21 2023) (simulated)"
+ROUTER_SYS_OBJECT_ID = "1.3.6.1.4.1.1182.1"
+#: the router's interface towards the town's network (the school's uplink) and its name suffix
+ROUTER_UPLINK = "LAN2"
+ROUTER_SUFFIX = "-rtx"
+#: the uplink's peak as a share of the school's MEXT recommended bandwidth: some schools meet it, some not
+ROUTER_PEAK_SHARE = (0.4, 1.2)
+
+
+def router_name(school: str) -> str:
+    """The SNMP target name of a school's router: ``SCH-01`` -> ``sch-01-rtx``."""
+    return f"{school.lower()}{ROUTER_SUFFIX}"
+
+
+def _make_school_routers(seed: int, schools: Sequence[School], host: str, base_port: int) -> list[SchoolRouter]:
+    """One router per school. The uplink's busier direction (downloads, in) runs at 40–120 % of the
+    school's MEXT target; the school LAN carries the same traffic the other way round."""
+    routers: list[SchoolRouter] = []
+    for n, school in enumerate(schools):
+        rng = _rng(seed, "school-router", school.code)
+        down = mext_mbps(school.pupils) * rng.uniform(*ROUTER_PEAK_SHARE) * 1e6 / 8  # bytes/s
+        up = down * rng.uniform(0.1, 0.3)
+        name = router_name(school.code)
+        lan = (
+            _ethernet(rng, 1, "LAN1", "LAN1", f"{school.code} school LAN", 1_000_000_000, up, down * 0.98),
+            _ethernet(rng, 2, ROUTER_UPLINK, ROUTER_UPLINK, f"{school.code} uplink", 1_000_000_000, down, up),
+        )
+        routers.append(SchoolRouter(
+            name=name, school=school.code, district=school.district, model=ROUTER_MODEL, auth=V2_AUTH_NAME,
+            address=f"{host}:{base_port + n}", sys_descr=ROUTER_SYS_DESCR, sys_object_id=ROUTER_SYS_OBJECT_ID,
+            uptime_ticks=rng.randrange(100 * 86400 * 3, 100 * 86400 * 300), lan=lan,
+        ))  # fmt: skip
+    return routers
 
 
 _HISTORY_CAUSES: tuple[DownCause, ...] = ("dying_gasp", "los", "losi", "lofi")

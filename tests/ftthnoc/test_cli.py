@@ -76,7 +76,8 @@ def test_demo_serves_the_whole_town_and_promtool_accepts_our_metrics(tmp_path: P
     """`ftthnoc demo` end to end: agents, inventory, poller and exporter in one process."""
     from ftthnoc.sim.town import generate_town
 
-    expected_polls = sum(len(t["modules"]) for t in generate_town(onus=500).poller_config()["targets"])
+    expected_polls = sum(len(t["modules"]) for t in
+                         generate_town(onus=500, school_routers=True).poller_config()["targets"])
     proc = subprocess.Popen([*FTTHNOC, "demo", "--onus", "500", "--listen", "127.0.0.1:0", "--interval", "3600"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
                             env={**os.environ, "FTTHNOC_DATA_DIR": str(tmp_path / "var")})

@@ -195,6 +195,8 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "router_platform": "yamaha",
             "router_auth": "school_router",
             "dhcp_scope": 1,
+            "uplink_target": "chiyoda-es-rtx",
+            "uplink_interface": "LAN2",
         },
         {
             "code": "oasa-es",
@@ -206,6 +208,8 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "router_platform": None,
             "router_auth": None,
             "dhcp_scope": None,
+            "uplink_target": None,
+            "uplink_interface": None,
         },
     ],
     "tablets": [
