@@ -1,8 +1,10 @@
 """Ask the SNMP collector whether a newly provisioned ONU runs and how much light it receives.
 
 The check goes through the same client, module and decoding as the monitoring poll (a sentinel is no
-reading, scaling is the module's), so "it came up" means what the dashboards will show. Only the OLT's
-GPON module is walked, not IF-MIB.
+reading, scaling is the module's), so "it came up" means what the dashboards will show. It GETs only
+the new ONU's two columns (its instance built from the port name with the inverse of the module's
+index quirk), so its cost does not grow with the OLT's ONUs; a module whose index cannot be built that
+way is walked whole.
 """
 
 from __future__ import annotations
@@ -12,14 +14,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from collectors.snmp.ber import EXCEPTION_TAGS, Oid
 from collectors.snmp.client import Device, SnmpClient
-from collectors.snmp.module import get_module
+from collectors.snmp.decode import decode_module
+from collectors.snmp.module import Metric, Module, get_module
 from collectors.snmp.poll import poll_module
+from collectors.snmp.quirks import INDEX_INVERSES
 from ftthnoc.config import Config, Target, Thresholds
-from ftthnoc.errors import ConfigError
+from ftthnoc.errors import ConfigError, SnmpError
 
 #: the GPON module that reads each vendor's ONU table
 GPON_MODULES: dict[str, str] = {"huawei": "huawei_gpon", "zte": "zte_gpon"}
+#: what the check reads of the new ONU
+ONU_METRICS: tuple[str, ...] = ("ftth_onu_up", "ftth_onu_rx_power_dbm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +62,35 @@ def read_onu(config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeou
     target = Target(name=olt.name, address=olt.address, modules=[olt.module()], auth=olt.auth,
                     pon_class=olt.pon_class, timeout=timeout, retries=1)
 
+    module = get_module(target.modules[0])
+    wanted = [m for m in module.metrics if m.name in ONU_METRICS]
+    instance = _instance(module, wanted, pon_port, ont_id)
+
     async def once() -> OnuReading:
         client = SnmpClient()
         try:
             device = Device.from_target(target, config.auths[olt.auth])
-            result = await poll_module(client, device, get_module(target.modules[0]))
+            if instance is not None:  # two GETs' worth: only this ONU's columns
+                try:
+                    varbinds = await client.get(device, [m.oid_tuple + instance for m in wanted])
+                except SnmpError as exc:
+                    return OnuReading(None, None, time.time(), exc.reason)
+                columns = {m.oid_tuple: [vb] for m, vb in zip(wanted, varbinds, strict=True)
+                           if vb.tag not in EXCEPTION_TAGS}
+                families, _rejected = decode_module(module, columns, olt.name)
+            else:  # a module whose index cannot be built from a port name: walk it whole
+                result = await poll_module(client, device, module)
+                if not result.success:
+                    return OnuReading(None, None, time.time(), result.error or "poll failed")
+                families = result.families
         finally:
             client.close()
         now = time.time()
-        if not result.success:
-            return OnuReading(None, None, now, result.error or "poll failed")
         up: bool | None = None
         rx: float | None = None
         want = {"olt": olt.name, "pon_port": pon_port, "onu_id": str(ont_id)}
-        for fam in result.families:
-            if fam.name not in ("ftth_onu_up", "ftth_onu_rx_power_dbm"):
+        for fam in families:
+            if fam.name not in ONU_METRICS:
                 continue
             for s in fam.samples:
                 if all(s.labels.get(k) == v for k, v in want.items()):
@@ -80,6 +101,22 @@ def read_onu(config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeou
         return OnuReading(up, rx, now)
 
     return asyncio.run(once())
+
+
+def _instance(module: Module, metrics: list[Metric], pon_port: str, ont_id: int) -> Oid | None:
+    """The OID instance of one ONU in the module's ONU tables (``(pon index, ont id)``), or None when the
+    module's index is not that shape or its port quirk has no inverse."""
+    if len(metrics) != len(ONU_METRICS) or len({m.index for m in metrics}) != 1:
+        return None
+    parts = module.indexes.get(metrics[0].index or "", [])
+    if len(parts) != 2 or parts[1].quirk is not None:
+        return None
+    quirk = parts[0].quirk
+    try:
+        pon = INDEX_INVERSES[quirk](pon_port) if quirk is not None else int(pon_port)
+    except (KeyError, ValueError):
+        return None
+    return (pon, ont_id)
 
 
 @dataclass(frozen=True, slots=True)

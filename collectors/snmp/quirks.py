@@ -36,6 +36,25 @@ INDEX_QUIRKS: dict[str, Callable[[int], str]] = {
 }
 
 
+def huawei_gpon_ifindex(fsp: str) -> int:
+    """The inverse of ``huawei_gpon_fsp``: ``0/1/3`` → its ifIndex. Raises ValueError."""
+    frame, slot, port = (int(x) for x in fsp.split("/"))
+    return HUAWEI_GPON_BASE + (frame << 19) + (slot << 13) + (port << 8)
+
+
+def zte_gpon_pon_index(port_name: str) -> int:
+    """The inverse of ``zte_gpon_port``: ``1/1/1`` → 0x10010100. Raises ValueError."""
+    _rack, slot, port = (int(x) for x in port_name.split("/"))
+    return ZTE_GPON_BASE + (slot << 16) + (port << 8)
+
+
+#: label value → sub-identifier, for asking one instance by GET (provisioning's check of one new ONU)
+INDEX_INVERSES: dict[str, Callable[[str], int]] = {
+    "huawei_gpon_fsp": huawei_gpon_ifindex,
+    "zte_gpon_port": zte_gpon_pon_index,
+}
+
+
 def _text_of(subids: Sequence[int]) -> str | None:
     """Sub-identifiers that are octets, as text (UTF-8; what an SNMP manager shows for a name)."""
     if any(not 0 <= x <= 255 for x in subids):

@@ -306,3 +306,27 @@ def test_suspend_resume_and_cancel_follow_the_line(env: Env) -> None:
     assert _left_on_olt(state, serial, port, ont.ont_id) == []
     assert env.status(code) == "cancelled" and env.onu_row(serial) is None
     assert [a.action for a in env.audit(code)] == ["enrol", "suspend", "resume", "cancel"]
+
+
+def test_the_check_gets_only_the_new_onus_columns(env: Env) -> None:
+    from collectors.snmp.module import get_module
+    from collectors.snmp.quirks import huawei_gpon_fsp, huawei_gpon_ifindex, zte_gpon_pon_index, zte_gpon_port
+    from provisioning.verify import ONU_METRICS, _instance
+
+    assert huawei_gpon_fsp(huawei_gpon_ifindex("0/1/3")) == "0/1/3" and huawei_gpon_ifindex("0/0/0") == 4194304000
+    assert zte_gpon_port(zte_gpon_pon_index("1/1/1")) == "1/1/1" and zte_gpon_pon_index("1/1/1") == 0x10010100
+    for module_name, port, want in (("huawei_gpon", "0/1/3", (huawei_gpon_ifindex("0/1/3"), 7)),
+                                    ("zte_gpon", "1/2/4", (zte_gpon_pon_index("1/2/4"), 7))):
+        module = get_module(module_name)
+        assert _instance(module, [m for m in module.metrics if m.name in ONU_METRICS], port, 7) == want
+    # the GET reads what a full poll of the OLT reads, for an ONU the town already had
+    for vendor in ("huawei", "zte"):
+        model = next(o for o in env.town.olts if o.vendor == vendor)
+        onu = next(u for u in model.onus() if u.online)
+        snmp = OltSnmp(model.name, model.address, vendor, model.auth, model.pon_class)
+        reading = read_onu(env.config, snmp, onu.pon_port, onu.onu_id)
+        assert reading.up is True and reading.rx_dbm == pytest.approx(onu.rx_dbm, abs=0.01)
+        down = next((u for u in model.onus() if not u.online), None)
+        if down is not None:
+            assert read_onu(env.config, snmp, down.pon_port, down.onu_id).up is False
+        assert read_onu(env.config, snmp, onu.pon_port, 200).up is None  # no such ONU
