@@ -9,6 +9,7 @@ is away costs that poll's contribution, logged, never the poll.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -18,7 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ftthnoc.inventory.db import session_scope
-from ftthnoc.inventory.models import School, Tablet
+from ftthnoc.inventory.lookup import onu_rows
+from ftthnoc.inventory.models import Household, HouseholdStatus, School, Tablet
 from ftthnoc.kpi.models import AvailabilityMonth
 from ftthnoc.kpi.uplinks import UplinkMeter
 from ftthnoc.samples import MetricFamily
@@ -32,10 +34,18 @@ def month_of(when: datetime) -> str:
     return when.astimezone(JST).strftime("%Y-%m")
 
 
+#: households whose line is meant to be off: their ONUs are neither up nor "expected" in availability
+OFF_STATUSES: tuple[HouseholdStatus, ...] = (HouseholdStatus.SUSPENDED, HouseholdStatus.CANCELLED)
+
+
 class KpiRecorder:
-    def __init__(self, engine: Engine, interval_seconds: float) -> None:
+    def __init__(self, engine: Engine, interval_seconds: float, refresh_seconds: float = 300.0) -> None:
         self.engine = engine
         self.interval = interval_seconds
+        self.refresh_seconds = refresh_seconds
+        #: (olt, pon_port, onu_id) of ONUs whose household is suspended or cancelled, refreshed periodically
+        self.off_lines: frozenset[tuple[str, str, str]] = frozenset()
+        self._off_loaded = -1e18
         self.uplinks = UplinkMeter(engine, interval_seconds)
         try:
             self.uplinks.refresh()
@@ -55,12 +65,25 @@ class KpiRecorder:
         except SQLAlchemyError as exc:
             log.warning("school uplink peak not recorded for this poll: %s", type(exc).__name__)
 
+    def _refresh_off_lines(self) -> None:
+        if time.monotonic() - self._off_loaded < self.refresh_seconds:
+            return
+        with session_scope(self.engine, actor="kpi") as s:
+            rows = s.execute(onu_rows(Household.status).where(Household.status.in_(OFF_STATUSES)))
+            self.off_lines = frozenset((olt, port, str(onu_id)) for olt, port, onu_id, _status, _district in rows)
+        self._off_loaded = time.monotonic()
+
     def _availability(self, families: list[MetricFamily], now: datetime) -> None:
         per_district: dict[str, list[int]] = {}
+        if any(fam.name == "ftth_onu_up" for fam in families):
+            self._refresh_off_lines()
         for fam in families:
             if fam.name != "ftth_onu_up":
                 continue
             for sample in fam.samples:
+                lab = sample.labels
+                if (lab.get("olt", ""), lab.get("pon_port", ""), lab.get("onu_id", "")) in self.off_lines:
+                    continue  # a suspended line is down on purpose: not an outage
                 counts = per_district.setdefault(sample.labels.get("district", "unknown"), [0, 0])
                 counts[0] += 1 if sample.value == 1.0 else 0
                 counts[1] += 1

@@ -119,3 +119,28 @@ def test_all_kpis_has_every_section(engine: Engine) -> None:
     assert bw["es-1"]["target_mbps"] == 382.5 and bw["es-1"]["meets"] is True
     assert bw["es-2"]["target_mbps"] == 108 and bw["es-2"]["peak_mbps"] is None and bw["es-2"]["meets"] is None
     assert got["incidents"]["open"] == 0 and got["telework"]["reduction"] is None
+
+
+def test_a_suspended_line_is_not_an_outage(engine: Engine) -> None:
+    with db.session_scope(engine) as s:
+        import_document(s, {
+            "olts": [{"name": "o", "district": "chiyoda", "vendor": "huawei", "model": "MA5800-X7",
+                      "address": "127.0.0.1:1161", "pon_class": "B+", "auth": "public_v2",
+                      "modules": ["huawei_gpon"]}],
+            "pon_ports": [{"olt": "o", "port": "0/1/0"}],
+            "households": [{"code": "HH-000001", "district": "chiyoda", "plan": "home-1g", "status": "active"},
+                           {"code": "HH-000002", "district": "chiyoda", "plan": "home-1g", "status": "active"}],
+            "onus": [{"serial": f"HWTC-0000000{i + 1}", "olt": "o", "pon_port": "0/1/0", "onu_id": i,
+                      "household": f"HH-00000{i + 1}"} for i in range(2)],
+        })
+    with db.session_scope(engine) as s:
+        h = s.scalar(select(Household).where(Household.code == "HH-000002"))
+        assert h is not None
+        h.change_status("suspended")
+    up = MetricFamily("ftth_onu_up", "")
+    up.add({"olt": "o", "pon_port": "0/1/0", "onu_id": "0", "district": "chiyoda"}, 1)
+    up.add({"olt": "o", "pon_port": "0/1/0", "onu_id": "1", "district": "chiyoda"}, 0)  # deactivated on purpose
+    KpiRecorder(engine, interval_seconds=60).observe_poll("o", [up], now=NOW)
+    with db.session_scope(engine) as s:
+        (month,) = figures.availability(s)
+    assert (month["up_seconds"], month["expected_seconds"], month["ratio"]) == (60, 60, 1.0)
