@@ -115,14 +115,17 @@ class Spool:
     @property
     def size_bytes(self) -> int:
         """Bytes of the segment files (what ``max_bytes`` bounds)."""
-        return self._bytes
+        with self._lock:  # never between a segment's removal and its bytes' (a reader on another thread)
+            return self._bytes
 
     @property
     def points(self) -> int:
-        return self._points
+        with self._lock:
+            return self._points
 
     def __len__(self) -> int:
-        return len(self._segments)
+        with self._lock:
+            return len(self._segments)
 
     def _load(self) -> None:
         """Read what a previous run left: leftover temporaries go, segments are indexed in order."""
