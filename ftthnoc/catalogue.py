@@ -71,6 +71,9 @@ CATALOGUE: tuple[Entry, ...] = (
           "Sessions over the limit (absent when the limit is unknown)."),
     Entry("ftth_vpn_group_sessions", "gauge", ("gateway", "group"), "Sessions per tunnel group."),
     Entry("ftth_vpn_ipsec_tunnels", "gauge", ("gateway",), "Active IPsec tunnels."),
+    Entry("ftth_router_arp_entry_info", "info", ("device", "if_index", "ip", "mac"),
+          "An entry of a school router's ARP table (device identifiers, no personal data; one series per "
+          "device on the school LAN: a few hundred per school). Feeds the tablets-seen KPI."),
     Entry("ftth_bwa_cpe_downlink_bytes_per_second", "gauge", ("cpe",), "Subscriber CPE downlink rate.", CPE),
     Entry("ftth_bwa_cpe_uplink_bytes_per_second", "gauge", ("cpe",), "Subscriber CPE uplink rate.", CPE),
     Entry("ftth_bwa_cpe_connection_duration_seconds", "gauge", ("cpe",), "Time the CPE has been attached.", CPE),

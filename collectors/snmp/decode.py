@@ -25,7 +25,7 @@ Labeler = Callable[[Labels], Labels]
 def format_octets(raw: bytes, fmt: str) -> str:
     if fmt == "hex":
         return raw.hex().upper()
-    if fmt == "phys_address":
+    if fmt in ("phys_address", "mac"):
         return ":".join(f"{b:02x}" for b in raw)
     if fmt == "gpon_serial":
         # 4 ASCII vendor letters + 4 bytes shown as hex, as the OLT CLI prints it and the inventory
@@ -230,6 +230,9 @@ def _summed(fam: MetricFamily, labels: Labels, *, empty: bool) -> MetricFamily:
 
 def _text(metric: Metric, vb: VarBind) -> str | None:
     raw = vb.value
+    if metric.format == "mac":
+        # exactly an Ethernet MAC, or no reading (an empty or truncated row, a wrong type): never a guess
+        return format_octets(raw, "mac") if isinstance(raw, bytes) and len(raw) == 6 else None
     if isinstance(raw, int):
         if raw in metric.sentinels:
             return None

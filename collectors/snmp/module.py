@@ -8,7 +8,8 @@ Value transformation, in order: a raw reading listed in ``sentinels`` is "no rea
 replaces a raw integer by another (values not in the map are no reading); otherwise
 ``(raw + offset) × scale``; a result outside ``valid`` is no reading. No reading means no sample:
 a sentinel never becomes a number. Numbers an agent sends as text ("-21.34", "4136", "11:22:33" with
-``format: duration_hms``) go through the same steps.
+``format: duration_hms``) go through the same steps. A string label with ``format: mac`` is a MAC address
+(exactly 6 octets, shown ``aa:bb:cc:dd:ee:ff`` as the inventory stores it; any other length is no reading).
 
 A metric with ``aggregate: sum`` is reported once per device, summed over its rows (a tunnel table
 mapped to 1/0 becomes "tunnels up"), so that per-row indexes that churn never become series. ``labels``
@@ -29,7 +30,7 @@ from collectors.snmp.ber import Oid, parse_oid
 from ftthnoc.errors import ModuleError
 
 MetricKind = Literal["gauge", "counter", "info", "string"]
-Format = Literal["number", "display_string", "hex", "gpon_serial", "phys_address", "duration_hms"]
+Format = Literal["number", "display_string", "hex", "gpon_serial", "phys_address", "mac", "duration_hms"]
 Aggregate = Literal["sum"]
 
 

@@ -85,12 +85,21 @@ def dotted(subids: Sequence[int]) -> tuple[str, int] | None:
     return (".".join(map(str, subids)), len(subids)) if subids else None
 
 
+def ipv4_address(subids: Sequence[int]) -> tuple[str, int] | None:
+    """An ``IpAddress`` index part: four sub-ids, each an octet (``10.96.0.17``), as in the ARP table
+    ``ipNetToMediaTable`` (index ``ifIndex.a.b.c.d``)."""
+    if len(subids) < 4 or any(not 0 <= x <= 255 for x in subids[:4]):
+        return None
+    return ".".join(map(str, subids[:4])), 4
+
+
 #: Index parts that use a variable number of sub-ids: given the sub-ids left, the label and how many
 #: sub-ids it took, or None for a malformed index (the row is skipped and counted, never guessed).
 VARIABLE_INDEX_QUIRKS: dict[str, Callable[[Sequence[int]], tuple[str, int] | None]] = {
     "octet_string": octet_string,
     "implied_octet_string": implied_octet_string,
     "dotted": dotted,
+    "ipv4_address": ipv4_address,
 }
 
 #: which last-down causes count as what on the per-port roll-up

@@ -1,6 +1,13 @@
 """Keeps, from what the collectors publish, the KPI inputs a snapshot forgets: ONU-seconds up per month
-and district (availability), when each tablet last answered an ARP sweep, and each school's daily uplink
-peak (``ftthnoc.kpi.uplinks``, from its router's IF-MIB counters).
+and district (availability), when each tablet was last seen, and each school's daily uplink peak
+(``ftthnoc.kpi.uplinks``, from its router's IF-MIB counters).
+
+A tablet is seen from two sources: the prober's ARP sweep of the school's subnet (its last-answer
+timestamp), and, passively, the school router's ARP table polled over SNMP (the ``school_router_arp``
+module's ``ftth_router_arp_entry_info``): an active tablet of the school whose MAC is in the table of the
+school's router (the target the uplink mapping names, ``School.uplink_target``) is seen at that poll's
+time. MACs that are not a registered tablet's of that school are ignored, never stored. ``last_seen_at``
+only ever moves forward.
 
 Fed like the incident engine and the telework KPI (``observe_poll`` after each publish); a database that
 is away costs that poll's contribution, logged, never the poll.
@@ -20,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ftthnoc.inventory.db import session_scope
 from ftthnoc.inventory.lookup import onu_rows
-from ftthnoc.inventory.models import Household, HouseholdStatus, School, Tablet
+from ftthnoc.inventory.models import Household, HouseholdStatus, School, Tablet, normalise_mac
 from ftthnoc.kpi.models import AvailabilityMonth
 from ftthnoc.kpi.uplinks import UplinkMeter
 from ftthnoc.samples import MetricFamily
@@ -28,6 +35,8 @@ from ftthnoc.samples import MetricFamily
 log = logging.getLogger(__name__)
 JST = ZoneInfo("Asia/Tokyo")
 TABLET_LAST_SEEN = "ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds"
+#: one sample per ARP entry of a polled router, the MAC in the ``mac`` label (module ``school_router_arp``)
+ROUTER_ARP_ENTRY = "ftth_router_arp_entry_info"
 
 
 def month_of(when: datetime) -> str:
@@ -61,9 +70,14 @@ class KpiRecorder:
         except SQLAlchemyError as exc:
             log.warning("KPI inputs not recorded for this poll: %s", type(exc).__name__)
         try:
-            self.uplinks.observe(target, families, now)
+            self.uplinks.observe(target, families, now)  # first: it refreshes the school → router mapping
         except SQLAlchemyError as exc:
             log.warning("school uplink peak not recorded for this poll: %s", type(exc).__name__)
+        try:
+            self._router_arp(target, families, now)
+        except SQLAlchemyError as exc:
+            log.warning("tablets seen in the router's ARP table not recorded for this poll: %s",
+                        type(exc).__name__)
 
     def _refresh_off_lines(self) -> None:
         if time.monotonic() - self._off_loaded < self.refresh_seconds:
@@ -119,3 +133,36 @@ class KpiRecorder:
                 last = tablet.last_seen_at
                 if last is None or (last if last.tzinfo else last.replace(tzinfo=UTC)) < when:
                     tablet.last_seen_at = when
+
+    def _router_arp(self, target: str, families: list[MetricFamily], now: datetime) -> int:
+        """Mark the active tablets of the schools whose router ``target`` is, and whose MAC is in the
+        polled ARP table, as seen at ``now``; returns how many moved forward."""
+        schools = {code for code, _interface in self.uplinks.uplinks.get(target, ())}
+        if not schools:
+            return 0
+        macs: set[str] = set()
+        for fam in families:
+            if fam.name != ROUTER_ARP_ENTRY:
+                continue
+            for sample in fam.samples:
+                try:
+                    macs.add(normalise_mac(sample.labels.get("mac", "")))
+                except ValueError:
+                    continue  # not a MAC: nothing to match
+        if not macs:
+            return 0  # another module's families, a failed poll, or an empty table
+        when = now if now.tzinfo else now.replace(tzinfo=UTC)
+        marked = 0
+        with session_scope(self.engine, actor="kpi") as s:
+            # the schools' tablets (a few hundred each), matched here: no MAC from the router is sent to
+            # the database, and a long IN list never meets the SQLite parameter limit
+            rows = s.scalars(select(Tablet).join(School, Tablet.school_id == School.id)
+                             .where(School.code.in_(schools), Tablet.status == "active"))
+            for tablet in rows:
+                if tablet.mac not in macs:
+                    continue
+                last = tablet.last_seen_at
+                if last is None or (last if last.tzinfo else last.replace(tzinfo=UTC)) < when:
+                    tablet.last_seen_at = when
+                    marked += 1
+        return marked

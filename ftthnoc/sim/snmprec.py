@@ -16,7 +16,9 @@ Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror H
 - BWA eNB (Baicells-style, DOMAIN.md §4, *verify*): per cell at instance .{cell} (0 first), status codes
   1 up / 0 down, throughput in kbit/s, PRB use and success rates in whole percent; a down cell has no
   success-rate instances. The S1 link is the station's scalar.
-- School router (Yamaha RTX1220): the system group and IF-MIB only, ``LAN2`` the school's uplink.
+- School router (Yamaha RTX1220): the system group, IF-MIB (``LAN2`` the school's uplink) and the ARP
+  table (ipNetToMediaTable, index ifIndex.a.b.c.d: ifIndex, the MAC as 6 octets, the IpAddress,
+  type dynamic(3)) with the school's online tablets.
 - VPN gateway (Cisco ASA): remote-access sessions and per-group users are ``telework`` variation records
   (``ftthnoc.sim.variation.telework``: computed from the clock when asked); the licence is
   crasMaxSessionsSupportable; site-to-site tunnels are cipSecTunnelTable rows, status active(1).
@@ -68,6 +70,7 @@ ZTE_OLT_RX = (1, 3, 6, 1, 4, 1, 3902, 1015, 1010, 11, 2, 1, 2)
 BAICELLS = (1, 3, 6, 1, 4, 1, 53058)
 CRAS = (1, 3, 6, 1, 4, 1, 9, 9, 392, 1)  # CISCO-REMOTE-ACCESS-MONITOR-MIB objects
 CIPSEC_TUNNEL = (1, 3, 6, 1, 4, 1, 9, 9, 171, 1, 3, 2, 1)  # cipSecTunnelEntry
+IP_NET_TO_MEDIA = (1, 3, 6, 1, 2, 1, 4, 22, 1)  # ipNetToMediaEntry (the ARP table)
 #: the snmpsim variation module (``ftthnoc/sim/variation/telework.py``) behind the VPN session records
 TELEWORK_VARIATION = "telework"
 
@@ -281,9 +284,16 @@ def vpn_records(gateway: VpnGateway, *, moving_counters: bool = True) -> list[Re
 
 
 def router_records(router: SchoolRouter, *, moving_counters: bool = True) -> list[Record]:
-    """Every record of a school router's agent: the system group and IF-MIB (LAN1, LAN2), sorted."""
+    """Every record of a school router's agent: the system group, IF-MIB (LAN1, LAN2) and the ARP table,
+    sorted."""
     recs: list[Record] = list(_system(router, moving_counters))
     recs.extend(_interfaces(list(router.interfaces()), moving_counters))
+    for a in router.arp:
+        x = (a.if_index, *(int(b) for b in a.ip.split(".")))
+        recs.append(((*IP_NET_TO_MEDIA, 1, *x), "2", str(a.if_index)))
+        recs.append(((*IP_NET_TO_MEDIA, 2, *x), "4x", a.mac.replace(":", "")))
+        recs.append(((*IP_NET_TO_MEDIA, 3, *x), "64", a.ip))
+        recs.append(((*IP_NET_TO_MEDIA, 4, *x), "2", "3"))  # dynamic
     recs.sort(key=lambda r: r[0])
     return recs
 

@@ -9,7 +9,8 @@ The town also has its regional BWA (地域BWA) base stations, in the districts t
 the town office's telework VPN gateway, whose sessions follow a working-day curve of the staff
 (``ftthnoc.sim.variation.telework``, computed when the agent answers). On request
 (``generate_town(school_routers=True)``) every school gets its router as an SNMP device, its uplink's
-counters moving at a rate near the school's MEXT recommended bandwidth.
+counters moving at a rate near the school's MEXT recommended bandwidth, and its ARP table listing the
+school's tablets that are online (a deterministic 70–90 % of them, ``SchoolRouter.arp``).
 
 All personal data is a synthetic placeholder (``住民 000123``); nothing here resembles a real person.
 """
@@ -17,6 +18,7 @@ All personal data is a synthetic placeholder (``住民 000123``); nothing here r
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import random
 from collections.abc import Iterator, Mapping, Sequence
@@ -460,6 +462,15 @@ class VpnGateway:
 
 
 @dataclass(frozen=True, slots=True)
+class ArpEntry:
+    """One row of a router's ARP table (ipNetToMediaTable): the interface, the IPv4 address, the MAC."""
+
+    if_index: int
+    ip: str
+    mac: str
+
+
+@dataclass(frozen=True, slots=True)
 class SchoolRouter:
     """A school's Yamaha RTX router as SNMP sees it: ``LAN1`` the school's LAN, ``LAN2`` its uplink (the
     interface the MEXT bandwidth KPI measures). The counters move at constant rates, so the uplink's
@@ -475,10 +486,12 @@ class SchoolRouter:
     sys_object_id: str  # *verify*: Yamaha's enterprise root (1182); the RTX1220's own OID is not known here
     uptime_ticks: int
     lan: tuple[Interface, ...]
+    #: the ARP table: the school's tablets online now, on ``LAN1`` (``ROUTER_LAN_NETWORK``)
+    arp: tuple[ArpEntry, ...] = ()
 
     @property
     def modules(self) -> list[str]:
-        return ["if_mib"]
+        return ["if_mib", "school_router_arp"]
 
     def interfaces(self) -> Iterator[Interface]:
         yield from self.lan
@@ -1064,7 +1077,7 @@ def generate_town(
     port = base_port + len(olt_objs)
     stations = _make_bwa_stations(seed, bwa_stations, rates, host, port)
     gateways = _make_vpn_gateways(seed, vpn_gateways, staff, host, port + len(stations))
-    routers = (_make_school_routers(seed, school_objs, host, port + len(stations) + len(gateways))
+    routers = (_make_school_routers(seed, school_objs, tablets, host, port + len(stations) + len(gateways))
                if school_routers else [])
     return Town(
         seed=seed,
@@ -1170,6 +1183,34 @@ ROUTER_UPLINK = "LAN2"
 ROUTER_SUFFIX = "-rtx"
 #: the uplink's peak as a share of the school's MEXT recommended bandwidth: some schools meet it, some not
 ROUTER_PEAK_SHARE = (0.4, 1.2)
+#: the share of a school's tablets online (in its router's ARP table) at any time
+TABLETS_ONLINE_SHARE = (0.7, 0.9)
+#: the school LAN (``LAN1``, ifIndex 1) the tablets are on
+ROUTER_LAN_IF_INDEX = 1
+#: the first address a tablet gets on its school's LAN (below: the router, printers, staff PCs)
+ROUTER_LAN_FIRST_TABLET = 16
+
+
+def router_lan_network(n: int) -> ipaddress.IPv4Network:
+    """The LAN of the ``n``-th school (0 first): a /21 in 10.128.0.0/9 (2,046 hosts, room for the largest
+    school). The simulated SSH router's DHCP scope (``ftthnoc.sim.cli.town``, 10.64.n.0/24) is a separate
+    toy: it admits enrolled tablets, it is not where this ARP table's tablets live."""
+    if not 0 <= n < 4096:
+        raise ValueError(f"no simulated school LAN for school number {n}")
+    return ipaddress.IPv4Network((0x0A800000 + n * 2048, 21))
+
+
+def _router_arp(seed: int, n: int, school: str, tablets: Sequence[Tablet]) -> tuple[ArpEntry, ...]:
+    """The ARP table of the ``n``-th school's router: a deterministic 70–90 % of its tablets, each at a
+    fixed address on the school LAN (its position in the school's tablet list), sorted by address."""
+    rng = _rng(seed, "school-router-arp", school)
+    share = rng.uniform(*TABLETS_ONLINE_SHARE)
+    online = sorted(rng.sample(range(len(tablets)), round(share * len(tablets))))
+    net = router_lan_network(n)
+    if len(tablets) + ROUTER_LAN_FIRST_TABLET >= net.num_addresses - 1:
+        raise ValueError(f"school {school}: {len(tablets)} tablets do not fit its simulated LAN {net}")
+    return tuple(ArpEntry(ROUTER_LAN_IF_INDEX, str(net[ROUTER_LAN_FIRST_TABLET + k]), tablets[k].mac)
+                 for k in online)
 
 
 def router_name(school: str) -> str:
@@ -1177,10 +1218,15 @@ def router_name(school: str) -> str:
     return f"{school.lower()}{ROUTER_SUFFIX}"
 
 
-def _make_school_routers(seed: int, schools: Sequence[School], host: str, base_port: int) -> list[SchoolRouter]:
+def _make_school_routers(seed: int, schools: Sequence[School], tablets: Sequence[Tablet], host: str,
+                         base_port: int) -> list[SchoolRouter]:
     """One router per school. The uplink's busier direction (downloads, in) runs at 40–120 % of the
-    school's MEXT target; the school LAN carries the same traffic the other way round."""
+    school's MEXT target; the school LAN carries the same traffic the other way round. Its ARP table
+    lists the school's online tablets (``_router_arp``, from its own random stream)."""
     routers: list[SchoolRouter] = []
+    by_school: dict[str, list[Tablet]] = {}
+    for t in tablets:
+        by_school.setdefault(t.school, []).append(t)
     for n, school in enumerate(schools):
         rng = _rng(seed, "school-router", school.code)
         down = mext_mbps(school.pupils) * rng.uniform(*ROUTER_PEAK_SHARE) * 1e6 / 8  # bytes/s
@@ -1194,6 +1240,7 @@ def _make_school_routers(seed: int, schools: Sequence[School], host: str, base_p
             name=name, school=school.code, district=school.district, model=ROUTER_MODEL, auth=V2_AUTH_NAME,
             address=f"{host}:{base_port + n}", sys_descr=ROUTER_SYS_DESCR, sys_object_id=ROUTER_SYS_OBJECT_ID,
             uptime_ticks=rng.randrange(100 * 86400 * 3, 100 * 86400 * 300), lan=lan,
+            arp=_router_arp(seed, n, school.code, by_school.get(school.code, [])),
         ))  # fmt: skip
     return routers
 

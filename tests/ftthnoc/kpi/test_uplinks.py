@@ -190,13 +190,13 @@ def test_the_town_gives_its_schools_routers_near_their_mext_target(router_town: 
     pupils = {s.code: s.pupils for s in router_town.schools}
     for r in router_town.school_routers:
         assert [i.name for i in r.interfaces()] == ["LAN1", "LAN2"]
-        assert "RTX1220" in r.sys_descr and r.modules == ["if_mib"]
+        assert "RTX1220" in r.sys_descr and r.modules == ["if_mib", "school_router_arp"]
         assert 0.4 <= r.uplink_mbps / figures.mext_mbps(pupils[r.school]) <= 1.2
     doc = router_town.inventory_document()
     assert {s["code"]: (s["uplink_target"], s["uplink_interface"]) for s in doc["schools"]} == {
         "SCH-01": ("sch-01-rtx", "LAN2"), "SCH-02": ("sch-02-rtx", "LAN2")}
     targets = {t["name"]: t for t in router_town.poller_config()["targets"]}
-    assert targets["sch-01-rtx"]["modules"] == ["if_mib"]
+    assert targets["sch-01-rtx"]["modules"] == ["if_mib", "school_router_arp"]
     assert list(targets)[-2:] == ["sch-01-rtx", "sch-02-rtx"]
     addresses = [d.address for d in router_town.devices()]
     assert len(set(addresses)) == len(addresses)
