@@ -4,8 +4,6 @@ A hand-written table with hand-checked outcomes first, then the simulated town's
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from ftthnoc.samples import MetricFamily
 from ftthnoc.sim.agents import TownAgents, serve_walk, snmpsim_executable
 from ftthnoc.sim.snmprec import render, router_records
 from ftthnoc.sim.town import Town, generate_town
+from tests.ftthnoc.kpi.conftest import poll_routers, town_inventory
 
 NOW = datetime(2026, 11, 26, 1, 30, tzinfo=UTC)  # 10:30 JST, a school day
 LATER = NOW + timedelta(hours=1)
@@ -132,12 +131,8 @@ def test_families_without_arp_entries_change_nothing(engine: Engine) -> None:
 
 
 # --------------------------------------------------------------------------- the simulated town
-@pytest.fixture(scope="module")
-def town() -> Town:
-    return generate_town(seed=3, onus=100, schools=2, school_routers=True)
-
-
-def test_the_town_puts_70_to_90_percent_of_each_schools_tablets_in_its_routers_arp_table(town: Town) -> None:
+def test_the_town_puts_70_to_90_percent_of_each_schools_tablets_in_its_routers_arp_table(router_town: Town) -> None:
+    town = router_town
     macs = {t.mac: t for t in town.tablets}
     for r in town.school_routers:
         mine = [t for t in town.tablets if t.school == r.school]
@@ -153,32 +148,13 @@ def test_the_town_puts_70_to_90_percent_of_each_schools_tablets_in_its_routers_a
     assert generate_town(seed=3, onus=100, schools=2, school_routers=True).school_routers == town.school_routers
 
 
-@pytest.fixture(scope="module")
-def router_agents(town: Town) -> Iterator[TownAgents]:
-    routers_only = dataclasses.replace(town, olts=(), bwa_stations=(), vpn_gateways=())
-    with TownAgents(routers_only) as agents:
-        yield agents
-
-
-async def test_polled_town_routers_mark_the_tablets_the_simulator_put_online(town: Town, router_agents: TownAgents,
+async def test_polled_town_routers_mark_the_tablets_the_simulator_put_online(router_town: Town,
+                                                                             router_agents: TownAgents,
                                                                              tmp_path: Path) -> None:
-    from collectors.runner import Poller
-    from ftthnoc.config import Config
-
-    url = f"sqlite:///{tmp_path / 'town.db'}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    with db.session_scope(engine) as s:
-        import_document(s, town.inventory_document())
-    config = Config.model_validate(router_agents.poller_config(interval_seconds=60))
-    recorder = KpiRecorder(engine, config.interval_seconds)
+    town = router_town
+    engine = town_inventory(town, tmp_path)
     polled = datetime.now(UTC)
-    poller = Poller(config, lambda target, _module, fams: recorder.observe_poll(target, fams, now=polled))
-    try:
-        for target in config.targets:
-            await poller.poll_target(target)
-    finally:
-        poller.client.close()
+    await poll_routers(router_agents, KpiRecorder(engine, 60), 60, now=polled)
 
     online = {(r.school, a.mac) for r in town.school_routers for a in r.arp}
     with db.session_scope(engine) as s:

@@ -5,8 +5,6 @@ town's school routers polled through the poller."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -22,8 +20,9 @@ from ftthnoc.kpi.models import SchoolUplinkPeak
 from ftthnoc.kpi.recorder import KpiRecorder
 from ftthnoc.kpi.uplinks import Reading, uplink_mbps
 from ftthnoc.samples import MetricFamily
-from ftthnoc.sim.agents import TownAgents, snmpsim_executable
+from ftthnoc.sim.agents import TownAgents
 from ftthnoc.sim.town import ROUTER_UPLINK, Town, generate_town, router_name
+from tests.ftthnoc.kpi.conftest import poll_routers, town_inventory
 
 #: 23:58 JST on 26 November: two minutes later it is the 27th
 NOW = datetime(2026, 11, 26, 14, 58, tzinfo=UTC)
@@ -166,23 +165,6 @@ def test_a_database_away_costs_the_polls_figure_not_the_poll(engine: Engine) -> 
 
 
 # --------------------------------------------------------------------------- a real simulated town
-@pytest.fixture(scope="module")
-def router_town() -> Town:
-    return generate_town(seed=3, onus=100, schools=2, school_routers=True)
-
-
-@pytest.fixture(scope="module")
-def router_agents(router_town: Town) -> Iterator[TownAgents]:
-    """Only the school routers' agents (the other devices have their own tests)."""
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
-    routers_only = dataclasses.replace(router_town, olts=(), bwa_stations=(), vpn_gateways=())
-    with TownAgents(routers_only) as agents:
-        yield agents
-
-
 def test_the_town_gives_its_schools_routers_near_their_mext_target(router_town: Town) -> None:
     assert [r.name for r in router_town.school_routers] == [router_name(s.code) for s in router_town.schools]
     assert [s.code for s in router_town.schools] == ["SCH-01", "SCH-02"]
@@ -207,24 +189,11 @@ def test_the_town_gives_its_schools_routers_near_their_mext_target(router_town: 
 
 async def test_polled_school_routers_give_their_simulated_peak(router_town: Town, router_agents: TownAgents,
                                                                tmp_path: Path) -> None:
-    from collectors.runner import Poller
-    from ftthnoc.config import Config
-
-    url = f"sqlite:///{tmp_path / 'town.db'}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    with db.session_scope(engine) as s:
-        import_document(s, router_town.inventory_document())
-    config = Config.model_validate(router_agents.poller_config(interval_seconds=5))
-    recorder = KpiRecorder(engine, config.interval_seconds)
-    poller = Poller(config, lambda target, _module, fams: recorder.observe_poll(target, fams))
-    try:
-        for _ in range(2):
-            for target in config.targets:
-                await poller.poll_target(target)
-            await asyncio.sleep(3.0)
-    finally:
-        poller.client.close()
+    engine = town_inventory(router_town, tmp_path)
+    recorder = KpiRecorder(engine, 5)
+    for _ in range(2):
+        await poll_routers(router_agents, recorder, 5)
+        await asyncio.sleep(3.0)
 
     expected = {r.school: r.uplink_mbps for r in router_town.school_routers}
     with db.session_scope(engine) as s:

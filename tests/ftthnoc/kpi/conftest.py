@@ -1,0 +1,58 @@
+"""A simulated town whose school routers answer SNMP (only theirs: the other devices have their own
+tests), and its inventory, shared by the KPI tests that poll real agents."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from ftthnoc.inventory import db
+from ftthnoc.inventory.io import import_document
+from ftthnoc.kpi.recorder import KpiRecorder
+from ftthnoc.sim.agents import TownAgents, snmpsim_executable
+from ftthnoc.sim.town import Town, generate_town
+
+
+@pytest.fixture(scope="package")
+def router_town() -> Town:
+    return generate_town(seed=3, onus=100, schools=2, school_routers=True)
+
+
+@pytest.fixture(scope="package")
+def router_agents(router_town: Town) -> Iterator[TownAgents]:
+    try:
+        snmpsim_executable()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"snmpsim not installed: {exc}")
+    routers_only = dataclasses.replace(router_town, olts=(), bwa_stations=(), vpn_gateways=())
+    with TownAgents(routers_only) as agents:
+        yield agents
+
+
+def town_inventory(town: Town, directory: Path) -> Engine:
+    """A migrated SQLite inventory holding the town."""
+    url = f"sqlite:///{directory / 'town.db'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    with db.session_scope(engine) as s:
+        import_document(s, town.inventory_document())
+    return engine
+
+
+async def poll_routers(agents: TownAgents, recorder: KpiRecorder, interval: float, now: datetime | None = None) -> None:
+    """Poll every router once through the real poller, feeding the recorder (at ``now`` when given)."""
+    from collectors.runner import Poller
+    from ftthnoc.config import Config
+
+    config = Config.model_validate(agents.poller_config(interval_seconds=interval))
+    poller = Poller(config, lambda target, _module, fams: recorder.observe_poll(target, fams, now=now))
+    try:
+        for target in config.targets:
+            await poller.poll_target(target)
+    finally:
+        poller.client.close()
