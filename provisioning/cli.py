@@ -21,14 +21,15 @@ from sqlalchemy.orm import Session
 
 from ftthnoc.cli_db import database_option, engine_for, fail, resolve_url
 from ftthnoc.config import Config, load_config
-from ftthnoc.errors import FtthnocError, ImportRowError
+from ftthnoc.errors import FtthnocError
 from ftthnoc.inventory import db
+from ftthnoc.inventory.io import InventoryImportError
 from ftthnoc.inventory.models import AuditEntry, EnrolmentState, School
 from provisioning.config import ProvisioningConfig, provisioning_config
 from provisioning.drivers import driver_for
 from provisioning.drivers.base import ProvisioningError, RouterDriver
 from provisioning.enrol import Outcome, Provisioner
-from provisioning.tablets import apply_tablets, parse_tablet_csv, reconcile_school, router_target
+from provisioning.tablets import apply_tablets, read_tablets, reconcile_school, router_target
 
 EXIT_FAILED = 1
 EXIT_ATTENTION = 3
@@ -131,19 +132,15 @@ def tablets_cmd(csv_file: Path, dry_run: bool, config_path: Path | None, databas
     school's router bind exactly its active tablets. A dry run does both and keeps neither."""
     config, url, who = _setup(config_path, database_url, actor)
     settings = provisioning_config(config)
-    try:
-        rows = parse_tablet_csv(csv_file.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        fail(f"{csv_file} is not UTF-8 text")
     ok = True
     with engine_for(url) as engine:
         with db.session_scope(engine, actor=who) as session:
             try:
-                changes = apply_tablets(session, rows, who)
-            except ImportRowError as exc:
-                for row, message in exc.errors:
-                    click.echo(f"{csv_file}:{row}: {message}", err=True)
-                fail(f"{len(exc.errors)} bad row(s); nothing was applied")
+                changes = apply_tablets(session, read_tablets(csv_file), who)
+            except InventoryImportError as exc:
+                for problem in exc.problems:
+                    click.echo(str(problem), err=True)
+                fail(f"{len(exc.problems)} problem(s); nothing was applied")
             click.echo(f"tablets: {changes.added} added, {changes.updated} updated, {changes.retired} retired, "
                        f"{changes.unchanged} unchanged" + (" (dry run: not kept)" if dry_run else ""))
             if dry_run:  # the routers are compared with the inventory as it would be, then all is dropped

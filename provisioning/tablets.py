@@ -1,24 +1,23 @@
-"""GIGA-school tablets: the CSV import and the reconcile that makes a school router admit exactly them.
+"""GIGA-school tablets: the school's list imported, and the reconcile that makes a school router admit
+exactly them.
 
-The CSV
-=======
-Header (line 1) then one tablet per line, UTF-8 (a BOM is fine)::
+The list
+========
+A school hands in the inventory's ``tablets`` CSV (``ftthnoc.inventory.io``, the same file
+``ftthnoc inventory export`` writes), so one set of rules checks tablets however they arrive::
 
-    school_code,asset_no,serial,mac,os,grade,class[,status]
+    school,asset_no,serial,mac,os,grade,class_name,status
 
-* ``school_code``, ``asset_no``, ``serial``, ``mac``, ``os`` must be filled in; ``grade`` and ``class``
-  may be empty (a teacher's or a spare tablet), ``status`` may be left out (``active``).
-* ``mac`` in any common spelling (``AA-BB-..``, ``aabb.ccdd.eeff``), stored ``aa:bb:cc:dd:ee:ff``.
-* ``os`` is one of iPadOS, ChromeOS, Windows (any case; stored as written here).
-* ``grade`` is a whole number 1–9 (elementary 1–6, junior high 7–9).
-* ``status`` is ``active`` or ``retired``: a retired tablet stays on record (asset history, its MAC
-  stays reserved to it) but loses its DHCP binding at the next reconcile.
+* ``school`` (the school's code), ``asset_no``, ``serial``, ``mac``, ``os`` must be filled in; ``grade``
+  (1–9) and ``class_name`` may be empty (a teacher's or a spare tablet); ``status`` is ``active`` (the
+  default) or ``retired``: a retired tablet stays on record, its MAC reserved to it, but loses its DHCP
+  binding at the next reconcile.
+* ``mac`` in any common spelling, stored ``aa:bb:cc:dd:ee:ff`` and unique town-wide; ``os`` one of iPadOS,
+  ChromeOS, Windows. UTF-8 (a BOM is fine) or the Shift_JIS of older spreadsheets.
 
-The import is an upsert by ``(school_code, asset_no)``: tablets not in the file are left alone, and
-nothing is deleted. **Every row is checked before anything is written**; any bad row raises
-``ImportRowError`` listing each problem with the line number a person sees in the file (header = 1),
-and the database is untouched. Messages name the column and the other row or tablet involved, never
-the serial or the whole row.
+It is an upsert by ``(school, asset_no)``: tablets not in the file are left alone. **Every row is checked
+before anything is written**; any bad row raises ``InventoryImportError`` naming each problem with the
+line a person sees in the file (header = 1), and the database is untouched.
 
 Reconcile
 =========
@@ -38,30 +37,19 @@ was sent survives the caller's rollback.
 
 from __future__ import annotations
 
-import csv
-import io
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from pydantic import SecretStr
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from ftthnoc.errors import ImportRowError, InventoryError
-from ftthnoc.inventory.models import TABLET_STATUSES, AuditEntry, School, Tablet, normalise_mac
+from ftthnoc.inventory.io import SourceRow, import_rows, read_csv
+from ftthnoc.inventory.models import AuditEntry, School, Tablet, normalise_mac
 from provisioning.drivers.base import Binding, CliTarget, ProvisioningError, RouterDriver
-
-#: required columns of the CSV, in the order the template file has them
-COLUMNS: tuple[str, ...] = ("school_code", "asset_no", "serial", "mac", "os", "grade", "class")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("status",)
-#: columns that must not be empty
-REQUIRED_VALUES: tuple[str, ...] = ("school_code", "asset_no", "serial", "mac", "os")
-#: the operating systems the town's tablets run, by lower-case spelling -> stored form
-KNOWN_OS: dict[str, str] = {"ipados": "iPadOS", "chromeos": "ChromeOS", "windows": "Windows"}
-_MAX_LEN = {"school_code": 32, "asset_no": 64, "serial": 64, "class": 32}
 
 #: the DHCP scope managed on a school router when the school does not say
 DEFAULT_DHCP_SCOPE = 1
@@ -72,192 +60,7 @@ class ScopeFull(ProvisioningError):
 
 
 # --------------------------------------------------------------------------------------------------
-# Parsing and validation
-
-
-@dataclass(frozen=True, slots=True)
-class TabletRow:
-    """One data row of the CSV as written (cells stripped); ``error`` when the row is not a row."""
-
-    row: int  # line in the file where the record starts (header = 1)
-    school_code: str = ""
-    asset_no: str = ""
-    serial: str = ""
-    mac: str = ""
-    os: str = ""
-    grade: str = ""
-    class_name: str = ""
-    status: str = ""
-    error: str | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.school_code, self.asset_no)
-
-
-def parse_tablet_csv(text: str) -> list[TabletRow]:
-    """The rows of a tablet CSV; a row that is not parseable comes back with ``error`` set.
-
-    Raises ImportRowError (row 1) when the header lacks a required column or the file is not CSV.
-    """
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise ImportRowError([(1, "the file is empty (want a header line)")]) from None
-    except csv.Error as exc:
-        raise ImportRowError([(1, f"the header is not CSV: {exc}")]) from None
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [h for h in header if h not in COLUMNS + OPTIONAL_COLUMNS]
-    duplicated = sorted({h for h in header if header.count(h) > 1})
-    problems = []
-    if missing:
-        problems.append(f"missing column(s): {', '.join(missing)}")
-    if unknown:
-        problems.append(f"unknown column(s): {', '.join(unknown)}")
-    if duplicated:
-        problems.append(f"repeated column(s): {', '.join(duplicated)}")
-    if problems:
-        raise ImportRowError([(1, "; ".join(problems))])
-
-    rows: list[TabletRow] = []
-    start = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            rows.append(TabletRow(start, error=f"is not CSV ({exc})"))
-            start = reader.line_num + 1
-            continue
-        line, start = start, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue  # blank line
-        if len(cells) != len(header):
-            rows.append(TabletRow(line, error=f"has {len(cells)} fields, the header has {len(header)}"))
-            continue
-        values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
-        rows.append(
-            TabletRow(
-                row=line,
-                school_code=values["school_code"],
-                asset_no=values["asset_no"],
-                serial=values["serial"],
-                mac=values["mac"],
-                os=values["os"],
-                grade=values["grade"],
-                class_name=values["class"],
-                status=values.get("status", ""),
-            )
-        )
-    return rows
-
-
-@dataclass(frozen=True, slots=True)
-class _Clean:
-    """A row's values as they will be stored."""
-
-    row: int
-    school_code: str
-    asset_no: str
-    serial: str
-    mac: str
-    os: str
-    grade: int | None
-    class_name: str | None
-    status: str
-
-
-def _clean(row: TabletRow, problems: list[tuple[int, str]]) -> _Clean | None:
-    """The row's stored values, or None after adding its problems (format checks only)."""
-    if row.error is not None:
-        problems.append((row.row, row.error))
-        return None
-    before = len(problems)
-    cells = {
-        "school_code": row.school_code,
-        "asset_no": row.asset_no,
-        "serial": row.serial,
-        "mac": row.mac,
-        "os": row.os,
-        "class": row.class_name,
-    }
-    empty = [c for c in REQUIRED_VALUES if not cells[c]]
-    if empty:
-        problems.append((row.row, f"missing {', '.join(empty)}"))
-    for column, limit in _MAX_LEN.items():
-        if len(cells[column]) > limit:
-            problems.append((row.row, f"{column} is longer than {limit} characters"))
-    mac = ""
-    if row.mac:
-        try:
-            mac = normalise_mac(row.mac)
-        except ValueError:
-            problems.append((row.row, "mac is not a MAC address (want e.g. 00:1a:2b:3c:4d:5e)"))
-    os_name = KNOWN_OS.get(row.os.lower(), "")
-    if row.os and not os_name:
-        problems.append((row.row, f"os must be one of {', '.join(KNOWN_OS.values())}"))
-    grade: int | None = None
-    if row.grade:
-        try:
-            grade = int(row.grade)
-        except ValueError:
-            grade = 0
-        if not 1 <= grade <= 9:
-            problems.append((row.row, "grade must be a whole number from 1 to 9"))
-    status = row.status.lower() or "active"
-    if status not in TABLET_STATUSES:
-        problems.append((row.row, f"status must be {' or '.join(TABLET_STATUSES)}"))
-    if len(problems) > before:
-        return None
-    return _Clean(
-        row.row, row.school_code, row.asset_no, row.serial, mac, os_name, grade, row.class_name or None, status
-    )
-
-
-def _validate(session: Session, rows: Sequence[TabletRow]) -> tuple[list[_Clean], list[tuple[int, str]]]:
-    problems: list[tuple[int, str]] = []
-    clean = [c for c in (_clean(r, problems) for r in rows) if c is not None]
-
-    schools = set(session.scalars(select(School.code)))
-    existing = {
-        (code, asset): mac
-        for asset, mac, code in session.execute(select(Tablet.asset_no, Tablet.mac, School.code).join(Tablet.school))
-    }
-    in_file = {(c.school_code, c.asset_no) for c in clean}
-    # MACs held by tablets this file does not touch: they keep them after the import
-    kept_macs = {mac: key for key, mac in existing.items() if key not in in_file}
-
-    first_key: dict[tuple[str, str], int] = {}
-    first_mac: dict[str, int] = {}
-    for c in clean:
-        key = (c.school_code, c.asset_no)
-        if c.school_code not in schools:
-            problems.append((c.row, f"school_code {c.school_code!r} is not a school in the inventory"))
-        if key in first_key:
-            problems.append((c.row, f"school_code/asset_no repeats row {first_key[key]}"))
-        else:
-            first_key[key] = c.row
-        if c.mac in first_mac:
-            problems.append((c.row, f"mac repeats row {first_mac[c.mac]}"))
-        else:
-            first_mac[c.mac] = c.row
-        owner = kept_macs.get(c.mac)
-        if owner is not None and owner != key:
-            problems.append((c.row, f"mac is already registered to tablet {owner[1]} of school {owner[0]}"))
-    problems.sort()
-    return clean, problems
-
-
-def validate_tablets(session: Session, rows: Sequence[TabletRow]) -> list[tuple[int, str]]:
-    """Every problem of ``rows`` as ``(row, message)``, sorted by row; empty when all are good."""
-    return _validate(session, rows)[1]
-
-
-# --------------------------------------------------------------------------------------------------
-# Applying
+# Importing
 
 
 @dataclass(slots=True)
@@ -275,46 +78,44 @@ class TabletChanges:
         return bool(self.added or self.updated or self.retired)
 
 
-def apply_tablets(session: Session, rows: Sequence[TabletRow], actor: str) -> TabletChanges:
-    """Validate every row and, only if all are good, upsert them into ``session`` (flushed, not committed).
+def read_tablets(path: Path) -> list[SourceRow]:
+    """The rows of a school's tablet CSV (the inventory's ``tablets`` section), numbered by file line."""
+    return read_csv(path, "tablets")
 
-    Raises ImportRowError listing every bad row; then nothing was added to the session. A change of
-    status to ``retired`` counts as retired (not updated); writes one AuditEntry with the counts.
+
+def _tablet_states(session: Session) -> dict[tuple[str, str], tuple[object, ...]]:
+    rows = session.execute(
+        select(School.code, Tablet.asset_no, Tablet.serial, Tablet.mac, Tablet.os, Tablet.grade, Tablet.class_name,
+               Tablet.status).join(Tablet.school)
+    )
+    return {(code, asset): tuple(rest) for code, asset, *rest in rows}
+
+
+def apply_tablets(session: Session, rows: Sequence[SourceRow], actor: str) -> TabletChanges:
+    """Check every row and, only if all are good, upsert them into ``session`` (flushed, not committed).
+
+    Raises InventoryImportError (an ImportRowError) listing every bad row; then nothing was added to the
+    session. A change of status to ``retired`` counts as retired (not updated); one AuditEntry with the
+    counts is written when anything changed. ``schools`` are the schools whose tablets changed.
     """
-    clean, problems = _validate(session, rows)
-    if problems:
-        raise ImportRowError(problems)
-    schools = {s.code: s for s in session.scalars(select(School))}
-    tablets = {
-        (t.school.code, t.asset_no): t for t in session.scalars(select(Tablet).options(joinedload(Tablet.school)))
-    }
+    before = _tablet_states(session)
+    import_rows(session, rows)
+    after = _tablet_states(session)
     changes = TabletChanges()
-    for c in clean:
-        values = {
-            "serial": c.serial,
-            "mac": c.mac,
-            "os": c.os,
-            "grade": c.grade,
-            "class_name": c.class_name,
-            "status": c.status,
-        }
-        tablet = tablets.get((c.school_code, c.asset_no))
-        if tablet is None:
-            session.add(Tablet(school=schools[c.school_code], asset_no=c.asset_no, **values))
-            changes.added += 1
-            changes.schools.add(c.school_code)
+    for key in {(str(r.data.get("school", "")).strip(), str(r.data.get("asset_no", "")).strip()) for r in rows}:
+        old, new = before.get(key), after.get(key)
+        if new is None:
             continue
-        differing = {k: v for k, v in values.items() if getattr(tablet, k) != v}
-        if not differing:
+        if old is None:
+            changes.added += 1
+        elif old == new:
             changes.unchanged += 1
             continue
-        for attr, value in differing.items():
-            setattr(tablet, attr, value)
-        if differing.get("status") == "retired":
+        elif new[-1] == "retired" and old[-1] != "retired":
             changes.retired += 1
         else:
             changes.updated += 1
-        changes.schools.add(c.school_code)
+        changes.schools.add(key[0])
     if changes.changed:
         detail: dict[str, object] = {
             "added": changes.added,
@@ -324,11 +125,7 @@ def apply_tablets(session: Session, rows: Sequence[TabletRow], actor: str) -> Ta
             "schools": sorted(changes.schools),
         }
         session.add(AuditEntry(actor=actor, action="import", entity="tablets", detail=detail, outcome="ok"))
-    try:
         session.flush()
-    except DBAPIError as exc:
-        # two tablets swapping MACs in one file can trip the unique index mid-flush
-        raise InventoryError(f"the database refused the import: {str(exc.orig).splitlines()[0]}") from None
     return changes
 
 
@@ -482,18 +279,14 @@ def _audit(session: Session, actor: str, result: ReconcileResult, driver: Router
 
 
 __all__ = [
-    "COLUMNS",
-    "KNOWN_OS",
     "ReconcileResult",
     "RestrictsToBindings",
     "ScopeFull",
     "TabletChanges",
-    "TabletRow",
     "active_macs",
     "apply_tablets",
-    "parse_tablet_csv",
     "plan_bindings",
+    "read_tablets",
     "reconcile_school",
     "router_target",
-    "validate_tablets",
 ]

@@ -27,7 +27,8 @@ schools                code, name, district, pupils (int >= 0),                 
                        (yamaha), router_auth? (credential *name*), dhcp_scope? (int),
                        uplink_target? (SNMP target *name* of its router, polled with
                        if_mib), uplink_interface? (the uplink's ifName, e.g. LAN2)
-tablets                school, asset_no, serial, mac, os, grade? (1..9), class_name?,      school, asset_no
+tablets                school, asset_no, serial, mac, os (iPadOS|ChromeOS|Windows),        school, asset_no
+                       grade? (1..9), class_name?,
                        status? (active|retired; default active)
 bwa_stations           name, district, address (HOST:PORT), auth, modules (list)           name
 vpn_gateways           name, vendor, address (HOST:PORT), auth, modules (list),            name
@@ -95,6 +96,7 @@ from ftthnoc.errors import ImportRowError, InventoryError
 from ftthnoc.inventory.models import (
     PERSONAL_FIELDS,
     PON_CLASSES,
+    TABLET_OS,
     TABLET_STATUSES,
     VENDORS,
     AuditEntry,
@@ -182,6 +184,14 @@ def _status(value: Any) -> HouseholdStatus:
         return HouseholdStatus(text)
     except ValueError:
         raise ValueError(f"{value!r} is not one of {', '.join(s.value for s in HouseholdStatus)}") from None
+
+
+def _tablet_os(value: Any) -> str:
+    text = str(value).strip()
+    canonical = {name.lower(): name for name in TABLET_OS}.get(text.lower())
+    if canonical is None:
+        raise ValueError(f"must be one of {', '.join(TABLET_OS)}", text)
+    return canonical
 
 
 def _mac(value: Any) -> str:
@@ -395,7 +405,7 @@ _SPECS: tuple[_Section, ...] = (
             _Field("asset_no", _text(64, r"\S+", "T-000123")),
             _Field("serial", _text(64, r"\S+", "DMPXK0ABCDEF")),
             _Field("mac", _mac),
-            _Field("os", _text(32)),
+            _Field("os", _tablet_os),
             _Field("grade", _integer(1, 9), required=False),
             _Field("class_name", _text(32), required=False),
             _Field("status", _choice(TABLET_STATUSES), required=False, default="active"),

@@ -372,6 +372,8 @@ class Tablet(Base):
 
 
 TABLET_STATUSES: tuple[str, ...] = ("active", "retired")
+#: the operating systems the town's tablets run, as stored (imports accept any letter case)
+TABLET_OS: tuple[str, ...] = ("iPadOS", "ChromeOS", "Windows")
 
 
 class BwaStation(Base):

@@ -108,7 +108,7 @@ def test_enroll_tablets_csv_binds_them_on_the_school_router(env: Env, config_fil
             known = set(s.scalars(select(Tablet.mac).where(Tablet.school_id == school.id,
                                                            Tablet.status == "active")))
         csv_file = tmp_path / "tablets.csv"
-        rows = ["school_code,asset_no,serial,mac,os,grade,class"] + [
+        rows = ["school,asset_no,serial,mac,os,grade,class_name"] + [
             f"{school_code},CLI-{i:03d},SER{i:05d},02:cc:00:00:01:{i:02x},iPadOS,{1 + i % 6},{1 + i % 6}-1"
             for i in range(12)
         ]
@@ -128,6 +128,6 @@ def test_enroll_tablets_csv_binds_them_on_the_school_router(env: Env, config_fil
         bad.write_text("\n".join([*rows[:3], f"{school_code},CLI-900,SERX,not-a-mac,iPadOS,1,1-1"]) + "\n",
                        encoding="utf-8")
         rc, out = _run(env, config_file, "enroll", "tablets", str(bad))
-        assert rc == 1 and f"{bad}:4:" in out and "nothing was applied" in out
+        assert rc == 1 and "bad.csv line 4 (tablets): mac" in out and "nothing was applied" in out
     finally:
         server.stop()

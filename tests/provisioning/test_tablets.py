@@ -3,6 +3,7 @@ on a real SQLite inventory and over real SSH to the simulated RTX."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +12,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ftthnoc.errors import ImportRowError
 from ftthnoc.inventory.db import make_engine, session_scope
+from ftthnoc.inventory.io import InventoryImportError, SourceRow
 from ftthnoc.inventory.models import AuditEntry, Base, District, School, Tablet
 from ftthnoc.sim.cli.router_state import RouterEvent, RouterState
 from ftthnoc.sim.cli.server import SshDeviceServer
@@ -21,18 +22,16 @@ from provisioning.drivers.base import Binding, DeviceRefused, SessionLost
 from provisioning.drivers.yamaha import YamahaDriver
 from provisioning.tablets import (
     ScopeFull,
-    TabletRow,
     apply_tablets,
-    parse_tablet_csv,
     plan_bindings,
+    read_tablets,
     reconcile_school,
     router_target,
-    validate_tablets,
 )
 
 SCHOOLS = ("chiyoda-es", "oasa-es", "toyohira-es", "geihoku-es", "chiyoda-jhs")
 PER_SCHOOL = 300  # 5 x 300 = 1,500 rows
-HEADER = "school_code,asset_no,serial,mac,os,grade,class,status"
+HEADER = "school,asset_no,serial,mac,os,grade,class_name,status"
 #: the router of chiyoda-es: a /23 scope with room for its 300 tablets
 SCOPE = ("10.20.0.10", "10.20.1.250", 23)
 
@@ -96,6 +95,16 @@ def rtx(module_rtx: Rtx) -> Rtx:
     return module_rtx
 
 
+_files = iter(range(10**9))
+
+
+def rows_of(text: str, directory: Path | None = None) -> list[SourceRow]:
+    """The rows of ``text`` as a school's CSV file on disk, read the way the command reads it."""
+    path = (directory or Path(tempfile.mkdtemp(prefix="tablets-"))) / f"tablets-{next(_files)}.csv"
+    path.write_text(text, encoding="utf-8")
+    return read_tablets(path)
+
+
 def count(engine: Engine, model: type[Base]) -> int:
     with session_scope(engine) as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
@@ -110,17 +119,21 @@ def school(s: Session, code: str) -> School:
 # -- parsing and validation --------------------------------------------------------------------------
 
 
-def test_parse_rows_numbers_and_wrong_column_count() -> None:
+def test_rows_are_numbered_by_line_and_a_wrong_column_count_is_that_rows_problem(engine: Engine) -> None:
     text = "\ufeff" + HEADER + "\n" + row(1, "oasa-es") + "\n\n" + "oasa-es,A2,only-three\n" + row(3, "oasa-es") + "\n"
-    rows = parse_tablet_csv(text)
-    assert [(r.row, r.error) for r in rows] == [(2, None), (4, "has 3 fields, the header has 8"), (5, None)]
-    assert rows[0].os == "chromeos" and rows[2].school_code == "oasa-es"  # as written; stored canonical
+    rows = rows_of(text)
+    assert [r.row for r in rows] == [2, 4, 5]
+    assert rows[1].error is not None and "3 field(s) but the header has 8" in rows[1].error
+    with session_scope(engine) as s, pytest.raises(InventoryImportError) as info:
+        apply_tablets(s, rows, "test")
+    assert [p.row for p in info.value.problems] == [4]
 
 
-def test_header_without_required_column() -> None:
-    with pytest.raises(ImportRowError) as info:
-        parse_tablet_csv("school_code,asset_no,serial,mac,os,grade\n")
-    assert info.value.errors == [(1, "missing column(s): class")]
+def test_a_header_without_a_required_column_is_line_1() -> None:
+    with pytest.raises(InventoryImportError) as info:
+        rows_of("school,asset_no,serial,os,grade\n")
+    (problem,) = info.value.problems
+    assert problem.row == 1 and "mac" in problem.message
 
 
 def test_row_level_problems(engine: Engine) -> None:
@@ -131,37 +144,39 @@ def test_row_level_problems(engine: Engine) -> None:
             "oasa-es,,SN1,00:a0:de:00:00:02,iPadOS,1,1-1,active",  # 3 missing asset_no
             row(3, "nowhere-es"),  # 4 unknown school
             row(4, "oasa-es", mac="00:a0:de:zz:00:04"),  # 5 bad MAC
-            row(5, "oasa-es", mac=mac_of(1).upper().replace(":", "-")),  # 6 MAC repeats row 2
+            row(5, "oasa-es", mac=mac_of(1).upper().replace(":", "-")),  # 6 MAC of row 2, spelt otherwise
             row(1, "oasa-es", mac=mac_of(6)),  # 7 asset repeats row 2
             "oasa-es,A7,SN7,00:a0:de:00:00:07,Android,12,1-1,lost",  # 8 os, grade, status
         ]
     )
-    with session_scope(engine) as s:
-        problems = validate_tablets(s, parse_tablet_csv(text))
-    assert problems == [
-        (3, "missing asset_no"),
-        (4, "school_code 'nowhere-es' is not a school in the inventory"),
-        (5, "mac is not a MAC address (want e.g. 00:1a:2b:3c:4d:5e)"),
-        (6, "mac repeats row 2"),
-        (7, "school_code/asset_no repeats row 2"),
-        (8, "grade must be a whole number from 1 to 9"),
-        (8, "os must be one of iPadOS, ChromeOS, Windows"),
-        (8, "status must be active or retired"),
-    ]
-    # the serial of a row is never echoed
-    assert not any("SN" in message for _row, message in problems)
+    with session_scope(engine) as s, pytest.raises(InventoryImportError) as info:
+        apply_tablets(s, rows_of(text), "test")
+    problems = [(p.row, p.message) for p in info.value.problems]
+    assert sorted({r for r, _m in problems}) == [3, 4, 5, 6, 7, 8]
+    by_row: dict[int, str] = {}
+    for r, m in problems:
+        by_row[r] = by_row.get(r, "") + " | " + m
+    assert "asset_no is missing" in by_row[3]
+    assert "school 'nowhere-es'" in by_row[4]
+    assert "mac" in by_row[5] and "not a MAC address" in by_row[5]
+    assert "00:a0:de:00:00:01" in by_row[6]  # the MAC both rows use, in the stored spelling
+    assert "A00001" in by_row[7]
+    assert "grade" in by_row[8] and "os" in by_row[8] and "status" in by_row[8]
+    assert not any("SN" in message for _row, message in problems)  # the serial of a row is never echoed
+    assert count(engine, Tablet) == 0
 
 
 def test_mac_already_registered_elsewhere_in_town(engine: Engine) -> None:
     with session_scope(engine) as s:
-        apply_tablets(s, parse_tablet_csv(HEADER + "\n" + row(1, "oasa-es") + "\n"), "test")
+        apply_tablets(s, rows_of(HEADER + "\n" + row(1, "oasa-es") + "\n"), "test")
     clash = HEADER + "\n" + row(2, "geihoku-es", mac=mac_of(1)) + "\n"
-    with session_scope(engine) as s, pytest.raises(ImportRowError) as info:
-        apply_tablets(s, parse_tablet_csv(clash), "test")
-    assert info.value.errors == [(2, "mac is already registered to tablet A00001 of school oasa-es")]
+    with session_scope(engine) as s, pytest.raises(InventoryImportError) as info:
+        apply_tablets(s, rows_of(clash), "test")
+    (problem,) = info.value.problems
+    assert problem.row == 2 and mac_of(1) in problem.message
     # the same tablet keeping its MAC is no clash
     with session_scope(engine) as s:
-        assert validate_tablets(s, parse_tablet_csv(HEADER + "\n" + row(1, "oasa-es") + "\n")) == []
+        assert apply_tablets(s, rows_of(HEADER + "\n" + row(1, "oasa-es") + "\n"), "test").unchanged == 1
 
 
 # -- the 1,500-row import ----------------------------------------------------------------------------
@@ -172,19 +187,19 @@ def test_bad_rows_apply_nothing_and_are_named(engine: Engine) -> None:
     lines[100] = lines[100].replace(",A00099,", ",,")  # line 101: missing asset_no
     lines[700] = lines[700].replace("chiyoda-jhs", "x").replace("toyohira-es", "nowhere")  # line 701
     lines[1400] = lines[1400].replace(mac_of(1399), mac_of(5))  # line 1401: MAC of line 7
-    rows = parse_tablet_csv("\n".join(lines) + "\n")
+    rows = rows_of("\n".join(lines) + "\n")
     assert len(rows) == 1500
-    with session_scope(engine) as s, pytest.raises(ImportRowError) as info:
+    with session_scope(engine) as s, pytest.raises(InventoryImportError) as info:
         apply_tablets(s, rows, "test")
-    assert [r for r, _m in info.value.errors] == [101, 701, 1401]
-    assert "repeats row 7" in info.value.errors[2][1]
+    assert [p.row for p in info.value.problems] == [101, 701, 1401]
+    assert mac_of(5) in info.value.problems[2].message
     assert count(engine, Tablet) == 0 and count(engine, AuditEntry) == 0
 
 
 def test_import_reconcile_reapply_and_retire(engine: Engine, rtx: Rtx) -> None:
     # the good file applies
     with session_scope(engine) as s:
-        changes = apply_tablets(s, parse_tablet_csv(town_csv()), "staff-1")
+        changes = apply_tablets(s, rows_of(town_csv()), "staff-1")
     assert (changes.added, changes.updated, changes.retired, changes.unchanged) == (1500, 0, 0, 0)
     assert changes.schools == set(SCHOOLS)
     with session_scope(engine) as s:
@@ -202,7 +217,7 @@ def test_import_reconcile_reapply_and_retire(engine: Engine, rtx: Rtx) -> None:
 
     # re-applying the same file changes nothing, and the reconcile sends no change and saves nothing
     with session_scope(engine) as s:
-        again = apply_tablets(s, parse_tablet_csv(town_csv()), "staff-1")
+        again = apply_tablets(s, rows_of(town_csv()), "staff-1")
     assert (again.added, again.updated, again.retired, again.unchanged) == (0, 0, 0, 1500)
     with session_scope(engine) as s, rtx.driver(school(s, "chiyoda-es")) as driver:
         result = reconcile_school(s, school(s, "chiyoda-es"), driver, "staff-1")
@@ -213,7 +228,7 @@ def test_import_reconcile_reapply_and_retire(engine: Engine, rtx: Rtx) -> None:
     # retiring 10 tablets removes exactly their 10 bindings
     retired = frozenset(range(20, 30))
     with session_scope(engine) as s:
-        ret = apply_tablets(s, parse_tablet_csv(town_csv(retired)), "staff-2")
+        ret = apply_tablets(s, rows_of(town_csv(retired)), "staff-2")
     assert (ret.retired, ret.unchanged, ret.schools) == (10, 1490, {"chiyoda-es"})
     before = rtx.state.bindings(1)
     with session_scope(engine) as s, rtx.driver(school(s, "chiyoda-es")) as driver:
@@ -238,7 +253,7 @@ def test_import_reconcile_reapply_and_retire(engine: Engine, rtx: Rtx) -> None:
 def _seed(engine: Engine, n: int, code: str = "oasa-es") -> None:
     text = HEADER + "\n" + "\n".join(row(i, code) for i in range(n)) + "\n"
     with session_scope(engine) as s:
-        apply_tablets(s, parse_tablet_csv(text), "test")
+        apply_tablets(s, rows_of(text), "test")
 
 
 def test_dry_run_reconcile_sends_no_change(engine: Engine, rtx: Rtx) -> None:
@@ -303,6 +318,3 @@ def test_plan_scope_full() -> None:
     with pytest.raises(ScopeFull, match="3 addresses but 4 tablets"):
         plan_bindings([], [mac_of(i) for i in range(4)], ("10.0.0.2", "10.0.0.4"))
 
-
-def test_tablet_row_key() -> None:
-    assert TabletRow(2, "oasa-es", "A1").key == ("oasa-es", "A1")
