@@ -10,9 +10,11 @@ way is walked whole.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from collectors.snmp.ber import EXCEPTION_TAGS, Oid
 from collectors.snmp.client import Device, SnmpClient
@@ -22,6 +24,8 @@ from collectors.snmp.poll import poll_module
 from collectors.snmp.quirks import INDEX_INVERSES
 from ftthnoc.config import Config, Target, Thresholds
 from ftthnoc.errors import ConfigError, SnmpError
+
+T = TypeVar("T")
 
 #: the GPON module that reads each vendor's ONU table
 GPON_MODULES: dict[str, str] = {"huawei": "huawei_gpon", "zte": "zte_gpon"}
@@ -55,52 +59,80 @@ class OltSnmp:
         return gpon[0] if gpon else GPON_MODULES[self.vendor]
 
 
-def read_onu(config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeout: float = 3.0) -> OnuReading:
-    """Poll the OLT's GPON module once and pick out one ONU (by the labels the module gives it)."""
-    if olt.auth not in config.auths:
-        raise ConfigError(f"OLT {olt.name} names SNMP auth {olt.auth!r}, which the configuration does not define")
-    target = Target(name=olt.name, address=olt.address, modules=[olt.module()], auth=olt.auth,
-                    pon_class=olt.pon_class, timeout=timeout, retries=1)
+class OnuReader:
+    """Reads one ONU of one OLT; ``read`` may be called many times on one client (one v3 engine)."""
 
-    module = get_module(target.modules[0])
-    wanted = [m for m in module.metrics if m.name in ONU_METRICS]
-    instance = _instance(module, wanted, pon_port, ont_id)
+    def __init__(self, config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeout: float = 3.0) -> None:
+        if olt.auth not in config.auths:
+            raise ConfigError(f"OLT {olt.name} names SNMP auth {olt.auth!r}, which the configuration does not define")
+        target = Target(name=olt.name, address=olt.address, modules=[olt.module()], auth=olt.auth,
+                        pon_class=olt.pon_class, timeout=timeout, retries=1)
+        self.device = Device.from_target(target, config.auths[olt.auth])
+        self.olt, self.pon_port, self.ont_id = olt, pon_port, ont_id
+        self.module = get_module(target.modules[0])
+        self.wanted = [m for m in self.module.metrics if m.name in ONU_METRICS]
+        self.instance = _instance(self.module, self.wanted, pon_port, ont_id)
 
-    async def once() -> OnuReading:
-        client = SnmpClient()
-        try:
-            device = Device.from_target(target, config.auths[olt.auth])
-            if instance is not None:  # two GETs' worth: only this ONU's columns
-                try:
-                    varbinds = await client.get(device, [m.oid_tuple + instance for m in wanted])
-                except SnmpError as exc:
-                    return OnuReading(None, None, time.time(), exc.reason)
-                columns = {m.oid_tuple: [vb] for m, vb in zip(wanted, varbinds, strict=True)
-                           if vb.tag not in EXCEPTION_TAGS}
-                families, _rejected = decode_module(module, columns, olt.name)
-            else:  # a module whose index cannot be built from a port name: walk it whole
-                result = await poll_module(client, device, module)
-                if not result.success:
-                    return OnuReading(None, None, time.time(), result.error or "poll failed")
-                families = result.families
-        finally:
-            client.close()
-        now = time.time()
+    async def read(self, client: SnmpClient) -> OnuReading:
+        if self.instance is not None:  # two GETs' worth: only this ONU's columns
+            try:
+                varbinds = await client.get(self.device, [m.oid_tuple + self.instance for m in self.wanted])
+            except SnmpError as exc:
+                return OnuReading(None, None, time.time(), exc.reason)
+            columns = {m.oid_tuple: [vb] for m, vb in zip(self.wanted, varbinds, strict=True)
+                       if vb.tag not in EXCEPTION_TAGS}
+            families, _rejected = decode_module(self.module, columns, self.olt.name)
+        else:  # a module whose index cannot be built from a port name: walk it whole
+            result = await poll_module(client, self.device, self.module)
+            if not result.success:
+                return OnuReading(None, None, time.time(), result.error or "poll failed")
+            families = result.families
         up: bool | None = None
         rx: float | None = None
-        want = {"olt": olt.name, "pon_port": pon_port, "onu_id": str(ont_id)}
+        want = {"olt": self.olt.name, "pon_port": self.pon_port, "onu_id": str(self.ont_id)}
         for fam in families:
             if fam.name not in ONU_METRICS:
                 continue
-            for s in fam.samples:
-                if all(s.labels.get(k) == v for k, v in want.items()):
+            for sample in fam.samples:
+                if all(sample.labels.get(k) == v for k, v in want.items()):
                     if fam.name == "ftth_onu_up":
-                        up = s.value == 1.0
+                        up = sample.value == 1.0
                     else:
-                        rx = s.value
-        return OnuReading(up, rx, now)
+                        rx = sample.value
+        return OnuReading(up, rx, time.time())
 
-    return asyncio.run(once())
+
+class _SnmpLoop:
+    """One event loop thread and one SnmpClient for every check in this process: pysnmp's engine (and
+    its MIB tree and localized v3 keys) is made once, as the poller does, not once per enrolment."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: SnmpClient | None = None
+
+    def run(self, work: Callable[[SnmpClient], Coroutine[Any, Any, T]]) -> T:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="ftthnoc-verify-snmp", daemon=True).start()
+                self._loop = loop
+                self._client = asyncio.run_coroutine_threadsafe(_new_client(), loop).result()
+            loop, client = self._loop, self._client
+        assert client is not None
+        return asyncio.run_coroutine_threadsafe(work(client), loop).result()
+
+
+async def _new_client() -> SnmpClient:
+    return SnmpClient()  # made on the loop that will use it
+
+
+_SNMP = _SnmpLoop()
+
+
+def read_onu(config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeout: float = 3.0) -> OnuReading:
+    """Read one ONU once (the OLT's GPON module, only that ONU's instance where the index allows)."""
+    return _SNMP.run(OnuReader(config, olt, pon_port, ont_id, timeout=timeout).read)
 
 
 def _instance(module: Module, metrics: list[Metric], pon_port: str, ont_id: int) -> Oid | None:
@@ -146,19 +178,25 @@ def judge(reading: OnuReading, pon_class: str, thresholds: Thresholds | None) ->
     return Verdict(True, reading, f"runs, Rx {reading.rx_dbm:.2f} dBm")
 
 
-def wait_for_onu(config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeout: float, interval: float,
-                 sleep: Callable[[float], None] = time.sleep) -> Verdict:
+def wait_for_onu(config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeout: float,
+                 interval: float) -> Verdict:
     """Poll until the ONU runs with a reading, or ``timeout`` passes; then judge the last reading.
 
     A new ONU needs a while to range and the OLT's agent to show it, so "not yet there" is retried; a
-    reading that is there but out of budget is final at once (waiting will not mend a fibre).
+    reading that is there but out of budget is final at once (waiting will not mend a fibre). Concurrent
+    checks (enrolments in several threads) share the process's one SNMP client and wait side by side.
     """
-    deadline = time.monotonic() + timeout
+    reader = OnuReader(config, olt, pon_port, ont_id)
     thresholds = config.thresholds.get(olt.pon_class)
-    while True:
-        reading = read_onu(config, olt, pon_port, ont_id)
-        verdict = judge(reading, olt.pon_class, thresholds)
-        final = reading.up is True and reading.rx_dbm is not None
-        if verdict.ok or final or time.monotonic() + interval > deadline:
-            return verdict
-        sleep(interval)
+
+    async def until_final(client: SnmpClient) -> Verdict:
+        deadline = time.monotonic() + timeout
+        while True:
+            reading = await reader.read(client)
+            verdict = judge(reading, olt.pon_class, thresholds)
+            final = reading.up is True and reading.rx_dbm is not None
+            if verdict.ok or final or time.monotonic() + interval > deadline:
+                return verdict
+            await asyncio.sleep(interval)
+
+    return _SNMP.run(until_final)
