@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -34,14 +35,18 @@ def router_agents(router_town: Town) -> Iterator[TownAgents]:
         yield agents
 
 
-def town_inventory(town: Town, directory: Path) -> Engine:
-    """A migrated SQLite inventory holding the town."""
-    url = f"sqlite:///{directory / 'town.db'}"
+def inventory(directory: Path, document: dict[str, Any]) -> Engine:
+    """A migrated SQLite inventory holding ``document``."""
+    url = f"sqlite:///{directory / 'inventory.db'}"
     db.upgrade(url)
     engine = db.make_engine(url)
     with db.session_scope(engine) as s:
-        import_document(s, town.inventory_document())
+        import_document(s, document)
     return engine
+
+
+def town_inventory(town: Town, directory: Path) -> Engine:
+    return inventory(directory, town.inventory_document())
 
 
 async def poll_routers(agents: TownAgents, recorder: KpiRecorder, interval: float, now: datetime | None = None) -> None:

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from ftthnoc.inventory import db
-from ftthnoc.inventory.io import import_document
 from ftthnoc.inventory.models import School, Tablet
 from ftthnoc.kpi import figures
 from ftthnoc.kpi.recorder import KpiRecorder
@@ -20,7 +19,7 @@ from ftthnoc.samples import MetricFamily
 from ftthnoc.sim.agents import TownAgents, serve_walk, snmpsim_executable
 from ftthnoc.sim.snmprec import render, router_records
 from ftthnoc.sim.town import Town, generate_town
-from tests.ftthnoc.kpi.conftest import poll_routers, town_inventory
+from tests.ftthnoc.kpi.conftest import inventory, poll_routers, town_inventory
 
 NOW = datetime(2026, 11, 26, 1, 30, tzinfo=UTC)  # 10:30 JST, a school day
 LATER = NOW + timedelta(hours=1)
@@ -45,11 +44,7 @@ def tablet(school: str, n: int, status: str = "active") -> dict[str, object]:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    url = f"sqlite:///{tmp_path / 'seen.db'}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    with db.session_scope(engine) as s:
-        import_document(s, {
+    engine = inventory(tmp_path, {
             "districts": [{"code": "chiyoda", "name": "千代田", "households": 8}],
             "schools": [
                 {"code": "es-1", "name": "一小", "district": "chiyoda", "pupils": 5,

@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from ftthnoc.inventory import db
-from ftthnoc.inventory.io import import_document
 from ftthnoc.inventory.models import School
 from ftthnoc.kpi import figures
 from ftthnoc.kpi.models import SchoolUplinkPeak
@@ -22,7 +21,7 @@ from ftthnoc.kpi.uplinks import Reading, uplink_mbps
 from ftthnoc.samples import MetricFamily
 from ftthnoc.sim.agents import TownAgents
 from ftthnoc.sim.town import ROUTER_UPLINK, Town, generate_town, router_name
-from tests.ftthnoc.kpi.conftest import poll_routers, town_inventory
+from tests.ftthnoc.kpi.conftest import inventory, poll_routers, town_inventory
 
 #: 23:58 JST on 26 November: two minutes later it is the 27th
 NOW = datetime(2026, 11, 26, 14, 58, tzinfo=UTC)
@@ -31,11 +30,7 @@ INTERVAL = 60.0
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    url = f"sqlite:///{tmp_path / 'uplinks.db'}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    with db.session_scope(engine) as s:
-        import_document(s, {
+    return inventory(tmp_path, {
             "districts": [{"code": "chiyoda", "name": "千代田", "households": 8}],
             "schools": [
                 {"code": "es-1", "name": "一小", "district": "chiyoda", "pupils": 250,
@@ -43,7 +38,6 @@ def engine(tmp_path: Path) -> Engine:
                 {"code": "es-2", "name": "二小", "district": "chiyoda", "pupils": 40},
             ],
         })  # fmt: skip
-    return engine
 
 
 def if_mib(in_octets: dict[str, float], out_octets: dict[str, float], device: str = "es-1-rtx") -> list[MetricFamily]:
