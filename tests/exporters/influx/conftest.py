@@ -198,7 +198,27 @@ class Recorded:
     body: bytes  # decompressed line protocol
 
 
-class MiniInflux:
+class _LoopbackHttp:
+    """An HTTP test server on a free loopback port, in a daemon thread."""
+
+    server: ThreadingHTTPServer
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class MiniInflux(_LoopbackHttp):
     """A tiny HTTP server with a settable answer per request, standing in for the server only where no
     real server can be made to answer that way (VictoriaMetrics skips malformed lines with 204)."""
 
@@ -224,21 +244,10 @@ class MiniInflux:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._serve(Handler)
 
     def accepted(self) -> list[bytes]:
         return [r.body for r in self.requests if r.status == 204]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -288,7 +297,7 @@ def hanging_server() -> Iterator[HangingServer]:
     server.close()
 
 
-class RecordingProxy:
+class RecordingProxy(_LoopbackHttp):
     """Forwards every write to the real server and records the ones it acknowledged, in arrival order,
     so a test can check the *order* of delivery (the stored data cannot tell). When the server is down
     it drops the client's connection without an answer, which the writer sees as a connection error."""
@@ -323,18 +332,7 @@ class RecordingProxy:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
 
 def timestamps_of(body: bytes) -> list[int]:
