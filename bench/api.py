@@ -7,7 +7,7 @@ measured in the same run, on the same server, with the same load generator.
 
 What runs:
 
-* an SQLite inventory in a temporary directory: the simulated town (``ftthnoc.sim.town``, ``--onus``
+* an SQLite inventory in a temporary directory: the simulated town (``simulator.town``, ``--onus``
   ONUs and active households plus the pipeline households, schools chosen so that the tablets come
   closest to ``--tablets``) and ``--spares`` more ONUs in stock (no household) on the OLTs' PON ports, on
   unused ONU ids, to reach 10,000 ONUs. Untimed extras so that the KPIs have work to do: the households'
@@ -65,7 +65,7 @@ from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.inventory.models import Household, Onu, School, Tablet, User, normalise_serial
 from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange
-from ftthnoc.sim.town import generate_town
+from simulator.town import generate_town
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "bench-admin"

@@ -70,13 +70,13 @@ from ftthnoc.config import Config
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.inventory.models import EnrolmentState
-from ftthnoc.sim.agents import TownAgents, snmpsim_executable
-from ftthnoc.sim.cli.olt_state import OltState, PluggedOnu
-from ftthnoc.sim.cli.town import CLI_PASSWORD, CLI_USER, TownCli, provisioning_section
-from ftthnoc.sim.town import Olt, generate_town
 from provisioning.drivers import netmiko_session
 from provisioning.enrol import Outcome, Provisioner
 from provisioning.verify import OltSnmp, Verdict, wait_for_onu
+from simulator.agents import TownAgents, snmpsim_executable
+from simulator.cli.olt_state import OltState, PluggedOnu
+from simulator.cli.town import CLI_PASSWORD, CLI_USER, TownCli, provisioning_section
+from simulator.town import Olt, generate_town
 
 VERSIONS = ("netmiko", "paramiko", "asyncssh", "sqlalchemy", "textfsm", "ntc-templates", "snmpsim")
 

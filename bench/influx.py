@@ -45,7 +45,7 @@ from influxdb_client.client.write_api import WriteOptions
 
 from exporters.influx import InfluxWriter, PointEncoder
 from ftthnoc.samples import MetricFamily
-from ftthnoc.sim.town import Town, generate_town
+from simulator.town import Town, generate_town
 
 GOAL = 0.8
 ONU = ("olt", "pon_port", "onu_id", "district")

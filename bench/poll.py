@@ -61,8 +61,8 @@ from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.module import Module, get_module
 from collectors.snmp.poll import poll_device
 from ftthnoc.config import Auth, Config
-from ftthnoc.sim.agents import TownAgents
-from ftthnoc.sim.town import generate_town
+from simulator.agents import TownAgents
+from simulator.town import generate_town
 
 GPON_MODULES = ("huawei_gpon", "zte_gpon")
 WALL_GOAL = 1.5  # ftthnoc / net-snmp, at most

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ftthnoc.sim.agents import TownAgents, snmpsim_executable
-from ftthnoc.sim.town import Town, generate_town
+from simulator.agents import TownAgents, snmpsim_executable
+from simulator.town import Town, generate_town
 
 SMALL_ONUS = 600
 

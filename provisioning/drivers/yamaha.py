@@ -7,7 +7,7 @@ send, time and check; a driver for another router (AlliedWare Plus, Cisco IOS) k
 shape with its own template pair.
 
 The session is ``provisioning.drivers.netmiko_session.CliSession`` (login, timing, transcript, dry
-run, lost sessions). What is Yamaha's, as checked against ``ftthnoc.sim.cli.yamaha`` with netmiko 4.8:
+run, lost sessions). What is Yamaha's, as checked against ``simulator.cli.yamaha`` with netmiko 4.8:
 
 * netmiko's session preparation (``console lines infinity``) works with a bare ``> `` prompt, but its
   ``enable()`` reads until the *base* prompt, which is ``>`` on an RTX without ``console prompt``

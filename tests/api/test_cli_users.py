@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, select
 
 from api.security import verify_password, verify_token
-from ftthnoc.cli import main
+from app.cli import main
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import ApiToken, AuditEntry, User
 

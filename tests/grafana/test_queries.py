@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ftthnoc.cli_demo import raw_socket_refusal
+from app.cli.demo import raw_socket_refusal
 from tests.grafana.grafana_json import RULES, Query, dashboard_files, load, metric_names, queries, variables
 
 PROMETHEUS = shutil.which("prometheus")
@@ -120,7 +120,7 @@ def demo_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`ftthnoc demo --onus 500` on a free port; yields HOST:PORT of its exporter."""
     tmp = tmp_path_factory.mktemp("demo")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ftthnoc", "demo", "--onus", "500", "--listen", "127.0.0.1:0",
+        [sys.executable, "-m", "app", "demo", "--onus", "500", "--listen", "127.0.0.1:0",
          "--interval", str(POLL_SECONDS)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp,
         env={**os.environ, "FTTHNOC_DATA_DIR": str(tmp / "var")})

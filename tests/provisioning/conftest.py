@@ -16,11 +16,11 @@ from ftthnoc.config import Config
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.inventory.models import AuditEntry, Enrolment, Household, Onu
-from ftthnoc.sim.agents import TownAgents, snmpsim_executable
-from ftthnoc.sim.cli.olt_state import OltState, PluggedOnu
-from ftthnoc.sim.cli.town import TownCli, provisioning_section
-from ftthnoc.sim.town import Town, generate_town
 from provisioning.enrol import Provisioner
+from simulator.agents import TownAgents, snmpsim_executable
+from simulator.cli.olt_state import OltState, PluggedOnu
+from simulator.cli.town import TownCli, provisioning_section
+from simulator.town import Town, generate_town
 
 _serials = itertools.count(0x5EED0000)
 _homes = itertools.count(900001)

@@ -11,14 +11,14 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from ftthnoc.cli import main
+from app.cli import main
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import School, Tablet
-from ftthnoc.sim.cli.olt_state import serial_hex
-from ftthnoc.sim.cli.router_state import RouterState
-from ftthnoc.sim.cli.server import SshDeviceServer
-from ftthnoc.sim.cli.town import CLI_PASSWORD, CLI_USER, ROUTER_ADMIN_PASSWORD
-from ftthnoc.sim.cli.yamaha import YamahaShell
+from simulator.cli.olt_state import serial_hex
+from simulator.cli.router_state import RouterState
+from simulator.cli.server import SshDeviceServer
+from simulator.cli.town import CLI_PASSWORD, CLI_USER, ROUTER_ADMIN_PASSWORD
+from simulator.cli.yamaha import YamahaShell
 from tests.provisioning.conftest import Env
 
 pytestmark = pytest.mark.usefixtures("clean_faults")

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ftthnoc.inventory.models import EnrolmentState
-from ftthnoc.sim.cli.olt_state import OltState, serial_hex
-from ftthnoc.sim.cli.town import provisioning_section
 from provisioning.enrol import Outcome
 from provisioning.verify import OltSnmp, read_onu
+from simulator.cli.olt_state import OltState, serial_hex
+from simulator.cli.town import provisioning_section
 from tests.provisioning.conftest import Env
 
 pytestmark = pytest.mark.usefixtures("clean_faults")

@@ -10,11 +10,6 @@ from dataclasses import dataclass
 import pytest
 from pydantic import SecretStr
 
-from ftthnoc.sim.cli.huawei import HuaweiShell
-from ftthnoc.sim.cli.olt_state import OltState, PluggedOnu
-from ftthnoc.sim.cli.server import SshDeviceServer
-from ftthnoc.sim.cli.shell import Shell
-from ftthnoc.sim.cli.zte import ZteShell
 from provisioning.drivers import driver_for
 from provisioning.drivers.base import (
     CliTarget,
@@ -29,6 +24,11 @@ from provisioning.drivers.base import (
 )
 from provisioning.drivers.huawei_olt import HuaweiOltDriver
 from provisioning.drivers.zte_c300 import ZteC300Driver
+from simulator.cli.huawei import HuaweiShell
+from simulator.cli.olt_state import OltState, PluggedOnu
+from simulator.cli.server import SshDeviceServer
+from simulator.cli.shell import Shell
+from simulator.cli.zte import ZteShell
 
 PLAN = ServicePlan(line_profile=10, service_profile=10, vlan=100, user_vlan=100, gemport=1, onu_type="ZTE-F660")
 USERS = {"noc": "olt-test-pw"}

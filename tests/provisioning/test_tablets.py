@@ -15,9 +15,6 @@ from sqlalchemy.orm import Session
 from ftthnoc.inventory.db import make_engine, session_scope
 from ftthnoc.inventory.io import InventoryImportError, SourceRow
 from ftthnoc.inventory.models import AuditEntry, Base, District, School, Tablet
-from ftthnoc.sim.cli.router_state import RouterEvent, RouterState
-from ftthnoc.sim.cli.server import SshDeviceServer
-from ftthnoc.sim.cli.yamaha import YamahaShell
 from provisioning.drivers.base import Binding, DeviceRefused, SessionLost
 from provisioning.drivers.yamaha import YamahaDriver
 from provisioning.tablets import (
@@ -28,6 +25,9 @@ from provisioning.tablets import (
     reconcile_school,
     router_target,
 )
+from simulator.cli.router_state import RouterEvent, RouterState
+from simulator.cli.server import SshDeviceServer
+from simulator.cli.yamaha import YamahaShell
 
 SCHOOLS = ("chiyoda-es", "oasa-es", "toyohira-es", "geihoku-es", "chiyoda-jhs")
 PER_SCHOOL = 300  # 5 x 300 = 1,500 rows

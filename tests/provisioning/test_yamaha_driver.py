@@ -8,9 +8,6 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from ftthnoc.sim.cli.router_state import RouterState
-from ftthnoc.sim.cli.server import SshDeviceServer
-from ftthnoc.sim.cli.yamaha import YamahaShell
 from provisioning.drivers.base import (
     Binding,
     CliTarget,
@@ -21,6 +18,9 @@ from provisioning.drivers.base import (
     SessionLost,
 )
 from provisioning.drivers.yamaha import YamahaDriver, parse_dhcp_config, render
+from simulator.cli.router_state import RouterState
+from simulator.cli.server import SshDeviceServer
+from simulator.cli.yamaha import YamahaShell
 
 SCOPE = (("192.168.100.2", "192.168.100.191", 24),)
 SHOW = """\

@@ -24,7 +24,7 @@ from collectors.snmp.poll import ModuleResult, poll_module
 from ftthnoc.config import Auth
 from ftthnoc.errors import ModuleError
 from ftthnoc.samples import MetricFamily
-from ftthnoc.sim.agents import ServedWalk, serve_walk
+from simulator.agents import ServedWalk, serve_walk
 
 PEER = Path(__file__).resolve().parents[3].parent / "shared" / "peer-data" / "librenms"
 IF_STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}

@@ -17,7 +17,7 @@ from collectors.snmp.module import get_module
 from collectors.snmp.poll import ModuleResult, poll_module
 from ftthnoc.config import Auth
 from ftthnoc.samples import MetricFamily
-from ftthnoc.sim.agents import serve_walk, snmpsim_executable
+from simulator.agents import serve_walk, snmpsim_executable
 
 ARP = "1.3.6.1.2.1.4.22.1.2"
 NAME = "ftth_router_arp_entry_info"

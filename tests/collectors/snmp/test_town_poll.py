@@ -18,8 +18,8 @@ from collectors.snmp.poll import poll_device, poll_module
 from ftthnoc.config import Config, Target
 from ftthnoc.errors import SnmpAuthError
 from ftthnoc.samples import MetricFamily
-from ftthnoc.sim.agents import TownAgents
-from ftthnoc.sim.town import Olt
+from simulator.agents import TownAgents
+from simulator.town import Olt
 from tests.collectors.snmp import misbehaving_agents
 
 ONU_METRICS = {

@@ -14,7 +14,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from ftthnoc.catalogue import INFLUX, names
-from ftthnoc.sim.agents import TownAgents
+from simulator.agents import TownAgents
 
 from .conftest import VictoriaMetrics, wait_for
 
@@ -26,7 +26,7 @@ def test_serve_writes_every_poll_to_influx_and_reports_the_writer(
     cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=3600)))
     env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": f"sqlite:///{tmp_path}/none.db",
            "FTTHNOC_INFLUX_URL": vm.url, "FTTHNOC_INFLUX_SPOOL_DIR": str(tmp_path / "spool")}
-    proc = subprocess.Popen([sys.executable, "-m", "ftthnoc", "serve", "--config", str(cfg)],
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--config", str(cfg)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from ftthnoc.cli_incidents import incidents
+from app.cli.incidents import incidents
 from ftthnoc.incidents.export import COLUMNS, export_quarter, quarter_bounds, quarter_of
 from ftthnoc.incidents.models import Incident, IncidentHousehold
 from ftthnoc.inventory import db

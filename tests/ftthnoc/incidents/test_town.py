@@ -24,9 +24,9 @@ from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.samples import MetricFamily
-from ftthnoc.sim.agents import TownAgents, snmpsim_executable
-from ftthnoc.sim.faults import applied_faults, current_olt, cut_pon_port, power_cut, restore
-from ftthnoc.sim.town import Olt, PonPort, generate_town
+from simulator.agents import TownAgents, snmpsim_executable
+from simulator.faults import applied_faults, current_olt, cut_pon_port, power_cut, restore
+from simulator.town import Olt, PonPort, generate_town
 from tests.ftthnoc.inventory.conftest import MakeDatabase
 
 T0 = datetime(2026, 8, 10, 1, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from ftthnoc.cli_inventory import inventory
+from app.cli.inventory import inventory
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import write_yaml
 
@@ -73,7 +73,7 @@ def test_bad_rows_exit_1_with_one_line_each_and_write_nothing(
     assert len(lines) == 3, lines
     assert lines[0].startswith("bad.yaml line ") and "(households): district 'nowhere'" in lines[0]
     assert "(tablets): mac: 'zz:zz' is not a MAC address" in lines[1]
-    assert lines[2] == "error: 2 problem(s) in bad.yaml; nothing was written"
+    assert lines[2] == "ftthnoc: 2 problem(s) in bad.yaml; nothing was written"
     assert result.stdout == ""
     assert table_snapshot(engine, skip=()) == before
 
@@ -94,7 +94,7 @@ def test_import_into_an_unmigrated_database_exits_1(database_url: str, town_yaml
     assert result.exit_code == 1
     assert (
         result.stderr.strip()
-        == "error: the database has no inventory schema; run `ftthnoc inventory migrate` first"
+        == "ftthnoc: the database has no inventory schema; run `ftthnoc inventory migrate` first"
     )
 
 
@@ -102,7 +102,7 @@ def test_unreachable_database_exits_1_without_a_traceback(town_yaml: Path) -> No
     url = "postgresql+psycopg://nobody:secret@127.0.0.1:1/none"
     result = _run("import", str(town_yaml), "--database-url", url)
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: database error:")
+    assert result.stderr.startswith("ftthnoc: database error:")
     assert "secret" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

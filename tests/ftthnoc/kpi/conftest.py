@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.kpi.recorder import KpiRecorder
-from ftthnoc.sim.agents import TownAgents, snmpsim_executable
-from ftthnoc.sim.town import Town, generate_town
+from simulator.agents import TownAgents, snmpsim_executable
+from simulator.town import Town, generate_town
 
 
 @pytest.fixture(scope="package")

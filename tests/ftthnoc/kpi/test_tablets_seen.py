@@ -16,9 +16,9 @@ from ftthnoc.inventory.models import School, Tablet
 from ftthnoc.kpi import figures
 from ftthnoc.kpi.recorder import KpiRecorder
 from ftthnoc.samples import MetricFamily
-from ftthnoc.sim.agents import TownAgents, serve_walk, snmpsim_executable
-from ftthnoc.sim.snmprec import render, router_records
-from ftthnoc.sim.town import Town, generate_town
+from simulator.agents import TownAgents, serve_walk, snmpsim_executable
+from simulator.snmprec import render, router_records
+from simulator.town import Town, generate_town
 from tests.ftthnoc.kpi.conftest import inventory, poll_routers, town_inventory
 
 NOW = datetime(2026, 11, 26, 1, 30, tzinfo=UTC)  # 10:30 JST, a school day

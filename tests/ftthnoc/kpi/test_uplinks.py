@@ -19,8 +19,8 @@ from ftthnoc.kpi.models import SchoolUplinkPeak
 from ftthnoc.kpi.recorder import KpiRecorder
 from ftthnoc.kpi.uplinks import Reading, uplink_mbps
 from ftthnoc.samples import MetricFamily
-from ftthnoc.sim.agents import TownAgents
-from ftthnoc.sim.town import ROUTER_UPLINK, Town, generate_town, router_name
+from simulator.agents import TownAgents
+from simulator.town import ROUTER_UPLINK, Town, generate_town, router_name
 from tests.ftthnoc.kpi.conftest import inventory, poll_routers, town_inventory
 
 #: 23:58 JST on 26 November: two minutes later it is the 27th

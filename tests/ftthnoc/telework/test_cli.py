@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from ftthnoc.cli_telework import CSV_COLUMNS, parse_month, telework
+from app.cli.telework import CSV_COLUMNS, parse_month, telework
 from ftthnoc.telework.kpi import TeleworkKpi
 
 from .conftest import MOSTLY_OUTAGE_DAY, Clock, MakeKpi, jst, synthetic_samples
@@ -90,7 +90,7 @@ def test_a_month_without_figures(engine: Engine, database_url: str) -> None:
 def test_bad_month_is_one_line(bad: str, tmp_path: Path) -> None:
     code, out, err = run("report", "--month", bad, "--database-url", f"sqlite:///{tmp_path / 'x.db'}")
     assert code == 1 and out == ""
-    assert err == f"error: --month must be YYYY-MM, e.g. 2026-10 (got {bad!r})\n"
+    assert err == f"ftthnoc: --month must be YYYY-MM, e.g. 2026-10 (got {bad!r})\n"
     with pytest.raises(ValueError):
         parse_month(bad)
     assert parse_month(" 2026-10 ") == (2026, 10)
@@ -99,4 +99,4 @@ def test_bad_month_is_one_line(bad: str, tmp_path: Path) -> None:
 def test_unmigrated_database_is_one_line(tmp_path: Path) -> None:
     code, _, err = run("report", "--month", "2026-10", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}")
     assert code == 1
-    assert err == "error: the database has no inventory schema; run `ftthnoc inventory migrate` first\n"
+    assert err == "ftthnoc: the database has no inventory schema; run `ftthnoc inventory migrate` first\n"

@@ -1,0 +1,229 @@
+"""``ftthnoc demo``: the whole system against the simulated town, before anyone touches a real OLT.
+
+Starts one snmpsim agent per OLT of the generated town on loopback, loads the town into the
+inventory (a SQLite file under the data directory unless ``FTTHNOC_DATABASE_URL`` says otherwise),
+and runs the poller and exporter on it until Ctrl-C. Every OLT and school router also answers SSH
+(``simulator.cli.town``); the demo writes its configuration to ``DATA/demo/config.yaml`` and prints the
+``ftthnoc enroll household`` command that enrols one of the town's installed households: its ONU shows
+in the next poll and the household turns active. Every school's router answers SNMP as well, so its
+uplink's measured peak stands against MEXT's recommended bandwidth on the KPI pages.
+
+Run as root (or with CAP_NET_RAW), the demo probes too — but **only loopback**, where every agent of
+the simulated town lives: the "telework VPN gateway" is 127.0.0.1 with the exporter's own HTTP port as
+its service port, and one school of the town is 127.0.0.1 as well. No ARP (a tablet subnet is a real
+link). The demo never sends a probe packet anywhere else: :func:`demo_probes` builds the section from
+constants and :func:`loopback_only` refuses anything that is not 127.0.0.1 before the prober exists.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from ftthnoc.config import Config
+from ftthnoc.errors import ConfigError, FtthnocError
+from ftthnoc.settings import Settings
+
+#: the only address the demo probes
+LOOPBACK = "127.0.0.1"
+GATEWAY_NAME = "telework-vpn (simulated)"
+PROBE_CYCLE_SECONDS = 15.0
+PROBE_PACKETS = 5
+
+
+def raw_socket_refusal() -> str | None:
+    """Why raw ICMP sockets cannot be opened here, or None when they can (root or CAP_NET_RAW)."""
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def free_port(host: str) -> int:
+    """A TCP port free on ``host`` now (the exporter binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def reachable_on_loopback(host: str) -> bool:
+    """Whether a listener on ``host`` answers on 127.0.0.1 (loopback itself or the wildcard address)."""
+    if host in ("", "0.0.0.0", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def demo_probes(school_code: str, school_district: str, exporter_port: int | None) -> dict[str, Any]:
+    """The demo's ``probes:`` section: a gateway and a school, both 127.0.0.1; no ARP."""
+    gateway: dict[str, Any] = {"name": GATEWAY_NAME, "address": LOOPBACK}
+    if exporter_port is not None:
+        gateway["ports"] = [exporter_port]
+    return {
+        "cycle_seconds": PROBE_CYCLE_SECONDS,
+        "targets": {
+            "gateway": [gateway],
+            "school": [{"name": school_code, "address": LOOPBACK, "district": school_district}],
+        },
+        "icmp": {"packets": PROBE_PACKETS, "timeout_seconds": 1.0},
+        "tcp": {"timeout_seconds": 1.0, "attempts": 2},
+        "arp": {"subnets": [], "tablets": []},
+    }
+
+
+def loopback_only(probes: dict[str, Any]) -> None:
+    """Refuse a demo probe section that would send a packet anywhere but 127.0.0.1."""
+    for kind, targets in (probes.get("targets") or {}).items():
+        for t in targets:
+            if str(t.get("address")) != LOOPBACK:
+                raise ConfigError(f"demo probe target {kind}/{t.get('name')} is not {LOOPBACK}: refused")
+    arp = probes.get("arp") or {}
+    if arp.get("subnets"):
+        raise ConfigError("the demo sweeps no tablet subnet: refused")
+    if probes.get("from_inventory"):  # inventory targets have addresses of their own
+        raise ConfigError("the demo takes no probe target from the inventory: refused")
+
+
+@click.command()
+@click.option("--onus", type=int, default=7000, show_default=True, help="ONUs in the simulated town.")
+@click.option("--interval", type=float, default=60.0, show_default=True, help="Seconds between polls.")
+@click.option("--listen", default=None, help="HOST:PORT for the exporter (default FTTHNOC_LISTEN_* or "
+              "127.0.0.1:9469; port 0 picks a free one).")
+@click.option("--cycles", type=int, default=None, help="Stop after this many polls of each OLT.")
+@click.option("--api-listen", default="127.0.0.1:0", show_default=True,
+              help="HOST:PORT of the API and web pages (port 0 picks a free one).")
+@click.pass_obj
+def demo(settings: Settings, onus: int, interval: float, listen: str | None, cycles: int | None,
+         api_listen: str) -> None:
+    """Run the poller and exporter against the simulated town of Kitahiroshima."""
+    from app.cli.common import fail
+    from app.wiring import labeler_from_inventory, run_service
+    from ftthnoc.inventory import db, io
+    from simulator.agents import TownAgents
+    from simulator.cli.town import TownCli, provisioning_section
+    from simulator.town import generate_town
+
+    if listen:
+        host, _, port = listen.rpartition(":")
+        settings = settings.model_copy(update={"listen_host": host or "127.0.0.1", "listen_port": int(port)})
+    data = settings.data_dir / "demo"
+    if "FTTHNOC_DATABASE_URL" in os.environ:
+        url = settings.database_url
+    else:  # the demo's own inventory, made afresh each run so a different --onus never clashes
+        (data / "ftthnoc.db").unlink(missing_ok=True)
+        url = f"sqlite:///{data}/ftthnoc.db"
+    town = generate_town(onus=onus, school_routers=True)  # their uplinks feed the MEXT bandwidth KPI
+
+    refusal = raw_socket_refusal()
+    probes: dict[str, Any] | None = None
+    if refusal is not None:
+        click.echo(f"ftthnoc demo: no probes: raw sockets are not permitted here ({refusal}); run as root "
+                   "or with CAP_NET_RAW to probe loopback", err=True)
+    elif not town.schools:
+        click.echo("ftthnoc demo: no probes: the simulated town has no school", err=True)
+    else:
+        exporter_port: int | None = None
+        if reachable_on_loopback(settings.listen_host):
+            if settings.listen_port == 0:  # the gateway's service port must be known before the config
+                try:
+                    port_now = free_port(settings.listen_host or "0.0.0.0")
+                except OSError as exc:
+                    fail(f"cannot listen on {settings.listen_host}:0: {exc.strerror}")
+                settings = settings.model_copy(update={"listen_port": port_now})
+            exporter_port = settings.listen_port
+        school = town.schools[0]
+        probes = demo_probes(school.code, school.district, exporter_port)
+        loopback_only(probes)
+
+    click.echo(f"ftthnoc demo: starting {len(town.olts)} simulated OLTs with {onus} ONUs, "
+               f"{len(town.bwa_stations)} BWA base stations, {len(town.vpn_gateways)} VPN gateway(s) and "
+               f"{len(town.school_routers)} school routers ...", err=True)
+    try:
+        with TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents, \
+                TownCli(agents) as cli:
+            db.upgrade(url)
+            engine = db.make_engine(url)
+            with db.session_scope(engine, actor="demo") as session:
+                io.import_document(session, cli.town().inventory_document())
+            from api.service import add_demo_users  # the command line wires the packages together
+
+            logins = add_demo_users(engine, town.schools[0].code if town.schools else None)
+            engine.dispose()
+            doc = agents.poller_config(interval_seconds=interval)
+            if probes is not None:
+                doc["probes"] = probes
+            if town.vpn_gateways:  # the town office's telework figure, from its gateway's sessions
+                doc["telework"] = {"staff": town.staff}
+            doc["provisioning"] = provisioning_section()
+            config = Config.model_validate(doc)
+            config_file = write_demo_config(doc, data / "config.yaml")
+            enrol_hint = _enrol_hint(cli.installs, config_file, url)
+
+            def ready(base: str) -> None:
+                lines = [
+                    "ftthnoc demo is running:",
+                    f"  metrics      {base}/metrics",
+                    f"  one target   {base}/snmp?target={config.targets[0].address}&module=huawei_gpon"
+                    "&auth=public_v2",
+                    f"  landing page {base}/",
+                    f"  inventory    {url}",
+                    f"  SSH devices  {len(cli.olt_states)} OLTs and {len(cli.router_states)} school routers "
+                    f"(login {CLI_USER_HINT})",
+                ]
+                if enrol_hint:
+                    lines.append(f"  enrol a home {enrol_hint}")
+                if api_url:
+                    who = ", ".join(f"{n} / {p}" for n, _r, p in logins)
+                    lines.append(f"  web pages    {api_url[0]}/login  ({who}); API {api_url[0]}/docs")
+                if probes is not None:
+                    lines.append(f"  probes       {LOOPBACK} only, every {PROBE_CYCLE_SECONDS:g} s: "
+                                 + ", ".join(_describe(kind, t) for kind, ts in probes["targets"].items()
+                                             for t in ts))
+                lines.append("Press Ctrl-C to stop.")
+                click.echo("\n".join(lines))
+                sys.stdout.flush()
+
+            api_url: list[str] = []
+            run_service(config, settings, cycles, on_ready=ready, labeler=labeler_from_inventory(url),
+                        database_url=url, api_listen=api_listen, on_api=api_url.append)
+    except FtthnocError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror}")
+
+
+CLI_USER_HINT = "ftthnoc / ftthnoc-demo"
+
+
+def write_demo_config(doc: dict[str, Any], path: Path) -> Path:
+    """The demo's configuration as a file, so that ``ftthnoc enroll`` in another terminal drives the same
+    simulated devices (demo credentials only: nothing here opens a real device)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _enrol_hint(installs: Mapping[str, Any], config_file: Path, url: str) -> str:
+    """The command that enrols the first installed household (it then shows up in the next poll)."""
+    if not installs:
+        return ""
+    code = sorted(installs)[0]
+    return (f"ftthnoc enroll household {code} --serial {installs[code].serial} "
+            f"--config {config_file} --database-url {url}")
+
+
+def _describe(kind: str, target: dict[str, Any]) -> str:
+    ports = "".join(f" tcp/{p}" for p in target.get("ports") or [])
+    return f"{kind} {target['name']} (icmp{ports})"

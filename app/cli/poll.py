@@ -1,0 +1,81 @@
+"""``ftthnoc poll --once``: one poll of one target, printed as the Prometheus text exposition."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.cli.common import fail
+from ftthnoc.config import Auth, Target, load_config
+from ftthnoc.errors import FtthnocError
+from ftthnoc.settings import Settings
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Poll one target once and print the Prometheus text exposition.")
+@click.option("--module", "-m", "modules", multiple=True, required=True,
+              help="Module name (repeat or comma-separate): if_mib, huawei_gpon, zte_gpon, ...")
+@click.option("--target", "-t", required=True, help="HOST[:PORT] of the SNMP agent.")
+@click.option("--community", help="SNMPv2c community (instead of --auth).")
+@click.option("--auth", "auth_name", help="Name of an auth in the configuration file (v2c or v3).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Configuration file with auths.")
+@click.option("--timeout", type=float, default=2.0, show_default=True)
+@click.option("--retries", type=int, default=1, show_default=True)
+@click.option("--max-repetitions", type=int, default=25, show_default=True)
+@click.pass_obj
+def poll(settings: Settings, once: bool, modules: tuple[str, ...], target: str, community: str | None,
+         auth_name: str | None, config_path: Path | None, timeout: float, retries: int,
+         max_repetitions: int) -> None:
+    """Poll TARGET with MODULEs."""
+    from collectors.snmp.client import Device, SnmpClient
+    from collectors.snmp.module import get_module
+    from collectors.snmp.poll import poll_device, scrape_families
+    from exporters.prometheus.collector import render
+
+    if not once:
+        fail("poll runs once (--once); use 'ftthnoc serve' for continuous polling")
+    if bool(community) == bool(auth_name):
+        fail("give exactly one of --community or --auth")
+    names = [m.strip() for item in modules for m in item.split(",") if m.strip()]
+    try:
+        mods = [get_module(n) for n in names]
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    try:
+        if auth_name:
+            cfg = load_config(config_path or settings.config or fail("--auth needs --config FILE"))
+            if auth_name not in cfg.auths:
+                fail(f"auth {auth_name!r} is not defined in {config_path}")
+            auth = cfg.auths[auth_name]
+        else:
+            auth = Auth.model_validate({"version": 2, "community": community or ""})
+        tgt = Target(name=target, address=target, modules=names, auth="cli", timeout=timeout,
+                     retries=retries, max_repetitions=max_repetitions)
+        device = Device.from_target(tgt, auth)
+    except FtthnocError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(f"bad option: {exc}")
+
+    async def run() -> list[Any]:
+        client = SnmpClient()
+        try:
+            return await poll_device(client, device, mods)
+        finally:
+            client.close()
+
+    logging.getLogger("collectors.snmp.poll").setLevel(logging.ERROR)  # the one line below says it
+    results = asyncio.run(run())
+    failed = [r for r in results if not r.success]
+    if failed:
+        fail("; ".join(f"{target}: {r.error} (module {r.module})" for r in failed))
+    families = [f for r in results for f in r.families] + scrape_families(target, results)
+    sys.stdout.buffer.write(render(families))
+    sys.stdout.flush()
+
+

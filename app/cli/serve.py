@@ -1,0 +1,35 @@
+"""``ftthnoc serve``: the scheduler, exporter, consumers and (with ``--api``) the API of one deployment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.cli.common import fail
+from app.wiring import labeler_from_inventory, run_service
+from ftthnoc.config import load_config
+from ftthnoc.errors import FtthnocError
+from ftthnoc.settings import Settings
+
+
+@click.command(name="serve")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Poller configuration (YAML).")
+@click.option("--cycles", type=int, default=None, help="Stop after this many polls of each target.")
+@click.option("--api", "api_listen", default=None, metavar="HOST:PORT",
+              help="Also serve the API and web pages there (needs the inventory database).")
+@click.pass_obj
+def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None, api_listen: str | None) -> None:
+    """Run the scheduler and the exporter for the targets in the configuration."""
+    path = config_path or settings.config
+    if path is None:
+        fail("serve needs --config FILE (or FTTHNOC_CONFIG)")
+    try:
+        config = load_config(path)
+        run_service(config, settings, cycles, labeler=labeler_from_inventory(settings.database_url),
+                    on_ready=lambda url: click.echo(f"ftthnoc: serving {url}/metrics"), api_listen=api_listen,
+                    on_api=lambda url: click.echo(f"ftthnoc: API and web pages on {url}"))
+    except FtthnocError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror}")

@@ -1,0 +1,189 @@
+"""Faults injected into the running simulated town: a cut feeder, a power cut, and the repair.
+
+The demo and the incident tests need the town to *change* while it is polled. A fault rewrites the
+affected OLTs' data files from the town model with some ONUs switched to LOS or dying gasp (the same
+encoders as at start-up, so the vendor codes are right: Huawei cause 1/13, ZTE phase 1/4) and restarts
+only those OLTs' agents, on the same ports (``TownAgents.restart``). A restarted agent starts its
+``sysUpTime`` and moving counters again, as a rebooted OLT would.
+
+Faults take only ONUs that are online when applied, so ONUs already down stay out of them (and out of
+the incident they cause); ``restore`` brings a fault's ONUs back with the fault as their last down
+cause. The current state of each town is kept here, per running ``TownAgents``::
+
+    cut = cut_pon_port(agents, "chiyoda-olt1", "0/1/3")
+    gasp = power_cut(agents, "oasa", 0.3)
+    restore(agents)                      # every fault, or restore(agents, cut)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from simulator.agents import TownAgents
+from simulator.snmprec import write_olt
+from simulator.town import DownCause, Olt, Onu, OnuState, Town
+
+FaultKind = Literal["pon_port_cut", "power_cut"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One injected fault: the ONUs it took down, as they were before (to restore them)."""
+
+    kind: FaultKind
+    cause: DownCause
+    before: tuple[Onu, ...]
+
+    @property
+    def olts(self) -> tuple[str, ...]:
+        return tuple(sorted({u.olt for u in self.before}))
+
+    @property
+    def households(self) -> frozenset[str]:
+        return frozenset(u.household for u in self.before)
+
+    @property
+    def onus(self) -> frozenset[tuple[str, str, str]]:
+        """(olt, pon_port, onu_id) as the poller's labels spell them."""
+        return frozenset((u.olt, u.pon_port, str(u.onu_id)) for u in self.before)
+
+
+@dataclass(slots=True)
+class _State:
+    town: Town
+    olts: dict[str, Olt]
+    applied: list[Fault] = field(default_factory=list)
+
+
+_STATES: weakref.WeakKeyDictionary[TownAgents, _State] = weakref.WeakKeyDictionary()
+#: faults come from tests, provisioning changes from the SSH simulators' publisher thread: one at a time
+_LOCK = threading.RLock()
+
+
+def _state(agents: TownAgents) -> _State:
+    town = agents.town  # raises unless running
+    state = _STATES.get(agents)
+    if state is None or state.town is not town:  # first fault, or the agents were started again
+        state = _State(town, {o.name: o for o in town.olts})
+        _STATES[agents] = state
+    return state
+
+
+def current_olt(agents: TownAgents, olt: str) -> Olt:
+    """The OLT as its agent serves it now, faults included."""
+    return _state(agents).olts[olt]
+
+
+def applied_faults(agents: TownAgents) -> list[Fault]:
+    return list(_state(agents).applied)
+
+
+def cut_pon_port(agents: TownAgents, olt: str, port: str, *, restart: bool = True) -> Fault:
+    """Cut the feeder of ``port`` on ``olt``: every online ONU on it goes to LOS (Huawei cause 1, ZTE
+    phase 1). Raises KeyError for an unknown OLT or port."""
+    state = _state(agents)
+    model = state.olts[olt]
+    pon = next((p for p in model.pon_ports if p.name == port), None)
+    if pon is None:
+        raise KeyError(f"{olt} has no PON port {port!r}")
+    victims = [u for u in pon.onus if u.online]
+    return _apply(agents, state, Fault("pon_port_cut", "los", tuple(victims)), "los", restart)
+
+
+def power_cut(agents: TownAgents, district: str, share: float, *, seed: int = 0, restart: bool = True) -> Fault:
+    """Cut the power of ``share`` (0–1) of the district's online ONUs (by the household's district): they
+    send a dying gasp (Huawei cause 13, ZTE phase 4). The choice is deterministic for a ``seed``."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"share must be between 0 and 1, not {share}")
+    state = _state(agents)
+    district_of = {h.code: h.district for h in state.town.households}
+    if district not in {d.code for d in state.town.districts}:
+        raise KeyError(f"the town has no district {district!r}")
+    online = [u for o in state.olts.values() for u in o.onus() if u.online and district_of.get(u.household) == district]
+    n = 0 if share == 0 or not online else max(1, round(share * len(online)))
+    victims = random.Random(seed).sample(online, n)
+    return _apply(agents, state, Fault("power_cut", "dying_gasp", tuple(victims)), "dying_gasp", restart)
+
+
+def restore(agents: TownAgents, fault: Fault | None = None, *, restart: bool = True) -> list[str]:
+    """Bring back the ONUs of ``fault`` (default: of every fault applied), their last down cause now the
+    fault's; returns the OLTs whose agents were restarted."""
+    state = _state(agents)
+    faults = [fault] if fault is not None else list(reversed(state.applied))
+    changed: set[str] = set()
+    for f in faults:
+        if f not in state.applied:
+            continue
+        state.applied.remove(f)
+        back = {(u.olt, u.pon_port, u.onu_id): dataclasses.replace(u, last_down_cause=f.cause) for u in f.before}
+        changed |= _replace_onus(state, back)
+    return _publish(agents, state, changed, restart)
+
+
+def _apply(agents: TownAgents, state: _State, fault: Fault, cause: DownCause, restart: bool) -> Fault:
+    down: OnuState = "los" if cause == "los" else "dying_gasp"
+    new = {(u.olt, u.pon_port, u.onu_id): _offline(u, down, cause) for u in fault.before}
+    changed = _replace_onus(state, new)
+    state.applied.append(fault)
+    _publish(agents, state, changed, restart)
+    return fault
+
+
+def _offline(u: Onu, state: OnuState, cause: DownCause) -> Onu:
+    """An ONU that is down: no optical readings, distance or temperature (the agent's sentinels)."""
+    return dataclasses.replace(
+        u, state=state, last_down_cause=cause, rx_dbm=None, tx_dbm=None, olt_rx_dbm=None,
+        distance_m=None, temperature_c=None,
+    )  # fmt: skip
+
+
+def _replace_onus(state: _State, new: dict[tuple[str, str, int], Onu]) -> set[str]:
+    changed: set[str] = set()
+    for name in sorted({k[0] for k in new}):
+        model = state.olts[name]
+        ports = tuple(
+            dataclasses.replace(p, onus=tuple(new.get((u.olt, u.pon_port, u.onu_id), u) for u in p.onus))
+            for p in model.pon_ports
+        )
+        state.olts[name] = dataclasses.replace(model, pon_ports=ports)
+        changed.add(name)
+    return changed
+
+
+def set_olt_onus(agents: TownAgents, olt: str, onus: Mapping[str, Sequence[Onu]], *, restart: bool = True) -> None:
+    """Serve exactly these ONUs per PON port on ``olt`` (provisioning added, removed or suspended some:
+    ``simulator.cli.town``). Ports not named keep none. Raises KeyError for an unknown OLT."""
+    with _LOCK:
+        state = _state(agents)
+        model = state.olts[olt]
+        ports = tuple(dataclasses.replace(p, onus=tuple(onus.get(p.name, ()))) for p in model.pon_ports)
+        state.olts[olt] = dataclasses.replace(model, pon_ports=ports)
+        _publish(agents, state, [olt], restart)
+
+
+def _publish(agents: TownAgents, state: _State, olts: Iterable[str], restart: bool) -> list[str]:
+    """Rewrite the OLTs' data files and restart their agents (only theirs)."""
+    with _LOCK:
+        return _publish_locked(agents, state, olts, restart)
+
+
+def _publish_locked(agents: TownAgents, state: _State, olts: Iterable[str], restart: bool) -> list[str]:
+    names: Sequence[str] = sorted(olts)
+    for name in names:
+        write_olt(
+            state.olts[name],
+            agents.agents[name].data_dir,
+            community=state.town.community,
+            empty_context=agents.empty_context,
+            moving_counters=agents.moving_counters,
+        )
+    if restart:
+        for name in names:
+            agents.restart(name)
+    return list(names)

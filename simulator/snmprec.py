@@ -1,0 +1,397 @@
+"""snmpsim data files (``.snmprec``) for the simulated town's OLTs, one file per OLT.
+
+A line is ``OID|TAG|VALUE``; snmpsim binary-searches the file, so lines are sorted by the OID as a
+tuple of integers (text order would put ``.10`` before ``.9``). Raw values come from the ``Town`` model
+through the small encoders below, which are the vendor's scaling run backwards: a collector that decodes
+the raw integer gets the model's value exactly (0.01 dB Huawei, 0.002 dB ZTE ONU Rx).
+
+Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror Huawei's):
+
+- Huawei ``hwGponDeviceOntControlLastDownCause`` (.46.1.24): 1 LOS, 2 LOSi, 3 LOFi, 4 SFi, 5 LOAi,
+  6 LOAMi, 13 dying-gasp; -1 never down.
+- ZTE last down cause (.28.2.1.7): 1 LOS, 2 LOSi, 3 LOFi, 4 SFi, 5 LOAi, 6 LOAMi, 9 dyingGasp;
+  0 never down. Phase state (.28.2.1.4): 1 LOS, 3 working, 4 dyingGasp.
+- Offline ONUs: Huawei returns 2147483647 in every optical column (.51.1.x) and distance -1; ZTE returns
+  65535 for ONU Rx, -80000 for the OLT-side Rx and distance -1. ZTE publishes no ONU Tx or temperature.
+- BWA eNB (Baicells-style, DOMAIN.md §4, *verify*): per cell at instance .{cell} (0 first), status codes
+  1 up / 0 down, throughput in kbit/s, PRB use and success rates in whole percent; a down cell has no
+  success-rate instances. The S1 link is the station's scalar.
+- School router (Yamaha RTX1220): the system group, IF-MIB (``LAN2`` the school's uplink) and the ARP
+  table (ipNetToMediaTable, index ifIndex.a.b.c.d: ifIndex, the MAC as 6 octets, the IpAddress,
+  type dynamic(3)) with the school's online tablets.
+- VPN gateway (Cisco ASA): remote-access sessions and per-group users are ``telework`` variation records
+  (``simulator.variation.telework``: computed from the clock when asked); the licence is
+  crasMaxSessionsSupportable; site-to-site tunnels are cipSecTunnelTable rows, status active(1).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from simulator.town import (
+    BwaStation,
+    Device,
+    DownCause,
+    Interface,
+    Olt,
+    Onu,
+    PonPort,
+    SchoolRouter,
+    Town,
+    VpnGateway,
+)
+
+Record = tuple[tuple[int, ...], str, str]
+
+# ---- sentinels and codes
+HUAWEI_NO_READING = 2147483647
+ZTE_RX_NO_READING = 65535
+ZTE_OLT_RX_NO_SIGNAL = -80000
+HUAWEI_DOWN_CAUSE: dict[DownCause, int] = {
+    "los": 1, "losi": 2, "lofi": 3, "sfi": 4, "loai": 5, "loami": 6, "dying_gasp": 13,
+}  # fmt: skip
+HUAWEI_NEVER_DOWN = -1
+ZTE_DOWN_CAUSE: dict[DownCause, int] = {
+    "los": 1, "losi": 2, "lofi": 3, "sfi": 4, "loai": 5, "loami": 6, "dying_gasp": 9,
+}  # fmt: skip
+ZTE_NEVER_DOWN = 0
+ZTE_PHASE = {"online": 3, "los": 1, "dying_gasp": 4}
+
+# ---- OID roots
+SYSTEM = (1, 3, 6, 1, 2, 1, 1)
+IF_NUMBER = (1, 3, 6, 1, 2, 1, 2, 1, 0)
+IF_ENTRY = (1, 3, 6, 1, 2, 1, 2, 2, 1)
+IFX_ENTRY = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
+HW_XPON = (1, 3, 6, 1, 4, 1, 2011, 6, 128, 1, 1, 2)
+ZTE_V1 = (1, 3, 6, 1, 4, 1, 3902, 1012, 3)
+ZTE_OLT_RX = (1, 3, 6, 1, 4, 1, 3902, 1015, 1010, 11, 2, 1, 2)
+BAICELLS = (1, 3, 6, 1, 4, 1, 53058)
+CRAS = (1, 3, 6, 1, 4, 1, 9, 9, 392, 1)  # CISCO-REMOTE-ACCESS-MONITOR-MIB objects
+CIPSEC_TUNNEL = (1, 3, 6, 1, 4, 1, 9, 9, 171, 1, 3, 2, 1)  # cipSecTunnelEntry
+IP_NET_TO_MEDIA = (1, 3, 6, 1, 2, 1, 4, 22, 1)  # ipNetToMediaEntry (the ARP table)
+#: the snmpsim variation module (``simulator/variation/telework.py``) behind the VPN session records
+TELEWORK_VARIATION = "telework"
+
+
+# ---- encoders: model value -> raw integer the agent returns
+def huawei_dbm_raw(dbm: float | None) -> int:
+    """ONT Rx/Tx and port Tx power: 0.01 dBm units."""
+    return HUAWEI_NO_READING if dbm is None else round(dbm * 100)
+
+
+def huawei_olt_rx_raw(dbm: float | None) -> int:
+    """Power received at the OLT from an ONT: raw = dBm·100 + 10000."""
+    return HUAWEI_NO_READING if dbm is None else round(dbm * 100) + 10000
+
+
+def zte_rx_raw(dbm: float | None) -> int:
+    """ZTE ONU Rx: dBm = raw·0.002 − 30, 65535 offline."""
+    return ZTE_RX_NO_READING if dbm is None else round((dbm + 30) * 500)
+
+
+def zte_olt_rx_raw(dbm: float | None) -> int:
+    """ZTE power received at the OLT: dBm = raw / 1000, −80000 no signal."""
+    return ZTE_OLT_RX_NO_SIGNAL if dbm is None else round(dbm * 1000)
+
+
+# ---- value helpers
+def _str(text: str) -> tuple[str, str]:
+    """Plain text when snmpsim reads it back unchanged, else hex (non-ASCII, edge spaces, escapes)."""
+    if text.isascii() and text.isprintable() and text == text.strip() and "\\" not in text:
+        return "4", text
+    return "4x", text.encode("utf-8").hex()
+
+
+def _serial_hex(serial: str) -> str:
+    """``HWTC1A2B3C4D`` -> 8 octets: the vendor id in ASCII, then 4 bytes."""
+    return serial[:4].encode("ascii").hex() + serial[4:].lower()
+
+
+def _counter(tag: str, initial: int, rate: float, moving: bool) -> tuple[str, str]:
+    if not moving or rate <= 0:
+        return tag, str(initial if tag == "70" else initial % 2**32)
+    if tag == "70":
+        return "70:numeric", f"initial={initial},rate={rate}"
+    return f"{tag}:numeric", f"initial={initial % 2**32},rate={rate},wrap=1"
+
+
+# ---- record builders
+def _system(olt: Device, moving: bool, location: str | None = None) -> Iterator[Record]:
+    yield (*SYSTEM, 1, 0), *_str(olt.sys_descr)
+    yield (*SYSTEM, 2, 0), "6", olt.sys_object_id
+    if moving:
+        yield (*SYSTEM, 3, 0), "67:numeric", f"initial={olt.uptime_ticks},rate=100,wrap=1"
+    else:
+        yield (*SYSTEM, 3, 0), "67", str(olt.uptime_ticks)
+    yield (*SYSTEM, 4, 0), "4", "noc@kitahiroshima.example (simulated)"
+    yield (*SYSTEM, 5, 0), *_str(olt.name)
+    yield (*SYSTEM, 6, 0), *_str(f"{location or getattr(olt, 'district', '')} (simulated)")
+    yield (*SYSTEM, 7, 0), "2", "78"
+
+
+def _interfaces(interfaces: list[Interface], moving: bool) -> Iterator[Record]:
+    yield IF_NUMBER, "2", str(len(interfaces))
+    for i in interfaces:
+        yield from _interface(i, moving)
+
+
+def _interface(i: Interface, moving: bool) -> Iterator[Record]:
+    x = (i.if_index,)
+    e, f = IF_ENTRY, IFX_ENTRY
+    big_speed = min(i.speed_bps, 2**32 - 1)
+    oper = "1" if i.oper_up else "2"
+    yield (*e, 1, *x), "2", str(i.if_index)
+    yield (*e, 2, *x), *_str(i.descr)
+    yield (*e, 3, *x), "2", str(i.if_type)
+    yield (*e, 4, *x), "2", str(i.mtu)
+    yield (*e, 5, *x), "66", str(big_speed)
+    yield (*e, 6, *x), "4x", f"00e0fc{i.if_index & 0xFFFFFF:06x}" if i.if_type == 6 else "000000000000"
+    yield (*e, 7, *x), "2", "1"
+    yield (*e, 8, *x), "2", oper
+    yield (*e, 9, *x), "67", "0"
+    yield (*e, 10, *x), *_counter("65", i.in_octets, i.in_rate, moving)
+    yield (*e, 11, *x), *_counter("65", i.in_ucast, i.in_rate / 900, moving)
+    yield (*e, 13, *x), "65", str(i.in_discards)
+    yield (*e, 14, *x), "65", str(i.in_errors)
+    yield (*e, 16, *x), *_counter("65", i.out_octets, i.out_rate, moving)
+    yield (*e, 17, *x), *_counter("65", i.out_ucast, i.out_rate / 1200, moving)
+    yield (*e, 19, *x), "65", str(i.out_discards)
+    yield (*e, 20, *x), "65", str(i.out_errors)
+    yield (*f, 1, *x), *_str(i.name)
+    for col in (2, 3, 4, 5):  # multicast / broadcast, 32 bit
+        yield (*f, col, *x), "65", "0"
+    yield (*f, 6, *x), *_counter("70", i.in_octets, i.in_rate, moving)
+    yield (*f, 7, *x), *_counter("70", i.in_ucast, i.in_rate / 900, moving)
+    yield (*f, 8, *x), "70", "0"
+    yield (*f, 9, *x), "70", "0"
+    yield (*f, 10, *x), *_counter("70", i.out_octets, i.out_rate, moving)
+    yield (*f, 11, *x), *_counter("70", i.out_ucast, i.out_rate / 1200, moving)
+    yield (*f, 12, *x), "70", "0"
+    yield (*f, 13, *x), "70", "0"
+    yield (*f, 14, *x), "2", "1"
+    yield (*f, 15, *x), "66", str(i.high_speed_mbps)
+    yield (*f, 16, *x), "2", "2"
+    yield (*f, 17, *x), "2", "1"
+    yield (*f, 18, *x), *_str(i.alias)
+    yield (*f, 19, *x), "67", "0"
+
+
+def _huawei_port(p: PonPort) -> Iterator[Record]:
+    x = (p.pon_index,)
+    yield (*HW_XPON, 21, 1, 16, *x), "2", str(len(p.onus))
+    yield (*HW_XPON, 23, 1, 1, *x), "2", str(p.temperature_c)
+    yield (*HW_XPON, 23, 1, 2, *x), "2", str(round(p.voltage_v * 100))
+    yield (*HW_XPON, 23, 1, 3, *x), "2", str(p.bias_ma)  # LibreNMS divides by 1000: amperes
+    yield (*HW_XPON, 23, 1, 4, *x), "2", str(huawei_dbm_raw(p.tx_dbm))
+
+
+def _huawei_onu(p: PonPort, u: Onu) -> Iterator[Record]:
+    x = (p.pon_index, u.onu_id)
+    yield (*HW_XPON, 43, 1, 3, *x), "4x", _serial_hex(u.serial)
+    yield (*HW_XPON, 43, 1, 9, *x), *_str(u.household)
+    yield (*HW_XPON, 46, 1, 15, *x), "2", "1" if u.online else "2"
+    yield (*HW_XPON, 46, 1, 20, *x), "2", str(-1 if u.distance_m is None else u.distance_m)
+    cause = HUAWEI_NEVER_DOWN if u.last_down_cause is None else HUAWEI_DOWN_CAUSE[u.last_down_cause]
+    yield (*HW_XPON, 46, 1, 24, *x), "2", str(cause)
+    temp = HUAWEI_NO_READING if u.temperature_c is None else u.temperature_c
+    yield (*HW_XPON, 51, 1, 1, *x), "2", str(temp)
+    yield (*HW_XPON, 51, 1, 3, *x), "2", str(huawei_dbm_raw(u.tx_dbm))
+    yield (*HW_XPON, 51, 1, 4, *x), "2", str(huawei_dbm_raw(u.rx_dbm))
+    yield (*HW_XPON, 51, 1, 6, *x), "2", str(huawei_olt_rx_raw(u.olt_rx_dbm))
+
+
+def _zte_onu(p: PonPort, u: Onu) -> Iterator[Record]:
+    x = (p.pon_index, u.onu_id)
+    yield (*ZTE_V1, 28, 1, 1, 2, *x), *_str(f"gpon-onu_{p.name}:{u.onu_id}")
+    yield (*ZTE_V1, 28, 1, 1, 3, *x), *_str(u.household)
+    yield (*ZTE_V1, 28, 1, 1, 5, *x), "4x", _serial_hex(u.serial)
+    yield (*ZTE_V1, 28, 2, 1, 4, *x), "2", str(ZTE_PHASE[u.state])
+    cause = ZTE_NEVER_DOWN if u.last_down_cause is None else ZTE_DOWN_CAUSE[u.last_down_cause]
+    yield (*ZTE_V1, 28, 2, 1, 7, *x), "2", str(cause)
+    yield (*ZTE_V1, 11, 4, 1, 2, *x), "2", str(-1 if u.distance_m is None else u.distance_m)
+    yield (*ZTE_V1, 50, 12, 1, 1, 10, *x), "2", str(zte_rx_raw(u.rx_dbm))
+    yield ZTE_OLT_RX + x, "2", str(zte_olt_rx_raw(u.olt_rx_dbm))
+
+
+def olt_records(olt: Olt, *, moving_counters: bool = True) -> list[Record]:
+    """Every record of one OLT's agent, sorted as snmpsim needs them."""
+    recs: list[Record] = list(_system(olt, moving_counters))
+    recs.extend(_interfaces(list(olt.interfaces()), moving_counters))
+    for p in olt.pon_ports:
+        if olt.vendor == "huawei":
+            recs.extend(_huawei_port(p))
+            for u in p.onus:
+                recs.extend(_huawei_onu(p, u))
+        else:
+            for u in p.onus:
+                recs.extend(_zte_onu(p, u))
+    recs.sort(key=lambda r: r[0])
+    return recs
+
+
+def bwa_records(station: BwaStation, *, moving_counters: bool = True) -> list[Record]:
+    """Every record of a BWA station's agent: IF-MIB and the eNB tree, sorted."""
+    recs: list[Record] = list(_system(station, moving_counters))
+    recs.extend(_interfaces(list(station.interfaces()), moving_counters))
+    b = BAICELLS
+    recs.append(((*b, 100, 21, 0), "2", "1" if station.s1_up else "0"))
+    for c in station.cells:
+        x = c.index
+        recs += [
+            ((*b, 100, 5, x), "2", "1" if c.up else "0"),
+            ((*b, 270, 1, 1, x), "2", "1" if c.rf_on else "0"),
+            ((*b, 100, 11, 1, x), "2", str(c.connected_ues)),
+            ((*b, 190, 8, 1, x), "66", str(c.dl_kbps)),
+            ((*b, 190, 7, 1, x), "66", str(c.ul_kbps)),
+            ((*b, 190, 9, 1, x), "2", str(c.dl_prb_pct)),
+            ((*b, 190, 10, 1, x), "2", str(c.ul_prb_pct)),
+        ]
+        if c.rrc_success_pct is not None:
+            recs.append(((*b, 190, 6, x), "2", str(c.rrc_success_pct)))
+        if c.erab_success_pct is not None:
+            recs.append(((*b, 190, 3, x), "2", str(c.erab_success_pct)))
+    recs.sort(key=lambda r: r[0])
+    return recs
+
+
+def octet_string_index(text: str) -> tuple[int, ...]:
+    """An ``OCTET STRING`` table index as SMIv2 encodes it: the length, then one sub-id per octet."""
+    raw = text.encode("utf-8")
+    return (len(raw), *raw)
+
+
+def vpn_records(gateway: VpnGateway, *, moving_counters: bool = True) -> list[Record]:
+    """Every record of a VPN gateway's agent: IF-MIB, remote-access sessions (computed from the clock by
+    the ``telework`` variation module when asked), the licence, and the IPsec tunnel table; sorted."""
+    recs: list[Record] = list(_system(gateway, moving_counters, location="chiyoda"))
+    recs.extend(_interfaces(list(gateway.interfaces()), moving_counters))
+    params = f"staff={gateway.staff},share={gateway.telework_share},licence={gateway.licence_sessions}"
+    weights = "/".join(f"{w:g}" for _, w in gateway.groups)
+    recs.append(((*CRAS, 1, 1, 0), "2", str(gateway.licence_sessions)))
+    recs.append(((*CRAS, 3, 1, 0), f"66:{TELEWORK_VARIATION}", params))
+    for k, (name, _) in enumerate(gateway.groups):
+        recs.append((
+            (*CRAS, 3, 22, 1, 2, *octet_string_index(name)), f"2:{TELEWORK_VARIATION}",
+            f"{params},weights={weights},group={k}",
+        ))  # fmt: skip
+    for t in gateway.tunnels:
+        recs.append(((*CIPSEC_TUNNEL, 3, t.index), "2", "1"))  # cipSecTunIkeTunnelAlive: true
+        recs.append(((*CIPSEC_TUNNEL, 51, t.index), "2", "1" if t.active else "2"))
+    recs.sort(key=lambda r: r[0])
+    return recs
+
+
+def router_records(router: SchoolRouter, *, moving_counters: bool = True) -> list[Record]:
+    """Every record of a school router's agent: the system group, IF-MIB (LAN1, LAN2) and the ARP table,
+    sorted."""
+    recs: list[Record] = list(_system(router, moving_counters))
+    recs.extend(_interfaces(list(router.interfaces()), moving_counters))
+    for a in router.arp:
+        x = (a.if_index, *(int(b) for b in a.ip.split(".")))
+        recs.append(((*IP_NET_TO_MEDIA, 1, *x), "2", str(a.if_index)))
+        recs.append(((*IP_NET_TO_MEDIA, 2, *x), "4x", a.mac.replace(":", "")))
+        recs.append(((*IP_NET_TO_MEDIA, 3, *x), "64", a.ip))
+        recs.append(((*IP_NET_TO_MEDIA, 4, *x), "2", "3"))  # dynamic
+    recs.sort(key=lambda r: r[0])
+    return recs
+
+
+def render(records: Iterable[Record]) -> str:
+    return "".join(f"{'.'.join(map(str, oid))}|{tag}|{value}\n" for oid, tag, value in records)
+
+
+def parse(text: str) -> list[Record]:
+    """Read a ``.snmprec`` back (for tests and tools); raises ``ValueError`` on a malformed line."""
+    out: list[Record] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split("|", 2)
+        if len(parts) != 3 or not parts[0] or not parts[1]:
+            raise ValueError(f"line {n}: not OID|TAG|VALUE: {line!r}")
+        try:
+            oid = tuple(int(x) for x in parts[0].split("."))
+        except ValueError as exc:
+            raise ValueError(f"line {n}: bad OID {parts[0]!r}") from exc
+        out.append((oid, parts[1], parts[2]))
+    return out
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write only when the content differs: an unchanged file keeps its mtime, so snmpsim reuses the
+    index it built last time in the same cache directory (that index is most of the start-up time)."""
+    data = text.encode("iso-8859-1")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
+
+
+#: snmpsim maps ``self.snmprec`` to the empty SNMPv3 context name (see ``agents``): real OLTs answer v3
+#: requests without a context, and so must the simulated ones.
+EMPTY_CONTEXT_FILE = "self.snmprec"
+
+
+def write_olt(
+    olt: Olt,
+    directory: Path,
+    *,
+    community: str = "public",
+    empty_context: bool = True,
+    moving_counters: bool = True,
+) -> Path:
+    """Write ``directory/COMMUNITY.snmprec`` (and ``self.snmprec`` for v3 without a context)."""
+    return write_device(olt, directory, community=community, empty_context=empty_context,
+                        moving_counters=moving_counters)
+
+
+def device_records(device: Device, *, moving_counters: bool = True) -> list[Record]:
+    if isinstance(device, Olt):
+        return olt_records(device, moving_counters=moving_counters)
+    if isinstance(device, BwaStation):
+        return bwa_records(device, moving_counters=moving_counters)
+    if isinstance(device, SchoolRouter):
+        return router_records(device, moving_counters=moving_counters)
+    return vpn_records(device, moving_counters=moving_counters)
+
+
+def write_device(
+    device: Device,
+    directory: Path,
+    *,
+    community: str = "public",
+    empty_context: bool = True,
+    moving_counters: bool = True,
+) -> Path:
+    """Write any device's ``directory/COMMUNITY.snmprec`` (and ``self.snmprec``, as ``write_olt``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    text = render(device_records(device, moving_counters=moving_counters))
+    main = directory / f"{community}.snmprec"
+    write_if_changed(main, text)
+    extra = directory / EMPTY_CONTEXT_FILE
+    if empty_context:
+        write_if_changed(extra, text)
+    elif extra.exists():
+        extra.unlink()
+    return main
+
+
+def write_town(
+    town: Town, directory: Path, *, empty_context: bool = True, moving_counters: bool = True
+) -> dict[str, Path]:
+    """One sub-directory per device (each agent gets its own data directory); returns name -> dir."""
+    out: dict[str, Path] = {}
+    for device in town.devices():
+        d = directory / device.name
+        write_device(
+            device, d, community=town.community, empty_context=empty_context, moving_counters=moving_counters
+        )
+        out[device.name] = d
+    return out

@@ -1,0 +1,189 @@
+"""The town's BWA stations and telework VPN gateway: the model, the working-day curve, and the agents
+polled with the new modules giving the model's values back.
+
+The gateway's sessions are computed by the agent from its clock; the agents here run with the clock
+frozen (``FTTHNOC_SIM_CLOCK``), so the expected value is the same pure function at the same instant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from collectors.snmp.client import Device, SnmpClient
+from collectors.snmp.module import get_module
+from collectors.snmp.poll import poll_device
+from ftthnoc.config import Config
+from ftthnoc.samples import MetricFamily
+from simulator.agents import TownAgents, snmpsim_executable
+from simulator.town import Town, generate_town
+from simulator.variation import telework
+
+JST = telework.JST
+#: a Wednesday mid-morning: the plateau of the working day
+WORKING = dt.datetime(2026, 6, 10, 10, 30, tzinfo=JST).timestamp()
+
+
+def at(*args: int) -> float:
+    return dt.datetime(*args, tzinfo=JST).timestamp()
+
+
+# --------------------------------------------------------------------------- the curve
+def test_working_day_curve_follows_the_office_hours() -> None:
+    day = [telework.sessions(at(2026, 6, 10, h, m), 300, 0.3, 100) for h, m in
+           ((3, 0), (7, 0), (8, 30), (10, 30), (12, 30), (14, 0), (17, 15), (18, 30), (22, 0))]
+    night, early, arrive, morning, lunch, afternoon, closing, evening, late = day
+    assert night <= 1 and early <= 1 and late <= 2  # near 0 at night
+    assert 80 <= morning <= 94 and 80 <= afternoon <= 94  # plateau: 300 staff × 0.3 (± the ripple)
+    assert early < arrive < morning  # ramps from 08:30
+    assert lunch < 0.7 * morning  # the lunch break dips
+    assert evening < 0.5 * closing  # falls after 17:15
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        (2026, 6, 13),  # Saturday
+        (2026, 6, 14),  # Sunday
+        (2026, 5, 6),  # substitute holiday (Constitution Day fell on a Sunday)
+        (2026, 9, 22),  # citizens' holiday between Respect for the Aged Day and the equinox
+        (2026, 3, 20),  # vernal equinox
+        (2026, 12, 30),  # year-end closure of the town office
+        (2027, 1, 1),
+    ],
+)
+def test_closed_days_are_near_0_all_day(day: tuple[int, int, int]) -> None:
+    assert telework.office_closed(dt.date(*day))
+    assert max(telework.sessions(at(*day, h, 0), 300, 0.3, 100) for h in range(24)) <= 0.05 * 300 * 0.3
+
+
+def test_ordinary_weekdays_are_working_days() -> None:
+    for day in ((2026, 6, 10), (2026, 9, 24), (2026, 12, 28), (2027, 1, 4)):
+        assert not telework.office_closed(dt.date(*day)), day
+
+
+def test_licence_caps_and_groups_add_up() -> None:
+    assert telework.sessions(WORKING, 1000, 0.3, 100) == 100  # the ASA refuses sessions past its licence
+    assert telework.sessions(WORKING, 1000, 0.3, 0) > 100  # 0: no licence limit
+    for total in (0, 1, 7, 90, 94):
+        parts = telework.split(total, (85, 10, 5, 0))
+        assert sum(parts) == total and parts[3] == 0
+
+
+def test_staff_is_configuration_on_the_town() -> None:
+    town = generate_town(onus=60, staff=120)
+    gw = town.vpn_gateways[0]
+    assert town.staff == gw.staff == 120
+    assert gw.sessions_at(WORKING) == telework.sessions(WORKING, 120, gw.telework_share, gw.licence_sessions)
+    assert sum(gw.group_sessions_at(WORKING).values()) == gw.sessions_at(WORKING)
+
+
+def test_the_town_has_bwa_where_fibre_arrives_last_and_one_vpn_gateway(small_town: Town) -> None:
+    stations = small_town.bwa_stations
+    assert len(stations) == 6 and {b.district for b in stations} == {"geihoku", "oasa"}
+    assert all(1 <= len(b.cells) <= 3 for b in stations)
+    down = [(b.name, c.index) for b in stations for c in b.cells if not c.up]
+    assert len(down) == 1  # one cell out of service, on a station that keeps another one
+    for b in stations:
+        for c in b.cells:
+            assert 0 <= c.dl_prb_pct <= 98 and 0 <= c.ul_kbps <= c.dl_kbps
+            assert (c.rrc_success_pct is None) == (not c.up)
+    [gw] = small_town.vpn_gateways
+    assert gw.licence_sessions == 100 and gw.staff == 300 and gw.modules == ["if_mib", "cisco_asa_vpn"]
+    doc = small_town.inventory_document()
+    assert doc["vpn_gateways"] == [{"name": gw.name, "vendor": "cisco_asa", "address": gw.address, "auth": gw.auth,
+                                    "modules": gw.modules, "licence_sessions": 100}]
+    assert [b["modules"] for b in doc["bwa_stations"]] == [["if_mib", "bwa_enb"]] * 6
+    cfg = Config.model_validate(small_town.poller_config())
+    assert {t.name: t.modules for t in cfg.targets if t.name == gw.name} == {gw.name: ["if_mib", "cisco_asa_vpn"]}
+
+
+# --------------------------------------------------------------------------- the agents
+@pytest.fixture(scope="module")
+def bwa_vpn_agents(small_town: Town) -> Iterator[TownAgents]:
+    """Only the BWA stations and the gateway (the OLTs have their own tests), clock frozen at WORKING."""
+    try:
+        snmpsim_executable()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"snmpsim not installed: {exc}")
+    town = dataclasses.replace(small_town, olts=())
+    with TownAgents(town, frozen_clock=WORKING) as agents:
+        yield agents
+
+
+async def poll_target(agents: TownAgents, name: str) -> dict[str, MetricFamily]:
+    """Poll one device as the poller would: its configured modules and auth (v3 for the gateway)."""
+    cfg = Config.model_validate(agents.poller_config())
+    target = next(t for t in cfg.targets if t.name == name)
+    results = await poll_device(SnmpClient(), Device.from_target(target, cfg.auths[target.auth]),
+                                [get_module(m) for m in target.modules])
+    assert all(r.success for r in results), [r.error for r in results]
+    return {f.name: f for r in results for f in r.families}
+
+
+def per_cell(fam: MetricFamily, station: str) -> dict[int, float]:
+    assert all(s.labels["station"] == station for s in fam.samples)
+    return {int(s.labels["cell"]): s.value for s in fam.samples}
+
+
+async def test_bwa_stations_answer_the_model(bwa_vpn_agents: TownAgents) -> None:
+    for b in bwa_vpn_agents.town.bwa_stations:
+        fams = await poll_target(bwa_vpn_agents, b.name)
+        cells = {c.index: c for c in b.cells}
+        per = {n: per_cell(f, b.name) for n, f in fams.items() if n.startswith("ftth_bwa_") and n != "ftth_bwa_s1_up"}
+        got = per.__getitem__
+        assert got("ftth_bwa_cell_up") == {i: float(c.up) for i, c in cells.items()}
+        assert got("ftth_bwa_rf_up") == {i: float(c.rf_on) for i, c in cells.items()}
+        assert [s.value for s in fams["ftth_bwa_s1_up"].samples] == [float(b.s1_up)]
+        assert got("ftth_bwa_connected_ues") == {i: c.connected_ues for i, c in cells.items()}
+        assert got("ftth_bwa_downlink_bytes_per_second") == {i: c.dl_kbps * 1000 / 8 for i, c in cells.items()}
+        assert got("ftth_bwa_uplink_bytes_per_second") == {i: c.ul_kbps * 1000 / 8 for i, c in cells.items()}
+        assert got("ftth_bwa_downlink_prb_utilisation_ratio") == {
+            i: pytest.approx(c.dl_prb_pct / 100) for i, c in cells.items()}
+        assert got("ftth_bwa_uplink_prb_utilisation_ratio") == {
+            i: pytest.approx(c.ul_prb_pct / 100) for i, c in cells.items()}
+        assert got("ftth_bwa_rrc_success_ratio") == {
+            i: pytest.approx(c.rrc_success_pct / 100) for i, c in cells.items() if c.rrc_success_pct is not None}
+        assert got("ftth_bwa_erab_success_ratio") == {
+            i: pytest.approx(c.erab_success_pct / 100) for i, c in cells.items() if c.erab_success_pct is not None}
+        [eth0] = [s for s in fams["ifOperStatus"].samples]
+        assert eth0.labels["ifName"] == "eth0" and eth0.labels["device"] == b.name and eth0.value == 1
+
+
+async def test_vpn_gateway_answers_the_working_day_curve(bwa_vpn_agents: TownAgents) -> None:
+    [gw] = bwa_vpn_agents.town.vpn_gateways
+    fams = await poll_target(bwa_vpn_agents, gw.name)
+
+    def one(name: str) -> float:
+        [s] = fams[name].samples
+        assert s.labels == {"gateway": gw.name}
+        return s.value
+
+    expected = gw.sessions_at(WORKING)
+    assert 80 <= expected <= 94  # the frozen instant is on the plateau
+    assert one("ftth_vpn_sessions") == expected
+    assert one("ftth_vpn_sessions_max") == gw.licence_sessions
+    assert one("ftth_vpn_sessions_capacity_ratio") == pytest.approx(expected / gw.licence_sessions)
+    assert one("ftth_vpn_ipsec_tunnels") == sum(t.active for t in gw.tunnels) == 3
+    groups = {s.labels["group"]: s.value for s in fams["ftth_vpn_group_sessions"].samples}
+    assert groups == gw.group_sessions_at(WORKING)
+    assert {s.labels["ifName"] for s in fams["ifOperStatus"].samples} == {"outside", "inside", "management"}
+
+
+async def test_the_curve_moves_with_the_agents_clock(bwa_vpn_agents: TownAgents) -> None:
+    """Restarted with the clock at 03:00 on a Saturday, the gateway reports the night-time trickle."""
+    [gw] = bwa_vpn_agents.town.vpn_gateways
+    agent = bwa_vpn_agents.agents[gw.name]
+    night = at(2026, 6, 13, 3, 0)
+    agent.env = {**agent.env, telework.CLOCK_ENV: repr(night)}
+    try:
+        bwa_vpn_agents.restart(gw.name)
+        fams = await poll_target(bwa_vpn_agents, gw.name)
+        assert [s.value for s in fams["ftth_vpn_sessions"].samples] == [gw.sessions_at(night)]
+        assert gw.sessions_at(night) <= 1
+    finally:
+        agent.env = {**agent.env, telework.CLOCK_ENV: repr(WORKING)}
+        bwa_vpn_agents.restart(gw.name)
