@@ -63,8 +63,15 @@ from sqlalchemy import func, select, update
 
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
-from ftthnoc.inventory.models import Household, Onu, School, Tablet, User, normalise_serial
+from ftthnoc.inventory.models import (
+    Household,
+    Onu,
+    School,
+    Tablet,
+    User,
+)
 from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange
+from ftthnoc.normalise import normalise_serial
 from simulator.town import generate_town
 
 ROOT = Path(__file__).resolve().parent.parent

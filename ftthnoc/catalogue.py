@@ -144,9 +144,6 @@ CATALOGUE: tuple[Entry, ...] = (
           "malformed, unsupported_pdu, unmapped, other.", TRAPS),
 )
 
-PERSONAL_FIELDS = frozenset({"name", "address", "phone", "household", "contact"})
-
-
 def names(when: str | None = "") -> set[str]:
     """Catalogued names; by default those a plain poller always exposes, ``None`` for all."""
     return {e.name for e in CATALOGUE if when is None or e.when == when}

@@ -27,11 +27,11 @@ from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import heatmap as hm
 from grafana_foundation_sdk.models import prometheus as pm
 
+from ftthnoc.targets import FTTH_SUBSCRIBERS, TELEWORK_OFFICE_REDUCTION
+
 OUT = Path(__file__).resolve().parent / "dashboards"
 PROM = dm.DataSourceRef(type_val="prometheus", uid="prometheus")
 TAG = "ftthnoc"
-SUBSCRIPTION_TARGET = 7000  # the town's DX strategy: FTTH subscribing households
-TELEWORK_TARGET = 0.30  # the plan: office attendance down 30 % through telework (telework.target_reduction)
 
 #: The selection every per-ONU and per-port panel applies (the chained variables).
 SEL = 'district=~"$district", olt=~"$olt", pon_port=~"$pon_port"'
@@ -572,25 +572,25 @@ def subscription_kpis() -> db.Dashboard:
     """Progress towards the DX strategy's 7,000 subscribing households, town-wide and by district."""
     d = dashboard("ftthnoc-kpi", "加入 KPI / Subscription KPIs",
                   f"ONUs registered on the OLTs (subscriptions) and ONUs up, against the town's "
-                  f"{SUBSCRIPTION_TARGET:,} target.")
+                  f"{FTTH_SUBSCRIBERS:,} target.")
     d = d.with_variable(db.ConstantVariable("subscription_target").label("目標 / Target")
                         .description("FTTH subscribing households in the DX strategy")
-                        .value(str(SUBSCRIPTION_TARGET)))
-    goal = thresholds((None, "red"), (SUBSCRIPTION_TARGET * 0.6, "orange"), (SUBSCRIPTION_TARGET * 0.9, "green"))
+                        .value(str(FTTH_SUBSCRIBERS)))
+    goal = thresholds((None, "red"), (FTTH_SUBSCRIBERS * 0.6, "orange"), (FTTH_SUBSCRIBERS * 0.9, "green"))
     dist = 'district=~"$district"'
 
     def meter(title: str, description: str, expr: str) -> gauge.Panel:
         return (panel(gauge.Panel(), title, description, q(expr, "ONU"), w=8, h=7)
-                .min(0).max(SUBSCRIPTION_TARGET).thresholds(goal).show_threshold_markers(True)
+                .min(0).max(FTTH_SUBSCRIBERS).thresholds(goal).show_threshold_markers(True)
                 .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
 
     return (
         d.with_panel(meter(
-            f"加入 ONU（目標 {SUBSCRIPTION_TARGET:,}） / Subscribed ONUs vs {SUBSCRIPTION_TARGET:,}",
+            f"加入 ONU（目標 {FTTH_SUBSCRIBERS:,}） / Subscribed ONUs vs {FTTH_SUBSCRIBERS:,}",
             "Town-wide: every ONU the OLTs list (ftth_onu_info), whatever its state.",
             "sum(district:ftth_onus:count)"))
         .with_panel(meter(
-            f"稼働中の ONU（目標 {SUBSCRIPTION_TARGET:,}） / ONUs up vs {SUBSCRIPTION_TARGET:,}",
+            f"稼働中の ONU（目標 {FTTH_SUBSCRIBERS:,}） / ONUs up vs {FTTH_SUBSCRIBERS:,}",
             "Town-wide: ONUs running now.", "sum(district:ftth_onu_up:sum)"))
         .with_panel(single(
             "達成率 / Progress to the target", "Town-wide subscribed ONUs as a share of the target.",
@@ -682,14 +682,14 @@ def regional_bwa() -> db.Dashboard:
 
 def telework_vpn() -> db.Dashboard:
     """The telework VPN gateways' load, and the telework KPI against the plan's 30 % target."""
-    pct = f"{TELEWORK_TARGET:.0%}".replace("%", " %")
+    pct = f"{TELEWORK_OFFICE_REDUCTION:.0%}".replace("%", " %")
     d = dashboard("ftthnoc-telework", "テレワーク VPN / Telework VPN",
                   f"VPN sessions against the gateways' limits, tunnel groups, IPsec tunnels, and the telework KPI "
                   f"against the {pct} target.", shared=False)
     d = d.with_variable(query_var(
         "gateway", "VPN ゲートウェイ / Gateway", "label_values(ftth_vpn_sessions, gateway)",
         "Telework VPN gateways (the KPI row counts every gateway, whatever is chosen)"))
-    goal = thresholds((None, "red"), (TELEWORK_TARGET * 0.5, "orange"), (TELEWORK_TARGET, "green"))
+    goal = thresholds((None, "red"), (TELEWORK_OFFICE_REDUCTION * 0.5, "orange"), (TELEWORK_OFFICE_REDUCTION, "green"))
 
     def share(title: str, description: str, period: str) -> gauge.Panel:
         return (panel(gauge.Panel(), title, description,

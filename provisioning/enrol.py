@@ -30,7 +30,8 @@ from sqlalchemy.engine import Engine
 
 from ftthnoc.config import Config, split_host_port
 from ftthnoc.errors import InventoryError
-from ftthnoc.inventory.models import EnrolmentState, HouseholdStatus, check_transition, normalise_serial
+from ftthnoc.inventory.models import EnrolmentState, HouseholdStatus, check_transition
+from ftthnoc.normalise import normalise_serial
 from provisioning import household as inv
 from provisioning.config import ProvisioningConfig, provisioning_config
 from provisioning.drivers import driver_for

@@ -48,7 +48,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ftthnoc.inventory.io import SourceRow, import_rows, read_csv
-from ftthnoc.inventory.models import AuditEntry, School, Tablet, normalise_mac
+from ftthnoc.inventory.models import AuditEntry, School, Tablet
+from ftthnoc.normalise import normalise_mac
 from provisioning.drivers.base import Binding, CliTarget, ProvisioningError, RouterDriver
 
 #: the DHCP scope managed on a school router when the school does not say

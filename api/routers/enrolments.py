@@ -29,7 +29,8 @@ from api.jobs import Job, JobRunner, RunnerBusy
 from api.routers.common import NO_NUL
 from api.security import Role
 from ftthnoc.config import Config
-from ftthnoc.inventory.models import Household, normalise_serial
+from ftthnoc.inventory.models import Household
+from ftthnoc.normalise import normalise_serial
 
 #: Unsafe requests from a web session must carry its CSRF token (API tokens need none).
 router = APIRouter(tags=["provisioning"])

@@ -19,7 +19,6 @@ from api.deps import CurrentPrincipal, DbSession, Paging, not_found
 from api.routers.common import NO_NUL, NOT_FOUND, Page, UtcDatetime, page_of, text_filter
 from api.security import Principal
 from ftthnoc.inventory.models import (
-    PERSONAL_FIELDS,
     AuditEntry,
     District,
     Enrolment,
@@ -29,6 +28,7 @@ from ftthnoc.inventory.models import (
     HouseholdStatus,
     Onu,
 )
+from ftthnoc.personal import PERSONAL_FIELDS
 
 router = APIRouter(prefix="/households", tags=["households"])
 

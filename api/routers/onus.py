@@ -14,7 +14,8 @@ from sqlalchemy import Select, select
 from api.deps import DbSession, Paging, not_found
 from api.routers.common import NO_NUL, NOT_FOUND, Page, page_of, text_filter
 from ftthnoc.inventory.lookup import onu_rows
-from ftthnoc.inventory.models import Household, Onu, normalise_serial
+from ftthnoc.inventory.models import Household, Onu
+from ftthnoc.normalise import normalise_serial
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ LANGS: tuple[str, ...] = ("ja", "en")
 DEFAULT_LANG = "ja"
 LANG_COOKIE = "ftthnoc_lang"
 
-CATALOGUE: Mapping[str, Mapping[str, str]] = {
+MESSAGES: Mapping[str, Mapping[str, str]] = {
     "ja": {
         "app": "ftthnoc 町ネットワーク運用",
         "login": "ログイン",
@@ -240,8 +240,8 @@ def lang_of(request: Request) -> str:
 
 def translator(lang: str) -> Translator:
     """``t(key, **fields)``: the text of ``key`` in ``lang`` with ``{fields}`` filled in."""
-    words = CATALOGUE.get(lang, CATALOGUE[DEFAULT_LANG])
-    fallback = CATALOGUE[DEFAULT_LANG]
+    words = MESSAGES.get(lang, MESSAGES[DEFAULT_LANG])
+    fallback = MESSAGES[DEFAULT_LANG]
 
     def t(key: str, **fields: object) -> str:
         text = words.get(key) or fallback.get(key) or key

@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -49,7 +48,6 @@ from api.security import (
 from api.web import charts
 from api.web.i18n import LANG_COOKIE, LANGS, Translator, lang_of, translator
 from ftthnoc.inventory.models import (
-    PERSONAL_FIELDS,
     AuditEntry,
     District,
     Enrolment,
@@ -61,16 +59,17 @@ from ftthnoc.inventory.models import (
     PonPort,
     School,
     Tablet,
-    normalise_serial,
 )
 from ftthnoc.kpi import figures
 from ftthnoc.kpi.models import HouseholdStatusChange
+from ftthnoc.normalise import normalise_serial
+from ftthnoc.personal import PERSONAL_FIELDS
+from ftthnoc.timezone import JST
 
 log = logging.getLogger(__name__)
 
 HERE = FsPath(__file__).parent
 STATIC_DIR = HERE / "static"
-JST = ZoneInfo("Asia/Tokyo")
 DEFAULT_GRAFANA_URL = "http://localhost:3000"
 GRAFANA_ENV = "FTTHNOC_GRAFANA_URL"
 LOGIN_NONCE_COOKIE = "ftthnoc_login"

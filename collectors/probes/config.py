@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ftthnoc.catalogue import PERSONAL_FIELDS
 from ftthnoc.errors import ConfigError
-from ftthnoc.inventory.models import normalise_mac  # one MAC spelling town-wide: sets compare equal
+from ftthnoc.normalise import normalise_mac  # one MAC spelling town-wide: sets compare equal
+from ftthnoc.personal import FORBIDDEN_LABELS
 
 #: ICMP round-trip buckets suited to FTTH: a healthy ONU answers in 0.5–3 ms, a congested PON in tens
 #: of ms, a BWA or VPN path in 20–100 ms; beyond a second is as good as lost.
@@ -72,7 +72,7 @@ class ProbeTarget(BaseModel):
                 raise ValueError(f"label name {key!r} is not a valid Prometheus label name")
             if key in RESERVED_LABELS:
                 raise ValueError(f"label {key!r} is set by the probe itself")
-            if key in PERSONAL_FIELDS:
+            if key in FORBIDDEN_LABELS:
                 raise ValueError(f"label {key!r} would carry personal data; labels are identity only")
         return v
 

@@ -14,7 +14,7 @@ Layout (Telegraf-like, one point per entity and poll)
   object name as field, as Telegraf's SNMP input does.
 * **tags** = the sample's labels, all of them identity (``olt``, ``pon_port``, ``onu_id``, ``district``,
   ``target``, ``module``, ``device``, ``ifIndex``, ``ifName``, ...). Label keys that name personal data
-  (:data:`ftthnoc.catalogue.PERSONAL_FIELDS`: name, address, phone, household, contact) are refused: the
+  (:data:`ftthnoc.personal.FORBIDDEN_LABELS`: name, address, phone, household, contact) are refused: the
   sample is not written at all and the refusal is logged once. Empty label values are left out (as
   Prometheus treats them); tag keys ``time`` or starting with ``_`` (reserved by InfluxDB) are refused too.
 * **fields** = the values, always floats (never ``1i``), so a value that is sometimes integral cannot
@@ -47,7 +47,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ftthnoc.catalogue import PERSONAL_FIELDS
+from ftthnoc.personal import FORBIDDEN_LABELS
 from ftthnoc.samples import MetricFamily
 
 __all__ = ["GROUPS", "SNMP_MEASUREMENT", "Encoded", "PointEncoder", "escape_key", "escape_measurement",
@@ -62,7 +62,7 @@ SNMP_MEASUREMENT = "snmp"
 
 _KEY_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", "=": "\\=", " ": "\\ ", "\n": " ", "\r": " "})
 _MEASUREMENT_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", " ": "\\ ", "\n": " ", "\r": " "})
-_PERSONAL = frozenset(k.lower() for k in PERSONAL_FIELDS)
+_PERSONAL = frozenset(k.lower() for k in FORBIDDEN_LABELS)
 
 
 def escape_key(text: str) -> str:

@@ -13,16 +13,16 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ftthnoc.incidents.models import Incident
+from ftthnoc.timezone import JST
 
 #: Japan has no daylight saving time: a fixed offset needs no tz database.
-JST = timezone(timedelta(hours=9), "JST")
 COLUMNS: tuple[str, ...] = (
     "id",
     "kind",

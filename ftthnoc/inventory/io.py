@@ -94,7 +94,6 @@ from sqlalchemy.orm import Session
 
 from ftthnoc.errors import ImportRowError, InventoryError
 from ftthnoc.inventory.models import (
-    PERSONAL_FIELDS,
     PON_CLASSES,
     TABLET_OS,
     TABLET_STATUSES,
@@ -113,10 +112,9 @@ from ftthnoc.inventory.models import (
     Tablet,
     VpnGateway,
     check_transition,
-    normalise_ipv4,
-    normalise_mac,
-    normalise_serial,
 )
+from ftthnoc.normalise import normalise_ipv4, normalise_mac, normalise_serial
+from ftthnoc.personal import PERSONAL_FIELDS
 
 Record = dict[str, Any]
 Document = dict[str, list[Record]]

@@ -10,7 +10,6 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,13 +17,9 @@ from sqlalchemy.orm import Session
 from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory.models import District, Household, HouseholdStatus, School, Tablet
 from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange, SchoolUplinkPeak
+from ftthnoc.targets import FTTH_SUBSCRIBERS, TELEWORK_OFFICE_REDUCTION
 from ftthnoc.telework.kpi import load_month
-
-JST = ZoneInfo("Asia/Tokyo")
-#: the DX strategy's target of subscribing households
-FTTH_TARGET = 7000
-#: telework: reduction of office attendance the plan asks for
-TELEWORK_TARGET = 0.30
+from ftthnoc.timezone import JST
 
 #: MEXT's recommended school bandwidth (当面の推奨帯域, 2024): (pupils, Mbps), interpolated linearly
 MEXT_BANDWIDTH: tuple[tuple[int, int], ...] = (
@@ -70,7 +65,7 @@ def _months(first: str, last: str) -> list[str]:
     return out
 
 
-def subscriptions(session: Session, now: datetime, target: int = FTTH_TARGET) -> dict[str, Any]:
+def subscriptions(session: Session, now: datetime, target: int = FTTH_SUBSCRIBERS) -> dict[str, Any]:
     """Active households against the target, take-up per district, and the month-end series."""
     districts = list(session.execute(select(District.code, District.name, District.households).order_by(District.code)))
     active = dict(
@@ -193,7 +188,7 @@ def _quarter_start(now: datetime) -> datetime:
     return datetime(local.year, month, 1, tzinfo=JST)
 
 
-def telework(session: Session, now: datetime, target: float = TELEWORK_TARGET) -> dict[str, Any]:
+def telework(session: Session, now: datetime, target: float = TELEWORK_OFFICE_REDUCTION) -> dict[str, Any]:
     """This month's office-attendance reduction against the target (finished working days)."""
     local = _aware(now).astimezone(JST)
     fig = load_month(session, local.year, local.month, target)
@@ -204,7 +199,7 @@ def telework(session: Session, now: datetime, target: float = TELEWORK_TARGET) -
             "days": fig.days_with_figure}
 
 
-def all_kpis(session: Session, now: datetime, *, target: int = FTTH_TARGET,
+def all_kpis(session: Session, now: datetime, *, target: int = FTTH_SUBSCRIBERS,
              peaks_mbps: dict[str, float] | None = None) -> dict[str, Any]:
     return {
         "generated_at": now.isoformat(),

@@ -19,7 +19,6 @@ import logging
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -27,13 +26,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ftthnoc.inventory.db import session_scope
 from ftthnoc.inventory.lookup import onu_rows
-from ftthnoc.inventory.models import Household, HouseholdStatus, School, Tablet, normalise_mac
+from ftthnoc.inventory.models import Household, HouseholdStatus, School, Tablet
 from ftthnoc.kpi.models import AvailabilityMonth
 from ftthnoc.kpi.uplinks import UplinkMeter
+from ftthnoc.normalise import normalise_mac
 from ftthnoc.samples import MetricFamily
+from ftthnoc.timezone import JST
 
 log = logging.getLogger(__name__)
-JST = ZoneInfo("Asia/Tokyo")
 TABLET_LAST_SEEN = "ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds"
 #: one sample per ARP entry of a polled router, the MAC in the ``mac`` label (module ``school_router_arp``)
 ROUTER_ARP_ENTRY = "ftth_router_arp_entry_info"

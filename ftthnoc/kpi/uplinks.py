@@ -21,7 +21,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -30,9 +29,9 @@ from ftthnoc.inventory.db import session_scope
 from ftthnoc.inventory.models import School
 from ftthnoc.kpi.models import SchoolUplinkPeak
 from ftthnoc.samples import MetricFamily
+from ftthnoc.timezone import JST
 
 log = logging.getLogger(__name__)
-JST = ZoneInfo("Asia/Tokyo")
 IN_OCTETS = "ifHCInOctets"
 OUT_OCTETS = "ifHCOutOctets"
 #: a gap longer than this many poll intervals gives no rate

@@ -15,14 +15,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-JST = timezone(timedelta(hours=9), "JST")
+from ftthnoc.targets import TELEWORK_OFFICE_REDUCTION
+from ftthnoc.timezone import JST
+
 #: 年末年始: the town hall is closed from 29 December to 3 January.
 NEW_YEAR_CLOSURE: tuple[str, ...] = ("12-29", "12-30", "12-31", "01-01", "01-02", "01-03")
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -44,7 +46,7 @@ class TeleworkConfig(BaseModel):
     day_end: time = time(17, 15)
     closed_days: tuple[str, ...] = NEW_YEAR_CLOSURE
     half_days: dict[date, time] = Field(default_factory=dict)
-    target_reduction: float = Field(0.30, gt=0, le=1)
+    target_reduction: float = Field(TELEWORK_OFFICE_REDUCTION, gt=0, le=1)
     attendance_baseline: float = Field(1.0, gt=0, le=1)
     sample_gap_seconds: int = Field(900, gt=0)
     min_coverage: float = Field(0.5, ge=0, le=1)

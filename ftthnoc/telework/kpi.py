@@ -54,9 +54,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ftthnoc.samples import MetricFamily
-from ftthnoc.telework.calendar import JST, TeleworkConfig, WorkingCalendar, WorkWindow, jst_date
+from ftthnoc.telework.calendar import TeleworkConfig, WorkingCalendar, WorkWindow, jst_date
 from ftthnoc.telework.families import telework_families
 from ftthnoc.telework.models import TeleworkDay, TeleworkSample
+from ftthnoc.timezone import JST
 
 log = logging.getLogger(__name__)
 

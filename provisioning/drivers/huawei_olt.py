@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from ftthnoc.inventory.models import normalise_serial
+from ftthnoc.normalise import normalise_serial
 from provisioning.drivers.base import AutofindEntry, DeviceRefused, OntEntry, OntSpec
 from provisioning.drivers.netmiko_session import (
     CliSession,

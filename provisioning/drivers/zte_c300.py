@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from netmiko.cisco_base_connection import CiscoBaseConnection
 
-from ftthnoc.inventory.models import normalise_serial
+from ftthnoc.normalise import normalise_serial
 from provisioning.drivers.base import AutofindEntry, OntEntry, OntSpec
 from provisioning.drivers.netmiko_session import CliSession, NetmikoOltDriver, cli_word, parse_textfsm
 from provisioning.drivers.templates import TEMPLATE_DIR

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from ftthnoc.inventory.models import normalise_serial
+from ftthnoc.normalise import normalise_serial
 
 if TYPE_CHECKING:
     from simulator.town import Olt

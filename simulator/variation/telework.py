@@ -26,7 +26,8 @@ import os
 from functools import cache
 from typing import Any
 
-from ftthnoc.telework.calendar import JST, TeleworkConfig, WorkingCalendar
+from ftthnoc.telework.calendar import TeleworkConfig, WorkingCalendar
+from ftthnoc.timezone import JST
 
 CLOCK_ENV = "FTTHNOC_SIM_CLOCK"
 

@@ -167,11 +167,11 @@ def test_queries_read_only_catalogued_metrics_recording_rules_and_if_mib() -> No
 
 
 def test_no_personal_data_in_dashboards() -> None:
-    from ftthnoc.catalogue import PERSONAL_FIELDS
+    from ftthnoc.personal import FORBIDDEN_LABELS
 
     for p in FILES:
         text = p.read_text(encoding="utf-8")
-        for field in PERSONAL_FIELDS:
+        for field in FORBIDDEN_LABELS:
             assert not re.search(rf"\b{field}\s*[=!]~?\s*\"|\{{\{{\s*{field}\s*\}}\}}", text), (p.name, field)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ftthnoc.catalogue import PERSONAL_FIELDS
+from ftthnoc.personal import FORBIDDEN_LABELS
 from tests.grafana.grafana_json import GRAFANA, RULES
 
 PROMTOOL = shutil.which("promtool")
@@ -93,7 +93,7 @@ def test_every_alert_has_severity_summary_and_one_line_runbooks(name: str) -> No
     assert notes["runbook_en"].isascii() and notes["summary"].isascii()
     templated = " ".join(str(v) for v in (rule["expr"], *notes.values()))
     used = set(re.findall(r"\$labels\.(\w+)", templated))
-    assert not used & PERSONAL_FIELDS, f"{name} templates personal fields {used & PERSONAL_FIELDS}"
+    assert not used & FORBIDDEN_LABELS, f"{name} templates personal fields {used & FORBIDDEN_LABELS}"
 
 
 def test_later_alerts_are_kept_apart() -> None:

@@ -608,7 +608,7 @@ def test_numbers_beyond_the_database_integer_are_row_problems(engine: Engine, sa
 def test_the_simulated_towns_document_imports_and_round_trips(engine: Engine) -> None:
     """Contract with simulator: its generator writes exactly the document this importer reads."""
     town_mod = pytest.importorskip("simulator.town")
-    from ftthnoc.inventory.models import normalise_serial
+    from ftthnoc.normalise import normalise_serial
 
     document = town_mod.generate_town(onus=300, schools=2).inventory_document()
     result = _import(engine, document)

@@ -24,10 +24,8 @@ from ftthnoc.inventory.models import (
     PonPort,
     School,
     check_transition,
-    normalise_ipv4,
-    normalise_mac,
-    normalise_serial,
 )
+from ftthnoc.normalise import normalise_ipv4, normalise_mac, normalise_serial
 
 S = HouseholdStatus
 

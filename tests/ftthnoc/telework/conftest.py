@@ -25,8 +25,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ftthnoc.inventory import db
-from ftthnoc.telework.calendar import JST, TeleworkConfig
+from ftthnoc.telework.calendar import TeleworkConfig
 from ftthnoc.telework.kpi import SessionSample, TeleworkKpi
+from ftthnoc.timezone import JST
 from tests.ftthnoc.inventory.conftest import database_url, engine, make_database  # noqa: F401
 
 STAFF = 100
