@@ -8,6 +8,7 @@ InfluxDB: it hands neutral families to a ``publish`` callable.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -19,7 +20,7 @@ from collectors.snmp.decode import Labeler, Labels
 from collectors.snmp.module import Module, get_module
 from collectors.snmp.poll import poll_device, scrape_families
 from ftthnoc.config import Config, Target
-from ftthnoc.errors import ConfigError
+from ftthnoc.errors import ConfigError, SnmpLimitExceeded
 from ftthnoc.samples import MetricFamily
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,9 @@ class Poller:
 
     async def poll_target(self, target: Target) -> list[MetricFamily]:
         modules = [self.module(m) for m in target.modules]
-        results = await poll_device(self.client, self.device(target), modules, self.labeler, self.counters)
+        # a poll never outlives its interval (unless the module or the target bounds it otherwise)
+        results = await poll_device(self.client, self.device(target), modules, self.labeler, self.counters,
+                                    seconds=self.config.interval_seconds)
         families: list[MetricFamily] = []
         for r in results:
             if not r.success:
@@ -129,16 +132,29 @@ class Poller:
             return known.model_copy(update={"modules": list(modules), "auth": auth})
         return Target(name=address, address=address, modules=list(modules), auth=auth)
 
-    def probe(self, address: str, modules: list[str], auth: str, timeout: float = 60.0) -> list[MetricFamily]:
-        """Poll one target now, from another thread (the HTTP server's), on the poller's loop."""
+    def probe(self, address: str, modules: list[str], auth: str, timeout: float | None = None) -> list[MetricFamily]:
+        """Poll one target now, from another thread (the HTTP server's), on the poller's loop.
+
+        The poll is bounded by ``timeout`` (the scraper's own, from its header) or else by the interval,
+        and a caller that stops waiting cancels it: no walk outlives the request that started it."""
         target = self.target_for(address, modules, auth)
         if self.loop is None:
             raise RuntimeError("the poller is not running")
+        seconds = min(timeout, self.config.interval_seconds) if timeout else self.config.interval_seconds
 
         async def once() -> list[MetricFamily]:
             mods = [self.module(m) for m in target.modules]
-            results = await poll_device(self.client, self.device(target), mods, self.labeler, None)
+            results = await poll_device(self.client, self.device(target), mods, self.labeler, None,
+                                        seconds=seconds)
             fams = [f for r in results for f in r.families]
             return fams + scrape_families(target.name, results)
 
-        return asyncio.run_coroutine_threadsafe(once(), self.loop).result(timeout)
+        future = asyncio.run_coroutine_threadsafe(once(), self.loop)
+        try:
+            return future.result(seconds + 5.0)  # the walk's own bound ends it first; this is a backstop
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise SnmpLimitExceeded(target.name, f"the probe did not finish within {seconds + 5.0:g} s") from None
+        except BaseException:
+            future.cancel()  # the caller went away: stop the walk too
+            raise

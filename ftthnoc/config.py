@@ -81,6 +81,11 @@ class Target(BaseModel):
     retries: int = Field(1, ge=0, le=10)
     #: requests in flight to this device at once (OLT agents are slow and single-threaded)
     concurrency: int = Field(2, ge=1, le=32)
+    #: bounds of one poll of one module, over the module's own (``limits:`` in its YAML): varbinds of
+    #: one walked subtree, requests, and seconds (default: the interval, so that polls never pile up)
+    max_rows: int | None = Field(None, ge=1)
+    max_requests: int | None = Field(None, ge=1)
+    poll_timeout: float | None = Field(None, gt=0)
 
     def host_port(self) -> tuple[str, int]:
         return split_host_port(self.address)

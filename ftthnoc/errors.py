@@ -32,6 +32,10 @@ class SnmpProtocolError(SnmpError):
     """The agent answered with something that is not a well-formed SNMP response."""
 
 
+class SnmpLimitExceeded(SnmpProtocolError):
+    """A poll reached one of its bounds (rows of a subtree, requests, seconds): the agent answers without end."""
+
+
 class SnmpAgentError(SnmpError):
     """The agent answered with an error status (noSuchName, genErr, tooBig ...)."""
 

@@ -135,6 +135,19 @@ def format_oid(oid: Oid) -> str:
 
 
 # ----------------------------------------------------------------------------------------- decoding
+#: An OID has at most 128 sub-identifiers, each at most 2^32 - 1 (RFC 2578 §3.5, RFC 3416 §4.1).
+MAX_OID_LENGTH: Final = 128
+MAX_SUBID: Final = 2**32 - 1
+#: the largest error-status RFC 3416 defines (inconsistentName)
+MAX_ERROR_STATUS: Final = len(ERROR_STATUS) - 1
+#: A varbind whose *name* is well formed but whose value breaks its type (a 401-octet Counter32, a
+#: 7-octet IpAddress, an unknown tag): the walk goes on past it and the poll counts it as a rejected
+#: reading, never a number. Outside the byte range, so it can be no real tag.
+INVALID: Final = 0x100
+#: octets of content at most, and the range, of each fixed-width value type
+_UNSIGNED_RANGE: Final = {COUNTER32: 2**32 - 1, GAUGE32: 2**32 - 1, TIMETICKS: 2**32 - 1, COUNTER64: 2**64 - 1}
+
+
 def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """(tag, body start, body end) of the TLV at ``pos``."""
     if pos + 2 > end:
@@ -160,54 +173,122 @@ def _expect(data: bytes, pos: int, end: int, tag: int, what: str) -> tuple[int, 
     return s, e
 
 
-def _int(data: bytes, s: int, e: int) -> int:
+def _int(data: bytes, s: int, e: int, what: str = "INTEGER") -> int:
+    """A signed Integer32 (X.690 §8.3: one to four octets here, since SNMP's INTEGER is 32-bit)."""
     if s == e:
-        raise BerError("empty INTEGER")
+        raise BerError(f"empty {what}")
+    if e - s > 4:
+        raise BerError(f"{what} longer than 32 bits ({e - s} octets)")
     return int.from_bytes(data[s:e], "big", signed=True)
 
 
 def decode_oid(body: bytes) -> Oid:
+    """Sub-identifiers of an OBJECT IDENTIFIER's content; linear in its length.
+
+    Refuses what X.690 §8.19 and RFC 2578 refuse: an arc that starts with 0x80 (not minimal), an arc
+    above 2^32 - 1, more than 128 sub-identifiers, content that ends inside an arc.
+    """
     if not body:
         raise BerError("empty OBJECT IDENTIFIER")
-    arcs: list[int] = []
-    acc = 0
-    for b in body:
-        acc = (acc << 7) | (b & 0x7F)
-        if not b & 0x80:
-            arcs.append(acc)
-            acc = 0
     if body[-1] & 0x80:
         raise BerError("OBJECT IDENTIFIER ends inside an arc")
+    if len(body) > MAX_OID_LENGTH * 5:
+        raise BerError(f"OBJECT IDENTIFIER of {len(body)} octets (at most {MAX_OID_LENGTH} sub-identifiers)")
+    arcs: list[int] = []
+    acc = 0
+    start = True
+    for b in body:
+        if start and b == 0x80:
+            raise BerError("OBJECT IDENTIFIER arc with a leading 0x80 octet (not minimal)")
+        acc = (acc << 7) | (b & 0x7F)
+        if b & 0x80:
+            start = False
+            if acc > MAX_SUBID >> 7:  # one more octet would pass 2^32 - 1: stop before the int grows
+                raise BerError("OBJECT IDENTIFIER sub-identifier above 2^32 - 1")
+            continue
+        arcs.append(acc)
+        acc = 0
+        start = True
     first = arcs[0]
     head = (first // 40, first % 40) if first < 80 else (2, first - 80)
+    if head[1] > MAX_SUBID:
+        raise BerError("OBJECT IDENTIFIER sub-identifier above 2^32 - 1")
+    if len(arcs) + 1 > MAX_OID_LENGTH:
+        raise BerError(f"OBJECT IDENTIFIER with {len(arcs) + 1} sub-identifiers (at most {MAX_OID_LENGTH})")
     return (*head, *arcs[1:])
 
 
+def _value(data: bytes, tag: int, s: int, e: int) -> tuple[int, Value]:
+    """(tag, value) of a varbind's value, or (INVALID, None) when the value breaks its type."""
+    n = e - s
+    if tag == INTEGER:
+        if n == 0 or n > 4:
+            return INVALID, None
+        return tag, int.from_bytes(data[s:e], "big", signed=True)
+    if tag in UNSIGNED_TAGS:
+        # Unsigned types are INTEGER-encoded; a 0x00 octet may lead (2^32 - 1 takes five octets). Agents
+        # that send 0xFFFFFFFF in four octets are read as unsigned, as net-snmp reads them.
+        limit = _UNSIGNED_RANGE[tag]
+        if n == 0 or n > (9 if tag == COUNTER64 else 5):
+            return INVALID, None
+        value = int.from_bytes(data[s:e], "big")
+        return (tag, value) if value <= limit else (INVALID, None)
+    if tag in (OCTET_STRING, OPAQUE):
+        return tag, data[s:e]
+    if tag == IP_ADDRESS:
+        return (tag, data[s:e]) if n == 4 else (INVALID, None)
+    if tag == OBJECT_IDENTIFIER:
+        try:
+            return tag, decode_oid(data[s:e])
+        except BerError:
+            return INVALID, None
+    if tag == NULL or tag in EXCEPTION_TAGS:
+        return (tag, None) if n == 0 else (INVALID, None)
+    return INVALID, None
+
+
 def decode_response(data: bytes) -> Response:
-    """Decode a v1/v2c message; raise ``BerError`` with what is wrong, never anything else."""
+    """Decode a v1/v2c message; raise ``BerError`` with what is wrong, never anything else.
+
+    Linear in the message's length. The message is refused as a whole when its structure is wrong
+    (lengths, shapes, a varbind name, trailing bytes, header fields out of range); a value that breaks
+    its own type only marks that varbind ``INVALID``.
+    """
     try:
         return _decode(data)
     except BerError:
         raise
-    except (IndexError, ValueError) as exc:  # defensive: a shape we did not foresee
+    except (IndexError, ValueError, OverflowError) as exc:  # defensive: a shape we did not foresee
         raise BerError(f"undecodable message: {exc}") from exc
 
 
 def _decode(data: bytes) -> Response:
     end = len(data)
     s, e = _expect(data, 0, end, SEQUENCE, "message SEQUENCE")
+    if e != end:
+        raise BerError(f"{end - e} trailing octet(s) after the message")
     vs, ve = _expect(data, s, e, INTEGER, "version")
-    version = _int(data, vs, ve)
+    version = _int(data, vs, ve, "version")
     if version not in (0, 1):
         raise BerError(f"not an SNMPv1/v2c message (version field {version})")
     cs, ce = _expect(data, ve, e, OCTET_STRING, "community")
     pdu_type, ps, pe = _header(data, ce, e)
     if pdu_type not in (RESPONSE, REPORT):
         raise BerError(f"not a response PDU (tag 0x{pdu_type:02x})")
+    if pe != e:
+        raise BerError("octets after the PDU inside the message")
     rs, re_ = _expect(data, ps, pe, INTEGER, "request-id")
     es, ee = _expect(data, re_, pe, INTEGER, "error-status")
     xs, xe = _expect(data, ee, pe, INTEGER, "error-index")
     ls, le = _expect(data, xe, pe, SEQUENCE, "varbind list")
+    if le != pe:
+        raise BerError("octets after the varbind list inside the PDU")
+    error_status = _int(data, es, ee, "error-status")
+    if not 0 <= error_status <= MAX_ERROR_STATUS:
+        raise BerError(f"error-status {error_status} is not one RFC 3416 defines")
+    error_index = _int(data, xs, xe, "error-index")
+    if error_index < 0:
+        raise BerError(f"negative error-index {error_index}")
     varbinds: list[VarBind] = []
     pos = ls
     append = varbinds.append
@@ -216,21 +297,11 @@ def _decode(data: bytes) -> Response:
         os_, oe = _expect(data, bs, be, OBJECT_IDENTIFIER, "varbind name")
         oid = decode_oid(data[os_:oe])
         tag, ts, te = _header(data, oe, be)
-        value: Value
-        if tag == INTEGER:
-            value = _int(data, ts, te)
-        elif tag in UNSIGNED_TAGS:
-            value = int.from_bytes(data[ts:te], "big")
-        elif tag in (OCTET_STRING, IP_ADDRESS, OPAQUE):
-            value = data[ts:te]
-        elif tag == OBJECT_IDENTIFIER:
-            value = decode_oid(data[ts:te])
-        elif tag == NULL or tag in EXCEPTION_TAGS:
-            value = None
-        else:
-            raise BerError(f"unknown value tag 0x{tag:02x} at {format_oid(oid)}")
-        append(VarBind(oid, tag, value))
+        if te != be:
+            raise BerError(f"octets after the value of {format_oid(oid)}")
+        vtag, value = _value(data, tag, ts, te)
+        append(VarBind(oid, vtag, value))
         pos = be
     return Response(
-        version, data[cs:ce], pdu_type, _int(data, rs, re_), _int(data, es, ee), _int(data, xs, xe), varbinds
+        version, data[cs:ce], pdu_type, _int(data, rs, re_, "request-id"), error_status, error_index, varbinds
     )

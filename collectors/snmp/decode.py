@@ -121,8 +121,11 @@ def _number(metric: Metric, vb: VarBind) -> float | None:
         return None
     if metric.map is not None:
         return metric.map.get(int(raw)) if raw == int(raw) else None
-    value = (raw + metric.offset) * metric.scale
-    if metric.valid is not None and not metric.valid[0] <= value <= metric.valid[1]:
+    try:
+        value = (raw + metric.offset) * metric.scale
+    except OverflowError:  # a number too big for a float: no reading, never a traceback
+        return None
+    if not math.isfinite(value) or (metric.valid is not None and not metric.valid[0] <= value <= metric.valid[1]):
         return None
     return value
 
@@ -155,7 +158,10 @@ def decode_module(
         key = (index, idx)
         if key in label_cache:
             return label_cache[key]
-        lab = index_fns[index](idx)
+        try:
+            lab = index_fns[index](idx)
+        except (ValueError, OverflowError):  # an index a quirk cannot read: a malformed row, not a crash
+            lab = None
         if lab is not None:
             lab = {**base, **lab}
             for name, table in lookups.get(index, ()):
@@ -177,8 +183,8 @@ def decode_module(
                            "counter" if kind == "counter" else "info" if kind == "info" else "gauge")
         rows = columns.get(root, ())
         for vb in rows:
-            lab = labels_for(metric.index, vb.oid[n:])
-            if lab is None:
+            lab = labels_for(metric.index, vb.oid[n:]) if vb.tag != ber.INVALID else None
+            if lab is None:  # a malformed index, or a value that breaks its own type (ber.INVALID)
                 rejected += 1
                 continue
             if metric.labels:

@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from collectors.snmp.ber import Oid, parse_oid
+from collectors.snmp.transport import Limits
 from ftthnoc.errors import ModuleError
 
 MetricKind = Literal["gauge", "counter", "info", "string"]
@@ -100,6 +101,19 @@ class Metric(BaseModel):
         return parse_oid(self.oid)
 
 
+class ModuleLimits(BaseModel):
+    """Bounds of one poll with this module (``transport.Limits``); a target's own settings win over them."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_rows: int = Field(100_000, ge=1)
+    max_requests: int = Field(20_000, ge=1)
+    max_seconds: float | None = Field(None, gt=0)
+
+    def limits(self, default_seconds: float | None = None) -> Limits:
+        return Limits(self.max_rows, self.max_requests,
+                      self.max_seconds if self.max_seconds is not None else default_seconds)
+
+
 class Module(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -112,6 +126,8 @@ class Module(BaseModel):
     metrics: list[Metric]
     #: names of functions in quirks.POSTPROCESS run on the module's families after decoding
     postprocess: list[str] = Field(default_factory=list)
+    #: how far one poll with this module may go (a table of 7,000 ONUs is 7,000 rows a column)
+    limits: ModuleLimits = Field(default_factory=ModuleLimits)
 
     @model_validator(mode="after")
     def _consistent(self) -> Module:

@@ -35,10 +35,12 @@ class ModuleResult:
 
 
 async def poll_module(client: SnmpClient, device: Device, module: Module, labeler: Labeler | None = None,
-                      counters: CounterState | None = None) -> ModuleResult:
+                      counters: CounterState | None = None, seconds: float | None = None) -> ModuleResult:
+    """One module of one device. ``seconds`` bounds the poll's wall time unless the module or the target
+    sets its own bound (the scheduler passes the interval: a poll must not outlive its interval)."""
     start = time.perf_counter()
     try:
-        walk = await client.walk(device, module.roots())
+        walk = await client.walk(device, module.roots(), module.limits.limits(seconds))
         families, rejected = decode_module(module, walk.columns, device.name, labeler, counters)
     except SnmpError as exc:
         log.warning("poll failed: %s (module %s)", exc, module.name)
@@ -51,9 +53,11 @@ async def poll_module(client: SnmpClient, device: Device, module: Module, labele
 
 
 async def poll_device(client: SnmpClient, device: Device, modules: Sequence[Module],
-                      labeler: Labeler | None = None, counters: CounterState | None = None) -> list[ModuleResult]:
+                      labeler: Labeler | None = None, counters: CounterState | None = None,
+                      seconds: float | None = None) -> list[ModuleResult]:
     """All modules of one device, concurrently under the device's own request limit."""
-    return list(await asyncio.gather(*[poll_module(client, device, m, labeler, counters) for m in modules]))
+    return list(await asyncio.gather(*[poll_module(client, device, m, labeler, counters, seconds)
+                                       for m in modules]))
 
 
 def scrape_families(target: str, results: Sequence[ModuleResult],

@@ -2,15 +2,14 @@
 
 USM (key localisation, HMAC, AES/DES) is where a home-made codec would be dangerous, so v3 stays in
 pysnmp. pysnmp reports failures as *error indications* instead of raising; they are turned into the
-project's own errors here, with the device's name and one readable sentence.
+project's own errors here, with the device's name and one readable sentence. Its answers become the
+same ``ber.Response`` the v2c transport returns, so that one walker serves both (``walker.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyasn1.type import univ
 from pysnmp.hlapi.v3arch import asyncio as hl
@@ -18,13 +17,11 @@ from pysnmp.proto import rfc1902, rfc1905
 
 from collectors.snmp import ber
 from collectors.snmp.ber import Oid, VarBind
+from collectors.snmp.transport import Device
 from ftthnoc.config import Auth
-from ftthnoc.errors import SnmpAgentError, SnmpAuthError, SnmpError, SnmpProtocolError, SnmpTimeout
+from ftthnoc.errors import SnmpAuthError, SnmpError, SnmpTimeout
 
-if TYPE_CHECKING:
-    from collectors.snmp.client import Breaker, WalkResult
-
-_AUTH = {
+AUTH_PROTOCOLS = {
     "MD5": hl.usmHMACMD5AuthProtocol,
     "SHA": hl.usmHMACSHAAuthProtocol,
     "SHA224": hl.usmHMAC128SHA224AuthProtocol,
@@ -34,7 +31,7 @@ _AUTH = {
 }
 # Names as snmp_exporter's: AES192/AES256 use Blumenthal key extension (what net-snmp speaks),
 # the C-suffixed ones Reeder's (Cisco).
-_PRIV = {
+PRIV_PROTOCOLS = {
     "DES": hl.usmDESPrivProtocol,
     "AES": hl.usmAesCfb128Protocol,
     "AES192": hl.usmAesBlumenthalCfb192Protocol,
@@ -72,8 +69,8 @@ def user_data(auth: Auth) -> hl.UsmUserData:
         auth.username,
         authKey=auth.password.get_secret_value() if level != "noAuthNoPriv" else None,
         privKey=auth.priv_password.get_secret_value() if level == "authPriv" else None,
-        authProtocol=_AUTH[auth.auth_protocol] if level != "noAuthNoPriv" else hl.usmNoAuthProtocol,
-        privProtocol=_PRIV[auth.priv_protocol] if level == "authPriv" else hl.usmNoPrivProtocol,
+        authProtocol=AUTH_PROTOCOLS[auth.auth_protocol] if level != "noAuthNoPriv" else hl.usmNoAuthProtocol,
+        privProtocol=PRIV_PROTOCOLS[auth.priv_protocol] if level == "authPriv" else hl.usmNoPrivProtocol,
     )
 
 
@@ -97,8 +94,8 @@ def to_varbind(name: Any, value: Any) -> VarBind:
     return VarBind(oid, ber.NULL, None)
 
 
-class V3Session:
-    """The shared engine plus cached transports; created on the poller's event loop."""
+class V3Engine:
+    """The process's one pysnmp engine (created lazily on the poller's loop, closed with the client)."""
 
     def __init__(self) -> None:
         self.engine = hl.SnmpEngine()
@@ -106,72 +103,47 @@ class V3Session:
     def close(self) -> None:
         self.engine.close_dispatcher()
 
-    async def _target(self, host: str, port: int, timeout: float, retries: int) -> hl.UdpTransportTarget:
-        return await hl.UdpTransportTarget.create((host, port), timeout=timeout, retries=retries)
+    async def open(self, device: Device) -> V3Transport:
+        target = await hl.UdpTransportTarget.create((device.host, device.port), timeout=device.timeout,
+                                                    retries=device.retries)
+        return V3Transport(self.engine, device, target)
 
-    def _raise(self, name: str, indication: Any, status: Any, index: Any) -> None:
-        if indication:
-            text = str(indication)
-            cls = type(indication).__name__
-            if cls == "RequestTimedOut" or "timeout" in text.lower():
-                raise SnmpTimeout(name, f"no response to SNMPv3 request ({text})")
-            if any(k.lower() in (cls + text).lower().replace(" ", "") for k in _AUTH_FAILURES):
-                raise SnmpAuthError(name, f"SNMPv3 authentication failed: {text} "
-                                          "(wrong user, key, protocol or security level)")
-            raise SnmpError(name, f"SNMPv3 request failed: {text}")
-        if status and int(status):
-            raise SnmpAgentError(name, f"agent answered {status.prettyPrint()} at varbind {int(index)}")
 
-    async def get(self, device: Any, oids: Sequence[Oid], sem: asyncio.Semaphore) -> list[VarBind]:
-        target = await self._target(device.host, device.port, device.timeout, device.retries)
-        async with sem:
-            ind, status, index, vbs = await hl.get_cmd(
-                self.engine, user_data(device.auth), target, hl.ContextData(contextName=device.auth.context_name),
-                *[hl.ObjectType(hl.ObjectIdentity(ber.format_oid(o))) for o in oids], lookupMib=False,
-            )
-        self._raise(device.name, ind, status, index)
-        return [to_varbind(n, v) for n, v in vbs]
+class V3Transport:
+    """One v3 agent on the shared engine: a ``Transport`` (see ``transport.py``)."""
 
-    async def walk(self, device: Any, roots: Sequence[Oid], sem: asyncio.Semaphore, breaker: Breaker) -> WalkResult:
-        from collectors.snmp.client import WalkResult, gather_walks
+    def __init__(self, engine: hl.SnmpEngine, device: Device, target: hl.UdpTransportTarget) -> None:
+        self.engine = engine
+        self.device = device
+        self.target = target
+        self.user = user_data(device.auth)
+        self.context = hl.ContextData(contextName=device.auth.context_name)
 
-        target = await self._target(device.host, device.port, device.timeout, device.retries)
-        result = WalkResult()
-        started = time.monotonic()
-        rows = await gather_walks([self._walk_one(device, target, sem, root, result, breaker, started)
-                                   for root in roots])
-        for root, got in zip(roots, rows, strict=True):
-            result.columns[root] = got
-        return result
+    async def request(self, pdu_type: int, oids: Sequence[Oid], max_repetitions: int = 0) -> ber.Response:
+        objects = [hl.ObjectType(hl.ObjectIdentity(ber.format_oid(o))) for o in oids]
+        if pdu_type == ber.GET_BULK:
+            ind, status, index, vbs = await hl.bulk_cmd(self.engine, self.user, self.target, self.context, 0,
+                                                        max_repetitions, *objects, lookupMib=False)
+        elif pdu_type == ber.GET:
+            ind, status, index, vbs = await hl.get_cmd(self.engine, self.user, self.target, self.context,
+                                                       *objects, lookupMib=False)
+        else:
+            raise ValueError(f"PDU type 0x{pdu_type:02x} is not sent by the poller")
+        if ind:
+            raise _indication(self.device.name, ind)
+        return ber.Response(3, b"", ber.RESPONSE, 0, int(status or 0), int(index or 0),
+                            [to_varbind(n, v) for n, v in vbs])
 
-    async def _walk_one(self, device: Any, target: hl.UdpTransportTarget, sem: asyncio.Semaphore,
-                        root: Oid, result: Any, breaker: Breaker, started: float) -> list[VarBind]:
-        rows: list[VarBind] = []
-        cur = root
-        n = len(root)
-        ctx = hl.ContextData(contextName=device.auth.context_name)
-        user = user_data(device.auth)
-        while True:
-            async with sem:
-                breaker.check(device, started)
-                ind, status, index, vbs = await hl.bulk_cmd(
-                    self.engine, user, target, ctx, 0, device.max_repetitions,
-                    hl.ObjectType(hl.ObjectIdentity(ber.format_oid(cur))), lookupMib=False,
-                )
-            result.requests += 1
-            try:
-                self._raise(device.name, ind, status, index)
-            except SnmpTimeout:
-                breaker.trip(device)
-                raise
-            if not vbs:
-                raise SnmpProtocolError(device.name, f"empty GETBULK response at {ber.format_oid(cur)}")
-            for name, value in vbs:
-                vb = to_varbind(name, value)
-                if vb.tag == ber.END_OF_MIB_VIEW or vb.oid[:n] != root:
-                    return rows
-                if vb.oid <= cur:
-                    raise SnmpProtocolError(device.name, f"OID not increasing: {ber.format_oid(vb.oid)}")
-                if vb.tag not in ber.EXCEPTION_TAGS:
-                    rows.append(vb)
-                cur = vb.oid
+    def close(self) -> None:
+        """Nothing per agent: the engine's transports close with it."""
+
+
+def _indication(name: str, indication: Any) -> SnmpError:
+    text = str(indication)
+    cls = type(indication).__name__
+    if cls == "RequestTimedOut" or "timeout" in text.lower():
+        return SnmpTimeout(name, f"no response to SNMPv3 request ({text})")
+    if any(k.lower() in (cls + text).lower().replace(" ", "") for k in _AUTH_FAILURES):
+        return SnmpAuthError(name, f"SNMPv3 authentication failed: {text} "
+                                   "(wrong user, key, protocol or security level)")
+    return SnmpError(name, f"SNMPv3 request failed: {text}")

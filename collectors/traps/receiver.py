@@ -41,7 +41,7 @@ from pysnmp.proto.api import v2c as api_v2c
 from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message
 
 from collectors.snmp.ber import VarBind, format_oid
-from collectors.snmp.v3 import _AUTH, _PRIV
+from collectors.snmp.v3 import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from collectors.traps.config import TrapConfig
 from collectors.traps.families import DropReason, TrapCounters
 from collectors.traps.mapping import (
@@ -232,12 +232,12 @@ class TrapReceiver:
         sender_ids = self.config.sender_engine_ids()
         for name, auth in self._users.items():
             self._usm_names[auth.username] = name
-            level = auth.security_level
+            authenticated, private = auth.security_level != "noAuthNoPriv", auth.security_level == "authPriv"
             kwargs: dict[str, Any] = {
-                "authProtocol": _AUTH[auth.auth_protocol] if level != "noAuthNoPriv" else snmp_config.USM_AUTH_NONE,
-                "authKey": auth.password.get_secret_value() if level != "noAuthNoPriv" else None,
-                "privProtocol": _PRIV[auth.priv_protocol] if level == "authPriv" else snmp_config.USM_PRIV_NONE,
-                "privKey": auth.priv_password.get_secret_value() if level == "authPriv" else None,
+                "authProtocol": AUTH_PROTOCOLS[auth.auth_protocol] if authenticated else snmp_config.USM_AUTH_NONE,
+                "authKey": auth.password.get_secret_value() if authenticated else None,
+                "privProtocol": PRIV_PROTOCOLS[auth.priv_protocol] if private else snmp_config.USM_PRIV_NONE,
+                "privKey": auth.priv_password.get_secret_value() if private else None,
             }
             snmp_config.add_v3_user(engine, auth.username, **kwargs)  # local engine ID: informs
             for eid in sender_ids:  # each sender's engine ID: traps

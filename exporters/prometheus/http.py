@@ -31,8 +31,13 @@ __all__ = ["ExporterServer", "Probe", "make_app", "serve"]
 
 log = logging.getLogger(__name__)
 
-Probe = Callable[[str, list[str], str], list[MetricFamily]]
-"""``probe(target, modules, auth) -> families``; raises KeyError/ConfigError for unknown module or auth."""
+Probe = Callable[[str, list[str], str, float | None], list[MetricFamily]]
+"""``probe(target, modules, auth, timeout) -> families``; raises KeyError/ConfigError for unknown module or
+auth. ``timeout`` is the scraper's own deadline (None: the prober's default); the probe must end by it."""
+
+#: Seconds kept back from the scraper's timeout for the answer to travel (snmp_exporter's
+#: ``--snmp.timeout-offset`` default), so that a slow device's poll ends as a scrape error, not a timeout.
+TIMEOUT_OFFSET = 0.5
 
 _TEXT = "text/plain; charset=utf-8"
 # Always used with fullmatch (``$`` would let a trailing newline through).
@@ -97,6 +102,18 @@ def _query(environ: WSGIEnvironment) -> dict[str, list[str]]:
     # PEP 3333 hands the raw query over as latin-1; undo that before percent-decoding as UTF-8.
     raw = str(environ.get("QUERY_STRING", "")).encode("latin-1", "replace").decode("utf-8", "replace")
     return parse_qs(raw, keep_blank_values=True)
+
+
+def _scrape_timeout(environ: WSGIEnvironment) -> float | None:
+    """The scraper's deadline less the offset, from Prometheus' ``X-Prometheus-Scrape-Timeout-Seconds``."""
+    raw = str(environ.get("HTTP_X_PROMETHEUS_SCRAPE_TIMEOUT_SECONDS", ""))
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return None
+    if not 0 < seconds < 86400:
+        return None
+    return max(0.5, seconds - TIMEOUT_OFFSET)
 
 
 def _gzip_accepted(accept_encoding: str) -> bool:
@@ -182,7 +199,7 @@ def make_app(
         except _BadRequest as exc:
             return line(start_response, "400 Bad Request", str(exc), head)
         try:
-            families = probe(target, modules, auth)
+            families = probe(target, modules, auth, _scrape_timeout(environ))
         except KeyError as exc:
             detail = str(exc.args[0]) if exc.args else ""
             return line(start_response, "400 Bad Request", f"unknown module or auth: {detail}", head)

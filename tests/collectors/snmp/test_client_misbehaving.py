@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
 from collectors.snmp import ber
-from collectors.snmp.client import Device, SnmpClient
-from collectors.snmp.module import get_module
+from collectors.snmp.client import Device, Limits, SnmpClient
+from collectors.snmp.module import ModuleLimits, get_module
 from collectors.snmp.poll import poll_module
 from ftthnoc.config import Auth
-from ftthnoc.errors import SnmpProtocolError, SnmpTimeout
+from ftthnoc.errors import SnmpLimitExceeded, SnmpProtocolError, SnmpTimeout
 from tests.collectors.snmp import misbehaving_agents as agents
 
 
@@ -59,3 +60,97 @@ async def test_stray_answer_with_another_request_id_is_ignored() -> None:
     finally:
         transport.close()
     assert [(v.tag, v.value) for v in vbs] == [(ber.OCTET_STRING, b"olt-chiyoda-1")]
+
+
+# ------------------------------------------------------------------ hostile agents: every walk ends
+IF_MTU = (1, 3, 6, 1, 2, 1, 2, 2, 1, 4)
+
+
+async def test_an_endless_agent_ends_at_the_row_bound() -> None:
+    transport, proto, port = await agents.start(agents.endless())
+    try:
+        with pytest.raises(SnmpLimitExceeded, match=r"passed its bound of 1000 rows.*max_rows"):
+            await SnmpClient().walk(device(port), [IF_MTU], Limits(max_rows=1000))
+    finally:
+        transport.close()
+    assert 40 <= proto.requests <= 42  # 25 rows an answer: it stopped right after the bound
+
+
+async def test_an_endless_agent_ends_at_the_request_bound() -> None:
+    transport, proto, port = await agents.start(agents.endless())
+    try:
+        with pytest.raises(SnmpLimitExceeded, match=r"passed its bound of 30 requests"):
+            await SnmpClient().walk(device(port), [IF_MTU, (1, 3, 6, 1, 2, 1, 2, 2, 1, 5)],
+                                    Limits(max_requests=30))
+    finally:
+        transport.close()
+    assert proto.requests <= 31
+
+
+async def test_an_endless_slow_agent_ends_at_the_time_bound() -> None:
+    transport, _proto, port = await agents.start(agents.slow(agents.endless(), 0.05))
+    try:
+        start = time.monotonic()
+        with pytest.raises(SnmpLimitExceeded, match=r"did not finish within its bound of 1 s"):
+            await SnmpClient().walk(device(port, timeout=2.0), [IF_MTU], Limits(max_seconds=1.0))
+        elapsed = time.monotonic() - start
+    finally:
+        transport.close()
+    assert 1.0 <= elapsed < 3.0  # the bound, not a request timeout after it
+
+
+async def test_a_failed_bound_is_a_scrape_error_not_an_exception() -> None:
+    transport, _, port = await agents.start(agents.endless())
+    try:
+        module = get_module("if_mib").model_copy(update={"limits": ModuleLimits(max_rows=500)})
+        result = await poll_module(SnmpClient(), device(port), module)
+    finally:
+        transport.close()
+    assert result.success is False and result.families == []
+    assert result.error is not None and "500 rows" in result.error
+
+
+async def test_a_target_bound_wins_over_the_module_bound() -> None:
+    transport, _, port = await agents.start(agents.endless())
+    try:
+        dev = Device("olt-test", "127.0.0.1", port, Auth(community="public"), timeout=0.5, max_rows=200)
+        result = await poll_module(SnmpClient(), dev, get_module("if_mib"))
+    finally:
+        transport.close()
+    assert result.error is not None and "200 rows" in result.error
+
+
+async def test_an_oversized_reading_is_a_rejected_reading_not_a_failed_poll() -> None:
+    transport, _, port = await agents.start(agents.oversized)
+    try:
+        result = await poll_module(SnmpClient(), device(port), get_module("if_mib"))
+    finally:
+        transport.close()
+    assert result.success, result.error
+    assert result.rejected == 1  # interface 2's 401-octet Counter64
+    octets = {s.labels["ifIndex"]: s.value for f in result.families if f.name == "ifHCInOctets" for s in f.samples}
+    assert octets == {"1": 1500.0, "3": 1500.0}
+    mtu = {s.labels["ifIndex"]: s.value for f in result.families if f.name == "ifMtu" for s in f.samples}
+    assert mtu == {"1": 1500.0, "2": 1500.0, "3": 1500.0}
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (agents.absurd_subid, r"malformed response.*OBJECT IDENTIFIER"),
+        (agents.wrong_community, "another community"),
+        (agents.version_0, "version field 0"),
+        (agents.get_request_pdu, "not a response PDU"),
+        (agents.trailing_bytes, "trailing octet"),
+        (agents.negative_error_status, "error-status -1"),
+    ],
+)
+async def test_answers_the_standard_refuses_are_refused_with_the_reason(reply: agents.Reply, reason: str) -> None:
+    transport, _, port = await agents.start(reply)
+    try:
+        result = await poll_module(SnmpClient(), device(port, timeout=0.2, retries=0), get_module("if_mib"))
+    finally:
+        transport.close()
+    assert result.success is False and result.families == []
+    assert result.error is not None
+    assert re.search(reason, result.error), result.error

@@ -10,7 +10,7 @@ import pytest
 
 from collectors.snmp import ber
 from collectors.snmp.ber import VarBind, parse_oid
-from collectors.snmp.v3 import _AUTH, _PRIV
+from collectors.snmp.v3 import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from collectors.traps import TrapConfig, TrapCounters
 from collectors.traps.config import normalize_engine_id
 from collectors.traps.mapping import builtin_rules, load_rules, parse_rules, trap_oid_of
@@ -159,8 +159,8 @@ def test_resolve_checks_auth_names(kw: dict[str, list[str]], message: str) -> No
 
 
 def test_every_configurable_protocol_has_a_pysnmp_mapping() -> None:
-    assert set(_AUTH) == set(get_args(AuthProtocol))
-    assert set(_PRIV) == set(get_args(PrivProtocol))
+    assert set(AUTH_PROTOCOLS) == set(get_args(AuthProtocol))
+    assert set(PRIV_PROTOCOLS) == set(get_args(PrivProtocol))
 
 
 def test_counters_start_at_zero_for_every_reason() -> None:

@@ -67,9 +67,11 @@ class FakeProbe:
     result: list[MetricFamily] = field(default_factory=list)
     error: BaseException | None = None
     calls: list[tuple[str, list[str], str]] = field(default_factory=list)
+    timeouts: list[float | None] = field(default_factory=list)
 
-    def __call__(self, target: str, modules: list[str], auth: str) -> list[MetricFamily]:
+    def __call__(self, target: str, modules: list[str], auth: str, timeout: float | None = None) -> list[MetricFamily]:
         self.calls.append((target, modules, auth))
+        self.timeouts.append(timeout)
         if self.error is not None:
             raise self.error
         return self.result

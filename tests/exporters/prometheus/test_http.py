@@ -217,7 +217,7 @@ def test_snmp_defaults_like_snmp_exporter(start_server: StartServer, snapshot: S
 def test_a_slow_probe_does_not_block_metrics(start_server: StartServer, snapshot: Snapshot) -> None:
     entered, release = threading.Event(), threading.Event()
 
-    def slow_probe(target: str, modules: list[str], auth: str) -> list[MetricFamily]:
+    def slow_probe(target: str, modules: list[str], auth: str, timeout: float | None) -> list[MetricFamily]:
         entered.set()
         release.wait(10)
         return if_mib_families(target)
