@@ -1,10 +1,11 @@
-"""Shared helpers for the Grafana tests: the builder, the checked-in dashboards and what is in them."""
+"""Shared helpers for the Grafana tests: the dashboards as code, the checked-in dashboards and what is in them."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,10 @@ VARIABLE_RE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
 
 
 def load_builder() -> ModuleType:
-    """grafana/build.py as a module (it is a script, not a package)."""
-    spec = importlib.util.spec_from_file_location("ftthnoc_grafana_build", GRAFANA / "build.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """grafana/dashboards_src/render.py: the package sits beside the build.py script, not installed."""
+    if str(GRAFANA) not in sys.path:
+        sys.path.append(str(GRAFANA))
+    return importlib.import_module("dashboards_src.render")
 
 
 def dashboard_files() -> list[Path]:
