@@ -88,7 +88,10 @@ class Target(BaseModel):
     poll_timeout: float | None = Field(None, gt=0)
 
     def host_port(self) -> tuple[str, int]:
-        return split_host_port(self.address)
+        host, port = split_host_port(self.address)
+        if port == 0:
+            raise ConfigError(f"bad target address {self.address!r}: port must be 1-65535")
+        return host, port
 
 
 class Thresholds(BaseModel):
@@ -150,9 +153,12 @@ def split_host_port(address: str, default_port: int = 161) -> tuple[str, int]:
     if not sep or "]" in port:
         return address.strip("[]"), default_port
     try:
-        return host.strip("[]"), int(port)
+        number = int(port)
     except ValueError as exc:
         raise ConfigError(f"bad target address {address!r}: port is not a number") from exc
+    if not 0 <= number <= 65535:
+        raise ConfigError(f"bad address {address!r}: port must be 0-65535")
+    return host.strip("[]"), number
 
 
 def load_config(path: Path) -> Config:

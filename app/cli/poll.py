@@ -27,11 +27,16 @@ from ftthnoc.settings import Settings
 @click.option("--timeout", type=float, default=2.0, show_default=True)
 @click.option("--retries", type=int, default=1, show_default=True)
 @click.option("--max-repetitions", type=int, default=25, show_default=True)
+@click.option("--max-rows", type=click.IntRange(min=1), default=None,
+              help="Bound on the varbinds of one walked subtree (default: the module's, 100,000).")
+@click.option("--poll-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Bound on the whole poll's seconds: an agent that answers without end cannot hold it longer.")
 @click.pass_obj
 def poll(settings: Settings, once: bool, modules: tuple[str, ...], target: str, community: str | None,
          auth_name: str | None, config_path: Path | None, timeout: float, retries: int,
-         max_repetitions: int) -> None:
-    """Poll TARGET with MODULEs."""
+         max_repetitions: int, max_rows: int | None, poll_timeout: float) -> None:
+    """Poll TARGET with MODULEs once; ONU and PON-port samples carry district="unknown" (no inventory)."""
+    from collectors.runner import district_labeler
     from collectors.snmp.client import Device, SnmpClient
     from collectors.snmp.module import get_module
     from collectors.snmp.poll import poll_device, scrape_families
@@ -55,17 +60,17 @@ def poll(settings: Settings, once: bool, modules: tuple[str, ...], target: str, 
         else:
             auth = Auth.model_validate({"version": 2, "community": community or ""})
         tgt = Target(name=target, address=target, modules=names, auth="cli", timeout=timeout,
-                     retries=retries, max_repetitions=max_repetitions)
+                     retries=retries, max_repetitions=max_repetitions, max_rows=max_rows, poll_timeout=poll_timeout)
         device = Device.from_target(tgt, auth)
     except FtthnocError as exc:
         fail(str(exc))
     except ValueError as exc:
-        fail(f"bad option: {exc}")
+        fail(f"bad option: {str(exc).splitlines()[0]}")
 
     async def run() -> list[Any]:
         client = SnmpClient()
         try:
-            return await poll_device(client, device, mods)
+            return await poll_device(client, device, mods, district_labeler({}, {}))
         finally:
             client.close()
 

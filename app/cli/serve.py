@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from app.cli.common import fail
-from app.wiring import labeler_from_inventory, run_service
+from app.wiring import run_service
 from ftthnoc.config import load_config
 from ftthnoc.errors import FtthnocError
 from ftthnoc.settings import Settings
@@ -20,14 +20,14 @@ from ftthnoc.settings import Settings
               help="Also serve the API and web pages there (needs the inventory database).")
 @click.pass_obj
 def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None, api_listen: str | None) -> None:
-    """Run the scheduler and the exporter for the targets in the configuration."""
+    """Run what the configuration asks for: polls, probes, traps, consumers (and the API with --api)."""
     path = config_path or settings.config
     if path is None:
         fail("serve needs --config FILE (or FTTHNOC_CONFIG)")
     try:
         config = load_config(path)
-        run_service(config, settings, cycles, labeler=labeler_from_inventory(settings.database_url),
-                    on_ready=lambda url: click.echo(f"ftthnoc: serving {url}/metrics"), api_listen=api_listen,
+        run_service(config, settings, cycles, on_ready=lambda url: click.echo(f"ftthnoc: serving {url}/metrics"),
+                    api_listen=api_listen,
                     on_api=lambda url: click.echo(f"ftthnoc: API and web pages on {url}"))
     except FtthnocError as exc:
         fail(str(exc))

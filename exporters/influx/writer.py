@@ -53,6 +53,7 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 from pydantic import SecretStr
 
+from ftthnoc.consumers import Poll
 from ftthnoc.samples import MetricFamily
 
 from .points import PointEncoder
@@ -183,6 +184,10 @@ class InfluxWriter:
             self._pending.append((copies, ts, n))
             self._pending_samples += n
             self._cond.notify()
+
+    def observe_poll(self, poll: Poll) -> None:
+        """A ``PollConsumer``: queued, stamped with the poll's time; the writer's own thread sends it."""
+        self.write(poll.families, int(poll.at.timestamp() * 1e9))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Send everything queued now and wait until nothing is queued or spooled; False on timeout."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from ftthnoc.consumers import Poll
 from ftthnoc.samples import MetricFamily, merge
 
 __all__ = ["Snapshot"]
@@ -31,6 +32,10 @@ class Snapshot:
         frozen = _freeze(families)  # copy outside the lock: scrapes are not held up by big publishes
         with self._lock:
             self._by_key[(target, module)] = frozen
+
+    def observe_poll(self, poll: Poll) -> None:
+        """A ``PollConsumer``: the poll replaces what its (target, module) reported last time."""
+        self.publish(poll.target, poll.module, list(poll.families))
 
     def forget(self, target: str, module: str | None = None) -> None:
         """Drop a target (all its modules, or one) that left the configuration, so its series go stale."""

@@ -49,6 +49,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from ftthnoc.consumers import Poll
 from ftthnoc.events import DeviceEvent, DownCause
 from ftthnoc.incidents.classify import PollDiffer, classify_event, read_onus
 from ftthnoc.incidents.families import OpenSummary, incident_families
@@ -233,7 +234,15 @@ class IncidentEngine:
                 self._tick(latest, batch)
             return self._commit(batch)
 
-    def observe_poll(
+    def observe_poll(self, poll: Poll) -> None:
+        """A ``PollConsumer``: the poll's ONU readings, with the changes it made logged."""
+        _log_changes(self.observe_readings(poll.target, poll.families, poll.at))
+
+    def observe_event(self, event: DeviceEvent) -> None:
+        """An ``EventConsumer``: a trap's (or any source's) event, with the changes it made logged."""
+        _log_changes(self.observe(event))
+
+    def observe_readings(
         self, olt: str, families: Iterable[MetricFamily], at: datetime | None = None
     ) -> list[IncidentChange]:
         """Diff this poll of ``olt`` against the last one and observe what changed.
@@ -578,6 +587,11 @@ def _prune(pending: dict[OnuKey, datetime], at: datetime, window_seconds: float)
     oldest = at - timedelta(seconds=window_seconds)
     for key in [k for k, t in pending.items() if t < oldest]:
         del pending[key]
+
+
+def _log_changes(changes: Sequence[IncidentChange]) -> None:
+    for change in changes:
+        log.info("incident: %s", change)
 
 
 def summarize(changes: Sequence[IncidentChange]) -> str:

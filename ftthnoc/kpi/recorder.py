@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ftthnoc.consumers import Poll
 from ftthnoc.inventory.db import session_scope
 from ftthnoc.inventory.lookup import onu_rows
 from ftthnoc.inventory.models import Household, HouseholdStatus, School, Tablet
@@ -61,7 +62,11 @@ class KpiRecorder:
         except SQLAlchemyError as exc:  # tried again at the first poll
             log.warning("school uplinks not loaded: %s", type(exc).__name__)
 
-    def observe_poll(self, target: str, families: Iterable[MetricFamily], now: datetime | None = None) -> None:
+    def observe_poll(self, poll: Poll) -> None:
+        """A ``PollConsumer`` (it writes to the database: wired behind ``OffLoop``)."""
+        self.record_poll(poll.target, poll.families, poll.at)
+
+    def record_poll(self, target: str, families: Iterable[MetricFamily], now: datetime | None = None) -> None:
         families = list(families)
         now = now or datetime.now(UTC)
         try:

@@ -53,6 +53,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ftthnoc.consumers import Poll
 from ftthnoc.samples import MetricFamily
 from ftthnoc.telework.calendar import TeleworkConfig, WorkingCalendar, WorkWindow, jst_date
 from ftthnoc.telework.families import telework_families
@@ -288,7 +289,11 @@ class TeleworkKpi:
             now = self._now(latest)
             return self._ingest(rows, now)
 
-    def observe_poll(
+    def observe_poll(self, poll: Poll) -> None:
+        """A ``PollConsumer`` (it writes to the database: wired behind ``OffLoop``)."""
+        self.observe_sessions(poll.target, poll.families, poll.at)
+
+    def observe_sessions(
         self, gateway: str, families: Iterable[MetricFamily], at: datetime | None = None
     ) -> list[DayFigure]:
         """Take one poll of a VPN gateway (fits the poller's ``publish(target, module, families)``).

@@ -62,6 +62,8 @@ def test_poll_once_with_a_v3_auth_from_the_config(small_agents: TownAgents, tmp_
         (["-m", "nope", "-t", "127.0.0.1:9", "--community", "public"], "unknown module 'nope'"),
         (["-m", "if_mib", "-t", "127.0.0.1:9"], "exactly one of --community or --auth"),
         (["-m", "if_mib", "-t", "127.0.0.1:x", "--community", "c"], "port is not a number"),
+        (["-m", "if_mib", "-t", "127.0.0.1:99999", "--community", "c"], "port must be 0-65535"),
+        (["-m", "if_mib", "-t", "127.0.0.1:0", "--community", "c"], "port must be 1-65535"),
     ],
 )
 def test_poll_once_failures_print_one_clear_line(args: list[str], message: str) -> None:

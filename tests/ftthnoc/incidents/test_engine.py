@@ -344,11 +344,11 @@ def test_observe_poll_diffs_and_reconciles(make_engine: MakeIncidentEngine, netw
         return [up_f, cause_f]
 
     eng = make_engine()
-    assert eng.observe_poll("olt-a", fams(lambda n: (1, "dying_gasp")), T0) == []  # baseline
-    cut = eng.observe_poll("olt-a", fams(lambda n: (0, "losi_lobi") if n < 5 else (1, "dying_gasp")), T0 + s(300))
+    assert eng.observe_readings("olt-a", fams(lambda n: (1, "dying_gasp")), T0) == []  # baseline
+    cut = eng.observe_readings("olt-a", fams(lambda n: (0, "losi_lobi") if n < 5 else (1, "dying_gasp")), T0 + s(300))
     assert [(c.change, c.onu_count) for c in cut] == [("opened", 5)]
-    assert eng.observe_poll("olt-a", [], T0 + s(600)) == []  # a failed poll changes nothing
+    assert eng.observe_readings("olt-a", [], T0 + s(600)) == []  # a failed poll changes nothing
     # a restarted engine sees the ONUs back in its first (baseline) poll and still closes the incident
     again = make_engine()
-    [closed] = again.observe_poll("olt-a", fams(lambda n: (1, "losi_lobi")), T0 + s(900))
+    [closed] = again.observe_readings("olt-a", fams(lambda n: (1, "losi_lobi")), T0 + s(900))
     assert closed.change == "closed" and count(network) == 1

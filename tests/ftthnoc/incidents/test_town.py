@@ -74,7 +74,7 @@ class TownPoller:
         polls = await asyncio.gather(*(self.poll(n) for n in names))
         changes: list[IncidentChange] = []
         for name, families in zip(names, polls, strict=True):
-            changes += engine.observe_poll(name, families, at)
+            changes += engine.observe_readings(name, families, at)
         return changes
 
 

@@ -55,7 +55,7 @@ async def poll_routers(agents: TownAgents, recorder: KpiRecorder, interval: floa
     from ftthnoc.config import Config
 
     config = Config.model_validate(agents.poller_config(interval_seconds=interval))
-    poller = Poller(config, lambda target, _module, fams: recorder.observe_poll(target, fams, now=now))
+    poller = Poller(config, lambda target, _module, fams: recorder.record_poll(target, fams, now=now))
     try:
         for target in config.targets:
             await poller.poll_target(target)

@@ -94,12 +94,12 @@ def test_availability_from_polls_and_tablets_from_sweeps(engine: Engine) -> None
     for i, v in enumerate([1, 1, 1, 0]):
         up.add({"olt": "o", "pon_port": "0/1/0", "onu_id": str(i), "district": "chiyoda"}, v)
     up.add({"olt": "o", "pon_port": "0/1/1", "onu_id": "0", "district": "oasa"}, 1)
-    rec.observe_poll("o", [up], now=NOW)
-    rec.observe_poll("o", [up], now=NOW)
-    rec.observe_poll("o", [up], now=datetime(2026, 10, 31, 16, tzinfo=UTC))  # 1 Nov JST
+    rec.record_poll("o", [up], now=NOW)
+    rec.record_poll("o", [up], now=NOW)
+    rec.record_poll("o", [up], now=datetime(2026, 10, 31, 16, tzinfo=UTC))  # 1 Nov JST
     seen = MetricFamily("ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds", "")
     seen.add({"school": "es-2", "tablet": "T-008"}, NOW.timestamp())
-    rec.observe_poll("prober", [seen])
+    rec.record_poll("prober", [seen])
     with db.session_scope(engine) as s:
         (month,) = figures.availability(s)
         tablet = s.scalar(select(Tablet).where(Tablet.asset_no == "T-008"))
@@ -140,7 +140,7 @@ def test_a_suspended_line_is_not_an_outage(engine: Engine) -> None:
     up = MetricFamily("ftth_onu_up", "")
     up.add({"olt": "o", "pon_port": "0/1/0", "onu_id": "0", "district": "chiyoda"}, 1)
     up.add({"olt": "o", "pon_port": "0/1/0", "onu_id": "1", "district": "chiyoda"}, 0)  # deactivated on purpose
-    KpiRecorder(engine, interval_seconds=60).observe_poll("o", [up], now=NOW)
+    KpiRecorder(engine, interval_seconds=60).record_poll("o", [up], now=NOW)
     with db.session_scope(engine) as s:
         (month,) = figures.availability(s)
     assert (month["up_seconds"], month["expected_seconds"], month["ratio"]) == (60, 60, 1.0)

@@ -99,10 +99,10 @@ async def test_the_routers_arp_table_marks_exactly_its_schools_active_tablets(en
     assert sum(len(f.samples) for f in families) == 6
     rec = KpiRecorder(engine, 60.0)
 
-    rec.observe_poll("not-a-school-rtx", families, now=NOW)  # not a school's router: nothing
+    rec.record_poll("not-a-school-rtx", families, now=NOW)  # not a school's router: nothing
     assert seen(engine) == {"T-001": None, "T-002": None, "T-003": None, "T-004": None, "T-005": LATER,
                             "T-006": None}
-    rec.observe_poll("es-1-rtx", families, now=NOW)
+    rec.record_poll("es-1-rtx", families, now=NOW)
     assert seen(engine) == {"T-001": NOW, "T-002": NOW, "T-003": None, "T-004": None, "T-005": LATER,
                             "T-006": None}
     with db.session_scope(engine) as s:  # the unregistered MAC is stored nowhere
@@ -111,9 +111,9 @@ async def test_the_routers_arp_table_marks_exactly_its_schools_active_tablets(en
     es1 = next(r for r in got["schools"] if r["school"] == "es-1")
     assert (es1["tablets"], es1["seen_24h"]) == (4, 3)  # T-001, T-002 and T-005 of the 4 active ones
 
-    rec.observe_poll("es-1-rtx", families, now=LATER + timedelta(minutes=5))  # later: every one moves on
+    rec.record_poll("es-1-rtx", families, now=LATER + timedelta(minutes=5))  # later: every one moves on
     assert seen(engine)["T-005"] == LATER + timedelta(minutes=5)
-    rec.observe_poll("es-1-rtx", families, now=NOW)  # an older poll arriving late: nothing goes back
+    rec.record_poll("es-1-rtx", families, now=NOW)  # an older poll arriving late: nothing goes back
     assert seen(engine)["T-001"] == LATER + timedelta(minutes=5)
 
 
@@ -121,7 +121,7 @@ def test_families_without_arp_entries_change_nothing(engine: Engine) -> None:
     rec = KpiRecorder(engine, 60.0)
     junk = MetricFamily("ftth_router_arp_entry_info", "arp", "info")
     junk.add({"device": "es-1-rtx", "if_index": "1", "ip": "10.128.0.17", "mac": "not-a-mac"}, 1.0)
-    rec.observe_poll("es-1-rtx", [junk, MetricFamily("ifHCInOctets", "octets", "counter")], now=NOW)
+    rec.record_poll("es-1-rtx", [junk, MetricFamily("ifHCInOctets", "octets", "counter")], now=NOW)
     assert set(seen(engine).values()) == {None, LATER}
 
 

@@ -94,7 +94,7 @@ def test_recorder_keeps_the_days_peak_per_jst_day(engine: Engine) -> None:
         (210, 2_987_500_000, 220_000_000),  # 00:01:30: 20 Mbit/s
     ]
     for seconds, rx, tx in polls:
-        rec.observe_poll("es-1-rtx", if_mib({"LAN1": 7e12 + seconds * 1e9, ROUTER_UPLINK: rx},
+        rec.record_poll("es-1-rtx", if_mib({"LAN1": 7e12 + seconds * 1e9, ROUTER_UPLINK: rx},
                                             {"LAN1": 1e9, ROUTER_UPLINK: tx}), now=at(seconds))
     assert peaks(engine) == {("es-1", day1): (100.0, at(60)), ("es-1", day2): (120.0, at(150))}
 
@@ -120,7 +120,7 @@ def test_a_reset_or_a_gap_gives_no_rate_and_the_next_poll_measures_again(engine:
         (-40, 7_500_001_000 + 32e9 + 30e6, 0),  # 4 Mbit/s
     ]
     for seconds, rx, tx in polls:
-        rec.observe_poll("es-1-rtx", if_mib({ROUTER_UPLINK: rx}, {ROUTER_UPLINK: tx}), now=at(seconds))
+        rec.record_poll("es-1-rtx", if_mib({ROUTER_UPLINK: rx}, {ROUTER_UPLINK: tx}), now=at(seconds))
     assert peaks(engine) == {("es-1", date(2026, 11, 26)): (1000.0, at(-420))}
 
 
@@ -128,10 +128,10 @@ def test_other_interfaces_targets_and_unmapped_schools_are_ignored(engine: Engin
     rec = KpiRecorder(engine, INTERVAL)
     for seconds in (0, 60):
         big = 1e9 + seconds * 1e9
-        rec.observe_poll("es-1-rtx", if_mib({"LAN1": big}, {"LAN1": big}), now=at(seconds))  # not the uplink
-        rec.observe_poll("es-2-rtx", if_mib({"LAN2": big}, {"LAN2": big}, "es-2-rtx"), now=at(seconds))  # es-2: none
-        rec.observe_poll("vpn-1", if_mib({"LAN2": big}, {"LAN2": big}, "vpn-1"), now=at(seconds))
-        rec.observe_poll("es-1-rtx", [MetricFamily("ifOperStatus", "status")], now=at(seconds))  # other families
+        rec.record_poll("es-1-rtx", if_mib({"LAN1": big}, {"LAN1": big}), now=at(seconds))  # not the uplink
+        rec.record_poll("es-2-rtx", if_mib({"LAN2": big}, {"LAN2": big}, "es-2-rtx"), now=at(seconds))  # es-2: none
+        rec.record_poll("vpn-1", if_mib({"LAN2": big}, {"LAN2": big}, "vpn-1"), now=at(seconds))
+        rec.record_poll("es-1-rtx", [MetricFamily("ifOperStatus", "status")], now=at(seconds))  # other families
     assert peaks(engine) == {}
 
 
@@ -143,19 +143,19 @@ def test_the_mapping_is_read_again_every_few_minutes(engine: Engine) -> None:
     rec.uplinks.refresh(at(0))
     rec.uplinks.uplinks.pop("es-2-rtx")  # as if loaded before the change
     for seconds in (0, 60):
-        rec.observe_poll("es-2-rtx", if_mib({"GE0/1": 1e9 + seconds * 1e6}, {}, "es-2-rtx"), now=at(seconds))
+        rec.record_poll("es-2-rtx", if_mib({"GE0/1": 1e9 + seconds * 1e6}, {}, "es-2-rtx"), now=at(seconds))
     assert peaks(engine) == {}
     for seconds in (300, 360):  # five minutes on: read again, measured from the next two polls
-        rec.observe_poll("es-2-rtx", if_mib({"GE0/1": 1e9 + seconds * 1e6}, {}, "es-2-rtx"), now=at(seconds))
+        rec.record_poll("es-2-rtx", if_mib({"GE0/1": 1e9 + seconds * 1e6}, {}, "es-2-rtx"), now=at(seconds))
     assert peaks(engine) == {("es-2", date(2026, 11, 27)): (8.0, at(360))}
 
 
 def test_a_database_away_costs_the_polls_figure_not_the_poll(engine: Engine) -> None:
     rec = KpiRecorder(engine, INTERVAL)
-    rec.observe_poll("es-1-rtx", if_mib({ROUTER_UPLINK: 0}, {ROUTER_UPLINK: 0}), now=at(0))
+    rec.record_poll("es-1-rtx", if_mib({ROUTER_UPLINK: 0}, {ROUTER_UPLINK: 0}), now=at(0))
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE school_uplink_peaks")
-    rec.observe_poll("es-1-rtx", if_mib({ROUTER_UPLINK: 75e6}, {ROUTER_UPLINK: 0}), now=at(60))  # logged only
+    rec.record_poll("es-1-rtx", if_mib({ROUTER_UPLINK: 75e6}, {ROUTER_UPLINK: 0}), now=at(60))  # logged only
 
 
 # --------------------------------------------------------------------------- a real simulated town
@@ -206,6 +206,6 @@ def test_the_api_reads_the_last_weeks_peaks_on_every_call(engine: Engine) -> Non
     assert peaks_now() == {}
     rec = KpiRecorder(engine, INTERVAL)
     now = datetime.now(UTC)
-    rec.observe_poll("es-1-rtx", if_mib({ROUTER_UPLINK: 0}, {ROUTER_UPLINK: 0}), now=now - timedelta(seconds=60))
-    rec.observe_poll("es-1-rtx", if_mib({ROUTER_UPLINK: 412_500_000}, {ROUTER_UPLINK: 0}), now=now)  # 55 Mbit/s
+    rec.record_poll("es-1-rtx", if_mib({ROUTER_UPLINK: 0}, {ROUTER_UPLINK: 0}), now=now - timedelta(seconds=60))
+    rec.record_poll("es-1-rtx", if_mib({ROUTER_UPLINK: 412_500_000}, {ROUTER_UPLINK: 0}), now=now)  # 55 Mbit/s
     assert peaks_now() == {"es-1": 55.0}

@@ -230,13 +230,13 @@ def test_observe_poll_reads_the_gateway_module(make_kpi: MakeKpi, clock: Clock, 
             fam.add({"gateway": gateway}, n)
             scrape = MetricFamily("ftthnoc_scrape_success", "up")
             scrape.add({"target": gateway, "module": "vpn"}, 1)
-            kpi.observe_poll(gateway, [scrape, fam], at)
+            kpi.observe_sessions(gateway, [scrape, fam], at)
         # a third, uncounted gateway's sessions are stored but not summed
         other = MetricFamily("ftth_vpn_sessions", "sessions")
         other.add({"gateway": "vpn-lab"}, 99)
-        kpi.observe_poll("vpn-lab", [other], at)
+        kpi.observe_sessions("vpn-lab", [other], at)
         # a failed poll (no sessions family) adds nothing
-        kpi.observe_poll("vpn-a", [], at)
+        kpi.observe_sessions("vpn-a", [], at)
         at += timedelta(minutes=5)
     clock.now = jst(day, 18)
     kpi.refresh()
@@ -249,7 +249,7 @@ def test_no_personal_data_is_stored(make_kpi: MakeKpi, clock: Clock, engine: Eng
     fam = MetricFamily("ftth_vpn_sessions", "sessions")
     fam.add({"gateway": "vpn-a", "user": "yamada.taro", "address": "198.51.100.7"}, 1)
     clock.now = jst(date(2026, 11, 26), 9)
-    kpi.observe_poll("vpn-a", [fam])
+    kpi.observe_sessions("vpn-a", [fam])
     with engine.connect() as conn:
         dump = [
             tuple(r) for t in ("telework_samples", "telework_days") for r in conn.execute(text(f"SELECT * FROM {t}"))
