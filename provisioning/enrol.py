@@ -370,7 +370,7 @@ class Provisioner:
             else:
                 sent += 1
                 driver.set_active(onu.pon_port, onu.ont_id, kind == "resume")
-            if sent:
+            if sent or kind == "cancel":  # a cancel run again after its save was lost has only that left to do
                 driver.save()
         except (DeviceRefused, SessionLost, ProvisioningError) as exc:
             partial = sent > 1 or (sent == 1 and isinstance(exc, SessionLost))

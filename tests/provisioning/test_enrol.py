@@ -458,3 +458,21 @@ def test_an_undo_that_cannot_save_ends_attention_and_the_next_run_saves(env: Env
     runs = env.runs(code)
     assert runs[0].state == EnrolmentState.FAILED and "cleaned up" in (runs[0].error or "")
 
+
+def test_a_cancel_whose_save_is_lost_saves_when_run_again(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, serial, port = env.install(olt)
+    p = env.provisioner()
+    enrolled = p.enrol(code, serial)
+    assert enrolled.state == EnrolmentState.DONE, enrolled.message
+    state = env.state(olt)
+    env.cli.servers[olt].faults.drop(SAVE, when="before")  # removed from the running configuration only
+    out = p.cancel(code)
+    assert out.state == EnrolmentState.ATTENTION and "run it again" in out.message, out.message
+    assert _left_on_olt(state, serial, port, enrolled.ont_id) == []
+    assert _left_in_startup(state, serial, port, enrolled.ont_id) != []
+
+    again = p.cancel(code)  # nothing left to remove: the save is what finishes it
+    assert again.state == EnrolmentState.DONE, again.message
+    assert _left_in_startup(state, serial, port, enrolled.ont_id) == [] and state.saved
+    assert env.status(code) == "cancelled" and env.onu_row(serial) is None
