@@ -302,8 +302,9 @@ class Provisioner:
         if not dry_run:
             out.run_id = inv.start_run(self.engine, out.household, "enrol", self.actor, serial=known.serial,
                                        olt=known.olt, pon_port=known.pon_port, ont_id=known.ont_id)
-            inv.finish_run(self.engine, out.run_id, EnrolmentState.NOOP, actor=self.actor, error=None, audit=None,
-                           outcome="noop", entity=f"household:{out.household}", action="enrol")
+            hh_id = inv.finish_run(self.engine, out.run_id, EnrolmentState.NOOP, actor=self.actor, error=None,
+                                   audit=None, outcome="noop", entity=f"household:{out.household}", action="enrol")
+            log.info("enrol run %s (household #%s) ended %s", out.run_id, hh_id, out.state)
 
     # ------------------------------------------------------------------ suspend, resume, cancel
     def suspend(self, code: str, *, dry_run: bool = False) -> Outcome:
@@ -488,10 +489,13 @@ class Provisioner:
         finally:
             driver.close()
         inv.forget_onu(self.engine, last.serial, self.actor)
-        inv.finish_run(self.engine, last.id, EnrolmentState.FAILED, actor=self.actor,
-                       error=f"{last.error or ''} (cleaned up by a later run)".strip(),
-                       audit={"device": last.olt, "transcript": out.transcript.as_json(), "cleanup_of": last.id},
-                       outcome="cleaned up", entity=f"household:{out.household}", action="undo")
+        hh_id = inv.finish_run(self.engine, last.id, EnrolmentState.FAILED, actor=self.actor,
+                               error=f"{last.error or ''} (cleaned up by a later run)".strip(),
+                               audit={"device": last.olt, "transcript": out.transcript.as_json(),
+                                      "cleanup_of": last.id},
+                               outcome="cleaned up", entity=f"household:{out.household}", action="undo")
+        log.info("%s run %s (household #%s): what it left on %s %s id %s is removed and saved", last.kind, last.id,
+                 hh_id, last.olt, last.pon_port, last.ont_id)
 
     def _finish(self, out: Outcome, error: str | None) -> None:
         if out.dry_run or out.run_id is None:
@@ -504,9 +508,15 @@ class Provisioner:
             "transcript": out.transcript.as_json(),
         }
         outcome = "ok" if out.state == EnrolmentState.DONE else f"{out.state}: {error}"
-        inv.finish_run(self.engine, out.run_id, out.state, actor=self.actor, error=error, audit=audit,
-                       outcome=outcome, entity=f"household:{out.household}", action=out.kind,
-                       rx_dbm=out.rx_dbm, ont_id=out.ont_id, step="done" if error is None else "failed")
+        hh_id = inv.finish_run(self.engine, out.run_id, out.state, actor=self.actor, error=error, audit=audit,
+                               outcome=outcome, entity=f"household:{out.household}", action=out.kind,
+                               rx_dbm=out.rx_dbm, ont_id=out.ont_id, step="done" if error is None else "failed")
+        # ids only: the code, and the reason (the device's words may quote a description), are in the audit
+        if out.state == EnrolmentState.ATTENTION:
+            log.warning("%s run %s (household #%s) needs attention: ONT %s on %s %s may be left on the OLT",
+                        out.kind, out.run_id, hh_id, out.ont_id, out.olt, out.pon_port)
+        else:
+            log.info("%s run %s (household #%s) ended %s", out.kind, out.run_id, hh_id, out.state)
 
 
 def _where(ont: OntEntry | None) -> str:
