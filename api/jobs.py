@@ -11,7 +11,8 @@ Each job records its progress (the Provisioner's ``progress(step, message)`` cal
 each step, and its final ``Outcome``: the run's state, the message with the device's own words on a
 refusal, the ONT id and the Rx power read back over SNMP.
 
-Nothing here logs personal data: a job knows a household by its code, never by its name or address.
+Nothing here logs personal data: a job knows a household by its code, never by its name or address, and
+its log lines name the job and the run (ids), never the code; the code is in the audit table.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import logging
 import secrets
 import threading
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -177,7 +179,7 @@ class JobRunner:
             self._trim()
             copy = job.copy()
         self._pool.submit(self._run, job)
-        log.info("job %s queued: %s %s by %s%s", job.id, kind, household, actor, " (dry run)" if dry_run else "")
+        log.info("job %s queued: %s by %s%s", job.id, kind, actor, " (dry run)" if dry_run else "")
         return copy, True
 
     def get(self, job_id: str) -> Job | None:
@@ -233,10 +235,12 @@ class JobRunner:
                 out = getattr(provisioner, job.kind)(job.household, dry_run=job.dry_run)
             state = JobState(str(out.state))
         except Exception as exc:  # a bug or a lost database: the job fails, the runner lives on
-            log.exception("job %s (%s %s) crashed", job.id, job.kind, job.household)
+            # the stack without the exception's message, which may name the household (it is in the outcome)
+            log.error("job %s (%s) crashed: %s\n%s", job.id, job.kind, type(exc).__name__,
+                      "".join(traceback.format_tb(exc.__traceback__)))
             out = Outcome(job.household, job.kind, EnrolmentState.FAILED, f"internal error: {type(exc).__name__}: "
                           f"{exc}", serial=job.serial, dry_run=job.dry_run)  # fmt: skip
             state = JobState.FAILED
         with self._lock:
             job.outcome, job.state, job.finished_at = out, state, _now()
-        log.info("job %s finished: %s %s %s", job.id, job.kind, job.household, state)
+        log.info("job %s finished: %s run %s %s", job.id, job.kind, out.run_id, state)

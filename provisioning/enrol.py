@@ -10,10 +10,14 @@ Rules that make it safe:
 - Nothing is changed before everything that can be checked without a change was checked (household
   state, plan, credentials, serial in autofind, free id).
 - After the first change, any failure (the device's refusal, a lost session, a bad light level) undoes
-  exactly what this run added, found by the id and serial it used, never a neighbour's ONT; then the
-  run is ``failed`` with the device's own words and the household stays ``installed``.
-- If the undo itself cannot be done (the device is gone), the run is ``attention`` and the ONU's
-  inventory row stays as the id's reservation; the next run for the household cleans up first.
+  exactly what this run added, found by the id and serial it used, never a neighbour's ONT, and saves:
+  the run may have saved its ONT already (or another session's save may have), so only a save after
+  the removal leaves the startup configuration clean. Then the run is ``failed`` with the device's own
+  words and the household stays ``installed``: "nothing is left" means running and saved configuration.
+- If the undo itself cannot be finished, removal and save (the device is gone), the run is ``attention``,
+  its message says what may be left (in the running configuration, or only in the saved one), and the
+  ONU's inventory row stays as the id's reservation; the next run for the household cleans up (and
+  saves) first.
 - A dry run reads the device as a real run does, and prints the changes it would send.
 - Re-running a finished enrolment sends no change.
 """
@@ -87,6 +91,15 @@ class _Failed(Exception):
         super().__init__(reason)
         self.reason = reason
         self.step = step
+
+
+class _UndoIncomplete(ProvisioningError):
+    """The undo could not be finished; ``removed``: the running configuration holds nothing of the run
+    any more, only the save of that removal is missing."""
+
+    def __init__(self, message: str, *, removed: bool) -> None:
+        super().__init__(message)
+        self.removed = removed
 
 
 class Provisioner:
@@ -289,8 +302,9 @@ class Provisioner:
         if not dry_run:
             out.run_id = inv.start_run(self.engine, out.household, "enrol", self.actor, serial=known.serial,
                                        olt=known.olt, pon_port=known.pon_port, ont_id=known.ont_id)
-            inv.finish_run(self.engine, out.run_id, EnrolmentState.NOOP, actor=self.actor, error=None, audit=None,
-                           outcome="noop", entity=f"household:{out.household}", action="enrol")
+            hh_id = inv.finish_run(self.engine, out.run_id, EnrolmentState.NOOP, actor=self.actor, error=None,
+                                   audit=None, outcome="noop", entity=f"household:{out.household}", action="enrol")
+            log.info("enrol run %s (household #%s) ended %s", out.run_id, hh_id, out.state)
 
     # ------------------------------------------------------------------ suspend, resume, cancel
     def suspend(self, code: str, *, dry_run: bool = False) -> Outcome:
@@ -357,7 +371,7 @@ class Provisioner:
             else:
                 sent += 1
                 driver.set_active(onu.pon_port, onu.ont_id, kind == "resume")
-            if sent:
+            if sent or kind == "cancel":  # a cancel run again after its save was lost has only that left to do
                 driver.save()
         except (DeviceRefused, SessionLost, ProvisioningError) as exc:
             partial = sent > 1 or (sent == 1 and isinstance(exc, SessionLost))
@@ -382,33 +396,51 @@ class Provisioner:
         reason = failure.reason
         self.progress("undo", f"failed ({reason}); undoing")
         undone = True
+        removed = False
         undo_error = ""
         if changed and not out.dry_run and out.ont_id is not None and out.pon_port is not None:
             try:
                 self._undo(driver, olt, out.transcript, out.serial or "", out.pon_port, out.ont_id)
             except ProvisioningError as exc:
                 undone, undo_error = False, str(exc)
+                removed = isinstance(exc, _UndoIncomplete) and exc.removed
         if undone:
             if reserved and out.serial:
                 inv.forget_onu(self.engine, out.serial, self.actor)
             out.state = EnrolmentState.FAILED
             out.message = f"{reason}; nothing is left on {olt.name}; {out.household} stays installed"
+        elif removed:
+            out.state = EnrolmentState.ATTENTION
+            out.message = (
+                f"{reason}; the undo removed ONT {out.ont_id} from the running configuration of {olt.name} "
+                f"{out.pon_port} but could not save that ({undo_error}): the saved configuration may still hold "
+                f"it, and a restart of the OLT would bring it back. The id stays reserved; run the enrolment "
+                f"again to clean it up, or save the OLT's configuration by hand"
+            )
         else:
             out.state = EnrolmentState.ATTENTION
             out.message = (
                 f"{reason}; the undo failed too ({undo_error}): ONT {out.ont_id} on {olt.name} {out.pon_port} may "
-                f"still be configured. Run the enrolment again to clean it up, or remove it by hand"
+                f"still be configured, and saved. The id stays reserved; run the enrolment again to clean it "
+                f"up, or remove it (and save) by hand"
             )
         self._finish(out, reason)
 
     def _undo(self, driver: OltDriver, olt: inv.OltView, transcript: Transcript, serial: str, port: str,
               ont_id: int) -> None:
         """Remove what this run added at (port, ont_id), only if the serial there is ours, never a
-        neighbour's. A lost session (the very reason a change may be half-known) is re-opened and the
-        undo tried again; raises ProvisioningError if it cannot be completed."""
+        neighbour's, and save.
+
+        The save is part of every undo, even when there is nothing left to remove: the run changed the
+        running configuration and may have saved it (its own save, a save whose answer was lost, or
+        another session's save meanwhile), so only a save after the removal makes the startup
+        configuration clean. A lost session (the very reason a change may be half-known) is re-opened
+        and the undo tried again from the start, looking again, removing what is still there, and saving,
+        until a save has completed after the removal. Raises _UndoIncomplete if that cannot be done."""
         session: OltDriver | None = driver
         opened: list[OltDriver] = []
         problem = ""
+        removed = False  # the running configuration holds nothing of the run (seen or made so)
         try:
             for attempt in range(self.settings.reconnect_attempts + 1):
                 if attempt:
@@ -425,21 +457,28 @@ class Provisioner:
                     if ont is not None and ont.serial == serial:
                         session.delete_services(port, ont_id)
                         session.delete_ont(port, ont_id)
-                        session.save()
-                    elif ont is None and session.delete_services(port, ont_id):
-                        session.save()  # a service port made before the session dropped, with no ONT
+                    elif ont is None:
+                        session.delete_services(port, ont_id)  # a service port made before the session dropped
+                    removed = True
+                    session.save()
                     return
                 except SessionLost as exc:
                     problem = str(exc)
                     session.close()
                     session = None
-            raise ProvisioningError(f"could not reach {olt.name} to undo: {problem}")
+                except DeviceRefused as exc:
+                    if removed:  # the removal stands; the OLT refused to save it
+                        raise _UndoIncomplete(str(exc), removed=True) from exc
+                    raise
+            what = "save the undo on" if removed else "undo on"
+            raise _UndoIncomplete(f"could not reach {olt.name} to {what} it: {problem}", removed=removed)
         finally:
             for s in opened:
                 s.close()
 
     def _clean_up_attention(self, out: Outcome, last: Any) -> None:
-        """The previous run left something behind: take it off the OLT before starting again."""
+        """The previous run may have left something behind, in the running or only in the saved
+        configuration: take it off the OLT and save before starting again."""
         if last.olt is None or last.pon_port is None or last.ont_id is None or last.serial is None:
             return
         olt = inv.olt(self.engine, last.olt)
@@ -450,10 +489,13 @@ class Provisioner:
         finally:
             driver.close()
         inv.forget_onu(self.engine, last.serial, self.actor)
-        inv.finish_run(self.engine, last.id, EnrolmentState.FAILED, actor=self.actor,
-                       error=f"{last.error or ''} (cleaned up by a later run)".strip(),
-                       audit={"device": last.olt, "transcript": out.transcript.as_json(), "cleanup_of": last.id},
-                       outcome="cleaned up", entity=f"household:{out.household}", action="undo")
+        hh_id = inv.finish_run(self.engine, last.id, EnrolmentState.FAILED, actor=self.actor,
+                               error=f"{last.error or ''} (cleaned up by a later run)".strip(),
+                               audit={"device": last.olt, "transcript": out.transcript.as_json(),
+                                      "cleanup_of": last.id},
+                               outcome="cleaned up", entity=f"household:{out.household}", action="undo")
+        log.info("%s run %s (household #%s): what it left on %s %s id %s is removed and saved", last.kind, last.id,
+                 hh_id, last.olt, last.pon_port, last.ont_id)
 
     def _finish(self, out: Outcome, error: str | None) -> None:
         if out.dry_run or out.run_id is None:
@@ -466,9 +508,15 @@ class Provisioner:
             "transcript": out.transcript.as_json(),
         }
         outcome = "ok" if out.state == EnrolmentState.DONE else f"{out.state}: {error}"
-        inv.finish_run(self.engine, out.run_id, out.state, actor=self.actor, error=error, audit=audit,
-                       outcome=outcome, entity=f"household:{out.household}", action=out.kind,
-                       rx_dbm=out.rx_dbm, ont_id=out.ont_id, step="done" if error is None else "failed")
+        hh_id = inv.finish_run(self.engine, out.run_id, out.state, actor=self.actor, error=error, audit=audit,
+                               outcome=outcome, entity=f"household:{out.household}", action=out.kind,
+                               rx_dbm=out.rx_dbm, ont_id=out.ont_id, step="done" if error is None else "failed")
+        # ids only: the code, and the reason (the device's words may quote a description), are in the audit
+        if out.state == EnrolmentState.ATTENTION:
+            log.warning("%s run %s (household #%s) needs attention: ONT %s on %s %s may be left on the OLT",
+                        out.kind, out.run_id, hh_id, out.ont_id, out.olt, out.pon_port)
+        else:
+            log.info("%s run %s (household #%s) ended %s", out.kind, out.run_id, hh_id, out.state)
 
 
 def _where(ont: OntEntry | None) -> str:

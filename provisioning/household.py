@@ -210,8 +210,9 @@ def update_run(engine: Engine, run_id: int, **fields: Any) -> None:
 
 
 def finish_run(engine: Engine, run_id: int, state: EnrolmentState, *, actor: str, error: str | None,
-               audit: dict[str, Any] | None, outcome: str, entity: str, action: str, **fields: Any) -> None:
-    """Close the run and, for a run that talked to a device, write its audit entry in the same transaction."""
+               audit: dict[str, Any] | None, outcome: str, entity: str, action: str, **fields: Any) -> int:
+    """Close the run and, for a run that talked to a device, write its audit entry in the same transaction;
+    returns the household's id (what logs may name: never its code)."""
     with session_scope(engine, actor=actor) as s:
         run = s.get(Enrolment, run_id)
         if run is None:
@@ -228,6 +229,7 @@ def finish_run(engine: Engine, run_id: int, state: EnrolmentState, *, actor: str
             run.audit_id = entry.id
         for k, v in fields.items():
             setattr(run, k, v)
+        return run.household_id
 
 
 def last_run(engine: Engine, code: str) -> Enrolment | None:

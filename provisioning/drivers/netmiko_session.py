@@ -5,6 +5,10 @@ each command is written and read here, by watching for the prompt and for the ch
 what lets a dropped session surface at once as ``SessionLost`` (netmiko alone would wait out its read
 timeout: paramiko reports a closed channel only as "nothing to read"), and it gives the transcript the
 exact time spent waiting on the device. Netmiko's exceptions never leave this module.
+
+netmiko logs at DEBUG every byte it writes to and reads from the channel: the device dialogue, whose
+ONT descriptions are household codes. That dialogue is kept in the transcript (the audit), never in a
+log, so netmiko's DEBUG records are dropped here (its warnings and errors pass).
 """
 
 from __future__ import annotations
@@ -38,6 +42,14 @@ from provisioning.drivers.base import (
 from provisioning.drivers.templates import templates_for
 
 log = logging.getLogger(__name__)
+
+
+def _no_channel_echo(record: logging.LogRecord) -> bool:
+    """netmiko's DEBUG records echo the device dialogue (household codes in ONT descriptions): dropped."""
+    return record.levelno > logging.DEBUG
+
+
+logging.getLogger("netmiko").addFilter(_no_channel_echo)
 
 _READ_PREFIXES = ("display ", "show ", "dis ")
 _LOST = (OSError, EOFError, paramiko.SSHException, ReadException, WriteException, ReadTimeout)

@@ -5,6 +5,11 @@ rules a real OLT enforces (one serial once, one id once, no ONT deleted while se
 at it, a port's capacity) live here once, so both shells and their tests agree on them. Refusals carry
 the device's own wording, which the shells print as is.
 
+Running and saved configuration are apart, as on the box: changes go to the running configuration;
+``save`` (Huawei ``save``, ZTE ``write``) copies it to the startup configuration (``startup``, a
+snapshot), which is what a restart (``reboot``) loads. ``saved`` says whether anything changed since the
+last save; ``startup`` says what a restart would bring back.
+
 ZTE wording is this project's choice, modelled on C300 V2.x answers (``%Code <n>-GPONSRV : ...``): verify
 against a real box before relying on the exact text.
 """
@@ -81,6 +86,24 @@ class SimServicePort:
     local: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class StartupConfig:
+    """The saved (startup) configuration: a copy of the running one at the last save."""
+
+    onts: tuple[SimOnt, ...] = ()
+    services: tuple[SimServicePort, ...] = ()
+
+    def find_serial(self, serial: str) -> SimOnt | None:
+        wanted = normalise_serial(serial)
+        return next((o for o in self.onts if o.serial == wanted), None)
+
+    def ont(self, pon_port: str, ont_id: int) -> SimOnt | None:
+        return next((o for o in self.onts if (o.pon_port, o.ont_id) == (pon_port, ont_id)), None)
+
+    def services_of(self, pon_port: str, ont_id: int) -> list[SimServicePort]:
+        return [s for s in self.services if (s.pon_port, s.ont_id) == (pon_port, ont_id)]
+
+
 # The device's own words, per vendor: (huawei, zte)
 _WORDS: dict[str, tuple[str, str]] = {
     "no_port": ("Failure: The port does not exist", "%Code 32300-GPONSRV : The PON port does not exist."),
@@ -113,8 +136,14 @@ class OltState:
     pon_ports: list[str]
     max_onts_per_port: int = 128
     first_ont_id: int = -1  # -1: the vendor's default (Huawei 0, ZTE 1)
+    #: no configuration change since the last save (or restart)
     saved: bool = True
+    #: configuration changes since start (a restart that changes the running configuration counts)
     changes: int = 0
+    #: saves done (``save`` / ``write``)
+    saves: int = 0
+    #: what a restart loads: the running configuration as it was at the last save
+    startup: StartupConfig = field(default_factory=StartupConfig)
     _onts: dict[tuple[str, int], SimOnt] = field(default_factory=dict)
     _services: dict[int, SimServicePort] = field(default_factory=dict)
     _plugged: dict[str, PluggedOnu] = field(default_factory=dict)
@@ -145,6 +174,7 @@ class OltState:
                 )
                 index = state._free_index()
                 state._services[index] = SimServicePort(index, onu.pon_port, onu.onu_id, vlan, vlan, 1)
+        state.startup = state._snapshot()  # the town's OLTs have saved their configuration
         return state
 
     # ------------------------------------------------------------------ listeners
@@ -159,6 +189,10 @@ class OltState:
             if config:
                 self.saved = False
                 self.changes += 1
+        self._notify()
+
+    def _notify(self) -> None:
+        with self._lock:
             listeners = list(self._listeners)
         for fn in listeners:
             fn(self)
@@ -325,7 +359,29 @@ class OltState:
             self._plugged.pop(normalise_serial(serial), None)
         self._changed(config=False)
 
-    def save(self) -> None:
-        """Persist the running configuration; not a change (the counter stays)."""
+    def _snapshot(self) -> StartupConfig:
         with self._lock:
+            onts = tuple(self._onts[k] for k in sorted(self._onts))
+            services = tuple(self._services[i] for i in sorted(self._services))
+        return StartupConfig(onts, services)
+
+    def save(self) -> None:
+        """Copy the running configuration to the startup one; not a change (the counter stays)."""
+        with self._lock:
+            self.startup = self._snapshot()
             self.saved = True
+            self.saves += 1
+
+    def reboot(self) -> None:
+        """Restart the OLT: the running configuration becomes the startup one (unsaved changes are lost).
+        Plugged ONUs stay plugged. Listeners hear of it when the configuration changed."""
+        with self._lock:
+            startup = self.startup
+            changed = self._snapshot() != startup
+            self._onts = {(o.pon_port, o.ont_id): o for o in startup.onts}
+            self._services = {s.index: s for s in startup.services}
+            self.saved = True
+            if changed:
+                self.changes += 1
+        if changed:
+            self._notify()

@@ -229,15 +229,18 @@ class SshDeviceServer:
             with self._count_lock:  # a password typed at a prompt that does not echo is not kept
                 self.commands.append(command if shell.echo() else "<not echoed>")
         drop = self.faults.take(command) if command else None
+        # logged by its first word and number in ``commands``: the rest may hold a household code
         if drop == "before":
-            log.info("%s: dropping the connection before %r", self.name, command)
+            log.info("%s: dropping the connection before command %d (%s ...)", self.name, len(self.commands),
+                     command.split()[0])
             conn.abort()
             return False
         if self.faults.delay > 0:
             await asyncio.sleep(self.faults.delay)
         reply = shell.handle(line)
         if drop == "after":
-            log.info("%s: dropping the connection after %r", self.name, command)
+            log.info("%s: dropping the connection after command %d (%s ...)", self.name, len(self.commands),
+                     command.split()[0])
             conn.abort()
             return False
         out = _crlf(reply.output)

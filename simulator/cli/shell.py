@@ -7,7 +7,8 @@ session of that device shares, so that two sessions see each other's changes as 
 
 ``Faults`` lets a test make the device misbehave at a chosen command: drop the TCP connection before
 the command is applied, or after it is applied but before the answer is written (the cruel case: the
-change happened, the client cannot know).
+change happened, the client cannot know), and go dark after such a drop (every later command of every
+session drops before it is applied: the device is gone, no new session gets anywhere).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class DropRule:
     pattern: re.Pattern[str]
     when: Literal["before", "after"]
     times: int  # how many more matching commands to drop on
+    then_dark: bool = False  # after firing, the device drops every later command (it is gone)
 
 
 @dataclass(slots=True)
@@ -60,23 +62,31 @@ class Faults:
     rules: list[DropRule] = field(default_factory=list)
     #: seconds to wait before answering each command (a slow device)
     delay: float = 0.0
+    #: every command drops before it is applied (the device is gone); set by a ``then_dark`` rule
+    dark: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def drop(self, pattern: str, *, when: Literal["before", "after"] = "after", times: int = 1) -> None:
-        """Drop the connection on the next command matching ``pattern`` (a regex searched in the line)."""
+    def drop(self, pattern: str, *, when: Literal["before", "after"] = "after", times: int = 1,
+             then_dark: bool = False) -> None:
+        """Drop the connection on the next command matching ``pattern`` (a regex searched in the line);
+        with ``then_dark``, every command after that drops too, on every session."""
         with self._lock:
-            self.rules.append(DropRule(re.compile(pattern), when, times))
+            self.rules.append(DropRule(re.compile(pattern), when, times, then_dark))
 
     def clear(self) -> None:
         with self._lock:
             self.rules.clear()
             self.delay = 0.0
+            self.dark = False
 
     def take(self, line: str) -> Literal["before", "after"] | None:
         """The drop to perform for this command, if any (consumes one firing of the rule)."""
         with self._lock:
+            if self.dark:
+                return "before"
             for rule in self.rules:
                 if rule.times > 0 and rule.pattern.search(line):
                     rule.times -= 1
+                    self.dark = rule.then_dark
                     return rule.when
         return None

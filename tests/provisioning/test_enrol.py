@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -330,3 +331,148 @@ def test_the_check_gets_only_the_new_onus_columns(env: Env) -> None:
         if down is not None:
             assert read_onu(env.config, snmp, down.pon_port, down.onu_id).up is False
         assert read_onu(env.config, snmp, onu.pon_port, 200).up is None  # no such ONU
+
+
+# ------------------------------------------------------------------------------- undo and saved configuration
+
+#: the save command of either OLT (Huawei ``save``, ZTE ``write``)
+SAVE = r"^(save|write)$"
+
+
+def _left_in_startup(state: OltState, serial: str, port: str, ont_id: int | None) -> list[object]:
+    """Anything of this enrolment in the OLT's saved configuration (what a restart would bring back)."""
+    left: list[object] = []
+    ont = state.startup.find_serial(serial)
+    if ont is not None:
+        left.append(ont)
+    if ont_id is not None:
+        left.extend(state.startup.services_of(port, ont_id))
+    return left
+
+
+def _weak(env: Env, olt: str) -> float:
+    """An Rx level below the critical level of the OLT's PON class: the SNMP check fails after the save."""
+    model = next(o for o in env.town.olts if o.name == olt)
+    return -29.4 if model.pon_class == "B+" else -31.4
+
+
+def _undo_starts(env: Env, olt: str, *, first: str, then_dark: bool = False) -> Callable[[str, str], None]:
+    """A progress callback arming the undo's own fault: its session drops before its save is applied
+    (and, ``then_dark``, the OLT is gone after that). For ``first == "service"`` another session saves
+    the OLT just before, as a concurrent enrolment's save would: the half-made ONT reaches the startup
+    configuration although this run never saved."""
+    state, faults = env.state(olt), env.cli.servers[olt].faults
+
+    def progress(step: str, _message: str) -> None:
+        if step == "undo":
+            if first == "service":
+                state.save()
+            faults.drop(SAVE, when="before", then_dark=then_dark)
+
+    return progress
+
+
+def _first_fault(env: Env, olt: str, first: str) -> float:
+    """Arm the run's first fault (after ``ont add``); the Rx level to install the ONU with."""
+    faults = env.cli.servers[olt].faults
+    if first == "save":  # the save reaches the startup configuration, its answer never arrives
+        faults.drop(SAVE, when="after")
+    elif first == "service":  # the session drops before the service port: an ONT without one
+        faults.drop(r"^service-port ", when="before")
+    elif first == "check":  # saved, then the SNMP check fails on the same session
+        return _weak(env, olt)
+    return -20.5
+
+
+@pytest.mark.parametrize("first", ["save", "service", "check"])
+@pytest.mark.parametrize("vendor", ["huawei", "zte"])
+def test_an_undo_whose_save_is_lost_saves_on_the_next_session(env: Env, vendor: str, first: str) -> None:
+    olt = env.olt(vendor)
+    rx = _first_fault(env, olt, first)
+    code, serial, port = env.install(olt, rx=rx)
+    state, server = env.state(olt), env.cli.servers[olt]
+    sessions, saves = server.sessions_opened, state.saves
+    p = env.provisioner()
+    p.progress = _undo_starts(env, olt, first=first)
+    out = p.enrol(code, serial)
+
+    assert "nothing is left" in out.message, out.message
+    _assert_failed_clean(env, out, code, serial, port)
+    assert _left_in_startup(state, serial, port, out.ont_id) == []  # a restart brings nothing back
+    assert state.saved  # the removal itself was saved
+    assert state.saves > saves + (first != "service")  # the run's save (if any), then the undo's
+    assert server.sessions_opened >= sessions + 2  # the undo's save went out on a new session
+    if first != "check":  # (the weak ONU stays weak)
+        redo = env.provisioner().enrol(code, serial)
+        assert redo.state == EnrolmentState.DONE, redo.message
+
+
+@pytest.mark.parametrize("vendor", ["huawei", "zte"])
+def test_a_saved_enrolment_whose_check_fails_is_removed_and_saved_again(env: Env, vendor: str) -> None:
+    olt = env.olt(vendor)
+    code, serial, port = env.install(olt, rx=_weak(env, olt))
+    state = env.state(olt)
+    saved: list[bool] = []
+
+    def progress(step: str, _message: str) -> None:
+        if step == "undo":
+            saved.append(state.startup.find_serial(serial) is not None)
+
+    p = env.provisioner()
+    p.progress = progress
+    out = p.enrol(code, serial)
+
+    assert "critical level" in out.message, out.message
+    assert saved == [True]  # the first session had saved the ONT before the check failed
+    _assert_failed_clean(env, out, code, serial, port)
+    assert _left_in_startup(state, serial, port, out.ont_id) == [] and state.saved
+
+
+@pytest.mark.parametrize("vendor", ["huawei", "zte"])
+def test_an_undo_that_cannot_save_ends_attention_and_the_next_run_saves(env: Env, vendor: str) -> None:
+    olt = env.olt(vendor)
+    _first_fault(env, olt, "save")
+    code, serial, port = env.install(olt)
+    state, faults = env.state(olt), env.cli.servers[olt].faults
+    p = env.provisioner(reconnect_attempts=2, reconnect_wait_seconds=0, cli_timeout_seconds=3)
+    p.progress = _undo_starts(env, olt, first="save", then_dark=True)
+    out = p.enrol(code, serial)
+
+    assert out.state == EnrolmentState.ATTENTION, out.message
+    assert f"ONT {out.ont_id}" in out.message and "saved configuration may still hold it" in out.message
+    assert "run the enrolment again" in out.message.lower()
+    assert env.runs(code)[-1].state == EnrolmentState.ATTENTION
+    row = env.onu_row(serial)
+    assert row is not None and row.onu_id == out.ont_id  # the id stays reserved
+    assert _left_on_olt(state, serial, port, out.ont_id) == []  # removed from the running configuration ...
+    assert _left_in_startup(state, serial, port, out.ont_id) != []  # ... but a restart would bring it back
+    assert env.status(code) == "installed"
+
+    # the OLT is back; the next run for the household cleans up first, and saves, before anything else
+    faults.clear()
+    state.unplug(serial)  # (this run then stops at autofind, so that only the clean-up touches the OLT)
+    again = env.provisioner().enrol(code, serial)
+    assert again.state == EnrolmentState.FAILED and "not in the autofind list" in again.message, again.message
+    assert _left_in_startup(state, serial, port, out.ont_id) == [] and state.saved
+    assert env.onu_row(serial) is None  # the reservation is released
+    runs = env.runs(code)
+    assert runs[0].state == EnrolmentState.FAILED and "cleaned up" in (runs[0].error or "")
+
+
+def test_a_cancel_whose_save_is_lost_saves_when_run_again(env: Env) -> None:
+    olt = env.olt("huawei")
+    code, serial, port = env.install(olt)
+    p = env.provisioner()
+    enrolled = p.enrol(code, serial)
+    assert enrolled.state == EnrolmentState.DONE, enrolled.message
+    state = env.state(olt)
+    env.cli.servers[olt].faults.drop(SAVE, when="before")  # removed from the running configuration only
+    out = p.cancel(code)
+    assert out.state == EnrolmentState.ATTENTION and "run it again" in out.message, out.message
+    assert _left_on_olt(state, serial, port, enrolled.ont_id) == []
+    assert _left_in_startup(state, serial, port, enrolled.ont_id) != []
+
+    again = p.cancel(code)  # nothing left to remove: the save is what finishes it
+    assert again.state == EnrolmentState.DONE, again.message
+    assert _left_in_startup(state, serial, port, enrolled.ont_id) == [] and state.saved
+    assert env.status(code) == "cancelled" and env.onu_row(serial) is None

@@ -101,6 +101,31 @@ def test_autofind_saved_flag_and_listeners() -> None:
     assert state.saved and heard == [1, 2, 3, 4, 4]
 
 
+def test_save_copies_running_to_startup_and_a_restart_loads_it() -> None:
+    state = huawei_state()
+    state.add_ont("0/1/0", 0, "HWTC-A1B2C3D4", 10, 10, "HH-1")
+    state.add_service("0/1/0", 0, 100, 100, 1)
+    assert state.startup.onts == () and not state.saved
+    state.save()
+    assert state.saved and state.saves == 1
+    assert state.startup.find_serial("HWTC-A1B2C3D4") == state.ont("0/1/0", 0)
+    assert [s.index for s in state.startup.services_of("0/1/0", 0)] == [0]
+    # running changes leave the startup configuration as it was saved
+    state.delete_ont("0/1/0", 0, cascade=True)
+    state.add_ont("0/1/1", 3, "HWTC-0000BEEF", 10, 10, "HH-2")
+    assert state.ont("0/1/0", 0) is None and state.startup.ont("0/1/0", 0) is not None
+    assert state.startup.find_serial("HWTC-0000BEEF") is None
+    heard: list[int] = []
+    state.add_listener(lambda s: heard.append(s.changes))
+    changes = state.changes
+    state.reboot()  # the unsaved removal and addition are lost
+    assert state.saved and heard == [changes + 1]
+    assert [(o.pon_port, o.ont_id, o.serial) for o in state.onts()] == [("0/1/0", 0, "HWTC-A1B2C3D4")]
+    assert [s.index for s in state.services_of("0/1/0", 0)] == [0]
+    state.reboot()  # nothing unsaved: nothing to hear
+    assert heard == [changes + 1]
+
+
 def test_from_town_olt_configures_every_onu() -> None:
     town = generate_town(seed=7, onus=60)
     for olt in town.olts:
@@ -110,6 +135,7 @@ def test_from_town_olt_configures_every_onu() -> None:
         assert state.autofind() == []
         assert {s.vlan for s in state.services()} <= {300}
         assert state.first_ont_id == (0 if olt.vendor == "huawei" else 1)
+        assert state.saved and len(state.startup.onts) == len(onus)  # the town's OLTs start saved
         for onu in onus[:5]:
             ont = state.find_serial(onu.serial)
             assert ont is not None and (ont.pon_port, ont.ont_id) == (onu.pon_port, onu.onu_id)
@@ -200,8 +226,12 @@ def test_netmiko_huawei_session_modes_and_ntc_parsable_output(server: SshDeviceS
         assert missing.strip() == "Failure: The ONT does not exist"
         unknown = conn.send_command("frobnicate now")
         assert "% Unknown command, the error locates at '^'" in unknown
+        assert not state.saved and state.startup.ont("0/1/0", 0) is None  # running only, until saved
         conn.send_command("save")
-        assert state.saved
+        assert state.saved and state.saves == 1
+        saved = state.startup.ont("0/1/0", 0)
+        assert saved is not None and saved.serial == "HWTC-A1B2C3D4"
+        assert [s.index for s in state.startup.services_of("0/1/0", 0)] == [0]
         conn.send_command("return", expect_string=r"X7#")
         assert conn.find_prompt() == "MA5800-X7#"
     finally:
@@ -317,7 +347,11 @@ async def test_zte_prompts_and_tables(server: SshDeviceServer, holder: dict[str,
         assert "1/1/1:5    disable      disable     disable      1(GPON)" in table
         assert "gpon-onu_1/1/1:5" in await say("show gpon onu by sn ZTEGC0000001", "ZXAN#")
         assert "%Error 20200" in await say("bogus", "ZXAN#")
+        assert state.startup.ont("1/1/1", 5) is None and not state.saved  # running only, until written
         assert "[OK]" in await say("write", "ZXAN#")
+        saved = state.startup.ont("1/1/1", 5)
+        assert saved is not None and not saved.active
+        assert [(s.local, s.vlan) for s in state.startup.services_of("1/1/1", 5)] == [(1, 100)]
     ont = state.ont("1/1/1", 5)
     assert ont is not None and not ont.active and ont.onu_type == "ZTE-F660"
     assert [(s.local, s.vlan) for s in state.services_of("1/1/1", 5)] == [(1, 100)]
