@@ -142,6 +142,15 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_traps_dropped_total", "counter", ("reason",),
           "Traps dropped: unknown_community, unknown_user, bad_auth, not_in_time_window, unknown_engine_id, "
           "malformed, unsupported_pdu, unmapped, other.", TRAPS),
+    Entry("ftthnoc_traps_kernel_dropped_total", "counter", (),
+          "Datagrams the kernel dropped on the trap port (receive buffer full): traps that never arrived.", TRAPS),
+    Entry("ftthnoc_consumer_queue", "gauge", ("consumer",),
+          "Polls and events waiting for a consumer that runs off the poll loop (incidents, kpis, telework).",
+          INCIDENTS),
+    Entry("ftthnoc_consumer_dropped_total", "counter", ("consumer",),
+          "Polls and events a consumer dropped because its queue was full.", INCIDENTS),
+    Entry("ftthnoc_consumer_busy_seconds_total", "counter", ("consumer",),
+          "Seconds a consumer spent on polls and events, its database writes included.", INCIDENTS),
 )
 
 def names(when: str | None = "") -> set[str]:

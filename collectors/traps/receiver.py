@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -223,7 +224,15 @@ class TrapReceiver:
         await self.stop()
 
     def families(self) -> list[MetricFamily]:
-        return self.counters.families()
+        fams = self.counters.families()
+        drops = kernel_drops(self._sock) if self._sock is not None else None
+        if drops is not None:
+            fam = MetricFamily("ftthnoc_traps_kernel_dropped_total", "Datagrams the kernel dropped on the trap "
+                               "port because its receive buffer was full (a trap storm, or a receiver held up): "
+                               "traps that never reached ftthnoc.", type="counter")
+            fam.add({}, float(drops))
+            fams.append(fam)
+        return fams
 
     def _configure_security(self, engine: Any) -> None:
         for i, (name, auth) in enumerate(self._communities.items()):
@@ -334,6 +343,26 @@ class TrapReceiver:
             self._on_event(event)
         except Exception:
             log.exception("trap receiver: the event consumer failed on a %s event from %s", event.kind, source)
+
+
+def kernel_drops(sock: socket.socket) -> int | None:
+    """Datagrams the kernel dropped for this UDP socket (its receive queue was full), from the ``drops``
+    column of ``/proc/net/udp`` (or ``udp6``) for the socket's inode; None where /proc does not tell."""
+    try:
+        inode = str(os.fstat(sock.fileno()).st_ino)
+    except OSError:
+        return None
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table, encoding="ascii") as f:
+                next(f, None)
+                for line in f:
+                    cols = line.split()
+                    if len(cols) >= 13 and cols[9] == inode:
+                        return int(cols[12])
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def _varbind(name: Any, value: Any) -> VarBind:

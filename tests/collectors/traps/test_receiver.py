@@ -364,3 +364,25 @@ async def test_the_receiver_engine_id_can_be_fixed() -> None:
     async with TrapReceiver(config, AUTHS, lambda ev: None) as receiver:
         assert receiver.engine_id == "80001f8880010203040506"
         assert receiver.port > 0
+
+
+async def test_datagrams_the_kernel_drops_are_counted(rx: Rx) -> None:
+    """A trap storm while the receiver is held up: the kernel's receive buffer overflows, and what it
+    dropped shows on /metrics (read from the socket's row in /proc/net/udp)."""
+
+    def kernel_dropped() -> float:
+        fams = {f.name: f for f in rx.receiver.families()}
+        return fams["ftthnoc_traps_kernel_dropped_total"].samples[0].value
+
+    assert kernel_dropped() == 0
+    payload = b"\x30\x00" + b"x" * 1000  # its size matters, not its content
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        # the loop is held by this coroutine (no await): nothing reads the receiver's socket meanwhile
+        sent = 0
+        while sent < 100_000:
+            s.sendto(payload, ("127.0.0.1", rx.receiver.port))
+            sent += 1
+            if sent % 1000 == 0 and kernel_dropped() > 0:
+                break
+    assert kernel_dropped() > 0
+    await until(lambda: rx.receiver.counters.dropped_count("malformed") > 0)  # and it lives on
