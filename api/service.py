@@ -20,6 +20,7 @@ from ftthnoc.config import Config
 from ftthnoc.inventory import db
 from ftthnoc.kpi import figures
 from ftthnoc.samples import MetricFamily
+from ftthnoc.settings import Settings
 
 OnuKey = tuple[str, str, int]
 
@@ -104,9 +105,10 @@ class RecentPeaks:
 
 
 def start_api(engine: Engine, config: Config, families: Callable[[], Iterable[MetricFamily]], host: str,
-              port: int, secret: bytes | None = None) -> ApiServer:
-    """Serve the API (and its web pages) over ``engine``; enrolment jobs use ``config``."""
-    app = create_app(engine, secret=secret, onu_state=SnapshotOnuState(families))
+              port: int, *, settings: Settings) -> ApiServer:
+    """Serve the API (and its web pages) over ``engine``, configured by ``settings``; enrolment jobs use
+    ``config``."""
+    app = create_app(engine, settings=settings, onu_state=SnapshotOnuState(families))
     app.state.config = config  # enrolment jobs run the provisioning workflows with it
     app.state.school_peaks_mbps = RecentPeaks(engine)
     return ApiServer(app, host, port).start()

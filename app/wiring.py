@@ -188,7 +188,7 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
         try:
             db.require_current(api_engine)
             host, port = split_host_port(api_listen, 8080)
-            api = start_api(api_engine, config, snapshot.families, host, port)
+            api = start_api(api_engine, config, snapshot.families, host, port, settings=settings)
         except BaseException:
             server.shutdown()
             raise

@@ -10,6 +10,7 @@ from api.app import create_app
 from api.service import ApiServer, SnapshotOnuState, add_demo_users
 from ftthnoc.inventory import db
 from ftthnoc.samples import MetricFamily
+from tests.api.conftest import settings_for
 
 
 def _families(up: float, rx: float | None) -> list[MetricFamily]:
@@ -41,7 +42,7 @@ def test_the_api_server_thread_serves_health_and_stops(tmp_path: Path) -> None:
     logins = add_demo_users(engine, None)
     assert {role for _n, role, _p in logins} == {"admin", "operator", "support", "viewer"}
     assert add_demo_users(engine, None) == logins  # a second demo start adds nobody twice
-    server = ApiServer(create_app(engine), "127.0.0.1", 0).start()
+    server = ApiServer(create_app(engine, settings=settings_for(tmp_path)), "127.0.0.1", 0).start()
     try:
         body = json.loads(urllib.request.urlopen(f"{server.url}/api/health", timeout=10).read())
         assert body["status"] == "ok"
