@@ -26,7 +26,9 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import CsrfRejected, authorize_under
 from api.problems import status_of
@@ -143,6 +145,29 @@ def app_secret(settings: Settings) -> bytes:
     return persistent_secret(Path(settings.data_dir) / SECRET_FILE)
 
 
+class NoStore:
+    """``Cache-Control: no-store`` on every answer that does not say otherwise (the assets do): answers
+    carry personal fields, a session's CSRF token or an operator's view, none of which a browser or a
+    proxy may keep."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
+
+
 def create_app(engine: Engine, *, settings: Settings, onu_state: OnuStateProvider | None = None) -> FastAPI:
     """The API and its web pages over ``engine`` (an inventory migrated to head), configured by ``settings``.
 
@@ -218,6 +243,7 @@ def create_app(engine: Engine, *, settings: Settings, onu_state: OnuStateProvide
         log.error("internal error: %s", type(exc).__name__, exc_info=exc)
         return JSONResponse({"detail": "internal error"}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
+    app.add_middleware(NoStore)
     return app
 
 
