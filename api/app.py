@@ -9,7 +9,10 @@ to the login page).
 
 Settings are ``ftthnoc.settings.Settings`` (``FTTHNOC_*``), read once at the edge and passed in.
 
-Run it: ``uvicorn --factory api.app:app_from_environment``.
+Run it: ``uvicorn --factory api.app:app_from_environment --no-proxy-headers`` (or
+``--forwarded-allow-ips`` with ``FTTHNOC_API_TRUSTED_PROXIES``' addresses: uvicorn's own default believes
+``X-Forwarded-For`` from loopback, which would let anyone on the host pick the address the login limiter
+sees). ``ftthnoc serve --api`` passes the setting to uvicorn itself (``api.service``).
 """
 
 from __future__ import annotations
