@@ -30,7 +30,7 @@ from api.deps import (
 )
 from api.routers.common import ErrorOut
 from api.security import Role
-from api.services import sessions
+from api.services import households, sessions
 
 public_router = APIRouter(tags=["session"])
 router = APIRouter(tags=["session"])
@@ -121,4 +121,4 @@ def me(request: Request, principal: CurrentPrincipal) -> MeOut:
     access: Mapping[str, frozenset[Role]] = request.app.state.access
     routes = sorted(route for route, roles in access.items() if principal.role in roles)
     return MeOut(name=principal.name, role=principal.role, school=principal.school,
-                 personal_data=principal.sees_personal_data, routes=routes)  # fmt: skip
+                 personal_data=households.sees_personal_data(principal), routes=routes)  # fmt: skip

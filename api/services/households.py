@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from api.security import PERSONAL_ROLES, Principal
+from api.security import Principal
 from api.services import audit
 from api.services.common import Found, NotFound, Window, page_of
 from ftthnoc import personal as personal_data
@@ -33,7 +33,8 @@ def personal_fields() -> tuple[str, ...]:
 
 
 def sees_personal_data(principal: Principal) -> bool:
-    return principal.role in PERSONAL_ROLES
+    """Whether the caller's role is one of ``api.security.PERSONAL_ROLES``."""
+    return principal.sees_personal_data
 
 
 @dataclass(frozen=True)
