@@ -1,27 +1,40 @@
 """``create_app``: the FastAPI application over an inventory database.
 
-Everything under ``/api`` except ``/api/health`` and ``/api/login`` needs a token and passes
-``api.deps.authorize_under``, which checks the access table (``api.routes_access``); ``create_app`` refuses to build an
-app with a protected route the table does not name. Errors are ``{"detail": ...}`` JSON everywhere.
+Everything under ``/api`` except ``/api/health`` and ``/api/login``, and every web page except the login,
+the landing redirect and the assets, needs a token (or the session cookie) and passes
+``api.deps.authorize_under``, which checks the one access table (``api.routes_access``); ``create_app``
+refuses to build an app with a protected route the table does not name, or a public one it does not list
+as public. Errors are ``{"detail": ...}`` JSON under ``/api`` and error pages elsewhere (a stranger is sent
+to the login page).
 
-Run it: ``uvicorn --factory api.app:app_from_environment`` (reads ``FTTHNOC_DATABASE_URL``).
+Settings are ``ftthnoc.settings.Settings`` (``FTTHNOC_*``), read once at the edge and passed in.
+
+Run it: ``uvicorn --factory api.app:app_from_environment --no-proxy-headers`` (or
+``--forwarded-allow-ips`` with ``FTTHNOC_API_TRUSTED_PROXIES``' addresses: uvicorn's own default believes
+``X-Forwarded-For`` from loopback, which would let anyone on the host pick the address the login limiter
+sees). ``ftthnoc serve --api`` passes the setting to uvicorn itself (``api.service``).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-import secrets as _secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType, ModuleType
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import authorize_under
+from api.deps import CsrfRejected, authorize_under
+from api.problems import status_of
 from api.routers import (
     audit,
     auth,
@@ -37,10 +50,13 @@ from api.routers import (
     vpn_gateways,
 )
 from api.routers.common import AUTH_ERRORS
-from api.routers.onus import OnuStateProvider
-from api.routes_access import merged
-from api.security import LoginRateLimiter, Role
+from api.routes_access import PUBLIC, merged
+from api.security import MIN_SECRET_LENGTH, SECRET_FILE, LoginRateLimiter, Role, persistent_secret
+from api.services.common import ServiceError
+from api.services.kpis import KpiCache
+from api.services.onus import OnuStateProvider
 from ftthnoc.inventory import db
+from ftthnoc.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +85,9 @@ PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router, auth.public_router)
 #: a ``router``, and its routes' lines of the access table in ``api.routes_access.ACCESS`` or in a
 #: module-level ``ROUTE_ACCESS`` dict of its own): KPIs, enrolment jobs.
 OPTIONAL_ROUTER_MODULES: tuple[str, ...] = ("api.routers.kpis", "api.routers.enrolments")
-#: Web pages (``api.web``): a module with a ``router`` mounted at the root, not under /api; its routes
-#: authenticate with ``api.deps.current_principal`` / ``require(...)`` and check ``csrf_protect`` on forms.
+#: Web pages (``api.web``): a module with ``routers`` mounted at the root behind the same ``authorize``
+#: and table as the API (their routes' lines in ``api.routes_access.ACCESS``), ``public_routers`` (lines in
+#: ``PUBLIC``) and ``page_error(request, status, headers, csrf=...)``, the pages' answer to a refusal.
 WEB_MODULES: tuple[str, ...] = ("api.web",)
 # --------------------------------------------------------------------------------------------------------
 
@@ -85,19 +102,6 @@ TAGS = [
 ]
 
 
-@dataclass(frozen=True)
-class ApiSettings:
-    """Knobs of the API process (the database URL is the engine's business)."""
-
-    session_lifetime_seconds: float = 12 * 3600
-    #: Always mark cookies Secure (set behind a TLS-terminating proxy; https requests get it anyway).
-    secure_cookies: bool = False
-    login_max_failures: int = 5
-    login_window_seconds: float = 300.0
-    #: how long the town's KPI figures are reused before being computed again (``api.routers.kpis``)
-    kpi_cache_seconds: float = 30.0
-
-
 def _optional_module(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
@@ -107,28 +111,72 @@ def _optional_module(name: str) -> ModuleType | None:
         return None
 
 
-def _check_access_table(routers: list[APIRouter], access: Mapping[str, frozenset[Role]]) -> None:
-    """Every protected route is in ACCESS, so that no route is reachable by accident or by nobody."""
-    missing = []
-    for router in routers:
-        for route in router.routes:
-            for method in sorted(getattr(route, "methods", None) or ()):
-                key = f"{method} {API_PREFIX}{getattr(route, 'path', '')}"
-                if key not in access:
-                    missing.append(key)
+def _route_keys(router: APIRouter, prefix: str) -> list[str]:
+    """``"METHOD prefix/path"`` of every route of ``router``; a route that is not one (a nested router, a
+    mount) cannot be checked, so it is refused rather than let through unchecked."""
+    keys: list[str] = []
+    for route in router.routes:
+        methods, path = getattr(route, "methods", None), getattr(route, "path", None)
+        if not methods or path is None:
+            raise RuntimeError(f"cannot check {route!r} against the access table: list routers, do not nest them")
+        keys.extend(f"{method} {prefix}{path}" for method in sorted(methods))
+    return keys
+
+
+def check_access_table(protected: Mapping[str, list[APIRouter]], public: Mapping[str, list[APIRouter]],
+                       access: Mapping[str, frozenset[Role]]) -> None:  # fmt: skip
+    """Every protected route (by mount prefix) is in ACCESS and every public one in PUBLIC, so that no
+    route or page is reachable by accident, or by nobody."""
+    missing = [key for prefix, routers in protected.items() for router in routers
+               for key in _route_keys(router, prefix) if key not in access]  # fmt: skip
+    unlisted = [key for prefix, routers in public.items() for router in routers
+                for key in _route_keys(router, prefix) if key not in PUBLIC or key in access]  # fmt: skip
     if missing:
         raise RuntimeError(f"routes missing from api.routes_access.ACCESS: {', '.join(missing)}")
+    if unlisted:
+        raise RuntimeError(f"public routes not (only) in api.routes_access.PUBLIC: {', '.join(unlisted)}")
 
 
-def create_app(engine: Engine, *, settings: ApiSettings | None = None, secret: bytes | None = None,
-               onu_state: OnuStateProvider | None = None) -> FastAPI:  # fmt: skip
-    """The API over ``engine`` (an inventory migrated to head).
+def app_secret(settings: Settings) -> bytes:
+    """``FTTHNOC_API_SECRET``, else the one kept in the data directory (made there the first time:
+    ``api.security.persistent_secret`` says why)."""
+    if settings.api_secret is not None:
+        value = settings.api_secret.get_secret_value()
+        if len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"FTTHNOC_API_SECRET must have at least {MIN_SECRET_LENGTH} characters")
+        return value.encode("utf-8")
+    return persistent_secret(Path(settings.data_dir) / SECRET_FILE)
 
-    ``secret`` keys the CSRF tokens; without one a random secret is made, so CSRF tokens of web sessions
-    opened before a restart stop working (their pages must be reloaded). ``onu_state`` (also settable later
-    as ``app.state.onu_state``) gives the ONUs' current state from the poller's snapshot.
+
+class NoStore:
+    """``Cache-Control: no-store`` on every answer that does not say otherwise (the assets do): answers
+    carry personal fields, a session's CSRF token or an operator's view, none of which a browser or a
+    proxy may keep."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
+
+
+def create_app(engine: Engine, *, settings: Settings, onu_state: OnuStateProvider | None = None) -> FastAPI:
+    """The API and its web pages over ``engine`` (an inventory migrated to head), configured by ``settings``.
+
+    ``onu_state`` (also settable later as ``app.state.onu_state``) gives the ONUs' current state from the
+    poller's snapshot.
     """
-    settings = settings or ApiSettings()
     app = FastAPI(
         title="ftthnoc API",
         version=VERSION,
@@ -139,32 +187,54 @@ def create_app(engine: Engine, *, settings: ApiSettings | None = None, secret: b
     )
     app.state.engine = engine
     app.state.sessionmaker = db.session_factory(engine)
-    app.state.secret = secret or _secrets.token_bytes(32)
-    app.state.api_settings = settings
-    app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
+    app.state.settings = settings
+    app.state.secret = app_secret(settings)
+    app.state.login_limiter = LoginRateLimiter(settings.api_login_max_failures, settings.api_login_window_seconds)
+    app.state.kpi_cache = KpiCache(settings.api_kpi_cache_seconds)
     app.state.onu_state = onu_state
     app.state.head_revision = db.head_revision()
 
-    protected = list(PROTECTED_ROUTERS)
+    protected: dict[str, list[APIRouter]] = {API_PREFIX: list(PROTECTED_ROUTERS), "": []}
+    public: dict[str, list[APIRouter]] = {API_PREFIX: list(PUBLIC_ROUTERS), "": []}
     extra_access = []
     for name in OPTIONAL_ROUTER_MODULES:
         module = _optional_module(name)
         if module is not None:
-            protected.append(module.router)
+            protected[API_PREFIX].append(module.router)
             extra_access.append(getattr(module, "ROUTE_ACCESS", {}))
+    web_modules = [m for m in map(_optional_module, WEB_MODULES) if m is not None]
+    for module in web_modules:
+        protected[""].extend(module.routers)
+        public[""].extend(module.public_routers)
+    #: the pages' answer to a refusal (the first web module's)
+    page_error: Any = next((m.page_error for m in web_modules if hasattr(m, "page_error")), None)
     access = merged(extra_access)
-    _check_access_table(protected, access)
+    check_access_table(protected, public, access)
     app.state.access = MappingProxyType(access)
-    for router in PUBLIC_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
-    for router in protected:
-        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize_under(API_PREFIX))],
-                           responses=AUTH_ERRORS)  # fmt: skip
-    for name in WEB_MODULES:
-        module = _optional_module(name)
-        web_router = getattr(module, "router", None)
-        if web_router is not None:
-            app.include_router(web_router)
+    for prefix, routers in public.items():
+        for router in routers:
+            app.include_router(router, prefix=prefix)
+    for prefix, routers in protected.items():
+        for router in routers:
+            app.include_router(router, prefix=prefix, dependencies=[Depends(authorize_under(prefix))],
+                               responses=AUTH_ERRORS if prefix else None)  # fmt: skip
+
+    def is_page(request: Request) -> bool:
+        path = request.url.path
+        return page_error is not None and path != API_PREFIX and not path.startswith(API_PREFIX + "/")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        if is_page(request):
+            return page_error(request, exc.status_code, exc.headers, csrf=isinstance(exc, CsrfRejected))
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> Any:
+        code = status_of(exc)
+        if is_page(request):
+            return page_error(request, code, exc.headers)
+        return JSONResponse({"detail": exc.detail}, status_code=code, headers=exc.headers or None)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(_request: Request, exc: SQLAlchemyError) -> JSONResponse:
@@ -176,13 +246,15 @@ def create_app(engine: Engine, *, settings: ApiSettings | None = None, secret: b
         log.error("internal error: %s", type(exc).__name__, exc_info=exc)
         return JSONResponse({"detail": "internal error"}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
+    app.add_middleware(NoStore)
     return app
 
 
 def app_from_environment() -> FastAPI:
-    """For ``uvicorn --factory api.app:app_from_environment``: the database from ``FTTHNOC_DATABASE_URL``."""
+    """For ``uvicorn --factory api.app:app_from_environment``: every setting from ``FTTHNOC_*``."""
     from ftthnoc.settings import load_settings
 
-    engine = db.make_engine(load_settings().database_url)
+    settings = load_settings()
+    engine = db.make_engine(settings.database_url)
     db.require_current(engine)
-    return create_app(engine)
+    return create_app(engine, settings=settings)

@@ -1,10 +1,13 @@
-"""Which roles may call which route: the one table the API enforces, the docs print and the tests check.
+"""Which roles may call which route: the one table the API and the web pages enforce, the docs print and
+the tests check.
 
-Keys are ``"METHOD /path"`` exactly as FastAPI spells the route (path parameters in braces). The
-``authorize`` dependency (``api.deps.authorize_under``) looks the matched route up on every request under
-``/api``; a route missing from the table is refused to everyone, and ``create_app`` refuses to start with
-such a route, so adding a router means adding its lines here (or, for an optional router module, in its
-``ROUTE_ACCESS`` dict, which ``create_app`` merges in with ``merged``).
+Keys are ``"METHOD /path"`` exactly as FastAPI spells the route (path parameters in braces): the API's
+routes under ``/api``, the web pages' at the root. The ``authorize`` dependency
+(``api.deps.authorize_under``) looks the matched route up on every request to either; a route missing
+from the table is refused to everyone, and ``create_app`` refuses to start with such a route, so adding
+a router or a page means adding its lines here (or, for an optional router module, in its
+``ROUTE_ACCESS`` dict, which ``create_app`` merges in with ``merged``). The pages also ask the table what
+to offer (``api.deps.may``): a link or a form appears only for the roles its route lets in.
 
 What each role is for (see ``docs``: ``python -m api.routes_access`` prints the matrix):
 
@@ -20,8 +23,8 @@ What each role is for (see ``docs``: ``python -m api.routes_access`` prints the 
 * **viewer**: aggregate, non-personal data: districts, OLTs and their PON ports, incidents (and the KPIs
   once their router is mounted).
 
-Route-level filtering inside a route (school scoping, personal fields, support's audit subset) is done
-by the route itself; this table only says who gets in.
+Filtering inside a route (school scoping, personal fields, support's audit subset) is done once, by the
+service layer (``api.services``) that routers and pages share; this table only says who gets in.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ EVERYONE: frozenset[Role] = frozenset(Role)
 #: Inventory that is neither personal nor school-bound.
 INFRASTRUCTURE: frozenset[Role] = frozenset({ADMIN, OPERATOR, SUPPORT, VIEWER})
 
-#: Routes that need no authentication at all.
-PUBLIC: frozenset[str] = frozenset({"GET /api/health", "POST /api/login"})
+#: Routes that need no authentication at all: the health check, the logins, the landing redirect, assets.
+PUBLIC: frozenset[str] = frozenset({"GET /api/health", "POST /api/login", "GET /", "GET /login", "POST /login",
+                                    "GET /static/{name}"})  # fmt: skip
 
 ACCESS: Mapping[str, frozenset[Role]] = {
     "POST /api/logout": EVERYONE,
@@ -59,6 +63,17 @@ ACCESS: Mapping[str, frozenset[Role]] = {
     "GET /api/incidents": INFRASTRUCTURE,
     "GET /api/incidents/{incident_id}": INFRASTRUCTURE,
     "GET /api/audit": frozenset({ADMIN, OPERATOR, SUPPORT}),
+    # ---- web pages (``api.web``): a stranger is sent to the login page, a refused role gets a 403 page
+    "GET /logout": EVERYONE,
+    "POST /logout": EVERYONE,
+    "GET /support": frozenset({ADMIN, OPERATOR, SUPPORT}),  # operators: without personal fields
+    "GET /support/households/{code}": frozenset({ADMIN, OPERATOR, SUPPORT}),
+    "POST /support/households/{code}/enrol": frozenset({ADMIN, SUPPORT}),
+    "POST /support/households/{code}/{action}": frozenset({ADMIN, SUPPORT}),  # suspend, resume, cancel
+    "GET /schools": frozenset({ADMIN, OPERATOR, SCHOOL}),  # a school user: sent on to its own school
+    "GET /schools/{code}": frozenset({ADMIN, OPERATOR, SCHOOL}),
+    "GET /kpis": EVERYONE,
+    "GET /grafana": frozenset({ADMIN, OPERATOR}),  # the way to Grafana (and whether the link is shown)
     # ---- routers of other helpers: add their lines here, or keep them in the router module as
     # ``ROUTE_ACCESS`` (api/routers/kpis.py, api/routers/enrolments.py do): ``create_app`` merges those.
 }

@@ -15,6 +15,8 @@ import enum
 import functools
 import hashlib
 import hmac
+import logging
+import os
 import secrets
 import threading
 import time
@@ -22,12 +24,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ftthnoc.inventory.models import ApiToken, School, User
 
+log = logging.getLogger(__name__)
 
 class Role(enum.StrEnum):
     """The roles of ``ftthnoc.inventory.models.ROLES``; what each may call is ``api.routes_access.ACCESS``."""
@@ -289,3 +293,44 @@ def csrf_valid(secret: bytes, session_token: str, submitted: str | None, cookie:
     expected = csrf_token(secret, session_token)
     want = expected.encode("ascii")
     return hmac.compare_digest(submitted.encode("utf-8"), want) & hmac.compare_digest(cookie.encode("utf-8"), want)
+
+
+# ----------------------------------------------------------------------------------- the app's secret
+#: The file in the data directory that keeps the generated secret (``persistent_secret``).
+SECRET_FILE = "api-secret"
+#: Shortest secret accepted from ``FTTHNOC_API_SECRET``.
+MIN_SECRET_LENGTH = 32
+
+
+def persistent_secret(path: Path) -> bytes:
+    """The secret kept in ``path``, made (random, 256 bits, mode 0600) the first time.
+
+    Why keep it rather than draw a new one at each start: the secret keys every web session's CSRF token
+    and the login form's nonce, so a new one at each restart (as before) broke every open form and
+    every page's POST of every logged-in user after an update or a crash, and two API processes of one
+    town would refuse each other's tokens. Why generate it rather than ship a default: a default secret is
+    a published one. The file has mode 0600 (only the service's user reads it) and appears complete or not
+    at all (written aside, then hard-linked in place), so two processes starting together agree on the
+    first one written. Set ``FTTHNOC_API_SECRET`` instead to share one secret between hosts.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = secrets.token_urlsafe(32)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(text + "\n")
+        os.link(draft, path)  # atomic, and refuses to replace: a complete file or none
+        log.info("made a new API secret in %s", path)
+        return text.encode("ascii")
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink(missing_ok=True)
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        log.warning("%s is readable by other users (mode %o): chmod 600 it", path, mode)
+    kept = path.read_text(encoding="ascii").strip()
+    if len(kept) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{path} holds no usable secret (delete it to make a new one)")
+    return kept.encode("ascii")

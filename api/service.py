@@ -2,13 +2,17 @@
 
 ``ftthnoc serve --api HOST:PORT`` and the demo use it: uvicorn runs in a thread, and the ONUs' current
 state (``up``, ``rx_dbm``) is read from the poller's snapshot, so the API never asks a device anything.
+
+Proxy headers are believed only from ``FTTHNOC_API_TRUSTED_PROXIES`` (none by default): uvicorn's own
+default believes ``X-Forwarded-For`` from loopback, so anything on the host (or a proxy passing the
+header through) could pick the client address the login limiter counts failures by.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +24,7 @@ from ftthnoc.config import Config
 from ftthnoc.inventory import db
 from ftthnoc.kpi import figures
 from ftthnoc.samples import MetricFamily
+from ftthnoc.settings import Settings
 
 OnuKey = tuple[str, str, int]
 
@@ -60,10 +65,16 @@ class SnapshotOnuState:
 
 
 class ApiServer:
-    """uvicorn in a daemon thread; ``stop()`` asks it to finish and waits."""
+    """uvicorn in a daemon thread; ``stop()`` asks it to finish and waits.
 
-    def __init__(self, app: Any, host: str, port: int) -> None:
-        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    ``trusted_proxies`` (``FTTHNOC_API_TRUSTED_PROXIES``): the peers whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` uvicorn believes; empty: none, the headers are ignored.
+    """
+
+    def __init__(self, app: Any, host: str, port: int, *, trusted_proxies: Sequence[str] = ()) -> None:
+        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
+                                     proxy_headers=bool(trusted_proxies),
+                                     forwarded_allow_ips=list(trusted_proxies) or None)  # fmt: skip
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, name="ftthnoc-api", daemon=True)
 
@@ -104,12 +115,13 @@ class RecentPeaks:
 
 
 def start_api(engine: Engine, config: Config, families: Callable[[], Iterable[MetricFamily]], host: str,
-              port: int, secret: bytes | None = None) -> ApiServer:
-    """Serve the API (and its web pages) over ``engine``; enrolment jobs use ``config``."""
-    app = create_app(engine, secret=secret, onu_state=SnapshotOnuState(families))
+              port: int, *, settings: Settings) -> ApiServer:
+    """Serve the API (and its web pages) over ``engine``, configured by ``settings``; enrolment jobs use
+    ``config``."""
+    app = create_app(engine, settings=settings, onu_state=SnapshotOnuState(families))
     app.state.config = config  # enrolment jobs run the provisioning workflows with it
     app.state.school_peaks_mbps = RecentPeaks(engine)
-    return ApiServer(app, host, port).start()
+    return ApiServer(app, host, port, trusted_proxies=settings.api_trusted_proxies).start()
 
 
 #: the demo's web logins (loopback only, simulated town): name -> (role, password)

@@ -222,7 +222,7 @@ def _serve(d: Deployment, cycles: int | None, on_ready: Callable[[str], None] | 
 
         assert d.engine is not None
         host, port = split_host_port(api_listen, 8080)
-        api = start_api(d.engine, d.config, d.snapshot.families, host, port)
+        api = start_api(d.engine, d.config, d.snapshot.families, host, port, settings=d.settings)
         d.closers.callback(api.stop)
         log.info("API and web pages on %s", api.url)
         if on_api:

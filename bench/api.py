@@ -224,10 +224,10 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def api_server(url: str, port: int, log_path: Path) -> Iterator[tuple[str, int]]:
     """The API in a uvicorn process of its own; yields (base URL, pid); stops it on the way out."""
-    env = dict(os.environ, FTTHNOC_DATABASE_URL=url,
+    env = dict(os.environ, FTTHNOC_DATABASE_URL=url, FTTHNOC_DATA_DIR=str(log_path.parent),  # its API secret
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))  # fmt: skip
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_environment", "--host", "127.0.0.1",
-           "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+           "--port", str(port), "--log-level", "warning", "--no-access-log", "--no-proxy-headers"]  # fmt: skip
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

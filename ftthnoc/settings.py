@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -34,6 +36,35 @@ class Settings(BaseSettings):
     influx_batch_size: int = 5000
     #: Seconds a partial batch waits for more points before it is sent.
     influx_flush_interval: float = 1.0
+
+    # ---- the API and its web pages (``api``) ----------------------------------------------------------
+    #: Keys the web sessions' CSRF tokens and the login form's nonce; from the environment only, never
+    #: printed. Unset: one is generated once and kept in ``data_dir`` (``api.security.persistent_secret``).
+    api_secret: SecretStr | None = None
+    #: Always mark the session cookies Secure (behind a TLS-terminating proxy; https requests get it anyway).
+    api_secure_cookies: bool = False
+    #: Lifetime of a web session (``POST /api/login``, the login page).
+    api_session_lifetime_seconds: float = 12 * 3600
+    #: Failed logins allowed per client address and per user name within the window, then 429.
+    api_login_max_failures: int = 5
+    api_login_window_seconds: float = 300.0
+    #: How long the town's KPI figures are reused before being computed again.
+    api_kpi_cache_seconds: float = 30.0
+    #: Reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed (IPs or CIDRs, comma-separated;
+    #: ``*`` for any). Empty (the default): the headers are ignored and the peer address is the client's.
+    api_trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    #: Grafana's address, linked from the web pages for operators and admins.
+    grafana_url: str = "http://localhost:3000"
+
+    @field_validator("api_trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for entry in value:
+            if entry != "*":
+                ipaddress.ip_network(entry, strict=False)  # ValueError: not an address or network
+        return tuple(value)
 
 
 def load_settings() -> Settings:

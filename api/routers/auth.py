@@ -9,35 +9,28 @@ forms and unsafe requests of the web pages send back.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
-from api.deps import SESSION_COOKIE, Auth, CurrentPrincipal, DbSession, csrf_protect
-from api.routers.common import ErrorOut
-from api.security import (
-    CSRF_COOKIE,
-    LoginRateLimiter,
-    Role,
-    as_utc,
-    csrf_token,
-    issue_token,
-    principal_of,
-    revoke_token,
-    utcnow,
-    verify_password,
+from api.deps import (
+    Auth,
+    CurrentPrincipal,
+    DbSession,
+    clear_session_cookies,
+    client_address,
+    csrf_protect,
+    set_session_cookies,
+    settings_of,
 )
-from ftthnoc.inventory.models import ApiToken, AuditEntry, User
-
-log = logging.getLogger(__name__)
+from api.routers.common import ErrorOut
+from api.security import Role
+from api.services import households, sessions
 
 public_router = APIRouter(tags=["session"])
 router = APIRouter(tags=["session"])
@@ -61,7 +54,7 @@ class MeOut(BaseModel):
     role: Role
     school: str | None = Field(description="The school of a school user; null for other roles.")
     personal_data: bool = Field(description="Whether this role sees households' personal fields.")
-    routes: list[str] = Field(description="The API routes this role may call (METHOD /path).")
+    routes: list[str] = Field(description="The API routes and web pages this role may call (METHOD /path).")
 
 
 #: Inline (not a $ref): LoginIn is no FastAPI body parameter, so it is not among the components.
@@ -93,34 +86,6 @@ async def _credentials(request: Request) -> LoginIn:
         raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
 
 
-def check_login(session: Session, limiter: LoginRateLimiter, address: str, creds: LoginIn,
-                lifetime_seconds: float) -> tuple[LoginOut, str]:  # fmt: skip
-    """Check the password (scrypt: run in a worker thread), then open a session; returns (answer, token)."""
-    wait = limiter.retry_after(address, creds.name)
-    if wait is not None:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed logins; try again later",
-                            headers={"Retry-After": str(wait)})  # fmt: skip
-    user = session.scalar(select(User).where(User.name == creds.name))
-    password_ok = verify_password(creds.password, user.password_hash if user is not None else None)
-    if user is None or not user.active or not password_ok:
-        limiter.failure(address, creds.name)
-        log.info("failed login from %s", address)  # never the name typed: it may be a password
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password")
-    limiter.success(address, creds.name)
-    now = utcnow()
-    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == "session",
-                                           ApiToken.expires_at < now))  # fmt: skip
-    issued = issue_token(session, user, kind="session", lifetime=timedelta(seconds=lifetime_seconds))
-    principal = principal_of(session, user, token_kind="session")
-    session.add(AuditEntry(actor=user.name, action="login", entity="user", outcome="ok",
-                           detail={"name": user.name, "prefix": issued.prefix, "address": address}))  # fmt: skip
-    session.commit()
-    assert issued.expires_at is not None
-    out = LoginOut(name=principal.name, role=principal.role, school=principal.school, csrf_token="",
-                   expires_at=as_utc(issued.expires_at))  # fmt: skip
-    return out, issued.token
-
-
 @public_router.post(
     "/login",
     summary="Open a web session",
@@ -131,18 +96,12 @@ def check_login(session: Session, limiter: LoginRateLimiter, address: str, creds
 )  # fmt: skip
 async def login(request: Request, response: Response, session: DbSession) -> LoginOut:
     creds = await _credentials(request)
-    address = request.client.host if request.client else "unknown"
-    state = request.app.state
-    out, token = await run_in_threadpool(check_login, session, state.login_limiter, address, creds,
-                                         state.api_settings.session_lifetime_seconds)  # fmt: skip
-    out.csrf_token = csrf_token(state.secret, token)
-    secure = state.api_settings.secure_cookies or request.url.scheme == "https"
-    max_age = int(state.api_settings.session_lifetime_seconds)
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=secure, samesite="lax")
-    response.set_cookie(CSRF_COOKIE, out.csrf_token, max_age=max_age, httponly=False, secure=secure,
-                        samesite="lax")  # fmt: skip
-    response.headers["Cache-Control"] = "no-store"
-    return out
+    state, settings = request.app.state, settings_of(request)
+    opened = await run_in_threadpool(sessions.login, session, state.login_limiter, client_address(request),
+                                     creds.name, creds.password, settings.api_session_lifetime_seconds)  # fmt: skip
+    csrf = set_session_cookies(request, response, opened.token)
+    p = opened.principal
+    return LoginOut(name=p.name, role=p.role, school=p.school, csrf_token=csrf, expires_at=opened.expires_at)
 
 
 @router.post("/logout", summary="End the web session", status_code=status.HTTP_204_NO_CONTENT,
@@ -151,12 +110,9 @@ async def login(request: Request, response: Response, session: DbSession) -> Log
 def logout(auth: Auth, session: DbSession) -> Response:
     """Revokes the session token (an API token given as Bearer is left alone: revoke those on the command
     line) and clears the cookies."""
-    if auth.principal.token_kind == "session":
-        revoke_token(session, auth.token)
-        session.commit()
+    sessions.logout(session, auth.principal, auth.token)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    response.delete_cookie(SESSION_COOKIE)
-    response.delete_cookie(CSRF_COOKIE)
+    clear_session_cookies(response)
     return response
 
 
@@ -165,4 +121,4 @@ def me(request: Request, principal: CurrentPrincipal) -> MeOut:
     access: Mapping[str, frozenset[Role]] = request.app.state.access
     routes = sorted(route for route, roles in access.items() if principal.role in roles)
     return MeOut(name=principal.name, role=principal.role, school=principal.school,
-                 personal_data=principal.sees_personal_data, routes=routes)  # fmt: skip
+                 personal_data=households.sees_personal_data(principal), routes=routes)  # fmt: skip

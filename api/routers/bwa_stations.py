@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from api.deps import DbSession, Paging
-from api.routers.common import Page, page_of, text_filter
-from ftthnoc.inventory.models import BwaStation, District
+from api.routers.common import Page, text_filter
+from api.services import bwa_stations
+from ftthnoc.inventory.models import BwaStation
 
 router = APIRouter(prefix="/bwa_stations", tags=["inventory"])
 
@@ -22,15 +22,15 @@ class BwaStationOut(BaseModel):
     modules: list[str]
 
 
+def _out(row: tuple[BwaStation, str]) -> BwaStationOut:
+    b, district = row
+    return BwaStationOut(name=b.name, district=district, address=b.address, modules=list(b.modules))
+
+
 @router.get("", summary="List BWA base stations")
 def list_bwa_stations(
     session: DbSession,
     paging: Paging,
     district: Annotated[str | None, text_filter("District code.")] = None,
 ) -> Page[BwaStationOut]:
-    stmt = select(BwaStation, District.code).join(District, BwaStation.district_id == District.id)
-    if district is not None:
-        stmt = stmt.where(District.code == district)
-    rows, total = page_of(session, stmt.order_by(BwaStation.name), paging)
-    items = [BwaStationOut(name=b.name, district=d, address=b.address, modules=list(b.modules)) for b, d in rows]
-    return Page[BwaStationOut](items=items, total=total, limit=paging.limit, offset=paging.offset)
+    return Page[BwaStationOut].of(bwa_stations.search(session, paging.window, district=district), paging, _out)

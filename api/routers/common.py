@@ -1,17 +1,17 @@
-"""What every resource router shares: the page envelope, query-filter parameters and paging a query."""
+"""What every resource router shares: the page envelope, query-filter parameters, documented errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import AfterValidator, BaseModel, Field
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
 
 from api.deps import Pagination
 from api.security import as_utc
+from api.services.common import Found
 
 T = TypeVar("T")
 
@@ -29,6 +29,12 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(ge=0)
     limit: int = Field(ge=1)
     offset: int = Field(ge=0)
+
+    @classmethod
+    def of(cls, found: Found[Any], paging: Pagination, convert: Callable[[Any], T] | None = None) -> Page[T]:
+        """The page of a service's ``found`` window (items converted by ``convert`` if given)."""
+        items = [convert(i) for i in found.items] if convert is not None else list(found.items)
+        return cls(items=items, total=found.total, limit=paging.limit, offset=paging.offset)
 
 
 class ErrorOut(BaseModel):
@@ -50,9 +56,3 @@ def text_filter(description: str, *, alias: str | None = None) -> Any:
     """A ``?name=value`` equality filter on a short text column."""
     return Query(max_length=64, pattern=NO_NUL, description=description, alias=alias)
 
-
-def page_of(session: Session, stmt: Select[*tuple[Any, ...]], paging: Pagination) -> tuple[list[Any], int]:
-    """The rows of ``stmt`` (already ordered) for this page, and the number of rows without paging."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = list(session.execute(stmt.limit(paging.limit).offset(paging.offset)))
-    return rows, total

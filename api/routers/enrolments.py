@@ -10,27 +10,23 @@ Needs, on the application:
 * optionally ``app.state.jobs``: a ``api.jobs.JobRunner``; made on first use from the two above when
   absent. Its threads should be stopped on shutdown: ``app.state.jobs.shutdown()`` in the lifespan.
 
-The request never talks to a device: it checks what it can in the inventory (household known, serial
-well-formed), queues the job and returns.
+The request never talks to a device: ``api.services.enrolments`` (shared with the household page) checks
+what it can in the inventory (household known, serial well-formed), queues the job and returns.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from api.deps import CurrentPrincipal, DbSession, csrf_protect, not_found
-from api.jobs import Job, JobRunner, RunnerBusy
+from api.deps import CurrentPrincipal, DbSession, Runner, csrf_protect
+from api.jobs import Job, JobRunner
 from api.routers.common import NO_NUL
 from api.security import Role
-from ftthnoc.config import Config
-from ftthnoc.inventory.models import Household
-from ftthnoc.normalise import normalise_serial
+from api.services import enrolments
 
 #: Unsafe requests from a web session must carry its CSRF token (API tokens need none).
 router = APIRouter(tags=["provisioning"])
@@ -46,31 +42,8 @@ ROUTE_ACCESS: dict[str, frozenset[Role]] = {
     "GET /api/jobs/{job_id}": frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT}),
 }
 
-_runner_lock = threading.Lock()
-
 JOB_ID = r"^[A-Za-z0-9_-]{1,64}$"
 HOUSEHOLD_CODE = Path(max_length=32, pattern=NO_NUL, description="Household code, e.g. HH-000123.")
-
-
-def job_runner(request: Request) -> JobRunner:
-    """The application's job runner (made on first use); 503 when no configuration is loaded."""
-    state = request.app.state
-    runner: JobRunner | None = getattr(state, "jobs", None)
-    if runner is not None:
-        return runner
-    with _runner_lock:
-        runner = getattr(state, "jobs", None)
-        if runner is None:
-            config: Config | None = getattr(state, "config", None)
-            if config is None:
-                raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                                    "provisioning is not configured (no configuration loaded)")  # fmt: skip
-            runner = JobRunner(state.engine, config)
-            state.jobs = runner
-    return runner
-
-
-Runner = Annotated[JobRunner, Depends(job_runner)]
 
 
 # ------------------------------------------------------------------------------------------ schemas
@@ -128,27 +101,9 @@ class JobOut(BaseModel):
 
 
 # ------------------------------------------------------------------------------------------- routes
-def _household_exists(session: DbSession, code: str) -> None:
-    if session.scalar(select(Household.id).where(Household.code == code)) is None:
-        raise not_found(f"household {code}")
-
-
 def _accepted(response: Response, job: Job, created: bool) -> JobAccepted:
     response.headers["Location"] = job.url
     return JobAccepted(job=job.id, url=job.url, created=created)
-
-
-def submit(runner: JobRunner, response: Response, kind: str, household: str, actor: str, *,
-           serial: str | None = None, dry_run: bool = False) -> JobAccepted:  # fmt: skip
-    """Queue a job (shared with the web pages); 409 if the household has another unfinished job."""
-    try:
-        job, created = runner.submit(kind, household, actor, serial=serial, dry_run=dry_run)
-    except RunnerBusy as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "30"}) from None
-    if not created and (job.kind, job.serial, job.dry_run) != (kind, serial, dry_run):
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"household {household} has an unfinished {job.kind} job: {job.url}")  # fmt: skip
-    return _accepted(response, job, created)
 
 
 _ACCEPTED: dict[int | str, dict[str, object]] = {
@@ -163,18 +118,15 @@ _ACCEPTED: dict[int | str, dict[str, object]] = {
              responses=_ACCEPTED, dependencies=_CSRF)  # fmt: skip
 def create_enrolment(body: EnrolmentIn, session: DbSession, principal: CurrentPrincipal, runner: Runner,
                      response: Response) -> JobAccepted:  # fmt: skip
-    try:
-        serial = normalise_serial(body.serial)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    _household_exists(session, body.household)
-    return submit(runner, response, "enrol", body.household, principal.name, serial=serial, dry_run=body.dry_run)
+    job, created = enrolments.start(session, runner, principal, "enrol", body.household, serial=body.serial,
+                                    dry_run=body.dry_run)  # fmt: skip
+    return _accepted(response, job, created)
 
 
 def _line_change(kind: str, code: str, body: LineChangeIn | None, session: DbSession, principal: CurrentPrincipal,
                  runner: JobRunner, response: Response) -> JobAccepted:  # fmt: skip
-    _household_exists(session, code)
-    return submit(runner, response, kind, code, principal.name, dry_run=bool(body and body.dry_run))
+    job, created = enrolments.start(session, runner, principal, kind, code, dry_run=bool(body and body.dry_run))
+    return _accepted(response, job, created)
 
 
 @router.post("/households/{code}/suspend", status_code=status.HTTP_202_ACCEPTED, responses=_ACCEPTED,
@@ -201,7 +153,4 @@ def cancel_household(code: Annotated[str, HOUSEHOLD_CODE], session: DbSession, p
 @router.get("/jobs/{job_id}", summary="A provisioning job's progress and outcome",
             responses={404: {"description": "Unknown job (or forgotten: jobs live in memory)."}})  # fmt: skip
 def get_job(job_id: Annotated[str, Path(pattern=JOB_ID)], runner: Runner) -> JobOut:
-    job = runner.get(job_id)
-    if job is None:
-        raise not_found(f"job {job_id}")
-    return JobOut.model_validate(job.as_json())
+    return JobOut.model_validate(enrolments.get(runner, job_id).as_json())

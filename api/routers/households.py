@@ -1,48 +1,47 @@
-"""``/api/households``: subscribing households; their personal fields only for admin and support, audited.
+"""``/api/households``: subscribing households, through ``api.services.households`` (which applies the
+personal-field policy and writes the audit entry of every disclosure).
 
-Personal fields (name, address, phone) come from ``HouseholdContact`` and are added to the answer only
-when the caller's role is in ``api.security.PERSONAL_ROLES``; for everyone else the keys are absent, not
-null. Every answer that discloses them writes one ``AuditEntry(action="read", entity="household_contacts")``
-naming the fields and the households, never the values, in the same request.
+Personal fields (``ftthnoc.personal.PERSONAL_FIELDS``) are in an answer only when the caller's role is in
+``api.security.PERSONAL_ROLES``; for everyone else the keys are absent, not null.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentPrincipal, DbSession, Paging, not_found
-from api.routers.common import NO_NUL, NOT_FOUND, Page, UtcDatetime, page_of, text_filter
-from api.security import Principal
-from ftthnoc.inventory.models import (
-    AuditEntry,
-    District,
-    Enrolment,
-    EnrolmentState,
-    Household,
-    HouseholdContact,
-    HouseholdStatus,
-    Onu,
-)
-from ftthnoc.personal import PERSONAL_FIELDS
+from api.deps import CurrentPrincipal, DbSession, Paging
+from api.routers.common import NO_NUL, NOT_FOUND, Page, UtcDatetime, text_filter
+from api.services import households, onus
+from api.services.common import Window
+from ftthnoc.inventory.models import EnrolmentState, HouseholdStatus
 
 router = APIRouter(prefix="/households", tags=["households"])
 
 _PERSONAL = "Personal data: present only for the admin and support roles (each read is audited)."
+#: ONUs of one household listed at most (a household has one, rarely two).
+MAX_ONUS = 100
+
+
+def _personal_properties(schema: dict[str, Any]) -> None:
+    """The personal fields in the schema, from the one list (they are extra fields of the model)."""
+    properties = schema.setdefault("properties", {})
+    for name in households.personal_fields():
+        properties[name] = {"anyOf": [{"type": "string"}, {"type": "null"}], "title": name.title(),
+                            "description": _PERSONAL}  # fmt: skip
 
 
 class HouseholdOut(BaseModel):
+    """A household; the personal fields are extra keys present only for the roles that see them."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_personal_properties)
+
     code: str
     district: str
     plan: str
     status: HouseholdStatus
-    name: str | None = Field(default=None, description=_PERSONAL)
-    address: str | None = Field(default=None, description=_PERSONAL)
-    phone: str | None = Field(default=None, description=_PERSONAL)
 
 
 class EnrolmentOut(BaseModel):
@@ -68,29 +67,6 @@ class HouseholdDetail(HouseholdOut):
     enrolments: list[EnrolmentOut] = Field(description="Provisioning runs, newest first.")
 
 
-def _contacts(session: Session, ids: list[int]) -> dict[int, HouseholdContact]:
-    if not ids:
-        return {}
-    rows = session.scalars(select(HouseholdContact).where(HouseholdContact.household_id.in_(ids)))
-    return {c.household_id: c for c in rows}
-
-
-def _out(household: Household, district: str, contact: HouseholdContact | None, personal: bool,
-         model: type[HouseholdOut] = HouseholdOut, **extra: object) -> HouseholdOut:  # fmt: skip
-    fields: dict[str, object] = {"code": household.code, "district": district, "plan": household.plan,
-                                 "status": household.status, **extra}  # fmt: skip
-    if personal:  # set (even to null) only here: unset fields are left out of the answer
-        fields.update({f: getattr(contact, f) if contact is not None else None for f in PERSONAL_FIELDS})
-    return model.model_validate(fields)
-
-
-def _audit_read(session: Session, principal: Principal, codes: list[str]) -> None:
-    detail = {"rows": len(codes), "fields": list(PERSONAL_FIELDS), "households": codes}
-    session.add(AuditEntry(actor=principal.name, action="read", entity="household_contacts", detail=detail,
-                           outcome="ok"))  # fmt: skip
-    session.commit()
-
-
 @router.get("", summary="List households", response_model_exclude_unset=True)
 def list_households(
     session: DbSession,
@@ -100,21 +76,9 @@ def list_households(
     status: Annotated[HouseholdStatus | None, Query(description="Life-cycle status.")] = None,
     code: Annotated[str | None, text_filter("Household code.")] = None,
 ) -> Page[HouseholdOut]:
-    stmt = select(Household, District.code).join(District, Household.district_id == District.id)
-    if district is not None:
-        stmt = stmt.where(District.code == district)
-    if status is not None:
-        stmt = stmt.where(Household.status == status)
-    if code is not None:
-        stmt = stmt.where(Household.code == code)
-    rows, total = page_of(session, stmt.order_by(Household.code), paging)
-    personal = principal.sees_personal_data
-    contacts = _contacts(session, [h.id for h, _ in rows]) if personal else {}
-    items = [_out(h, d, contacts.get(h.id), personal) for h, d in rows]
-    disclosed = [h.code for h, _ in rows if h.id in contacts]
-    if disclosed:
-        _audit_read(session, principal, disclosed)
-    return Page[HouseholdOut](items=items, total=total, limit=paging.limit, offset=paging.offset)
+    found = households.search(session, principal, paging.window, via="api", district=district, status=status,
+                              code=code)  # fmt: skip
+    return Page[HouseholdOut].of(found, paging, lambda r: HouseholdOut.model_validate(r.fields()))
 
 
 @router.get("/{code}", responses=NOT_FOUND, summary="One household with its ONUs and provisioning history",
@@ -124,23 +88,7 @@ def get_household(
     principal: CurrentPrincipal,
     code: Annotated[str, Path(max_length=32, pattern=NO_NUL, description="Household code, e.g. HH-000123.")],
 ) -> HouseholdDetail:
-    row = session.execute(
-        select(Household, District.code).join(District, Household.district_id == District.id)
-        .where(Household.code == code)
-    ).first()  # fmt: skip
-    if row is None:
-        raise not_found(f"household {code}")
-    household, district = row[0], row[1]
-    onus = list(session.scalars(select(Onu.serial).where(Onu.household_id == household.id).order_by(Onu.serial)))
-    runs = session.scalars(
-        select(Enrolment).where(Enrolment.household_id == household.id)
-        .order_by(Enrolment.started_at.desc(), Enrolment.id.desc())
-    )  # fmt: skip
-    enrolments = [EnrolmentOut.model_validate(run, from_attributes=True) for run in runs]
-    personal = principal.sees_personal_data
-    contact = _contacts(session, [household.id]).get(household.id) if personal else None
-    out = _out(household, district, contact, personal, HouseholdDetail, onus=onus, enrolments=enrolments)
-    if contact is not None:
-        _audit_read(session, principal, [household.code])
-    assert isinstance(out, HouseholdDetail)
-    return out
+    record = households.get(session, principal, code, via="api")
+    serials = sorted(o.serial for o in onus.search(session, None, Window(MAX_ONUS), household=record.code).items)
+    runs = [EnrolmentOut.model_validate(run, from_attributes=True) for run in households.runs(session, record)]
+    return HouseholdDetail.model_validate({**record.fields(), "onus": serials, "enrolments": runs})

@@ -1,4 +1,5 @@
-"""``/api/incidents``: correlated outages (feeder cuts, power cuts); counts of households, never their codes."""
+"""``/api/incidents``: correlated outages (feeder cuts, power cuts), through ``api.services.incidents``;
+counts of households, never their codes."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from api.deps import MAX_ID, DbSession, Paging, not_found
-from api.routers.common import NOT_FOUND, Page, UtcDatetime, page_of, text_filter
+from api.deps import MAX_ID, DbSession, Paging
+from api.routers.common import NOT_FOUND, Page, UtcDatetime, text_filter
+from api.services import incidents
 from ftthnoc.incidents.models import Incident
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -44,22 +45,10 @@ def list_incidents(
     district: Annotated[str | None, text_filter("District code.")] = None,
     reportable: Annotated[bool | None, Query(description="Lasted 2 hours or more.")] = None,
 ) -> Page[IncidentOut]:
-    stmt = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc())
-    if open is not None:
-        stmt = stmt.where(Incident.status == ("open" if open else "closed"))
-    if kind is not None:
-        stmt = stmt.where(Incident.kind == kind)
-    if district is not None:
-        stmt = stmt.where(Incident.district == district)
-    if reportable is not None:
-        stmt = stmt.where(Incident.reportable.is_(reportable))
-    rows, total = page_of(session, stmt, paging)
-    return Page[IncidentOut](items=[_out(i) for (i,) in rows], total=total, limit=paging.limit, offset=paging.offset)
+    found = incidents.search(session, paging.window, open=open, kind=kind, district=district, reportable=reportable)
+    return Page[IncidentOut].of(found, paging, _out)
 
 
 @router.get("/{incident_id}", responses=NOT_FOUND, summary="One incident")
 def get_incident(session: DbSession, incident_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> IncidentOut:
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise not_found(f"incident {incident_id}")
-    return _out(incident)
+    return _out(incidents.get(session, incident_id))

@@ -1,4 +1,5 @@
-"""``/api/olts``: OLTs, one OLT with its PON ports, and the PON ports of an OLT with their ONU counts."""
+"""``/api/olts``: OLTs, one OLT with its PON ports, and the PON ports of an OLT with their ONU counts
+(``api.services.olts``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
-from api.deps import DbSession, Paging, not_found
-from api.routers.common import NO_NUL, NOT_FOUND, Page, page_of, text_filter
-from ftthnoc.inventory.models import District, Olt, Onu, PonPort
+from api.deps import DbSession, Paging
+from api.routers.common import NO_NUL, NOT_FOUND, Page, text_filter
+from api.services import olts
+from ftthnoc.inventory.models import Olt
 
 router = APIRouter(prefix="/olts", tags=["inventory"])
 
@@ -51,45 +52,17 @@ def list_olts(
     district: Annotated[str | None, text_filter("District code.")] = None,
     vendor: Annotated[str | None, text_filter("huawei or zte.")] = None,
 ) -> Page[OltOut]:
-    stmt = select(Olt, District.code).join(District, Olt.district_id == District.id).order_by(Olt.name)
-    if district is not None:
-        stmt = stmt.where(District.code == district)
-    if vendor is not None:
-        stmt = stmt.where(Olt.vendor == vendor)
-    rows, total = page_of(session, stmt, paging)
-    items = [_olt_out(olt, code) for olt, code in rows]
-    return Page[OltOut](items=items, total=total, limit=paging.limit, offset=paging.offset)
-
-
-def _get_olt(session: DbSession, name: str) -> tuple[Olt, str]:
-    row = session.execute(
-        select(Olt, District.code).join(District, Olt.district_id == District.id).where(Olt.name == name)
-    ).first()
-    if row is None:
-        raise not_found(f"OLT {name}")
-    return row[0], row[1]
+    found = olts.search(session, paging.window, district=district, vendor=vendor)
+    return Page[OltOut].of(found, paging, lambda row: _olt_out(*row))
 
 
 @router.get("/{name}", responses=NOT_FOUND, summary="One OLT with its PON ports")
 def get_olt(session: DbSession, name: OltName) -> OltDetail:
-    olt, district = _get_olt(session, name)
-    ports = list(session.scalars(select(PonPort.port).where(PonPort.olt_id == olt.id).order_by(PonPort.port)))
-    onus = session.scalar(
-        select(func.count(Onu.id)).join(PonPort, Onu.pon_port_id == PonPort.id).where(PonPort.olt_id == olt.id)
-    )
-    return OltDetail(**_olt_out(olt, district).model_dump(), pon_ports=ports, onus=onus or 0)
+    found = olts.get(session, name)
+    return OltDetail(**_olt_out(found.olt, found.district).model_dump(), pon_ports=found.pon_ports, onus=found.onus)
 
 
 @router.get("/{name}/pon_ports", responses=NOT_FOUND, summary="The PON ports of an OLT")
 def list_pon_ports(session: DbSession, name: OltName, paging: Paging) -> Page[PonPortOut]:
-    olt, _ = _get_olt(session, name)
-    stmt = (
-        select(PonPort.port, func.count(Onu.id))
-        .outerjoin(Onu, Onu.pon_port_id == PonPort.id)
-        .where(PonPort.olt_id == olt.id)
-        .group_by(PonPort.id, PonPort.port)
-        .order_by(PonPort.port)
-    )
-    rows, total = page_of(session, stmt, paging)
-    items = [PonPortOut(olt=olt.name, port=port, onus=count) for port, count in rows]
-    return Page[PonPortOut](items=items, total=total, limit=paging.limit, offset=paging.offset)
+    found = olts.pon_ports(session, name, paging.window)
+    return Page[PonPortOut].of(found, paging, lambda row: PonPortOut(olt=row[0], port=row[1], onus=row[2]))

@@ -1,17 +1,18 @@
-"""``/api/tablets``: GIGA-school tablets; a school user sees only its own school's (others: 404)."""
+"""``/api/tablets``: GIGA-school tablets (``api.services.schools``); a school user sees only its own
+school's (others: 404)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from api.deps import MAX_ID, CurrentPrincipal, DbSession, Paging, ensure_school_visible, not_found
-from api.routers.common import NOT_FOUND, Page, page_of, text_filter
-from api.security import Role
-from ftthnoc.inventory.models import School, Tablet
+from api.deps import MAX_ID, CurrentPrincipal, DbSession, Paging
+from api.routers.common import NOT_FOUND, Page, text_filter
+from api.services import schools
+from api.services.schools import TabletRecord
 
 router = APIRouter(prefix="/tablets", tags=["schools"])
 
@@ -28,10 +29,8 @@ class TabletOut(BaseModel):
     status: Literal["active", "retired"]
 
 
-def _out(tablet: Tablet, school: str) -> TabletOut:
-    return TabletOut(id=tablet.id, school=school, asset_no=tablet.asset_no, serial=tablet.serial, mac=tablet.mac,
-                     os=tablet.os, grade=tablet.grade, class_name=tablet.class_name,
-                     status=tablet.status)  # fmt: skip
+def _out(record: TabletRecord) -> TabletOut:
+    return TabletOut.model_validate(asdict(record))
 
 
 @router.get("", summary="List tablets (a school user: its own school's)")
@@ -44,19 +43,9 @@ def list_tablets(
     class_name: Annotated[str | None, text_filter("Class, e.g. 1-1.", alias="class")] = None,
     status: Annotated[Literal["active", "retired"] | None, Query(description="active or retired.")] = None,
 ) -> Page[TabletOut]:
-    stmt = select(Tablet, School.code).join(School, Tablet.school_id == School.id)
-    if principal.role is Role.SCHOOL:
-        stmt = stmt.where(School.code == principal.school)
-    if school is not None:
-        stmt = stmt.where(School.code == school)
-    if grade is not None:
-        stmt = stmt.where(Tablet.grade == grade)
-    if class_name is not None:
-        stmt = stmt.where(Tablet.class_name == class_name)
-    if status is not None:
-        stmt = stmt.where(Tablet.status == status)
-    rows, total = page_of(session, stmt.order_by(School.code, Tablet.asset_no), paging)
-    return Page[TabletOut](items=[_out(*r) for r in rows], total=total, limit=paging.limit, offset=paging.offset)
+    found = schools.list_tablets(session, principal, paging.window, school=school, grade=grade,
+                                 class_name=class_name, status=status)  # fmt: skip
+    return Page[TabletOut].of(found, paging, _out)
 
 
 @router.get("/{tablet_id}", responses=NOT_FOUND, summary="One tablet by id (another school's: 404)")
@@ -65,10 +54,4 @@ def get_tablet(
     principal: CurrentPrincipal,
     tablet_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> TabletOut:
-    row = session.execute(
-        select(Tablet, School.code).join(School, Tablet.school_id == School.id).where(Tablet.id == tablet_id)
-    ).first()
-    if row is None:
-        raise not_found(f"tablet {tablet_id}")
-    ensure_school_visible(principal, row[1], f"tablet {tablet_id}")
-    return _out(row[0], row[1])
+    return _out(schools.get_tablet(session, principal, tablet_id))

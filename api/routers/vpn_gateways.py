@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from api.deps import DbSession, Paging
-from api.routers.common import Page, page_of
+from api.routers.common import Page
+from api.services import vpn_gateways
 from ftthnoc.inventory.models import VpnGateway
 
 router = APIRouter(prefix="/vpn_gateways", tags=["inventory"])
@@ -21,9 +21,11 @@ class VpnGatewayOut(BaseModel):
     licence_sessions: int = Field(ge=0, description="Licensed concurrent sessions (the telework KPI's ceiling).")
 
 
+def _out(g: VpnGateway) -> VpnGatewayOut:
+    return VpnGatewayOut(name=g.name, vendor=g.vendor, address=g.address, modules=list(g.modules),
+                         licence_sessions=g.licence_sessions)  # fmt: skip
+
+
 @router.get("", summary="List telework VPN gateways")
 def list_vpn_gateways(session: DbSession, paging: Paging) -> Page[VpnGatewayOut]:
-    rows, total = page_of(session, select(VpnGateway).order_by(VpnGateway.name), paging)
-    items = [VpnGatewayOut(name=g.name, vendor=g.vendor, address=g.address, modules=list(g.modules),
-                           licence_sessions=g.licence_sessions) for (g,) in rows]  # fmt: skip
-    return Page[VpnGatewayOut](items=items, total=total, limit=paging.limit, offset=paging.offset)
+    return Page[VpnGatewayOut].of(vpn_gateways.search(session, paging.window), paging, _out)

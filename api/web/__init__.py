@@ -1,17 +1,24 @@
-"""Server-rendered web pages (``api.web.pages``): ``create_app`` includes ``router`` at the root (not under
-``/api``) when this package is present; ``mount_web(app)`` does the same for an app built otherwise."""
+"""Server-rendered web pages, one module per page: ``login`` (landing, login, logout), ``support`` (the
+household search), ``household`` (one household, enrolment and line changes), ``schools`` (schools and one
+school's tablets), ``kpis`` (the town's figures, the way to Grafana); ``common`` renders and ``assets``
+serves the stylesheet and script.
+
+``create_app`` mounts ``routers`` at the root (not under ``/api``) behind the same ``authorize`` dependency
+and access table as the API's routes, and ``public_routers`` (``api.routes_access.PUBLIC``) without it;
+``page_error`` turns a refusal into the login redirect or an error page. The routers are listed, not
+nested in one: ``create_app`` checks each route of each against the table, and refuses nested routers.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter
 
-from api.web.pages import router
+from api.web import assets, household, kpis, login, schools, support
+from api.web.common import page_error
 
-web_router = router
+#: The pages behind the access table, one router per page module.
+routers: tuple[APIRouter, ...] = (login.router, support.router, household.router, schools.router, kpis.router)
+#: The pages anyone may open.
+public_routers: tuple[APIRouter, ...] = (login.public_router, assets.public_router)
 
-
-def mount_web(app: FastAPI) -> None:
-    app.include_router(router)
-
-
-__all__ = ["mount_web", "router", "web_router"]
+__all__ = ["page_error", "public_routers", "routers"]

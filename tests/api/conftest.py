@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 with warnings.catch_warnings():  # starlette 1.x nags about httpx; TestClient still runs on it
     warnings.simplefilter("ignore")
@@ -28,11 +30,18 @@ from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.inventory.models import AuditEntry, Enrolment, EnrolmentState, Household, School, Tablet, User
+from ftthnoc.settings import Settings
 from tests.ftthnoc.inventory.conftest import SAMPLE
 
 SECRET = b"test-secret-for-csrf-0123456789ab"
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "operator", "support", "school", "viewer")
+
+
+def settings_for(data_dir: Path, **values: Any) -> Settings:
+    """The settings of a test app: the test secret (unless ``api_secret`` is given), files in ``data_dir``."""
+    values.setdefault("api_secret", SecretStr(SECRET.decode()))
+    return Settings(data_dir=data_dir, **values)
 
 
 @dataclass(frozen=True)
@@ -126,8 +135,8 @@ def engine(seeded: Seeded, tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def app(engine: Engine) -> FastAPI:
-    return create_app(engine, secret=SECRET)
+def app(engine: Engine, tmp_path: Path) -> FastAPI:
+    return create_app(engine, settings=settings_for(tmp_path))
 
 
 @pytest.fixture

@@ -4,17 +4,18 @@ never changes what the next caller sees."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from api.app import ApiSettings, create_app
-from api.routers.kpis import KpiCache
+from api.app import create_app
+from api.services.kpis import KpiCache
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import Household
-from tests.api.conftest import Seeded, bearer
+from tests.api.conftest import Seeded, bearer, settings_for
 
 
 def _active(client: TestClient, token: str) -> tuple[int, str]:
@@ -30,18 +31,19 @@ def _activate_one(engine: Engine) -> None:
         h.status = "active"  # type: ignore[assignment]
 
 
-def test_figures_are_reused_within_the_period_and_recomputed_after(engine: Engine, seeded: Seeded) -> None:
-    with TestClient(create_app(engine, settings=ApiSettings(kpi_cache_seconds=3600))) as client:
+def test_figures_are_reused_within_the_period_and_recomputed_after(engine: Engine, seeded: Seeded,
+                                                                   tmp_path: Path) -> None:
+    with TestClient(create_app(engine, settings=settings_for(tmp_path, api_kpi_cache_seconds=3600))) as client:
         first = _active(client, seeded.tokens["admin"])
         _activate_one(engine)
         assert _active(client, seeded.tokens["viewer"]) == first  # the same figures, the same time stamp
-    with TestClient(create_app(engine, settings=ApiSettings(kpi_cache_seconds=0))) as client:
+    with TestClient(create_app(engine, settings=settings_for(tmp_path, api_kpi_cache_seconds=0))) as client:
         fresh = _active(client, seeded.tokens["admin"])
         assert fresh[0] == first[0] + 1
 
 
-def test_a_school_users_view_does_not_trim_the_cached_figures(engine: Engine, seeded: Seeded) -> None:
-    with TestClient(create_app(engine, settings=ApiSettings(kpi_cache_seconds=3600))) as client:
+def test_a_school_users_view_does_not_trim_the_cached_figures(engine: Engine, seeded: Seeded, tmp_path: Path) -> None:
+    with TestClient(create_app(engine, settings=settings_for(tmp_path, api_kpi_cache_seconds=3600))) as client:
         everyone = client.get("/api/kpis", headers=bearer(seeded.tokens["admin"])).json()
         mine = client.get("/api/kpis", headers=bearer(seeded.tokens["school"])).json()
         again = client.get("/api/kpis", headers=bearer(seeded.tokens["admin"])).json()

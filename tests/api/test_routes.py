@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
-from api.app import ApiSettings, create_app
+from api.app import create_app
 from api.security import CSRF_COOKIE
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import ApiToken, AuditEntry
-from tests.api.conftest import PASSWORD, SECRET, Seeded, TestClient, bearer
+from tests.api.conftest import PASSWORD, Seeded, TestClient, bearer, settings_for
 
 
 def _get(client: TestClient, seeded: Seeded, url: str, who: str = "admin") -> dict:  # type: ignore[type-arg]
@@ -28,7 +30,7 @@ def test_health_and_openapi(client: TestClient) -> None:
 
 def test_health_reports_an_unmigrated_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine = db.make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-    with TestClient(create_app(engine)) as c:
+    with TestClient(create_app(engine, settings=settings_for(tmp_path))) as c:
         response = c.get("/api/health")
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "database": "outdated"}
@@ -72,7 +74,7 @@ def test_onu_filters_and_district_rule(client: TestClient, seeded: Seeded) -> No
     assert client.get("/api/onus/nonsense", headers=bearer(seeded.tokens["admin"])).status_code == 404
 
 
-def test_onu_state_from_the_provider(engine: Engine, seeded: Seeded) -> None:
+def test_onu_state_from_the_provider(engine: Engine, seeded: Seeded, tmp_path: Path) -> None:
     seen = []
 
     def state(olt: str, port: str, onu_id: int) -> tuple[bool | None, float | None]:
@@ -81,7 +83,7 @@ def test_onu_state_from_the_provider(engine: Engine, seeded: Seeded) -> None:
             raise RuntimeError("snapshot broken")
         return (onu_id == 0, -21.5 if onu_id == 0 else None)
 
-    app = create_app(engine, secret=SECRET, onu_state=state)
+    app = create_app(engine, settings=settings_for(tmp_path), onu_state=state)
     with TestClient(app) as c:
         items = {o["serial"]: o for o in _get(c, seeded, "/api/onus")["items"]}
     assert (items["HWTC-A1B2C3D4"]["up"], items["HWTC-A1B2C3D4"]["rx_dbm"]) == (True, -21.5)
@@ -187,8 +189,8 @@ def test_login_malformed(client: TestClient, body: bytes) -> None:
     assert r.status_code == 422 and "detail" in r.json()
 
 
-def test_login_rate_limit(engine: Engine) -> None:
-    app: FastAPI = create_app(engine, secret=SECRET, settings=ApiSettings(login_max_failures=3))
+def test_login_rate_limit(engine: Engine, tmp_path: Path) -> None:
+    app: FastAPI = create_app(engine, settings=settings_for(tmp_path, api_login_max_failures=3))
     with TestClient(app, client=("192.0.2.50", 4000)) as c:
         for _ in range(3):
             assert c.post("/api/login", json={"name": "alice", "password": "guess"}).status_code == 401

@@ -19,14 +19,14 @@ from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from api.app import create_app
-from tests.api.conftest import SECRET, Seeded, bearer, engine_copy
+from tests.api.conftest import Seeded, bearer, engine_copy, settings_for
 
 
 @pytest.fixture(scope="module")
 def api_schema(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenApiSchema]:
     directory: Path = tmp_path_factory.mktemp("schemathesis")
     engine = engine_copy(seeded, directory)
-    app = create_app(engine, secret=SECRET)
+    app = create_app(engine, settings=settings_for(directory))
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     engine.dispose()
 

@@ -1,15 +1,21 @@
-"""The API beside the poller: ONU state read from the poll snapshot, uvicorn in a thread."""
+"""The API beside the poller: ONU state read from the poll snapshot, uvicorn in a thread, and which
+proxy's X-Forwarded-For it believes (over real HTTP on loopback)."""
 
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from api.app import create_app
-from api.service import ApiServer, SnapshotOnuState, add_demo_users
+from api.service import ApiServer, SnapshotOnuState, add_demo_users, start_api
+from ftthnoc.config import Config
 from ftthnoc.inventory import db
 from ftthnoc.samples import MetricFamily
+from tests.api.conftest import settings_for
 
 
 def _families(up: float, rx: float | None) -> list[MetricFamily]:
@@ -41,7 +47,7 @@ def test_the_api_server_thread_serves_health_and_stops(tmp_path: Path) -> None:
     logins = add_demo_users(engine, None)
     assert {role for _n, role, _p in logins} == {"admin", "operator", "support", "viewer"}
     assert add_demo_users(engine, None) == logins  # a second demo start adds nobody twice
-    server = ApiServer(create_app(engine), "127.0.0.1", 0).start()
+    server = ApiServer(create_app(engine, settings=settings_for(tmp_path)), "127.0.0.1", 0).start()
     try:
         body = json.loads(urllib.request.urlopen(f"{server.url}/api/health", timeout=10).read())
         assert body["status"] == "ok"
@@ -49,3 +55,45 @@ def test_the_api_server_thread_serves_health_and_stops(tmp_path: Path) -> None:
         server.stop()
     assert not server.thread.is_alive()
     engine.dispose()
+
+
+# ------------------------------------------------------------------------- proxy headers, for real
+def _login_status(base: str, name: str, forwarded_for: str) -> int:
+    body = json.dumps({"name": name, "password": "wrong password"}).encode()
+    request = urllib.request.Request(f"{base}/api/login", data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return int(refused.code)
+
+
+def _served(engine: Engine, tmp_path: Path, trusted: tuple[str, ...]) -> ApiServer:
+    """The API as ``ftthnoc serve --api`` starts it (``start_api``), on a free loopback port."""
+    settings = settings_for(tmp_path, api_trusted_proxies=trusted)
+    return start_api(engine, Config(), lambda: [], "127.0.0.1", 0, settings=settings)
+
+
+def test_forwarded_for_from_loopback_does_not_reset_the_login_limit(engine: Engine, tmp_path: Path) -> None:
+    """Without trusted proxies (the default) uvicorn must not take X-Forwarded-For from loopback: six
+    failed logins from 127.0.0.1 with a new forwarded address and a new name each time are one address."""
+    server = _served(engine, tmp_path, ())
+    try:
+        answers = [_login_status(server.url, f"guess-{i}", f"198.51.100.{i}") for i in range(6)]
+    finally:
+        server.stop()
+    assert answers == [401] * 5 + [429]
+
+
+def test_a_trusted_proxys_forwarded_for_is_the_client(engine: Engine, tmp_path: Path) -> None:
+    """With the loopback proxy trusted, each forwarded address is its own client: rotating them is six
+    clients (no 429), and one of them failing six times is throttled."""
+    server = _served(engine, tmp_path, ("127.0.0.1",))
+    try:
+        rotating = [_login_status(server.url, f"guess-{i}", f"198.51.100.{i}") for i in range(6)]
+        one = [_login_status(server.url, f"other-{i}", "192.0.2.7") for i in range(6)]
+    finally:
+        server.stop()
+    assert rotating == [401] * 6
+    assert one == [401] * 5 + [429]

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from api.app import create_app
 from api.security import hash_password
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import School, Tablet, User
+from tests.api.conftest import settings_for
 from tests.provisioning.conftest import Env
 from tests.provisioning.conftest import env as env
 
@@ -37,7 +39,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 PASSWORD = "browser-test-password"
-SECRET = b"browser-test-secret-0123456789abcdef"
+SECRET = "browser-test-secret-0123456789abcdef"
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
@@ -59,7 +61,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site(env: Env) -> Iterator[Site]:
+def site(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     import uvicorn
 
     now = datetime.now(UTC)
@@ -76,7 +78,8 @@ def site(env: Env) -> Iterator[Site]:
                 tablet.last_seen_at = now - timedelta(minutes=10 + i)
             elif i % 3 == 1:
                 tablet.last_seen_at = now - timedelta(days=2)
-    app = create_app(env.engine, secret=SECRET)
+    settings = settings_for(tmp_path_factory.mktemp("browser"), api_secret=SecretStr(SECRET))
+    app = create_app(env.engine, settings=settings)
     app.state.config = env.config
     app.state.school_peaks_mbps = {code: 250.0}
     port = _free_port()

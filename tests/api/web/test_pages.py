@@ -9,6 +9,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.deps import SESSION_COOKIE
 from api.jobs import JobRunner
 from api.security import CSRF_COOKIE, csrf_token, issue_token
@@ -26,7 +28,7 @@ from ftthnoc.config import Config
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import AuditEntry, EnrolmentState, School, Tablet, User
 from provisioning.enrol import Outcome
-from tests.api.conftest import PASSWORD, SECRET, Seeded, bearer
+from tests.api.conftest import PASSWORD, SECRET, Seeded, bearer, settings_for
 
 USERS = {"admin": "alice", "operator": "oscar", "support": "sue", "school": "chiyoda-teacher", "viewer": "vera"}
 PERSONAL = ("山田 太郎", "千代田 有田 1-2", "0826-72-0001")
@@ -188,12 +190,17 @@ def test_a_school_user_gets_404_for_another_schools_page(client: TestClient, eng
     assert client.get("/schools", follow_redirects=False).headers["location"] == "/schools/chiyoda-es"
 
 
-def test_grafana_link_only_for_operators_and_admins(client: TestClient, engine: Engine,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FTTHNOC_GRAFANA_URL", "https://grafana.town.example")
-    for role, shown in (("operator", True), ("admin", True), ("support", False), ("viewer", False)):
-        login_as(client, engine, role)
-        assert ("https://grafana.town.example" in client.get("/kpis").text) is shown, role
+def test_grafana_link_only_for_operators_and_admins(engine: Engine, tmp_path: Path) -> None:
+    app = create_app(engine, settings=settings_for(tmp_path, grafana_url="https://grafana.town.example"))
+    with TestClient(app) as client:
+        for role, shown in (("operator", True), ("admin", True), ("support", False), ("viewer", False)):
+            login_as(client, engine, role)
+            assert ("https://grafana.town.example" in client.get("/kpis").text) is shown, role
+            way = client.get("/grafana", follow_redirects=False)
+            if shown:
+                assert way.status_code == 303 and way.headers["location"] == "https://grafana.town.example"
+            else:
+                assert way.status_code == 403
 
 
 # ------------------------------------------------------------------------------------ personal data

@@ -1,0 +1,169 @@
+"""GIGA-school schools and their tablets: lists, one object, a school's tablets by grade and class and
+the schools' overview. A school user sees only its own school's (``api.services.scope``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from api.security import Principal
+from api.services import kpis
+from api.services.common import Found, NotFound, Window, page_of
+from api.services.scope import ensure_visible, own_school
+from ftthnoc.inventory.models import District, School, Tablet
+
+#: A tablet seen within this long is online.
+ONLINE_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SchoolRecord:
+    code: str
+    name: str
+    district: str
+    pupils: int
+    address: str | None
+    tablets_active: int
+
+
+@dataclass(frozen=True)
+class TabletRecord:
+    id: int
+    school: str
+    asset_no: str
+    serial: str
+    mac: str
+    os: str
+    grade: int | None
+    class_name: str | None
+    status: str
+
+
+def _schools() -> Select[Any]:
+    active = (
+        select(func.count(Tablet.id))
+        .where(Tablet.school_id == School.id, Tablet.status == "active")
+        .correlate(School)
+        .scalar_subquery()
+    )
+    return select(School, District.code, active).join(District, School.district_id == District.id)
+
+
+def _school(school: School, district: str, active: int) -> SchoolRecord:
+    return SchoolRecord(school.code, school.name, district, school.pupils, school.address, active)
+
+
+def list_schools(session: Session, principal: Principal, window: Window, *,
+                 district: str | None = None) -> Found[SchoolRecord]:  # fmt: skip
+    stmt = _schools().order_by(School.code)
+    mine = own_school(principal)
+    if mine is not None:
+        stmt = stmt.where(School.code == mine)
+    if district is not None:
+        stmt = stmt.where(District.code == district)
+    rows, total = page_of(session, stmt, window)
+    return Found([_school(*r) for r in rows], total)
+
+
+def get_school(session: Session, principal: Principal, code: str) -> SchoolRecord:
+    ensure_visible(principal, code, f"school {code}")
+    row = session.execute(_schools().where(School.code == code)).first()
+    if row is None:
+        raise NotFound(f"school {code}")
+    return _school(*row)
+
+
+def _tablet(tablet: Tablet, school: str) -> TabletRecord:
+    return TabletRecord(tablet.id, school, tablet.asset_no, tablet.serial, tablet.mac, tablet.os, tablet.grade,
+                        tablet.class_name, tablet.status)  # fmt: skip
+
+
+def list_tablets(session: Session, principal: Principal, window: Window, *, school: str | None = None,
+                 grade: int | None = None, class_name: str | None = None,
+                 status: str | None = None) -> Found[TabletRecord]:  # fmt: skip
+    stmt = select(Tablet, School.code).join(School, Tablet.school_id == School.id)
+    mine = own_school(principal)
+    if mine is not None:
+        stmt = stmt.where(School.code == mine)
+    if school is not None:
+        stmt = stmt.where(School.code == school)
+    if grade is not None:
+        stmt = stmt.where(Tablet.grade == grade)
+    if class_name is not None:
+        stmt = stmt.where(Tablet.class_name == class_name)
+    if status is not None:
+        stmt = stmt.where(Tablet.status == status)
+    rows, total = page_of(session, stmt.order_by(School.code, Tablet.asset_no), window)
+    return Found([_tablet(*r) for r in rows], total)
+
+
+def get_tablet(session: Session, principal: Principal, tablet_id: int) -> TabletRecord:
+    row = session.execute(
+        select(Tablet, School.code).join(School, Tablet.school_id == School.id).where(Tablet.id == tablet_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"tablet {tablet_id}")
+    ensure_visible(principal, row[1], f"tablet {tablet_id}")
+    return _tablet(row[0], row[1])
+
+
+# ------------------------------------------------------------------------------- the schools' pages
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def tablet_state(seen: datetime | None, now: datetime) -> str:
+    """online (seen within ``ONLINE_WINDOW``), offline or never_seen."""
+    if seen is None:
+        return "never_seen"
+    return "online" if _aware(seen) >= now - ONLINE_WINDOW else "offline"
+
+
+@dataclass(frozen=True)
+class SchoolTablets:
+    """A school's active tablets grouped by grade and class, with counts by state."""
+
+    school: SchoolRecord
+    #: [{"grade": g, "classes": [{"name", "tablets": [{"asset", "os", "state", "seen"}], "online"}]}]
+    groups: list[dict[str, Any]]
+    totals: dict[str, int]
+    #: The school's row of the bandwidth KPI (None: no such row).
+    bandwidth: dict[str, Any] | None
+
+
+def school_tablets(session: Session, principal: Principal, code: str, now: datetime,
+                   peaks: dict[str, float] | None) -> SchoolTablets:  # fmt: skip
+    """The school page's content (``NotFound`` for another school's, as for a missing one)."""
+    school = get_school(session, principal, code)
+    rows = session.execute(
+        select(Tablet.asset_no, Tablet.os, Tablet.grade, Tablet.class_name, Tablet.last_seen_at)
+        .join(School, Tablet.school_id == School.id)
+        .where(School.code == code, Tablet.status == "active")
+        .order_by(Tablet.grade, Tablet.class_name, Tablet.asset_no))  # fmt: skip
+    grades: dict[int | None, dict[str, list[dict[str, Any]]]] = {}
+    totals = {"online": 0, "offline": 0, "never_seen": 0}
+    for asset, os_name, grade, class_name, seen in rows:
+        state = tablet_state(seen, now)
+        totals[state] += 1
+        grades.setdefault(grade, {}).setdefault(class_name or "–", []).append(
+            {"asset": asset, "os": os_name, "state": state, "seen": seen})
+    groups = [
+        {"grade": grade, "classes": [
+            {"name": name, "tablets": items, "online": sum(1 for i in items if i["state"] == "online")}
+            for name, items in classes.items()]}
+        for grade, classes in sorted(grades.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+    ]  # fmt: skip
+    found = kpis.school_bandwidth(session, principal, peaks, school=code)
+    return SchoolTablets(school, groups, totals, found[0] if found else None)
+
+
+def overview(session: Session, principal: Principal, now: datetime,
+             peaks: dict[str, float] | None) -> list[dict[str, Any]]:  # fmt: skip
+    """Every visible school's bandwidth row with its tablets-seen row (``seen``; None without tablets)."""
+    rows = kpis.school_bandwidth(session, principal, peaks)
+    seen = {r["school"]: r for r in kpis.tablets_seen(session, principal, now)["schools"]}
+    return [{**row, "seen": seen.get(row["school"])} for row in rows]

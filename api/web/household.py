@@ -1,0 +1,104 @@
+"""``/support/households/{code}``: one household, its ONUs and history, and (for who may change lines)
+the enrol form and line actions, which start jobs (``api.services.enrolments``, as the API's routes do)
+that the page then follows: a few lines of ``static/app.js`` poll ``GET /api/jobs/{id}``; without script
+the page refreshes itself. Pages never talk to a device.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from api.deps import Auth, Authenticated, DbSession, csrf_protect, job_runner, may
+from api.jobs import Job, JobRunner
+from api.problems import status_of
+from api.services import enrolments, households, onus
+from api.services.common import NotFound, ServiceError, Window
+from api.web.common import form_error, render
+from api.web.i18n import LANGS
+from ftthnoc.inventory.models import HouseholdStatus
+
+#: Provisioning runs and status changes shown at most.
+HISTORY = 50
+
+router = APIRouter(include_in_schema=False)
+
+Code = Annotated[str, Path(max_length=32)]
+
+
+def _job_view(job: Job) -> dict[str, Any]:
+    data = job.as_json()
+    data["state_key"] = {"queued": "job_queued", "running": "job_running"}.get(data["state"], "job_finished")
+    return data
+
+
+def _page(request: Request, session: Session, auth: Authenticated, code: str, *, job_id: str | None = None,
+          error: str | None = None, status_code: int = 200) -> Response:  # fmt: skip
+    principal = auth.principal
+    record = households.get(session, principal, code, via="web")
+    job = None
+    runner: JobRunner | None = getattr(request.app.state, "jobs", None)
+    if job_id and runner is not None:
+        found_job = runner.get(job_id)
+        if found_job is not None and found_job.household == record.code:
+            job = _job_view(found_job)
+    hs = record.status
+    can_change = may(request, principal, "POST /support/households/{code}/{action}")
+    actions = [] if not can_change else [
+        a for a, ok in (("suspend", hs == HouseholdStatus.ACTIVE), ("resume", hs == HouseholdStatus.SUSPENDED),
+                        ("cancel", hs in (HouseholdStatus.ACTIVE, HouseholdStatus.SUSPENDED)))
+        if ok
+    ]  # fmt: skip
+    can_enrol = may(request, principal, "POST /support/households/{code}/enrol") and hs == HouseholdStatus.INSTALLED
+    return render(request, "household.html", auth, status_code, household=record, status=str(hs),
+                  district=record.district, district_name=record.district_name,
+                  personal=record.personal is not None, contact=record.personal,
+                  onus=onus.search(session, None, Window(HISTORY), household=record.code).items,
+                  runs=households.runs(session, record, HISTORY),
+                  changes=households.status_changes(session, record, HISTORY), job=job, error=error,
+                  can_enrol=can_enrol, actions=actions, busy=job is not None and not job["finished"])  # fmt: skip
+
+
+@router.get("/support/households/{code}")
+def household_page(request: Request, session: DbSession, auth: Auth, code: Code,
+                   job: Annotated[str | None, Query(max_length=64)] = None) -> Response:  # fmt: skip
+    return _page(request, session, auth, code, job_id=job)
+
+
+def _start(request: Request, session: Session, auth: Authenticated, code: str, kind: str, *,
+           serial: str | None = None, dry_run: bool = False) -> Response:  # fmt: skip
+    try:
+        job, _created = enrolments.start(session, job_runner(request), auth.principal, kind, code, serial=serial,
+                                         dry_run=dry_run)  # fmt: skip
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        return _page(request, session, auth, code, error=form_error(request, exc.detail), status_code=status_of(exc))
+    query = {"job": job.id}
+    if request.query_params.get("lang") in LANGS:
+        query["lang"] = request.query_params["lang"]
+    return RedirectResponse(f"/support/households/{code}?{urlencode(query)}", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/support/households/{code}/enrol", dependencies=[Depends(csrf_protect)])
+def household_enrol(
+    request: Request,
+    session: DbSession,
+    auth: Auth,
+    code: Code,
+    serial: Annotated[str, Form(max_length=32)] = "",
+    dry_run: Annotated[bool, Form()] = False,
+) -> Response:
+    return _start(request, session, auth, code, "enrol", serial=serial, dry_run=dry_run)
+
+
+@router.post("/support/households/{code}/{action}", dependencies=[Depends(csrf_protect)])
+def household_line(request: Request, session: DbSession, auth: Auth, code: Code,
+                   action: Annotated[str, Path(max_length=16)]) -> Response:  # fmt: skip
+    if action not in enrolments.LINE_CHANGES:
+        raise NotFound(f"action {action}")
+    return _start(request, session, auth, code, action)
