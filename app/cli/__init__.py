@@ -65,8 +65,12 @@ QUIET_LOGGERS = ("alembic", "paramiko", "netmiko", "asyncssh", "uvicorn.access",
 
 
 def configure_logging(level: str) -> None:
+    from ftthnoc import logredact
+
     logging.basicConfig(level=level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        logredact.install(handler)  # no household code reaches a log line, whoever logs it
     if logging.getLogger().level > logging.DEBUG:
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
