@@ -15,6 +15,7 @@ def test_codes_in_messages_arguments_and_tracebacks_are_redacted() -> None:
     log = logging.getLogger("test.logredact")
     log.addHandler(handler)
     log.propagate = False
+    log.setLevel(logging.DEBUG)
     try:
         log.warning("enrolment of %s failed", "HH-000123")
         log.warning("device said: Failure: SN already exists (desc HH-004567)")
