@@ -10,11 +10,12 @@ plain Python values and the project's own ``SnmpError`` subclasses.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from collectors.snmp.ber import GET, Oid, VarBind
+from collectors.snmp.recorded import RecordedAgent, RecordedTransport
 from collectors.snmp.transport import Device, Limits, Transport
 from collectors.snmp.v2c import V2cTransport
 from collectors.snmp.walker import Breaker, Walker, WalkResult, check_status
@@ -28,10 +29,12 @@ __all__ = ["Device", "Limits", "SnmpClient", "WalkResult"]
 class SnmpClient:
     """One per process (per event loop): the v3 engine and the per-device semaphores live here."""
 
-    def __init__(self) -> None:
+    def __init__(self, recordings: Mapping[tuple[str, int], RecordedAgent] | None = None) -> None:
         self._v3: V3Engine | None = None
         self._limits: dict[tuple[str, int], asyncio.Semaphore] = {}
         self.breaker = Breaker()
+        #: devices answered from a recorded walk instead of the network (``recorded.py``)
+        self.recordings = dict(recordings or {})
 
     def limit(self, device: Device) -> asyncio.Semaphore:
         """The device's bound on requests in flight, shared by every poll of it in this process."""
@@ -44,7 +47,10 @@ class SnmpClient:
     async def transport(self, device: Device) -> AsyncIterator[Transport]:
         """A transport to ``device`` for the length of one poll; closed however the poll ends."""
         transport: Transport
-        if device.auth.version == 3:
+        recording = self.recordings.get(device.key)
+        if recording is not None:
+            transport = RecordedTransport(device, recording)
+        elif device.auth.version == 3:
             transport = await self._v3engine().open(device)
         else:
             transport = await V2cTransport.open(device)
