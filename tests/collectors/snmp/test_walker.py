@@ -32,8 +32,8 @@ def table(n: int, root: Oid = ROOT) -> list[VarBind]:
     return [VarBind((*root, i), ber.INTEGER, 1500 + i) for i in range(1, n + 1)]
 
 
-def walker(transport: object, limits: Limits = Limits()) -> Walker:
-    return Walker(transport, asyncio.Semaphore(2), Breaker(), limits)  # type: ignore[arg-type]
+def walker(transport: object, limits: Limits | None = None) -> Walker:
+    return Walker(transport, asyncio.Semaphore(2), Breaker(), limits or Limits())  # type: ignore[arg-type]
 
 
 async def test_walks_a_subtree_to_its_end_and_no_further() -> None:
