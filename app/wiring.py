@@ -61,7 +61,7 @@ def open_inventory(database_url: str) -> Engine | None:
 
 def district_labeler(engine: Engine | None) -> Labeler:
     """ONU and PON-port samples get their household's district from the inventory ("unknown" without)."""
-    from collectors.runner import district_labeler as labeler
+    from collectors.snmp.decode import district_labeler as labeler
     from ftthnoc.inventory import db, lookup
 
     if engine is None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from collectors.schedule import every
 from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.counters import CounterState
-from collectors.snmp.decode import Labeler, Labels
+from collectors.snmp.decode import Labeler
 from collectors.snmp.module import Module, get_module
 from collectors.snmp.poll import poll_device, scrape_families
 from ftthnoc.config import Config, Target
@@ -26,23 +26,6 @@ from ftthnoc.samples import MetricFamily
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, str, list[MetricFamily]], None]
-#: (olt, pon_port, onu_id) → district, and olt → district as the fallback for ports
-OnuDistricts = Mapping[tuple[str, str, str], str]
-
-
-def district_labeler(onus: OnuDistricts, olts: Mapping[str, str]) -> Labeler:
-    """Adds ``district`` to ONU and PON-port labels from the inventory; other labels pass through."""
-
-    def label(lab: Labels) -> Labels:
-        olt = lab.get("olt")
-        if olt is None or "pon_port" not in lab:
-            return lab
-        district = onus.get((olt, lab["pon_port"], lab.get("onu_id", ""))) or olts.get(olt) or "unknown"
-        return {**lab, "district": district}
-
-    return label
-
-
 def threshold_families(config: Config) -> list[MetricFamily]:
     fam = MetricFamily("ftth_olt_rx_threshold_dbm", "ONU receive-power alarm levels for the OLT's PON "
                        "class (from configuration), for alert rules to join on olt.")

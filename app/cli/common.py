@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -12,6 +13,8 @@ from ftthnoc.errors import InventoryError
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic cost 0.4 s to import: only commands that open a database pay it
     from sqlalchemy import Engine
+
+    from ftthnoc.settings import Settings
 
 database_option = click.option(
     "--database-url",
@@ -27,12 +30,32 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise click.exceptions.Exit(code)
 
 
-def resolve_url(option: str | None) -> str:
-    if option:
-        return option
-    from ftthnoc.settings import load_settings
+def settings() -> Settings:
+    """The process's one settings object, read from the environment on first use."""
+    global _SETTINGS
+    if _SETTINGS is None:
+        from ftthnoc.settings import load_settings
 
-    return load_settings().database_url
+        _SETTINGS = load_settings()
+    return _SETTINGS
+
+
+_SETTINGS: Settings | None = None
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pass_settings(command: F) -> F:
+    """Hand the settings to a command as its first argument (as ``click.pass_obj`` would)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return command(settings(), *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def resolve_url(option: str | None) -> str:
+    return option or settings().database_url
 
 
 @contextmanager

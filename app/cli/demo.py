@@ -28,6 +28,7 @@ from typing import Any
 import click
 import yaml
 
+from app.cli.common import pass_settings
 from ftthnoc.config import Config
 from ftthnoc.errors import ConfigError, FtthnocError
 from ftthnoc.settings import Settings
@@ -104,7 +105,7 @@ def loopback_only(probes: dict[str, Any]) -> None:
 @click.option("--cycles", type=int, default=None, help="Stop after this many polls of each OLT.")
 @click.option("--api-listen", default="127.0.0.1:0", show_default=True,
               help="HOST:PORT of the API and web pages (port 0 picks a free one).")
-@click.pass_obj
+@pass_settings
 def demo(settings: Settings, onus: int, interval: float, listen: str | None, cycles: int | None,
          api_listen: str) -> None:
     """Run the poller and exporter against the simulated town of Kitahiroshima."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import fail
+from app.cli.common import fail, pass_settings
 from app.wiring import run_service
 from ftthnoc.config import load_config
 from ftthnoc.errors import FtthnocError
@@ -18,7 +18,7 @@ from ftthnoc.settings import Settings
 @click.option("--cycles", type=int, default=None, help="Stop after this many polls of each target.")
 @click.option("--api", "api_listen", default=None, metavar="HOST:PORT",
               help="Also serve the API and web pages there (needs the inventory database).")
-@click.pass_obj
+@pass_settings
 def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None, api_listen: str | None) -> None:
     """Run what the configuration asks for: polls, probes, traps, consumers (and the API with --api)."""
     path = config_path or settings.config

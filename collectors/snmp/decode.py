@@ -20,6 +20,22 @@ SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3)
 Labels = dict[str, str]
 #: adds identity labels the agent cannot know (the district of an ONU, from the inventory)
 Labeler = Callable[[Labels], Labels]
+#: (olt, pon_port, onu_id) → district, and olt → district as the fallback for ports
+OnuDistricts = Mapping[tuple[str, str, str], str]
+
+
+def district_labeler(onus: OnuDistricts, olts: Mapping[str, str]) -> Labeler:
+    """Adds ``district`` to ONU and PON-port labels from the inventory ("unknown" where it does not say);
+    other labels pass through."""
+
+    def label(lab: Labels) -> Labels:
+        olt = lab.get("olt")
+        if olt is None or "pon_port" not in lab:
+            return lab
+        district = onus.get((olt, lab["pon_port"], lab.get("onu_id", ""))) or olts.get(olt) or "unknown"
+        return {**lab, "district": district}
+
+    return label
 
 
 def format_octets(raw: bytes, fmt: str) -> str:

@@ -23,6 +23,15 @@ from ftthnoc.errors import SnmpError, SnmpProtocolError, SnmpTimeout
 V2C = 1
 
 
+class _Expired(Exception):
+    """A try's timeout passed (internal: becomes a retry, or ``SnmpTimeout`` after the last try)."""
+
+
+def _expire(fut: asyncio.Future[ber.Response]) -> None:
+    if not fut.done():
+        fut.set_exception(_Expired())
+
+
 class V2cTransport(asyncio.DatagramProtocol):
     """One connected UDP socket to one agent; created with :meth:`open`, closed with :meth:`close`."""
 
@@ -89,11 +98,14 @@ class V2cTransport(asyncio.DatagramProtocol):
             fut: asyncio.Future[ber.Response] = loop.create_future()
             self.pending[req_id] = fut
             self.transport.sendto(packet)
+            # a timer on the future itself: asyncio.wait_for wraps it in two more futures, per request
+            timer = loop.call_later(dev.timeout, _expire, fut)
             try:
-                return await asyncio.wait_for(fut, dev.timeout)
-            except TimeoutError:
+                return await fut
+            except _Expired:
                 continue
             finally:
+                timer.cancel()
                 self.pending.pop(req_id, None)
         if self.last_refusal:
             raise SnmpProtocolError(dev.name, self.last_refusal)

@@ -83,7 +83,8 @@ def test_if_mib_lookups_and_counters() -> None:
 def test_every_builtin_module_loads_and_names_metrics_by_convention() -> None:
     mods = builtin_modules()
     assert {"if_mib", "huawei_gpon", "zte_gpon"} <= set(mods)
-    for mod in mods.values():
+    for file_name, mod in mods.items():
+        assert mod.name == file_name  # get_module reads only the file of the name it is asked for
         for m in mod.metrics:
             if m.name.startswith("ftth_"):
                 assert m.name == m.name.lower()

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from collectors.runner import Poller, district_labeler
+from collectors.runner import Poller
 from collectors.snmp import ber
 from collectors.snmp.client import Device, SnmpClient
+from collectors.snmp.decode import district_labeler
 from collectors.snmp.module import get_module
 from collectors.snmp.poll import poll_device, poll_module
 from ftthnoc.config import Config, Target
