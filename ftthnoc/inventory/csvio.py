@@ -8,8 +8,10 @@ moves the next row down).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,15 +27,21 @@ def _decode(path: Path) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise InventoryError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InventoryError(f"{path.name} is UTF-16 text (a spreadsheet's \"Unicode text\"): save it as CSV UTF-8")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
     try:
         # Japanese spreadsheets still save "CSV" as Shift_JIS.
-        return raw.decode("cp932")
+        text = raw.decode("cp932")
     except UnicodeDecodeError:
-        raise InventoryError(f"{path.name} is neither UTF-8 nor Shift_JIS text") from None
+        text = None
+    # cp932 decodes almost any bytes; real Shift_JIS text has no C1 controls or private-use characters.
+    if text is None or any(unicodedata.category(c) in ("Cc", "Co") and c not in "\t\r\n" for c in text):
+        raise InventoryError(f"{path.name} is neither UTF-8 nor Shift_JIS text")
+    return text
 
 
 def _check_header(path: Path, section: str, header: list[str], line: int) -> None:
