@@ -27,10 +27,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-# Registers the KPI tables and the listener that dates every household status change, for every session
-# made here (the import, provisioning, the API): the subscription series depends on it.
-import ftthnoc.kpi.models  # noqa: F401
 from ftthnoc.errors import InventoryError
+from ftthnoc.inventory import listeners
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -54,7 +52,11 @@ def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for a SQLite file, creates its directory and turns foreign keys on."""
+    """An engine for ``url``; for a SQLite file, creates its directory and turns foreign keys on.
+
+    Installs the session listeners (personal-data audit, household status history; ``listeners``).
+    """
+    listeners.install()
     sqlite_file = _sqlite_file(url)
     if sqlite_file is not None:
         sqlite_file.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +67,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit (CLI and API read them afterwards)."""
+    """Sessions that keep loaded objects usable after commit (CLI and API read them afterwards).
+
+    Installs the session listeners (personal-data audit, household status history; ``listeners``): a
+    session from here audits and dates its changes whoever made the engine.
+    """
+    listeners.install()
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

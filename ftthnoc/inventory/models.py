@@ -5,8 +5,9 @@ Every row has a surrogate integer ``id`` for joins and a natural key (``District
 
 Personal data (a subscriber's name, address, phone) lives only in ``HouseholdContact``. ``Household``
 has no relationship to it, so nothing that loads households for monitoring can pull personal data in by
-accident; every change to a contact writes an ``AuditEntry`` (see ``_audit_personal_changes``) that
-names the fields changed, never their values.
+accident; every change to a contact writes an ``AuditEntry`` (``audit_personal_changes``) that names the
+fields changed, never their values. That listener is installed explicitly, by ``db.make_engine`` and
+``db.session_factory`` (see ``ftthnoc.inventory.listeners``): importing this module registers nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
-    event,
     inspect,
     select,
 )
@@ -482,12 +482,12 @@ def _household_code(session: Session, contact: HouseholdContact) -> str | None:
     return session.scalar(select(Household.code).where(Household.id == contact.household_id))
 
 
-@event.listens_for(Session, "before_flush")
-def _audit_personal_changes(session: Session, _ctx: UOWTransaction, _instances: object) -> None:
-    """Write one AuditEntry per created, changed or deleted HouseholdContact, whoever flushes it.
+def audit_personal_changes(session: Session, _ctx: UOWTransaction, _instances: object) -> None:
+    """``before_flush``: one AuditEntry per created, changed or deleted HouseholdContact, whoever flushes it.
 
-    Listening on every Session (not only the import's) is what makes "every change is audited" true
-    for the API and provisioning too. The actor is ``session.info["actor"]``.
+    Installed on every Session (not only the import's) by ``ftthnoc.inventory.listeners.install``: that
+    is what makes "every change is audited" true for the API and provisioning too. The actor is
+    ``session.info["actor"]``.
     """
     actor = str(session.info.get("actor", "system"))
     entries: list[AuditEntry] = []

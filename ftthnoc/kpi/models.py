@@ -1,7 +1,9 @@
 """What the KPIs need that a poll does not keep: when households changed status, and ONU-minutes up.
 
-``HouseholdStatusChange`` rows are written by an ORM listener on every status change (whoever makes it:
-import, provisioning, API), so the monthly subscription series needs no extra bookkeeping anywhere.
+``HouseholdStatusChange`` rows are written by a session listener (``record_status_changes``) on every
+status change, whoever makes it (import, provisioning, API), so the monthly subscription series needs no
+extra bookkeeping anywhere. ``db.make_engine`` and ``db.session_factory`` install it (see
+``ftthnoc.inventory.listeners``); importing this module registers nothing.
 ``AvailabilityMonth`` accumulates, per month and district, the ONU-seconds polled up and expected.
 ``SchoolUplinkPeak`` keeps, per school and JST day, the highest uplink rate measured between two polls.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, event, insert, inspect
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, insert, inspect
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
 from ftthnoc.inventory.models import Base, Household
@@ -57,15 +59,16 @@ class SchoolUplinkPeak(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-@event.listens_for(Session, "after_flush")
-def _record_status_changes(session: Session, _ctx: UOWTransaction) -> None:
-    """One row per household whose status was set or changed in this flush (the date the KPI counts)."""
+def record_status_changes(session: Session, _ctx: UOWTransaction) -> None:
+    """``after_flush``: one row per household whose status was set or changed in this flush (the date the
+    KPI counts)."""
+    new = session.new  # an IdentitySet built on each access: once per flush, not once per object
     rows: list[dict[str, object]] = []
-    for obj in list(session.new) + list(session.dirty):
+    for obj in [*new, *session.dirty]:
         if not isinstance(obj, Household) or obj.id is None:
             continue
         hist = inspect(obj).attrs.status.history
-        if obj in session.new or (hist.added and list(hist.added) != list(hist.deleted)):
+        if obj in new or (hist.added and list(hist.added) != list(hist.deleted)):
             rows.append({"household_id": obj.id, "status": str(obj.status), "at": _utcnow()})
     if rows:
         session.execute(insert(HouseholdStatusChange), rows)

@@ -642,3 +642,65 @@ def test_errors_on_personal_fields_never_echo_the_values(tmp_path: Path) -> None
     text = str(info.value) + " ".join(str(p) for p in getattr(info.value, "problems", []))
     assert "phone" in text
     assert "0826-72-99999-bad" not in text and "山田太郎" not in text and "有田1234" not in text
+
+
+# --------------------------------------------------------------------------------------------------
+# Values the row models refuse that the database would have taken (or choked on)
+
+
+def test_control_characters_are_refused_in_any_text(engine: Engine, sample: Doc) -> None:
+    sample["districts"][1]["name"] = "大朝\x00"
+    sample["tablets"][0]["asset_no"] = "T-\x1b[31m"
+    with pytest.raises(InventoryImportError) as caught:
+        _import(engine, sample)
+    assert [str(p) for p in caught.value.problems] == [
+        "districts row 2: name: contains a control character (U+0000)",
+        "tablets row 1: asset_no: contains a control character (U+001B)",
+    ]
+    assert set(table_counts(engine).values()) == {0}
+
+
+def test_a_school_code_must_fit_its_column(engine: Engine, sample: Doc) -> None:
+    sample["schools"][1]["code"] = "oasa-elementary-school-of-the-town"  # 34 characters: VARCHAR(32)
+    with pytest.raises(InventoryImportError) as caught:
+        _import(engine, sample)
+    assert str(caught.value.problems[0]) == "schools row 2: code: is longer than 32 characters"
+
+
+def test_whole_numbers_may_be_text_but_not_fractions_or_booleans(engine: Engine, sample: Doc) -> None:
+    sample["districts"][0]["households"] = " 3900 "
+    sample["districts"][1]["households"] = 1100.0
+    sample["schools"][0]["pupils"] = True
+    with pytest.raises(InventoryImportError) as caught:
+        _import(engine, sample)
+    assert [str(p) for p in caught.value.problems] == [
+        "districts row 2: households: must be a whole number, not 1100.0",
+        "schools row 1: pupils: must be a whole number, not True",
+    ]
+
+
+def test_a_key_given_twice_in_yaml_is_refused_not_silently_the_last(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "town.yaml"
+    path.write_text(
+        "districts:\n- code: chiyoda\n  name: 千代田\n  households: 3900\n  households: 39000\n", encoding="utf-8"
+    )
+    with pytest.raises(InventoryError) as caught, db.session_scope(engine) as session:
+        import_path(session, path)
+    assert str(caught.value) == "town.yaml line 5: not valid YAML: found the key 'households' twice in one mapping"
+    assert table_counts(engine)["districts"] == 0
+
+
+def test_a_section_given_twice_in_yaml_is_refused(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "town.yaml"
+    path.write_text("districts: []\nolts: []\ndistricts:\n- {code: chiyoda, name: x, households: 1}\n")
+    with pytest.raises(InventoryError, match="line 3: not valid YAML: found the key 'districts' twice"):
+        load_document(path)
+
+
+def test_broken_yaml_is_one_line_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "town.yaml"
+    path.write_text("districts:\n- {code: chiyoda, name: [千代田}\n", encoding="utf-8")
+    with pytest.raises(InventoryError) as caught:
+        load_document(path)
+    assert str(caught.value).startswith("town.yaml line 2: not valid YAML: ")
+    assert "\n" not in str(caught.value)

@@ -1,0 +1,138 @@
+"""Every row of an import checked before anything is written: against its section's model (``rows``),
+then against the rest of the document and the database.
+
+Checked over the document: duplicates of a natural key. Checked over the inventory as it will be after
+the import (the database overlaid by the document): references, uniqueness of the column groups each
+section declares (``schemas.Section.uniques``) and household status changes (``models.TRANSITIONS``).
+Any problem raises ``InventoryImportError`` listing every one in document order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from ftthnoc.errors import InventoryError
+from ftthnoc.inventory import tables
+from ftthnoc.inventory.models import check_transition
+from ftthnoc.inventory.rows import (
+    InventoryImportError,
+    Key,
+    ParsedRow,
+    Record,
+    RowProblem,
+    SourceRow,
+    check_sections,
+    parse_row,
+    where,
+)
+from ftthnoc.inventory.schemas import SECTIONS, SPECS, Section
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The good rows per section, and the database's objects they will update or refer to."""
+
+    rows: dict[str, list[ParsedRow]]
+    index: tables.Index
+
+
+def validate(session: Session, rows: Sequence[SourceRow]) -> Checked:
+    """Check every row against its section, the document and the database; raise if any is bad."""
+    problems: list[RowProblem] = []
+    by_section: dict[str, list[SourceRow]] = {name: [] for name in SECTIONS}
+    check_sections(row.section for row in rows)
+    for row in rows:
+        by_section[row.section].append(row)
+
+    parsed: dict[str, list[ParsedRow]] = {name: [] for name in SECTIONS}
+    good: dict[str, list[ParsedRow]] = {name: [] for name in SECTIONS}
+    for name in SECTIONS:
+        for row in by_section[name]:
+            p, found = parse_row(SPECS[name], row)
+            problems.extend(found)
+            if p is not None:
+                parsed[name].append(p)
+                if p.ok:
+                    good[name].append(p)
+
+    # The database's rows that the document can refer to or clash with (never the personal section's).
+    touched = {name for name in SECTIONS if by_section[name]}
+    index = tables.load(session, touched)
+    existing: dict[str, dict[Key, Record]] = {
+        name: {key: tables.record(name, obj) for key, obj in index[name].items()}
+        for name in index
+        if not SPECS[name].personal
+    }
+    keys: dict[str, set[Key]] = {
+        name: set(existing.get(name, {})) | {p.key for p in parsed[name]} for name in SECTIONS
+    }
+
+    for name in SECTIONS:
+        spec = SPECS[name]
+        seen: dict[Key, SourceRow] = {}
+        first_of_key: list[ParsedRow] = []  # a duplicated row is one problem, not also a uniqueness clash
+        for p in good[name]:
+            row = p.row
+
+            def bad(message: str, row: SourceRow = row) -> None:
+                problems.append(RowProblem(row.section, row.row, message, row.source))
+
+            if p.key in seen:
+                bad(f"duplicate {spec.singular} {'/'.join(map(str, p.key))}: also at {where(seen[p.key])}")
+                continue
+            seen[p.key] = row
+            first_of_key.append(p)
+            for ref in spec.refs:
+                target = tuple(p.values[c] for c in ref.columns)
+                if any(v is None for v in target):
+                    continue
+                if target not in keys[ref.target]:
+                    bad(f"{ref.label.format(*target)} is not in the database or in this import")
+            if name == "households" and p.key in existing[name]:
+                try:
+                    check_transition(existing[name][p.key]["status"], p.values["status"])
+                except InventoryError as exc:
+                    bad(str(exc))
+        problems.extend(_unique_problems(spec, first_of_key, existing.get(name, {})))
+
+    if problems:
+        order = {name: i for i, name in enumerate(SECTIONS)}
+        problems.sort(key=lambda pr: (order[pr.section], pr.source or "", pr.row))
+        raise InventoryImportError(problems)
+    return Checked(good, index)
+
+
+def _unique_problems(spec: Section, rows: list[ParsedRow], existing: Mapping[Key, Record]) -> list[RowProblem]:
+    """Uniqueness over the inventory as it will be after the import (database overlaid by the document)."""
+    problems: list[RowProblem] = []
+    in_doc = {p.key: p for p in rows}
+    for columns, label in spec.uniques:
+        owners: dict[Key, list[tuple[Key, SourceRow | None]]] = {}
+        for key, record in existing.items():
+            if key not in in_doc:
+                owners.setdefault(tuple(record[c] for c in columns), []).append((key, None))
+        for p in rows:
+            owners.setdefault(tuple(p.values[c] for c in columns), []).append((p.key, p.row))
+        for value, holders in owners.items():
+            if len(holders) < 2 or any(v is None for v in value):
+                continue
+            holders.sort(key=lambda h: (h[1] is not None, h[1].row if h[1] else 0))
+            first_key, first_row = holders[0]
+            first_where = "in the database" if first_row is None else f"at {where(first_row)}"
+            what = label.format(*value)
+            for _key, row in holders[1:]:
+                if row is None:  # pragma: no cover - database rows sort first
+                    continue
+                problems.append(
+                    RowProblem(
+                        row.section,
+                        row.row,
+                        f"{what} is already used by {spec.singular} {'/'.join(map(str, first_key))} "
+                        f"({first_where})",
+                        row.source,
+                    )
+                )
+    return problems
