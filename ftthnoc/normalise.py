@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
+
+def _ascii(value: str) -> str:
+    """Full-width letters and digits (what a Japanese IME types: ＨＷＴＣ－Ａ１Ｂ２) as ASCII, trimmed."""
+    return unicodedata.normalize("NFKC", value).replace("\u2212", "-").replace("\u30fc", "-").strip()
+
 
 _MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
 
@@ -18,7 +24,7 @@ def normalise_mac(value: str) -> str:
 
     One spelling town-wide is what makes the MAC's uniqueness meaningful. Raises ValueError.
     """
-    text = value.strip().lower()
+    text = _ascii(value).lower()
     parts = re.split(r"[:\-.]", text)
     # Six groups of two (colon/dash), three groups of four (Cisco dots), or twelve digits in one.
     widths = {len(p) for p in parts}
@@ -38,7 +44,7 @@ def normalise_serial(value: str) -> str:
     Accepts ``HWTC-A1B2C3D4``, ``HWTCA1B2C3D4``, ``ZTEGC0000001`` and the 16-hex-digit form the
     Huawei MIB returns (``48575443A1B2C3D4``). Raises ValueError.
     """
-    text = value.strip().upper()
+    text = _ascii(value).upper()
     hexform = _SERIAL_HEX.match(text)
     if hexform:
         try:
@@ -59,7 +65,7 @@ def normalise_ipv4(value: str) -> str:
     Leading zeros are refused (``010`` is octal to some tools, decimal to others), and so are addresses
     no single host answers on (0.0.0.0, multicast, the limited broadcast). Raises ValueError.
     """
-    text = value.strip()
+    text = _ascii(value)
     try:
         address = ipaddress.IPv4Address(text)
     except ValueError:
