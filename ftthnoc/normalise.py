@@ -11,6 +11,7 @@ import ipaddress
 import re
 import unicodedata
 
+
 def _ascii(value: str) -> str:
     """Full-width letters and digits (what a Japanese IME types: ＨＷＴＣ－Ａ１Ｂ２) as ASCII, trimmed."""
     return unicodedata.normalize("NFKC", value).replace("\u2212", "-").replace("\u30fc", "-").strip()
