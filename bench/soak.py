@@ -49,6 +49,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -484,17 +485,21 @@ def report(args: argparse.Namespace, samples: list[Sample], result: dict[str, An
                      f"{m['ftthnoc_influx_spool_bytes']:.0f} | {m['ftthnoc_influx_written_points_total']:.0f} | "
                      f"{m['ftthnoc_influx_write_errors_total']:.0f} | {m['ftthnoc_consumer_queue']:.0f} | "
                      f"{m['ftthnoc_consumer_dropped_total']:.0f} |")
-    lines += ["", "| resource | first quarter | last quarter | growth |", "|---|---|---|---|"]
+    lines += ["", "| resource (median of the samples) | first quarter | last quarter | growth | peak |",
+              "|---|---|---|---|---|"]
     for attr, label, fmt in (("rss_mib", "RSS (MiB)", ".1f"), ("fds", "open file descriptors", ".0f"),
                              ("threads", "threads", ".0f")):
         first, last, growth = quarter_growth(samples, attr)
-        lines.append(f"| {label} | {first:{fmt}} | {last:{fmt}} | {growth:+{fmt}} |")
+        peak = max(getattr(s, attr) for s in samples)
+        lines.append(f"| {label} | {first:{fmt}} | {last:{fmt}} | {growth:+{fmt}} | {peak:{fmt}} |")
     r = result
     lines += ["", "| points | count |", "|---|---|",
               f"| acknowledged by the server (`ftthnoc_influx_written_points_total`) | {r['written']:,} |",
               f"| stored in VictoriaMetrics (distinct series × timestamp) | {r['stored']:,} |",
               f"| **lost** (acknowledged − stored) | **{r['lost']:,}** |",
               f"| dropped at the spool bound (`ftthnoc_influx_spool_dropped_points_total`) | {r['dropped']:,} |",
+              f"| spooled during outages, then replayed ({r['outages']} outages, from the serve log) | "
+              f"{r['replayed']:,} |",
               f"| left in the spool at exit (replayed at the next start) | {r['spooled_at_exit']:,} |",
               f"| batches set aside as rejected | {r['rejected_batches']} |",
               f"| raw samples stored (every field; replays stored twice count twice) | {r['samples']:,} |", ""]
@@ -503,6 +508,8 @@ def report(args: argparse.Namespace, samples: list[Sample], result: dict[str, An
               f"faults: {len(r['faults'])} ({'; '.join(sorted(set(r['faults'])))})",
               f"/snmp requests abandoned: {r['abandoned']}, waited for: "
               + (", ".join(f"{k} x{v}" for k, v in sorted(r["completed"].items())) or "none"),
+              "failed polls (serve log): " + (", ".join(f"{k} {v}" for k, v in sorted(r["failed_polls"].items()))
+                                              or "none"),
               f"serve log: {r['log_warnings']} warnings, {r['log_errors']} errors, {r['tracebacks']} tracebacks; "
               f"exit status {r['exit_status']}; CPU {r['cpu_s']:.0f} s"]
     return "\n".join(lines)
@@ -635,12 +642,17 @@ def run(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) ->
     stored, raw = vm.count_points()
     vm.stop()
     text = serve.log_path.read_text(errors="replace")
+    replays = [int(n) for n in re.findall(r"answers again after \d+ failed attempts; (\d+) points spooled", text)]
+    failed_polls: dict[str, int] = {}
+    for target in re.findall(r"poll failed: ([^:]+):", text):
+        failed_polls[target] = failed_polls.get(target, 0) + 1
     written = int(total(final, "ftthnoc_influx_written_points_total"))
     result = {
         "olts": len(agents.town.olts), "targets": len(names), "hostile": len(hostile.addresses),
         "written": written, "stored": stored, "lost": written - stored, "samples": raw,
         "dropped": int(total(final, "ftthnoc_influx_spool_dropped_points_total")),
-        "spooled_at_exit": spooled, "rejected_batches": rejected,
+        "spooled_at_exit": spooled, "rejected_batches": rejected, "replayed": sum(replays), "outages": len(replays),
+        "failed_polls": failed_polls,
         "write_errors": {dict(lab)["kind"]: v for (n, lab), v in final.items()
                          if n == "ftthnoc_influx_write_errors_total"},
         "faults": done_faults, "abandoned": abandoner.abandoned, "completed": abandoner.completed,
