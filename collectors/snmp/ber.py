@@ -147,6 +147,8 @@ MAX_ERROR_STATUS: Final = len(ERROR_STATUS) - 1
 #: reading, never a number. Outside the byte range, so it can be no real tag.
 INVALID: Final = 0x100
 #: octets of content at most, and the range, of each fixed-width value type
+_INT32_MIN: Final = -(2**31)
+_INT32_MAX: Final = 2**31 - 1
 _UNSIGNED_RANGE: Final = {COUNTER32: 2**32 - 1, GAUGE32: 2**32 - 1, TIMETICKS: 2**32 - 1, COUNTER64: 2**64 - 1}
 
 
@@ -176,12 +178,17 @@ def _expect(data: bytes, pos: int, end: int, tag: int, what: str) -> tuple[int, 
 
 
 def _int(data: bytes, s: int, e: int, what: str = "INTEGER") -> int:
-    """A signed Integer32 (X.690 §8.3: one to four octets here, since SNMP's INTEGER is 32-bit)."""
+    """A signed Integer32 (X.690 §8.3; SNMP's INTEGER is 32-bit). Five octets are read when the value
+    fits: pyasn1 (pysnmp, snmpsim) writes every negative power of two with a redundant leading 0xFF, so
+    -2^31 arrives as ``ff 80 00 00 00``."""
     if s == e:
         raise BerError(f"empty {what}")
-    if e - s > 4:
+    if e - s > 5:
         raise BerError(f"{what} longer than 32 bits ({e - s} octets)")
-    return int.from_bytes(data[s:e], "big", signed=True)
+    value = int.from_bytes(data[s:e], "big", signed=True)
+    if not _INT32_MIN <= value <= _INT32_MAX:
+        raise BerError(f"{what} {value} is outside the 32-bit range")
+    return value
 
 
 _ARC_LIMIT: Final = MAX_SUBID >> 7  # an arc above this cannot take one more 7-bit group
@@ -225,9 +232,10 @@ def _value(data: bytes, tag: int, s: int, e: int) -> tuple[int, Value]:
     """(tag, value) of a varbind's value, or (INVALID, None) when the value breaks its type."""
     n = e - s
     if tag == INTEGER:
-        if n == 0 or n > 4:
+        if n == 0 or n > 5:  # five octets: -2^31 as pyasn1 writes it (see ``_int``)
             return INVALID, None
-        return tag, int.from_bytes(data[s:e], "big", signed=True)
+        value = int.from_bytes(data[s:e], "big", signed=True)
+        return (tag, value) if _INT32_MIN <= value <= _INT32_MAX else (INVALID, None)
     if tag in UNSIGNED_TAGS:
         # Unsigned types are INTEGER-encoded; a 0x00 octet may lead (2^32 - 1 takes five octets). Agents
         # that send 0xFFFFFFFF in four octets are read as unsigned, as net-snmp reads them.
