@@ -19,6 +19,7 @@ from collectors.snmp.counters import CounterState
 from collectors.snmp.decode import Labeler
 from collectors.snmp.module import Module, get_module
 from collectors.snmp.poll import poll_device, scrape_families
+from ftthnoc import vendors
 from ftthnoc.config import Config, Target
 from ftthnoc.errors import ConfigError, SnmpLimitExceeded
 from ftthnoc.samples import MetricFamily
@@ -27,11 +28,12 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[str, str, list[MetricFamily]], None]
 def threshold_families(config: Config) -> list[MetricFamily]:
+    olt_modules = vendors.olt_modules()
     fam = MetricFamily("ftth_olt_rx_threshold_dbm", "ONU receive-power alarm levels for the OLT's PON "
                        "class (from configuration), for alert rules to join on olt.")
     for t in config.targets:
         th = config.thresholds.get(t.pon_class)
-        if th is None or not any(m.endswith("gpon") or "gpon" in m for m in t.modules):
+        if th is None or not any(m in olt_modules for m in t.modules):
             continue
         for level, value in th.model_dump().items():
             fam.add({"olt": t.name, "pon_class": t.pon_class, "level": level.removeprefix("rx_")}, value)

@@ -57,8 +57,8 @@ class ProvisioningConfig(BaseModel):
 
     credentials: dict[str, Credential] = Field(default_factory=dict)
     plans: dict[str, Plan] = Field(default_factory=dict)
-    #: driver platform per OLT vendor
-    platforms: dict[str, str] = Field(default_factory=lambda: {"huawei": "huawei_olt", "zte": "zte_c300"})
+    #: driver platform per OLT vendor, where an operator overrides the vendor pack's ``cli_platform``
+    platforms: dict[str, str] = Field(default_factory=dict)
     #: how long a newly added ONU may take to range and show in an SNMP poll, and how often to look
     verify_timeout_seconds: float = Field(180.0, gt=0)
     verify_interval_seconds: float = Field(5.0, gt=0)

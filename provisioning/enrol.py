@@ -32,8 +32,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ftthnoc import vendors
 from ftthnoc.config import Config, split_host_port
-from ftthnoc.errors import InventoryError
+from ftthnoc.errors import ConfigError, InventoryError
 from ftthnoc.inventory.models import EnrolmentState, HouseholdStatus, check_transition
 from ftthnoc.normalise import normalise_serial
 from provisioning import household as inv
@@ -134,9 +135,10 @@ class Provisioner:
             raise ProvisioningError(
                 f"OLT {olt.name} names credential {olt.cli_auth!r}, which provisioning.credentials does not define"
             )
-        platform = self.settings.platforms.get(olt.vendor)
-        if platform is None:
-            raise ProvisioningError(f"no provisioning driver for {olt.vendor} OLTs (provisioning.platforms)")
+        try:
+            platform = self.settings.platforms.get(olt.vendor) or vendors.olt(olt.vendor).cli_platform.value
+        except ConfigError as exc:
+            raise ProvisioningError(f"no provisioning driver for OLT {olt.name}: {exc}") from None
         host, port = split_host_port(olt.cli_address, 22)
         return CliTarget(olt.name, platform, host, port, cred.username, cred.password, cred.secret,
                          self.settings.cli_timeout_seconds)

@@ -22,13 +22,12 @@ from collectors.snmp.decode import decode_module
 from collectors.snmp.module import Metric, Module, get_module
 from collectors.snmp.poll import poll_module
 from collectors.snmp.quirks import INDEX_INVERSES
+from ftthnoc import vendors
 from ftthnoc.config import Config, Target, Thresholds
 from ftthnoc.errors import ConfigError, SnmpError
 
 T = TypeVar("T")
 
-#: the GPON module that reads each vendor's ONU table
-GPON_MODULES: dict[str, str] = {"huawei": "huawei_gpon", "zte": "zte_gpon"}
 #: what the check reads of the new ONU
 ONU_METRICS: tuple[str, ...] = ("ftth_onu_up", "ftth_onu_rx_power_dbm")
 
@@ -55,8 +54,10 @@ class OltSnmp:
     modules: tuple[str, ...] = ()
 
     def module(self) -> str:
-        gpon = [m for m in self.modules if m.endswith("gpon") or "_gpon" in m]
-        return gpon[0] if gpon else GPON_MODULES[self.vendor]
+        """The OLT's own ONU module (one of its vendor pack's, if the target lists one), else the pack's default."""
+        own = vendors.olt_modules(self.vendor)
+        listed = [m for m in self.modules if m in own]
+        return listed[0] if listed else vendors.olt(self.vendor).onu_module.value
 
 
 class OnuReader:

@@ -19,7 +19,6 @@ adds constant labels, so that two columns can share a name (RSRP of antenna 0 an
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from collectors.snmp.ber import Oid, parse_oid
 from collectors.snmp.transport import Limits
+from ftthnoc import vendors
 from ftthnoc.errors import ModuleError
 
 MetricKind = Literal["gauge", "counter", "info", "string"]
@@ -173,8 +173,21 @@ def parse_module(text: str, origin: str) -> Module:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def builtin_dir() -> Path:
-    return Path(str(resources.files("collectors.snmp") / "modules"))
+@cache
+def builtin_paths() -> dict[str, Path]:
+    """Every builtin module's file, by module name (its stem), from every vendor pack's ``snmp/``."""
+    found: dict[str, Path] = {}
+    for directory in vendors.module_dirs():
+        for path in sorted(directory.glob("*.yaml")):
+            if path.stem in found:
+                raise ModuleError(f"module {path.stem} is in two packs: {found[path.stem]} and {path}")
+            found[path.stem] = path
+    return found
+
+
+def builtin_names() -> tuple[str, ...]:
+    """Every builtin module's name: its file's stem (a test holds each file's ``name:`` to it)."""
+    return tuple(sorted(builtin_paths()))
 
 
 @cache
@@ -183,15 +196,9 @@ def builtin_modules() -> dict[str, Module]:
 
 
 @cache
-def builtin_names() -> tuple[str, ...]:
-    """Every builtin module's name: its file's stem (a test holds each file's ``name:`` to it)."""
-    return tuple(sorted(p.stem for p in builtin_dir().glob("*.yaml")))
-
-
-@cache
 def _builtin(name: str) -> Module:
-    path = builtin_dir() / f"{name}.yaml"
-    return parse_module(path.read_text(encoding="utf-8"), path.name)
+    path = builtin_paths()[name]
+    return parse_module(path.read_text(encoding="utf-8"), f"{path.parent.parent.name}/{path.name}")
 
 
 def get_module(name: str, extra: dict[str, Module] | None = None) -> Module:

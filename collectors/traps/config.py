@@ -69,7 +69,7 @@ class TrapConfig(BaseModel):
     #: from host and process at start, fine for senders that discover it (net-snmp does); set it if an
     #: OLT is configured with a fixed one.
     engine_id: str | None = None
-    #: the trap mapping (YAML); default: the packaged ``collectors/traps/traps.yaml``
+    #: the trap mapping (YAML); default: every vendor pack's ``traps.yaml`` (``ftthnoc/vendors/<pack>/``)
     rules: Path | None = None
     #: traps matching no rule: ``False`` delivers them as kind ``other``, ``True`` drops them (``unmapped``)
     drop_unmapped: bool = False

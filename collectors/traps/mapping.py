@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from collectors.snmp.ber import Oid, VarBind, parse_oid
 from collectors.snmp.quirks import INDEX_QUIRKS
+from ftthnoc import vendors
 from ftthnoc.errors import ConfigError
 from ftthnoc.events import DownCause, EventKind
 
@@ -216,10 +216,6 @@ class RuleSet:
                       None if onu is None else str(onu), detail)
 
 
-def builtin_rules_path() -> Path:
-    return Path(str(resources.files("collectors.traps") / "traps.yaml"))
-
-
 def parse_rules(text: str, origin: str) -> RuleSet:
     try:
         data = RuleFile.model_validate(yaml.safe_load(text))
@@ -230,8 +226,15 @@ def parse_rules(text: str, origin: str) -> RuleSet:
 
 @cache
 def builtin_rules() -> RuleSet:
-    path = builtin_rules_path()
-    return parse_rules(path.read_text(encoding="utf-8"), path.name)
+    """Every vendor pack's ``traps.yaml`` (ftthnoc/vendors/<pack>/), as one rule set."""
+    rules: list[Rule] = []
+    for path in vendors.trap_rule_files():
+        rules.extend(parse_rules(path.read_text(encoding="utf-8"), f"{path.parent.name}/{path.name}").rules)
+    names = [r.name for r in rules]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ConfigError(f"trap rules: names used by two packs: {dup}")
+    return RuleSet(rules)
 
 
 def load_rules(path: Path | None = None) -> RuleSet:

@@ -1,10 +1,11 @@
 """Why an ONU is down (DOMAIN.md §2), from a trap or from two consecutive polls.
 
-Three classes matter to the operators: ``dying_gasp`` (the home lost power: Huawei cause 13, ZTE phase
-4 or the V1 tree's cause 9), ``los`` (fibre or ONU failed: Huawei cause 1–2, ZTE phase 1, the
-``los``/``losi_lobi`` labels of ``ftth_onu_last_down_cause``) and ``other``. Polls report states, not
-changes, so ``PollDiffer`` remembers the last poll of each OLT and turns what changed into the same
-``DeviceEvent``s the trap receiver emits; the incident engine never needs to know which one it got.
+Three classes matter to the operators: ``dying_gasp`` (the home lost power), ``los`` (fibre or ONU
+failed: the ``los``/``losi_lobi`` labels) and ``other``. They are read from the neutral ``cause`` labels of
+``ftth_onu_last_down_cause`` and of trap events; each vendor pack turns its raw codes into those labels.
+Polls report states, not changes, so ``PollDiffer`` remembers the last poll of each OLT and turns what
+changed into the same ``DeviceEvent``s the trap receiver emits; the incident engine never needs to know
+which one it got.
 
 What a diff cannot see: an ONU that went down and came back between two polls (its last-down cause
 changes while it stays up) produces no event; traps cover that. The first poll of an OLT is a baseline:
@@ -20,15 +21,6 @@ from datetime import datetime
 from ftthnoc.events import DeviceEvent, DownCause
 from ftthnoc.samples import MetricFamily
 
-#: Huawei hwGponDeviceOntControlLastDownCause values (.46.1.24).
-HUAWEI_LOS_CAUSES = frozenset({1, 2})
-HUAWEI_DYING_GASP = 13
-#: ZTE V1 phase state (.28.2.1.4) and last down cause (.28.2.1.7, *verify*).
-ZTE_PHASE_LOS = 1
-ZTE_PHASE_WORKING = 3
-ZTE_PHASE_DYING_GASP = 4
-ZTE_LOS_CAUSES = frozenset({1, 2})
-ZTE_DYING_GASP = 9
 #: ``cause`` labels of ``ftth_onu_last_down_cause`` (the modules' enums) and trap spellings.
 LOS_LABELS = frozenset({"los", "losi_lobi", "losi", "lobi"})
 POWER_LABELS = frozenset({"dying_gasp", "dyinggasp", "dying-gasp"})
@@ -48,29 +40,6 @@ def classify_label(label: str | None) -> DownCause:
     if text in LOS_LABELS:
         return "los"
     return "other"
-
-
-def classify_huawei_cause(code: int) -> DownCause:
-    """Huawei's last-down-cause integer: 13 dying gasp, 1–2 LOS/LOSi, anything else other."""
-    if code == HUAWEI_DYING_GASP:
-        return "dying_gasp"
-    return "los" if code in HUAWEI_LOS_CAUSES else "other"
-
-
-def classify_zte_cause(code: int) -> DownCause:
-    """ZTE V1 last-down-cause integer: 9 dying gasp, 1–2 LOS/LOSi, anything else other (*verify*)."""
-    if code == ZTE_DYING_GASP:
-        return "dying_gasp"
-    return "los" if code in ZTE_LOS_CAUSES else "other"
-
-
-def classify_zte_phase(phase: int) -> DownCause | None:
-    """ZTE phase state: 4 dying gasp, 1 LOS, 3 working (None: not down), anything else other."""
-    if phase == ZTE_PHASE_WORKING:
-        return None
-    if phase == ZTE_PHASE_DYING_GASP:
-        return "dying_gasp"
-    return "los" if phase == ZTE_PHASE_LOS else "other"
 
 
 def classify_event(event: DeviceEvent) -> DownCause:

@@ -14,7 +14,7 @@ To write a new migration after changing ``models``::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,8 +51,9 @@ def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for a SQLite file, creates its directory and turns foreign keys on.
+def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine:
+    """An engine for ``url``; for a SQLite file, creates its directory and turns foreign keys on (off only
+    for ``upgrade``, which checks them itself).
 
     Installs the session listeners (personal-data audit, household status history; ``listeners``).
     """
@@ -61,7 +62,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if sqlite_file is not None:
         sqlite_file.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite" and foreign_keys:
         event.listen(engine, "connect", _sqlite_foreign_keys)
     return engine
 
@@ -130,10 +131,27 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` (default: the newest), creating it if needed."""
-    engine = make_engine(url)
+    _migrate(url, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Take the database at ``url`` back to ``revision`` (tests, and an operator undoing an upgrade)."""
+    _migrate(url, lambda config: command.downgrade(config, revision))
+
+
+def _migrate(url: str, run: Callable[[Config], None]) -> None:
+    # SQLite changes most schema only by rebuilding a table (batch mode), and a rebuild of a table others
+    # reference fails, or cascades, with foreign keys on. SQLite's own procedure (its ALTER TABLE page,
+    # "other kinds of table schema changes"): foreign keys off, change, then foreign_key_check.
+    engine = make_engine(url, foreign_keys=False)
     try:
         with engine.begin() as conn:
-            command.upgrade(alembic_config(url, connection=conn), revision)
+            run(alembic_config(url, connection=conn))
+            if conn.dialect.name == "sqlite":
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise InventoryError(f"the migration left {len(broken)} rows whose references are broken "
+                                         f"(first: table {broken[0][0]}, row {broken[0][1]}); nothing was committed")
     finally:
         engine.dispose()
 

@@ -32,11 +32,13 @@ from pydantic import (
     Strict,
     StringConstraints,
     create_model,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from ftthnoc.inventory.models import PON_CLASSES, TABLET_OS, TABLET_STATUSES, VENDORS, HouseholdStatus
+from ftthnoc import vendors
+from ftthnoc.inventory.models import PON_CLASSES, TABLET_OS, TABLET_STATUSES, HouseholdStatus
 from ftthnoc.normalise import normalise_ipv4, normalise_mac, normalise_serial
 
 #: The largest value of a PostgreSQL INTEGER column.
@@ -198,12 +200,11 @@ OnuId = Annotated[int, Strict(), Field(ge=0, le=255), _FROM_TEXT]
 Grade = Annotated[int, Strict(), Field(ge=1, le=9), _FROM_TEXT]
 DhcpScope = Annotated[int, Strict(), Field(ge=1, le=65535), _FROM_TEXT]
 
-Vendor = Literal["huawei", "zte"]
 PonClass = Literal["B+", "C+", "XGS", "PX20"]
 TabletOs = Literal["iPadOS", "ChromeOS", "Windows"]
 TabletStatus = Literal["active", "retired"]
 # The choices are the models' (and the database's CHECK constraints'); the literals spell them for mypy.
-assert get_args(Vendor) == VENDORS and get_args(PonClass) == PON_CLASSES
+assert get_args(PonClass) == PON_CLASSES
 assert get_args(TabletOs) == TABLET_OS and get_args(TabletStatus) == TABLET_STATUSES
 
 
@@ -248,12 +249,18 @@ class DistrictRow(Row):
     households: Count = Field(description="all households in it: the take-up KPI's denominator")
 
 
+def _vendor_choices(schema: dict[str, Any]) -> None:
+    """The OLT vendor packs as the column's choices, in the documentation and the JSON schema."""
+    schema["enum"] = list(vendors.olt_vendors())
+
+
 class OltRow(Row):
     """An OLT as the poller sees it."""
 
     name: ObjectName = Field(description="the OLT's name, as in the poller's targets")
     district: Code = Field(description="code of its district")
-    vendor: Annotated[Vendor, _one_of(VENDORS)] = Field(description="vendor family")
+    vendor: Annotated[str, _one_of(())] = Field(description="its vendor pack (ftthnoc/vendors)",
+                                                json_schema_extra=_vendor_choices)
     model: Text64 = Field(description="hardware model, e.g. MA5800-X7")
     address: HostPort = Field(description="HOST:PORT of its SNMP agent")
     pon_class: Annotated[PonClass, _one_of(PON_CLASSES)] = Field(description="optical budget class")
@@ -263,6 +270,16 @@ class OltRow(Row):
     cli_auth: AuthName | None = Field(
         None, description="name of a provisioning credential (never a secret)", examples=["olt_admin"]
     )
+
+    @field_validator("vendor")
+    @classmethod
+    def _known_vendor(cls, value: str) -> str:
+        """One of the OLT vendor packs: a new vendor is a pack folder, never a schema migration."""
+        known = vendors.olt_vendors()
+        spelled = {v.lower(): v for v in known}.get(value.lower())
+        if spelled is None:
+            raise ValueError(f"{value!r} is not one of {', '.join(known)} (the OLT vendor packs)")
+        return spelled
 
 
 class PonPortRow(Row):

@@ -18,6 +18,7 @@ from typing import ClassVar, Self
 
 from pydantic import SecretStr
 
+from ftthnoc import vendors
 from ftthnoc.errors import FtthnocError
 
 
@@ -181,11 +182,17 @@ class OntSpec:
 
 
 class OltDriver(Driver):
-    """An OLT's provisioning verbs; commands come from the platform's template file."""
+    """An OLT's provisioning verbs; commands come from the platform's template file, and the ONT ids a
+    PON port offers from the vendor pack whose ``cli_platform`` this driver is."""
 
-    #: ONT ids a PON port offers (GPON: 0–127 on Huawei, 1–128 on ZTE)
-    first_ont_id: ClassVar[int] = 0
-    max_onts_per_port: ClassVar[int] = 128
+    @property
+    def first_ont_id(self) -> int:
+        return vendors.olt_for_platform(self.platform).first_ont_id.value
+
+    @property
+    def max_onts_per_port(self) -> int:
+        facts = vendors.olt_for_platform(self.platform)
+        return facts.last_ont_id.value - facts.first_ont_id.value + 1
 
     @abstractmethod
     def autofind(self) -> list[AutofindEntry]: ...

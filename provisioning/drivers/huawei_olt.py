@@ -39,8 +39,6 @@ def _serial_of(printed: str) -> str:
 
 class HuaweiOltDriver(NetmikoOltDriver):
     platform: ClassVar[str] = "huawei_olt"
-    first_ont_id: ClassVar[int] = 0
-    max_onts_per_port: ClassVar[int] = 128
     refusal: ClassVar[re.Pattern[str]] = re.compile(r"(?m)^\s*(Failure:|% )")
 
     def _new_session(self) -> CliSession:

@@ -1,6 +1,6 @@
 """The vendors' CLI as data: one YAML file per platform mapping a verb to its command templates.
 
-Drivers render commands only from these files (``provisioning/templates/<platform>.yaml``), so that a
+Drivers render commands only from these files (``ftthnoc/vendors/<pack>/cli/<platform>.yaml``), so that a
 firmware's different wording is a template change and the audit shows what the templates say. Jinja2
 with ``StrictUndefined``: a missing value is an error, never an empty word sent to an OLT. An item may
 render to several lines (a loop over service ports); blank lines are dropped.
@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 import yaml
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+from ftthnoc import vendors
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
@@ -43,10 +43,15 @@ class CommandTemplates:
         return commands
 
 
+def cli_file(name: str) -> Path:
+    """A template or TextFSM parser file from the vendor pack that holds it."""
+    return vendors.cli_file(name)
+
+
 @cache
-def templates_for(platform: str, directory: Path = TEMPLATE_DIR) -> CommandTemplates:
-    """Load (once) and compile a platform's template file."""
-    path = directory / f"{platform}.yaml"
+def templates_for(platform: str, directory: Path | None = None) -> CommandTemplates:
+    """Load (once) and compile a platform's template file (from its vendor pack, or from ``directory``)."""
+    path = directory / f"{platform}.yaml" if directory is not None else cli_file(f"{platform}.yaml")
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(document, dict):
         raise ValueError(f"{path}: want a mapping of verb -> list of command templates")

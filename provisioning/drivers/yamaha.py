@@ -1,8 +1,8 @@
 """Yamaha RTX school routers: DHCP bindings per tablet MAC over netmiko's ``yamaha`` device type.
 
-Vendor specifics live in data: the commands in ``provisioning/templates/yamaha.yaml`` (Jinja2, one verb
+Vendor specifics live in data: the commands in ``ftthnoc/vendors/yamaha/cli/yamaha.yaml`` (Jinja2, one verb
 -> a list of commands) and the parser of the DHCP configuration in
-``provisioning/templates/yamaha_show_config_dhcp.textfsm``. The class only knows how to log in,
+``ftthnoc/vendors/yamaha/cli/yamaha_show_config_dhcp.textfsm``. The class only knows how to log in,
 send, time and check; a driver for another router (AlliedWare Plus, Cisco IOS) keeps the same
 shape with its own template pair.
 
@@ -38,10 +38,10 @@ from provisioning.drivers.base import (
     Transcript,
 )
 from provisioning.drivers.netmiko_session import CliSession, parse_textfsm
-from provisioning.drivers.templates import TEMPLATE_DIR, templates_for
+from provisioning.drivers.templates import cli_file, templates_for
 
 PLATFORM = "yamaha"
-SHOW_CONFIG_TEMPLATE = TEMPLATE_DIR / "yamaha_show_config_dhcp.textfsm"
+SHOW_CONFIG_TEMPLATE = cli_file("yamaha_show_config_dhcp.textfsm")
 
 #: a prompt at the very end of what the device has written: ``RTX1220# ``, ``# ``, ``> ``
 PROMPT_AT_END = re.compile(r"(?:^|[\r\n])([\w.\-]*[#>])[ \t]*\Z")

@@ -17,7 +17,7 @@ from netmiko.cisco_base_connection import CiscoBaseConnection
 from ftthnoc.normalise import normalise_serial
 from provisioning.drivers.base import AutofindEntry, OntEntry, OntSpec
 from provisioning.drivers.netmiko_session import CliSession, NetmikoOltDriver, cli_word, parse_textfsm
-from provisioning.drivers.templates import TEMPLATE_DIR
+from provisioning.drivers.templates import cli_file
 
 _NOTHING = "No related information to show"
 _NO_ONT = "ONU does not exist"
@@ -56,8 +56,6 @@ def serial_raw(serial: str) -> str:
 
 class ZteC300Driver(NetmikoOltDriver):
     platform: ClassVar[str] = "zte_c300"
-    first_ont_id: ClassVar[int] = 1
-    max_onts_per_port: ClassVar[int] = 128
     refusal: ClassVar[re.Pattern[str]] = re.compile(r"(?m)^\s*%(Code|Error)\b")
 
     def _new_session(self) -> CliSession:
@@ -75,7 +73,7 @@ class ZteC300Driver(NetmikoOltDriver):
         answer = self._read("autofind", _NOTHING)
         if answer is None:
             return []
-        rows = parse_textfsm(TEMPLATE_DIR / "zte_c300_show_gpon_onu_uncfg.textfsm", answer)
+        rows = parse_textfsm(cli_file("zte_c300_show_gpon_onu_uncfg.textfsm"), answer)
         return [AutofindEntry(r["PON_PORT"], normalise_serial(r["SERIAL"])) for r in rows]
 
     def onts(self, pon_port: str) -> list[OntEntry]:
@@ -85,9 +83,9 @@ class ZteC300Driver(NetmikoOltDriver):
         states = self._read("onu_state", _NOTHING, pon_port=pon_port) or ""
         phase = {
             int(r["ONU_ID"]): r["PHASE_STATE"]
-            for r in parse_textfsm(TEMPLATE_DIR / "zte_c300_show_gpon_onu_state.textfsm", states)
+            for r in parse_textfsm(cli_file("zte_c300_show_gpon_onu_state.textfsm"), states)
         }
-        rows = parse_textfsm(TEMPLATE_DIR / "zte_c300_show_gpon_onu_baseinfo.textfsm", answer)
+        rows = parse_textfsm(cli_file("zte_c300_show_gpon_onu_baseinfo.textfsm"), answer)
         return [
             OntEntry(
                 r["PON_PORT"], int(r["ONU_ID"]), normalise_serial(r["SERIAL"]),

@@ -4,7 +4,7 @@ The C300 logs in straight at ``ZXAN#``; ``configure terminal`` → ``ZXAN(config
 ``interface gpon-olt_1/1/1`` and ``interface gpon-onu_1/1/1:5`` → ``ZXAN(config-if)#``; ``exit`` goes up
 one level, ``end`` back to ``ZXAN#``. DOMAIN.md marks the ZTE dialogue *verify*: table layouts and error
 wording follow C300 V2.x as remembered, and suspend/resume (``shutdown`` / ``no shutdown`` inside
-``interface gpon-onu``) is this project's choice; both live in ``provisioning/templates/zte_c300.yaml``.
+``interface gpon-onu``) is this project's choice; both live in ``ftthnoc/vendors/zte/cli/zte_c300.yaml``.
 """
 
 from __future__ import annotations

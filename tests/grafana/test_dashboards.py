@@ -172,7 +172,7 @@ def test_every_panel_follows_the_selection(path: Any) -> None:
 
 
 def test_queries_read_only_catalogued_metrics_recording_rules_and_if_mib() -> None:
-    if_mib = yaml.safe_load((ROOT / "collectors/snmp/modules/if_mib.yaml").read_text(encoding="utf-8"))
+    if_mib = yaml.safe_load((ROOT / "ftthnoc/vendors/ietf/snmp/if_mib.yaml").read_text(encoding="utf-8"))
     records = {r["record"] for f in RULES.glob("*.rules.yml")
                for g in yaml.safe_load(f.read_text(encoding="utf-8"))["groups"] for r in g["rules"] if "record" in r}
     histograms = {f"{e.name}{suffix}" for e in CATALOGUE if e.type == "histogram" for suffix in ("_bucket", "_sum",

@@ -1,4 +1,6 @@
-"""Fault classes (DOMAIN.md §2) from vendor codes, labels and events; events from consecutive polls."""
+"""Fault classes from the modules' cause labels and from events; events from consecutive polls.
+
+A vendor's raw codes become labels in its pack (the module's enum, the trap rules' causes), never here."""
 
 from __future__ import annotations
 
@@ -10,32 +12,12 @@ from ftthnoc.events import DeviceEvent
 from ftthnoc.incidents.classify import (
     PollDiffer,
     classify_event,
-    classify_huawei_cause,
     classify_label,
-    classify_zte_cause,
-    classify_zte_phase,
     read_onus,
 )
 from ftthnoc.samples import MetricFamily
 
 T0 = datetime(2026, 8, 10, 1, 0, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("code", "want"),
-    [(13, "dying_gasp"), (1, "los"), (2, "los"), (3, "other"), (9, "other"), (-1, "other")],
-)
-def test_huawei_causes(code: int, want: str) -> None:
-    assert classify_huawei_cause(code) == want
-
-
-@pytest.mark.parametrize(("phase", "want"), [(4, "dying_gasp"), (1, "los"), (3, None), (6, "other"), (5, "other")])
-def test_zte_phase(phase: int, want: str | None) -> None:
-    assert classify_zte_phase(phase) == want
-
-
-def test_zte_cause_codes() -> None:
-    assert [classify_zte_cause(c) for c in (9, 1, 2, 4)] == ["dying_gasp", "los", "los", "other"]
 
 
 @pytest.mark.parametrize(

@@ -51,8 +51,7 @@ def test_upgrade_twice_keeps_data(engine: Engine, database_url: str) -> None:
 
 
 def test_downgrade_to_base_and_back(engine: Engine, database_url: str) -> None:
-    with engine.begin() as conn:
-        command.downgrade(db.alembic_config(database_url, connection=conn), "base")
+    db.downgrade(database_url, "base")
     assert not set(inspect(engine).get_table_names()) & set(Base.metadata.tables)
     db.upgrade(database_url)
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
@@ -148,8 +147,7 @@ def test_0003_adds_probe_addresses_to_a_populated_inventory_and_removes_them(dat
             conn.execute(text("UPDATE onus SET mgmt_address = '192.0.2.10'"))
             conn.execute(text("UPDATE schools SET address = '192.0.2.20'"))
 
-        with engine.begin() as conn:
-            command.downgrade(db.alembic_config(database_url, connection=conn), "0002")
+        db.downgrade(database_url, "0002")
         assert counts() == before
         columns = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in ("onus", "schools")}
         assert "mgmt_address" not in columns["onus"] and "address" not in columns["schools"]
