@@ -24,13 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
+from ftthnoc import vendors
 from simulator.agents import TownAgents
-from simulator.cli.huawei import HuaweiShell
+from simulator.cli import shell_class
 from simulator.cli.olt_state import OltState, PluggedOnu, SimOnt
 from simulator.cli.router_state import RouterState
 from simulator.cli.server import SshDeviceServer
 from simulator.cli.yamaha import YamahaShell
-from simulator.cli.zte import ZteShell
 from simulator.faults import current_olt, set_olt_onus
 from simulator.town import OLT_CLI_AUTH, ROUTER_CLI_AUTH, Olt, Onu, Town
 
@@ -164,7 +164,7 @@ class TownCli:
             state.plug_many(i.onu for i in self.installs.values() if i.olt == olt.name)
             state.add_listener(self._changed)
             self.olt_states[olt.name] = state
-            shell: type[HuaweiShell] | type[ZteShell] = HuaweiShell if olt.vendor == "huawei" else ZteShell
+            shell = shell_class(vendors.pack(olt.vendor).simulator_shell or f"<no shell in pack {olt.vendor}>")
             self._serve(olt.name, lambda _user, st=state, sh=shell: sh(st))
         if self.with_schools:
             for n, school in enumerate(town.schools):
