@@ -61,11 +61,12 @@ class SchoolUplinkPeak(Base):
 def _record_status_changes(session: Session, _ctx: UOWTransaction) -> None:
     """One row per household whose status was set or changed in this flush (the date the KPI counts)."""
     rows: list[dict[str, object]] = []
-    for obj in list(session.new) + list(session.dirty):
+    new = session.new  # a set built anew at each access: once per flush, not once per household
+    for obj in list(new) + list(session.dirty):
         if not isinstance(obj, Household) or obj.id is None:
             continue
         hist = inspect(obj).attrs.status.history
-        if obj in session.new or (hist.added and list(hist.added) != list(hist.deleted)):
+        if obj in new or (hist.added and list(hist.added) != list(hist.deleted)):
             rows.append({"household_id": obj.id, "status": str(obj.status), "at": _utcnow()})
     if rows:
         session.execute(insert(HouseholdStatusChange), rows)
