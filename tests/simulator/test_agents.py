@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from simulator import agents as agents_mod
 from simulator.agents import AgentStartError, TownAgents, serve_walk, snmp_get_packet
 from simulator.snmprec import huawei_dbm_raw, zte_rx_raw
 from simulator.town import DEFAULT_DISTRICTS, DEFAULT_OLTS, Olt, Town, generate_town
+from tests.waiting import wait_until
 
 from .netsnmp import parse_numeric_walk, run
 
@@ -98,9 +98,12 @@ def test_wrong_community_is_silent(small_agents: TownAgents) -> None:
 def test_counters_move(small_agents: TownAgents, net_snmp: dict[str, str]) -> None:
     olt = small_agents.town.olts[0]
     oid = f"1.3.6.1.2.1.31.1.1.1.6.{olt.uplinks[0].if_index}"
-    first = int(run([net_snmp["snmpget"], "-v2c", "-c", "public", "-Oqv", olt.address, oid]).strip())
-    time.sleep(1.1)
-    second = int(run([net_snmp["snmpget"], "-v2c", "-c", "public", "-Oqv", olt.address, oid]).strip())
+
+    def counter() -> int:
+        return int(run([net_snmp["snmpget"], "-v2c", "-c", "public", "-Oqv", olt.address, oid]).strip())
+
+    first = counter()
+    second = wait_until(lambda: (n := counter()) > first and n, 5, "the uplink's octet counter to move")
     assert second > first >= olt.uplinks[0].in_octets
 
 
