@@ -206,11 +206,13 @@ def _serve(d: Deployment, cycles: int | None, on_ready: Callable[[str], None] | 
     from exporters.prometheus.collector import SourceCollector, make_registry
     from exporters.prometheus.http import make_app, serve
     from ftthnoc.errors import ConfigError
+    from ftthnoc.samples import merge
 
     if api_listen is not None and d.engine is None:
         raise ConfigError("--api needs a migrated inventory database (FTTHNOC_DATABASE_URL; "
                           "'ftthnoc inventory migrate')")
-    registry = make_registry(d.snapshot, [SourceCollector(s.families) for s in d.sources])
+    # one collector over every source, merged by name: two consumers' queue gauges are one family
+    registry = make_registry(d.snapshot, [SourceCollector(lambda: merge(f for s in d.sources for f in s.families()))])
     app = make_app(registry, probe=d.poller.probe, default_auth="public_v2" if "public_v2" in d.config.auths else None)
     server = serve(app, d.settings.listen_host, d.settings.listen_port)
     d.closers.callback(server.shutdown)

@@ -1,10 +1,28 @@
-"""Start and stop the simulated town's SNMP agents: one ``snmpsim-command-responder`` process per device
-(each OLT, BWA station and VPN gateway; the small ones index their data in a moment).
+"""Start and stop the simulated town's SNMP agents: real ``snmpsim-command-responder`` processes on
+loopback, each agent an SNMP engine of its own.
 
-Every agent listens on 127.0.0.1 and a free UDP port, answers SNMPv2c community ``public`` and the
-demo's SNMPv3 users (SHA-256 + AES-256 Blumenthal, and SHA + AES-128), and is waited for with a real
-SNMP GET rather than a sleep. ``TownAgents`` hands back the ``Town`` with the ports it really got, so
-the inventory document and the poller configuration point at the running agents.
+Processes. Each OLT's agent runs in its own process: the OLTs carry most of the varbinds, and the
+poller's wall time depends on walking them in parallel. The small devices (BWA stations, VPN gateways,
+school routers) are engines of two shared processes (``SMALL_DEVICE_PROCESSES``): snmpsim starts a new
+engine at each ``--v3-engine-id`` on its command line, with its own ``--data-dir``,
+``--agent-udpv4-endpoint`` and USM users. The demo's town is 7 processes instead of 22, and its 17 small
+devices cost two interpreter start-ups instead of 17. Each agent keeps its engine ID for its life,
+restarts included (as a real OLT does: SNMPv3 managers that know the old engine ID would otherwise get
+no answer from a restarted agent).
+
+Ports. ftthnoc binds each agent's UDP socket itself (``reserve_udp_port``) and the snmpsim process
+inherits it: the child's prelude (``_BOOT``) makes pysnmp serve an endpoint from the inherited socket
+instead of binding its own. There is no moment between choosing a free port and binding it, so no bind
+race to lose (snmpsim runs on silently when its own bind fails, and used to be killed and moved on a
+guess); a fixed port that is taken fails at once, in the parent, with a clear message; and a restarted
+process gets the very same socket, so the port cannot be taken while it restarts.
+
+Readiness is asked, not timed: a GET of ``sysName`` to every agent. The socket exists from the start, so
+a request sent while snmpsim still indexes its data waits in the socket and is answered as soon as the
+agent serves; the probe is re-sent with a growing gap. Waiting gives up only on evidence: the process
+exited (the error carries its log), or the deadline passed — a deadline proportional to the work still
+to do (the records of the data files still to index, the engines and processes still to start) and
+stretched by the machine's load, renewed whenever a process comes up (``startup_budget``).
 
 SNMPv3 context: snmpsim selects the data file by context name. ``-n public`` reaches ``public.snmprec``;
 an *empty* context (what real OLTs and our poller use) reaches nothing unless a file named
@@ -13,10 +31,11 @@ timeout, not an error). ``snmprec.write_olt`` therefore writes ``self.snmprec`` 
 ``public.snmprec``. Side effect: the agent also answers v2c with an empty community.
 
 Variation modules: the VPN gateway's sessions come from ``simulator/variation/telework.py``. snmpsim's
-``--variation-modules-dir`` *replaces* its search path, so the gateway's agent gets two: a directory
-holding only a copy of that file (snmpsim would try to load any other ``.py`` there, ``__init__.py``
-included), and snmpsim's own (``numeric`` moves the counters). ``frozen_clock`` sets
-``FTTHNOC_SIM_CLOCK`` for the agents, so that a test knows the time the curve is read at.
+``--variation-modules-dir`` *replaces* its search path and holds for the whole process, so the process
+serving the gateway gets two: a directory holding only a copy of that file (snmpsim would try to load
+any other ``.py`` there, ``__init__.py`` included), and snmpsim's own (``numeric`` moves the counters).
+``frozen_clock`` sets ``FTTHNOC_SIM_CLOCK`` for the agents, so that a test knows the time the curve is
+read at; an agent's ``env`` is set in its process's environment.
 """
 
 from __future__ import annotations
@@ -33,7 +52,7 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -41,22 +60,65 @@ from typing import Any, Literal
 
 from collectors.snmp import ber
 from ftthnoc.errors import FtthnocError
+from simulator.devices import Olt, VpnGateway
+from simulator.model import Town
 from simulator.snmprec import EMPTY_CONTEXT_FILE, write_town
-from simulator.town import DEMO_V3_USERS, SnmpUser, Town, VpnGateway, generate_town
+from simulator.specs import DEMO_V3_USERS, SnmpUser
+from simulator.town import generate_town
 from simulator.variation import telework
 
 SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
 _SNMPSIM_AUTH = {"SHA": "SHA", "SHA256": "SHA256"}
 _SNMPSIM_PRIV = {"AES": "AES", "AES256": "AES256BLMT"}  # poller's AES256 = Blumenthal = net-snmp AES-256
+#: the name of the processes that serve the town's small devices (logs ``logs/small-devices-1.log`` ...)
+SMALL_DEVICES = "small-devices"
+#: How many processes share the small devices. Two: their start-up costs two interpreters, not one per
+#: device, and a poll of the small devices still gets two cores' share of a busy machine (one process
+#: would serve every small device's requests on one core, behind the OLTs').
+SMALL_DEVICE_PROCESSES = 2
 
-# Run in the child before exec: die with the parent (SIGTERM) even if it is killed with SIGKILL, so an
-# aborted test run leaves no agents behind. The parent-pid check closes the race with an early death.
-_BOOT = (
-    "import ctypes, os, signal, sys\n"
-    "ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))\n"
-    "os.getppid() == int(sys.argv[1]) or os._exit(70)\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
-)
+# Run in the child: die with the parent (SIGTERM) even if it is killed with SIGKILL, so an aborted test
+# run leaves no agents behind (the parent-pid check closes the race with an early death); serve each
+# endpoint from the socket the parent bound and passed down; then run snmpsim's responder.
+# argv: parent pid, die (1/0), HOST:PORT:FD,..., the responder's path (its argv[0]), its options.
+_BOOT = r"""
+import os, signal, socket, sys
+parent, die, held_spec, script = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3], sys.argv[4]
+if die:
+    import ctypes
+    ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))
+    if os.getppid() != parent:
+        os._exit(70)
+held = {}
+for item in filter(None, held_spec.split(",")):
+    host, port, fd = item.rsplit(":", 2)
+    held[(host, int(port))] = int(fd)
+from pysnmp.carrier.asyncio.dgram import udp
+if not hasattr(udp.UdpTransport, "open_server_mode"):
+    sys.stderr.write("ftthnoc: this pysnmp has no UdpTransport.open_server_mode to hand the sockets to\n")
+    os._exit(71)
+_open = udp.UdpTransport.open_server_mode
+def open_server_mode(self, iface=None, sock=None):
+    fd = held.pop(tuple(iface), None) if sock is None and iface is not None else None
+    if fd is None:
+        return _open(self, iface, sock)
+    return _open(self, sock=socket.socket(fileno=fd))
+udp.UdpTransport.open_server_mode = open_server_mode
+from snmpsim.commands.responder import main
+sys.argv = [script, *sys.argv[5:]]
+sys.exit(main())
+"""
+
+# What starting an agent costs, in CPU seconds on one idle core (snmpsim 1.2.2, Python 3.11, measured
+# here): the interpreter with pysnmp and snmpsim (~1 s), each engine (USM keys, contexts), and the
+# index snmpsim builds of every record of every data file (~35 µs a record with the dbm.dumb that a
+# Python without gdbm has; both data files of a device are indexed: ``public`` and ``self``).
+PROCESS_CPU_SECONDS = 1.0
+ENGINE_CPU_SECONDS = 0.05
+RECORD_CPU_SECONDS = 35e-6
+#: the deadline is this many times the estimate on an idle machine, plus ``BUDGET_FLOOR_SECONDS``
+BUDGET_MARGIN = 5.0
+BUDGET_FLOOR_SECONDS = 20.0
 
 
 class AgentStartError(FtthnocError):
@@ -72,6 +134,20 @@ def snmpsim_executable() -> Path:
     if found is None:
         raise AgentStartError("snmpsim-command-responder not found next to the Python interpreter or on PATH")
     return Path(found)
+
+
+def snmpsim_python(script: Path) -> str:
+    """The interpreter that runs the responder: this one when it sits beside it, else the script's own
+    (its ``#!`` line), so that snmpsim imports from where it was installed."""
+    if script.parent == Path(sys.executable).parent:
+        return sys.executable
+    with contextlib.suppress(OSError), open(script, "rb") as f:
+        first = f.readline().decode("utf-8", "replace")
+        if first.startswith("#!"):
+            words = first[2:].split()
+            if len(words) == 1 and Path(words[0]).is_file():
+                return words[0]
+    return sys.executable
 
 
 def snmpsim_variation_dir() -> Path | None:
@@ -93,13 +169,16 @@ def write_variation_dir(directory: Path) -> Path:
     return directory
 
 
-def free_udp_port(host: str = "127.0.0.1") -> int:
-    """A port the kernel says is free now. The agent binds it a moment later; ``_Agent`` detects the
-    rare loss of that race (snmpsim does not fail when its bind fails, it just never answers)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
+def reserve_udp_port(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A UDP socket bound to ``host:port`` (port 0: one the kernel picks), held by ftthnoc for an agent's
+    life and handed to its process. A port already in use is an ``AgentStartError``."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((host, port))
+    except OSError as exc:
+        s.close()
+        raise AgentStartError(f"could not bind UDP port {port} on {host}: {exc.strerror or exc}") from exc
+    return s
 
 
 # --------------------------------------------------------------------------- a tiny SNMP GET
@@ -115,88 +194,125 @@ def _is_response(data: bytes, request_id: int) -> bool:
         return False
 
 
-def _owns_udp_port(pid: int, port: int) -> bool | None:
-    """Whether process ``pid`` holds a UDP socket on ``port``; None where /proc cannot tell."""
-    try:
-        inodes = set()
-        for table in ("/proc/net/udp", "/proc/net/udp6"):
-            with contextlib.suppress(FileNotFoundError), open(table) as f:
-                for line in f.readlines()[1:]:
-                    cols = line.split()
-                    if int(cols[1].rsplit(":", 1)[1], 16) == port:
-                        inodes.add(f"socket:[{cols[9]}]")
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            with contextlib.suppress(OSError):
-                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
-                    return True
-        return False
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-# --------------------------------------------------------------------------- one agent process
-@dataclass
+# --------------------------------------------------------------------------- agents and processes
+@dataclass(eq=False)
 class _Agent:
-    """One snmpsim process serving one data directory."""
+    """One simulated device: one SNMP engine, its data directory and the socket of its endpoint."""
 
     name: str
     data_dir: Path
-    cache_dir: Path
-    log_path: Path
-    host: str
-    port: int
+    sock: socket.socket
     community: str
     users: Sequence[SnmpUser]
-    die_with_parent: bool
-    fixed_port: bool
-    #: searched for variation modules, in order (empty: snmpsim's default path)
+    #: searched for variation modules, in order (empty: snmpsim's default path); per process in snmpsim
     variation_dirs: Sequence[Path] = ()
-    #: set in the agent's environment (e.g. the frozen clock of the ``telework`` module)
+    #: set in the environment of the agent's process (e.g. the frozen clock of the ``telework`` module)
     env: Mapping[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-    started_at: float = 0.0
-    attempts: int = 0
-    listening_since: float | None = None
+    #: the process serving this agent (set when the process is made)
+    host_process: _Process | None = None
     request_id: int = field(default_factory=lambda: int.from_bytes(os.urandom(3), "big") + 1)
     #: Fixed for the agent's life, restarts included (as a real OLT's): SNMPv3 managers that know the
     #: old engine ID would otherwise get no answer at all from a restarted agent.
     engine_id: str = field(default_factory=lambda: "80001f8805" + os.urandom(8).hex())
+    #: where the socket is bound (kept after it is closed)
+    host: str = field(init=False)
+    port: int = field(init=False)
+    _records: int | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.host, self.port = self.sock.getsockname()[:2]
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def command(self) -> list[str]:
-        cmd = [
-            str(snmpsim_executable()),
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The running snmpsim process that serves this agent (shared by the small devices)."""
+        return self.host_process.process if self.host_process is not None else None
+
+    @property
+    def attempts(self) -> int:
+        """How many times this agent's process was started (restarts included)."""
+        return self.host_process.attempts if self.host_process is not None else 0
+
+    @property
+    def log_path(self) -> Path | None:
+        return self.host_process.log_path if self.host_process is not None else None
+
+    def records(self) -> int:
+        """Records in this agent's data files: what snmpsim indexes at start-up."""
+        if self._records is None:
+            self._records = sum(
+                f.read_bytes().count(b"\n") for f in sorted(self.data_dir.glob("*.snmprec")) if f.is_file()
+            )
+        return self._records
+
+    def engine_options(self) -> list[str]:
+        opts = [
             f"--v3-engine-id={self.engine_id}",
             f"--data-dir={self.data_dir}",
-            f"--cache-dir={self.cache_dir}",
-            f"--agent-udpv4-endpoint={self.host}:{self.port}",
-            "--log-level=error",  # info logs every request and prints the USM keys
+            f"--agent-udpv4-endpoint={self.address}",
         ]
-        cmd += [f"--variation-modules-dir={d}" for d in self.variation_dirs]
         for u in self.users:
-            cmd += [
+            opts += [
                 f"--v3-user={u.username}",
                 f"--v3-auth-key={u.password}",
                 f"--v3-auth-proto={_SNMPSIM_AUTH[u.auth_protocol]}",
                 f"--v3-priv-key={u.priv_password}",
                 f"--v3-priv-proto={_SNMPSIM_PRIV[u.priv_protocol]}",
             ]
-        if self.die_with_parent and sys.platform.startswith("linux"):
-            return [sys.executable, "-c", _BOOT, str(os.getpid()), *cmd]
+        return opts
+
+
+@dataclass(eq=False)
+class _Process:
+    """One snmpsim process serving one or more agents, each an engine of its own."""
+
+    name: str
+    agents: list[_Agent]
+    cache_dir: Path
+    log_path: Path
+    die_with_parent: bool
+    process: subprocess.Popen[bytes] | None = None
+    attempts: int = 0
+
+    def __post_init__(self) -> None:
+        for a in self.agents:
+            a.host_process = self
+
+    def variation_dirs(self) -> list[Path]:
+        dirs: list[Path] = []
+        for a in self.agents:
+            dirs += [d for d in a.variation_dirs if d not in dirs]
+        return dirs
+
+    def command(self) -> list[str]:
+        script = snmpsim_executable()
+        held = ",".join(f"{a.host}:{a.port}:{a.sock.fileno()}" for a in self.agents)
+        die = self.die_with_parent and sys.platform.startswith("linux")
+        cmd = [snmpsim_python(script), "-c", _BOOT, str(os.getpid()), "1" if die else "0", held, str(script),
+               f"--cache-dir={self.cache_dir}", "--log-level=error"]  # info logs every request and the USM keys
+        cmd += [f"--variation-modules-dir={d}" for d in self.variation_dirs()]
+        for a in self.agents:
+            cmd += a.engine_options()
         return cmd
 
     def spawn(self) -> None:
         self.attempts += 1
-        self.listening_since = None
-        env = {**os.environ, **self.env, "SNMPSIM_ALLOW_ROOT": "true"}
+        env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
+        for a in self.agents:
+            env.update(a.env)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
+                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                pass_fds=[a.sock.fileno() for a in self.agents],
             )
-        self.started_at = time.monotonic()
+
+    def cpu_estimate(self) -> float:
+        """CPU seconds this process needs to start on an idle core (see ``PROCESS_CPU_SECONDS``)."""
+        return (PROCESS_CPU_SECONDS + ENGINE_CPU_SECONDS * len(self.agents)
+                + RECORD_CPU_SECONDS * sum(a.records() for a in self.agents))
 
     def log_tail(self, limit: int = 2000) -> str:
         try:
@@ -204,16 +320,6 @@ class _Agent:
         except OSError:
             return "(no log)"
         return text[-limit:].strip() or "(empty log)"
-
-    def bind_lost(self, now: float, grace: float = 1.5) -> bool:
-        """snmpsim prints 'Listening' and runs on even when the bind failed: notice that."""
-        if self.process is None or self.listening_since is None:
-            if self.process is not None and "Listening at" in self.log_tail(4000):
-                self.listening_since = now
-            return False
-        if now - self.listening_since < grace:
-            return False
-        return _owns_udp_port(self.process.pid, self.port) is False
 
     def stop(self, timeout: float = 5.0) -> None:
         p, self.process = self.process, None
@@ -232,58 +338,76 @@ def _stop_process(p: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
         p.wait(timeout)
 
 
-def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
+def _stop_all(processes: Sequence[_Process]) -> None:
+    """SIGTERM to every process first, then wait for each (SIGKILL after 5 s)."""
+    running = [p.process for p in processes if p.process is not None]
+    for p in processes:
+        p.process = None
+    for proc in running:
         with contextlib.suppress(OSError):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-    for p in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+    for proc in running:
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            _stop_process(p)
+            _stop_process(proc)
 
 
-def _wait_ready(agents: Sequence[_Agent], timeout: float, max_attempts: int = 4) -> None:
-    """Send GETs until every agent answers; respawn on a lost port race; raise with the log tail."""
-    pending = {a.name: a for a in agents}
-    deadline = time.monotonic() + timeout
+def _release(processes: Sequence[_Process], sockets: Iterable[socket.socket]) -> None:
+    """Stop the processes, then close the sockets they served (the ports are free again)."""
+    _stop_all(processes)
+    for s in sockets:
+        s.close()
+
+
+def startup_budget(processes: Iterable[_Process]) -> float:
+    """Seconds to wait for these processes to answer before giving up: ``BUDGET_FLOOR_SECONDS`` plus
+    ``BUDGET_MARGIN`` times their CPU estimate, stretched by the load (runnable tasks per core, over
+    the last minute): on a busy machine every process gets a smaller share of a core."""
+    work = sum(p.cpu_estimate() for p in processes)
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this platform
+        load = 0.0
+    stretch = max(1.0, load / (os.cpu_count() or 1))
+    return BUDGET_FLOOR_SECONDS + BUDGET_MARGIN * work * stretch
+
+
+def _wait_ready(processes: Sequence[_Process], timeout: float | None = None) -> None:
+    """Ask every agent of these processes (a GET of sysName) until each answers. Gives up when a process
+    exits, or when the deadline passes: ``timeout`` if given, else ``startup_budget`` of the processes
+    still starting, renewed whenever one of them is up (never earlier than before)."""
+    t0 = time.monotonic()
+    pending = {a.name: a for p in processes for a in p.agents}
+    by_addr = {(a.host, a.port): a for a in pending.values()}
+    starting = list(processes)
+    deadline = t0 + (timeout if timeout is not None else startup_budget(starting))
+    gap = dict.fromkeys(pending, 0.1)
+    next_probe = dict.fromkeys(pending, t0)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         sock.setblocking(False)
-        by_addr: dict[tuple[str, int], _Agent] = {}
-        next_send = 0.0
         while pending:
             now = time.monotonic()
-            for a in list(pending.values()):
-                assert a.process is not None
-                rc = a.process.poll()
-                lost = a.bind_lost(now)
-                if rc is not None or lost:
-                    why = (
-                        f"exited with status {rc}" if rc is not None else f"could not bind UDP port {a.port}"
-                    )
-                    a.stop()
-                    if rc is None and not a.fixed_port and a.attempts < max_attempts:
-                        a.port = free_udp_port(a.host)
-                        a.spawn()
-                        continue
+            for p in starting:
+                rc = p.process.poll() if p.process is not None else -1
+                if rc is not None:
                     raise AgentStartError(
-                        f"snmpsim agent for {a.name} {why}; log {a.log_path}:\n{a.log_tail()}"
+                        f"snmpsim process {p.name} exited with status {rc}; log {p.log_path}:\n{p.log_tail()}"
                     )
             if now > deadline:
                 names = ", ".join(sorted(pending))
-                tails = "\n".join(
-                    f"--- {a.name} ({a.log_path}):\n{a.log_tail(800)}" for a in pending.values()
-                )
+                tails = "\n".join(f"--- {p.name} ({p.log_path}):\n{p.log_tail(800)}" for p in starting)
                 raise AgentStartError(
-                    f"snmpsim agents did not answer within {timeout:.0f} s: {names}\n{tails}"
+                    f"snmpsim agents did not answer within {deadline - t0:.0f} s: {names}\n{tails}"
                 )
-            if now >= next_send:
-                by_addr = {(a.host, a.port): a for a in pending.values()}
-                for a in pending.values():
+            for a in pending.values():  # a request waits in the agent's socket until it serves
+                if now >= next_probe[a.name]:
                     with contextlib.suppress(OSError):
                         sock.sendto(snmp_get_packet(a.community, SYS_NAME, a.request_id), (a.host, a.port))
-                next_send = now + 0.1
-            ready, _, _ = select.select([sock], [], [], 0.05)
+                    next_probe[a.name] = now + gap[a.name]
+                    gap[a.name] = min(2.0, gap[a.name] * 2)
+            wake = min([deadline, *(next_probe[n] for n in pending)]) - time.monotonic()
+            ready, _, _ = select.select([sock], [], [], min(0.25, max(0.01, wake)))
             while ready:
                 try:
                     data, addr = sock.recvfrom(65535)
@@ -292,10 +416,21 @@ def _wait_ready(agents: Sequence[_Agent], timeout: float, max_attempts: int = 4)
                 a2 = by_addr.get((addr[0], addr[1]))
                 if a2 is None or a2.name not in pending or not _is_response(data, a2.request_id):
                     continue
-                assert a2.process is not None
-                if _owns_udp_port(a2.process.pid, a2.port) is False:
-                    continue  # someone else's agent holds this port; bind_lost() will move ours
                 del pending[a2.name]
+                up = [p for p in starting if not any(a.name in pending for a in p.agents)]
+                if up:
+                    starting = [p for p in starting if p not in up]
+                    if timeout is None and starting:  # evidence of progress: budget what is left
+                        deadline = max(deadline, time.monotonic() + startup_budget(starting))
+
+
+def _share(agents: Sequence[_Agent], processes: int) -> list[tuple[str, list[_Agent]]]:
+    """Deal the agents to at most ``processes`` groups, the largest data first (even start-up work)."""
+    groups: list[list[_Agent]] = [[] for _ in range(min(processes, len(agents)))]
+    for a in sorted(agents, key=lambda a: -a.records()):
+        min(groups, key=lambda g: sum(x.records() for x in g)).append(a)
+    order = {a.name: i for i, a in enumerate(agents)}
+    return [(f"{SMALL_DEVICES}-{k + 1}", sorted(g, key=lambda a: order[a.name])) for k, g in enumerate(groups)]
 
 
 # --------------------------------------------------------------------------- the town
@@ -306,12 +441,15 @@ class TownAgents:
             agents.town.olts[0].address          # "127.0.0.1:40123"
             agents.poller_config()               # points at the running agents
 
-    Every device of the town gets its agent: the OLTs, the BWA stations and the VPN gateways.
+    Every device of the town gets its agent: the OLTs (a process each), the BWA stations, the VPN
+    gateways and the school routers (engines of ``SMALL_DEVICE_PROCESSES`` shared processes).
     ``ports="free"`` (default) picks free ports; ``"town"`` uses the town's own placeholder ports
     (stable addresses for a demo); a mapping fixes chosen devices' ports. ``frozen_clock`` (Unix
     seconds) stops the clock of the gateway's working-day curve, for tests that compute its value.
-    ``workdir`` defaults to a temporary directory removed on stop; pass a persistent ``workdir`` *and*
-    ``cache_dir`` to reuse snmpsim's index across runs (data files are rewritten only when they change).
+    ``startup_timeout`` (seconds) caps the wait for the agents; by default it scales with the work and
+    the machine's load (``startup_budget``). ``workdir`` defaults to a temporary directory removed on
+    stop; pass a persistent ``workdir`` *and* ``cache_dir`` to reuse snmpsim's index across runs (data
+    files are rewritten only when they change).
 
     With ``die_with_parent`` (Linux) the agents get SIGTERM when the thread that started them ends, so
     start them from a thread that lives as long as you need them (the main thread, normally).
@@ -328,7 +466,7 @@ class TownAgents:
         users: Sequence[SnmpUser] | None = None,
         empty_context: bool = True,
         moving_counters: bool = True,
-        startup_timeout: float = 60.0,
+        startup_timeout: float | None = None,
         die_with_parent: bool = True,
         frozen_clock: float | None = None,
     ) -> None:
@@ -344,6 +482,8 @@ class TownAgents:
         self.startup_timeout = startup_timeout
         self.die_with_parent = die_with_parent
         self.agents: dict[str, _Agent] = {}
+        #: the snmpsim processes: one per OLT, then those of the small devices (if the town has any)
+        self.processes: list[_Process] = []
         self.startup_seconds: float | None = None
         self._town: Town | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -364,64 +504,62 @@ class TownAgents:
         cache_dir.mkdir(parents=True, exist_ok=True)
         (workdir / "logs").mkdir(parents=True, exist_ok=True)
         town = self.requested_town
-        dirs = write_town(
-            town, workdir / "data", empty_context=self.empty_context, moving_counters=self.moving_counters
-        )
-        env = {} if self.frozen_clock is None else {telework.CLOCK_ENV: repr(float(self.frozen_clock))}
-        variation: list[Path] = []
-        if town.vpn_gateways:
-            variation.append(write_variation_dir(workdir / "variation"))
-            builtin = snmpsim_variation_dir()
-            if builtin is not None:
-                variation.append(builtin)
-        for device in town.devices():
-            if isinstance(self.ports, Mapping) and device.name in self.ports:
-                port, fixed = self.ports[device.name], True
-            elif self.ports == "town":
-                port, fixed = int(device.address.rpartition(":")[2]), True
-            else:
-                port, fixed = free_udp_port(self.host), False
-            self.agents[device.name] = _Agent(
-                name=device.name,
-                data_dir=dirs[device.name],
-                cache_dir=cache_dir,
-                log_path=workdir / "logs" / f"{device.name}.log",
-                host=self.host,
-                port=port,
-                community=town.community,
-                users=self.users,
-                die_with_parent=self.die_with_parent,
-                fixed_port=fixed,
-                variation_dirs=tuple(variation) if isinstance(device, VpnGateway) else (),
-                env=env,
-            )
+        self.agents, self.processes = {}, []
+        sockets: list[socket.socket] = []
+        self._finalizer = weakref.finalize(self, _release, self.processes, sockets)
         try:
-            for a in self.agents.values():
-                a.spawn()
-            self._arm_finalizer()
-            _wait_ready(list(self.agents.values()), self.startup_timeout)
+            dirs = write_town(
+                town, workdir / "data", empty_context=self.empty_context, moving_counters=self.moving_counters
+            )
+            env = {} if self.frozen_clock is None else {telework.CLOCK_ENV: repr(float(self.frozen_clock))}
+            variation: list[Path] = []
+            if town.vpn_gateways:
+                variation.append(write_variation_dir(workdir / "variation"))
+                builtin = snmpsim_variation_dir()
+                if builtin is not None:
+                    variation.append(builtin)
+            for device in town.devices():
+                sock = reserve_udp_port(self.host, self._port_for(device.name, device.address))
+                sockets.append(sock)
+                self.agents[device.name] = _Agent(
+                    name=device.name,
+                    data_dir=dirs[device.name],
+                    sock=sock,
+                    community=town.community,
+                    users=self.users,
+                    variation_dirs=tuple(variation) if isinstance(device, VpnGateway) else (),
+                    env=env,
+                )
+            small = [self.agents[d.name] for d in town.devices() if not isinstance(d, Olt)]
+            groups = [(o.name, [self.agents[o.name]]) for o in town.olts]
+            groups += _share(small, SMALL_DEVICE_PROCESSES)
+            for name, members in groups:
+                self.processes.append(_Process(
+                    name=name, agents=members, cache_dir=cache_dir, log_path=workdir / "logs" / f"{name}.log",
+                    die_with_parent=self.die_with_parent,
+                ))  # fmt: skip
+            for p in self.processes:
+                p.spawn()
+            _wait_ready(self.processes, self.startup_timeout)
         except BaseException:
             self.stop()
             raise
-        self._arm_finalizer()  # respawned agents have new processes
         self._town = town.with_addresses({n: a.address for n, a in self.agents.items()})
         self.startup_seconds = time.monotonic() - t0
         return self._town
 
-    def _arm_finalizer(self) -> None:
-        if self._finalizer is not None:
-            self._finalizer.detach()
-        procs = [a.process for a in self.agents.values() if a.process is not None]
-        self._finalizer = weakref.finalize(self, _stop_all, procs)
+    def _port_for(self, name: str, placeholder: str) -> int:
+        if isinstance(self.ports, Mapping):
+            return self.ports.get(name, 0)
+        if self.ports == "town":
+            return int(placeholder.rpartition(":")[2])
+        return 0
 
     def stop(self) -> None:
-        """Terminate every agent (SIGTERM, then SIGKILL after 5 s) and remove the temporary workdir."""
-        procs = [a.process for a in self.agents.values() if a.process is not None]
-        for a in self.agents.values():
-            a.process = None
-        _stop_all(procs)
+        """Terminate every agent (SIGTERM, then SIGKILL after 5 s), free their ports and remove the
+        temporary workdir."""
         if self._finalizer is not None:
-            self._finalizer.detach()
+            self._finalizer()  # stops the processes and closes the sockets, once
             self._finalizer = None
         self._town = None
         if self._tmp is not None:
@@ -431,19 +569,17 @@ class TownAgents:
     def restart(self, olt: str, timeout: float | None = None) -> None:
         """Restart one device's agent (an OLT's, normally) on the same port and wait until it answers, e.g.
         after its data file was rewritten (``simulator.faults``): snmpsim notices a changed file only to
-        the second, so a restart is the sure way to serve the new data. The other agents are not touched."""
+        the second, so a restart is the sure way to serve the new data. An OLT has its own process: the
+        other agents are not touched. The small devices share processes: restarting one of them restarts
+        the others of its process too, each on its own port with its own engine ID (all of them answer
+        again before this returns); the other processes are not touched."""
         if self._town is None:
             raise RuntimeError("TownAgents is not running: call start() or use it as a context manager")
-        agent = self.agents[olt]
-        agent.stop()
-        fixed, agent.fixed_port, agent.attempts = agent.fixed_port, True, 0  # the address must not change
-        try:
-            agent.spawn()
-            self._arm_finalizer()
-            _wait_ready([agent], timeout if timeout is not None else self.startup_timeout)
-        finally:
-            agent.fixed_port = fixed
-            self._arm_finalizer()
+        process = self.agents[olt].host_process
+        assert process is not None
+        process.stop()
+        process.spawn()
+        _wait_ready([process], timeout if timeout is not None else self.startup_timeout)
 
     def __enter__(self) -> TownAgents:
         self.start()
@@ -462,7 +598,7 @@ class TownAgents:
         return self._town
 
     def address(self, olt: str) -> str:
-        """The running agent's address of a device (OLT, BWA station or VPN gateway)."""
+        """The running agent's address of a device (OLT, BWA station, VPN gateway or school router)."""
         return self.town.device(olt).address
 
     def data_file(self, olt: str) -> Path:
@@ -496,53 +632,54 @@ class ServedWalk:
         port: int | None = None,
         cache_dir: Path | str | None = None,
         users: Sequence[SnmpUser] = DEMO_V3_USERS,
-        startup_timeout: float = 30.0,
+        startup_timeout: float | None = None,
         empty_context: bool = True,
         die_with_parent: bool = True,
     ) -> None:
         self.source = Path(path)
         self.community = community if community is not None else self.source.stem
+        self._host, self._port_arg, self._users = host, port or 0, users
         self._tmp = tempfile.TemporaryDirectory(prefix="ftthnoc-walk-")
         root = Path(self._tmp.name)
-        data = root / "data"
-        data.mkdir()
-        shutil.copyfile(self.source, data / f"{self.community}.snmprec")
+        self._data = root / "data"
+        self._data.mkdir()
+        shutil.copyfile(self.source, self._data / f"{self.community}.snmprec")
         if empty_context and self.community:
-            shutil.copyfile(self.source, data / EMPTY_CONTEXT_FILE)
-        cache = Path(cache_dir).resolve() if cache_dir is not None else root / "cache"
-        cache.mkdir(parents=True, exist_ok=True)
-        self._agent = _Agent(
-            name=self.source.name,
-            data_dir=data,
-            cache_dir=cache,
-            log_path=root / "agent.log",
-            host=host,
-            port=port if port is not None else free_udp_port(host),
-            community=self.community,
-            users=users,
-            die_with_parent=die_with_parent,
-            fixed_port=port is not None,
-        )
+            shutil.copyfile(self.source, self._data / EMPTY_CONTEXT_FILE)
+        self._cache = Path(cache_dir).resolve() if cache_dir is not None else root / "cache"
+        self._cache.mkdir(parents=True, exist_ok=True)
+        self._log = root / "agent.log"
+        self._die_with_parent = die_with_parent
         self._startup_timeout = startup_timeout
+        self._process: _Process | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
     def start(self) -> ServedWalk:
         try:
-            self._agent.spawn()
-            _wait_ready([self._agent], self._startup_timeout)
+            sock = reserve_udp_port(self._host, self._port_arg)
+            agent = _Agent(name=self.source.name, data_dir=self._data, sock=sock, community=self.community,
+                           users=self._users)
+            self._process = _Process(name=self.source.name, agents=[agent], cache_dir=self._cache,
+                                     log_path=self._log, die_with_parent=self._die_with_parent)
+            self._finalizer = weakref.finalize(self, _release, [self._process], [sock])
+            self._process.spawn()
+            _wait_ready([self._process], self._startup_timeout)
         except BaseException:
             self.stop()
             raise
-        assert self._agent.process is not None
-        self._finalizer = weakref.finalize(self, _stop_all, [self._agent.process])
         return self
 
     def stop(self) -> None:
-        self._agent.stop()
         if self._finalizer is not None:
-            self._finalizer.detach()
+            self._finalizer()
             self._finalizer = None
         self._tmp.cleanup()
+
+    @property
+    def _agent(self) -> _Agent:
+        if self._process is None:
+            raise RuntimeError("the walk is not served: call start()")
+        return self._process.agents[0]
 
     @property
     def host(self) -> str:

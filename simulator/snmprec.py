@@ -30,7 +30,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from simulator.town import (
+from simulator.devices import (
     BwaStation,
     Device,
     DownCause,
@@ -39,9 +39,9 @@ from simulator.town import (
     Onu,
     PonPort,
     SchoolRouter,
-    Town,
     VpnGateway,
 )
+from simulator.model import Town
 
 Record = tuple[tuple[int, ...], str, str]
 

@@ -1,7 +1,8 @@
 """``ftthnoc demo``: the whole system against the simulated town, before anyone touches a real OLT.
 
-Starts one snmpsim agent per OLT of the generated town on loopback, loads the town into the
-inventory (a SQLite file under the data directory unless ``FTTHNOC_DATABASE_URL`` says otherwise),
+Starts an snmpsim agent for every SNMP device of the generated town on loopback (a process per OLT; the
+BWA stations, the VPN gateway and the school routers share two, ``simulator.agents``), loads the town into
+the inventory (a SQLite file under the data directory unless ``FTTHNOC_DATABASE_URL`` says otherwise),
 and runs the poller and exporter on it until Ctrl-C. Every OLT and school router also answers SSH
 (``simulator.cli.town``); the demo writes its configuration to ``DATA/demo/config.yaml`` and prints the
 ``ftthnoc enroll household`` command that enrols one of the town's installed households: its ONU shows
@@ -154,6 +155,8 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
     try:
         with TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents, \
                 TownCli(agents) as cli:
+            click.echo(f"ftthnoc demo: {len(agents.agents)} SNMP agents in {len(agents.processes)} processes "
+                       f"answered in {agents.startup_seconds or 0:.1f} s", err=True)
             db.upgrade(url)
             engine = db.make_engine(url)
             with db.session_scope(engine, actor="demo") as session:

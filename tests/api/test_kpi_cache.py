@@ -16,6 +16,7 @@ from api.services.kpis import KpiCache
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import Household
 from tests.api.conftest import Seeded, bearer, settings_for
+from tests.waiting import wait_until
 
 
 def _active(client: TestClient, token: str) -> tuple[int, str]:
@@ -55,15 +56,21 @@ def test_concurrent_callers_share_one_computation() -> None:
     import threading
 
     calls: list[float] = []
+    arrived: list[int] = []
 
     def compute() -> dict[str, Any]:
         calls.append(time.monotonic())
-        time.sleep(0.05)
+        # the first caller computes until every other caller has come for the figures too
+        wait_until(lambda: len(arrived) == 8, 10, "all eight callers")
         return {"n": len(calls)}
+
+    def call() -> None:
+        arrived.append(1)
+        results.append(cache.get(compute))
 
     cache = KpiCache(ttl=60)
     results: list[dict[str, Any]] = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get(compute))) for _ in range(8)]
+    threads = [threading.Thread(target=call) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:

@@ -8,9 +8,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ftthnoc.catalogue import CATALOGUE, INCIDENTS, TELEWORK, names
 from simulator.agents import TownAgents
+from tests.waiting import scaled, wait_until
 
 FTTHNOC = [sys.executable, "-m", "app"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,25 +87,24 @@ def test_demo_serves_the_whole_town_and_promtool_accepts_our_metrics(tmp_path: P
     try:
         assert proc.stdout is not None
         base = snmp_url = enrol = None
-        deadline = time.monotonic() + 120
-        for line in proc.stdout:
+        for line in proc.stdout:  # the demo prints its banner when it serves, or exits with an error
             if m := re.search(r"(http://127\.0\.0\.1:\d+)/metrics", line):
                 base = m.group(1)
             if m := re.search(r"(http://\S+/snmp\?\S+)", line):
                 snmp_url = m.group(1)
             if m := re.search(r"enrol a home (ftthnoc enroll household .*)$", line):
                 enrol = m.group(1).split()[1:]
-            if line.startswith("Press Ctrl-C") or time.monotonic() > deadline:
+            if line.startswith("Press Ctrl-C"):
                 break
         assert base and snmp_url, proc.stderr.read() if proc.stderr else ""
-        text = ""
-        while time.monotonic() < deadline:
-            text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+
+        def polled() -> str | None:
+            text = urllib.request.urlopen(f"{base}/metrics", timeout=scaled(10)).read().decode()
             success = [s for f in text_string_to_metric_families(text) if f.name == "ftthnoc_scrape_success"
                        for s in f.samples]
-            if len(success) == expected_polls:  # every (device, module) of the town
-                break
-            time.sleep(0.5)
+            return text if len(success) == expected_polls else None  # every (device, module) of the town
+
+        text = wait_until(polled, 120, "every device and module of the demo town polled once")
         fams = {f.name: f for f in text_string_to_metric_families(text)}
         assert {s.value for s in fams["ftthnoc_scrape_success"].samples} == {1.0}
         assert len(fams["ftth_onu_up"].samples) == 500
@@ -177,15 +177,16 @@ def test_serve_polls_the_configured_targets_and_stops_cleanly(small_agents: Town
         line = proc.stdout.readline()
         m = re.search(r"(http://\S+/metrics)", line)
         assert m, line + (proc.stderr.read() if proc.stderr else "")
-        deadline = time.monotonic() + 60
-        fams: dict[str, object] = {}
-        while time.monotonic() < deadline:
+        url = m.group(1)
+
+        def polled() -> dict[str, Any] | None:
             fams = {f.name: f for f in text_string_to_metric_families(
-                urllib.request.urlopen(m.group(1), timeout=10).read().decode())}
-            if "ftthnoc_scrape_success" in fams and len(fams["ftthnoc_scrape_success"].samples) == polls:  # type: ignore[attr-defined]
-                break
-            time.sleep(0.3)
-        up = fams["ftth_onu_up"].samples  # type: ignore[attr-defined]
+                urllib.request.urlopen(url, timeout=scaled(10)).read().decode())}
+            success = fams.get("ftthnoc_scrape_success")
+            return fams if success is not None and len(success.samples) == polls else None
+
+        fams = wait_until(polled, 60, "every configured target and module polled once")
+        up = fams["ftth_onu_up"].samples
         assert len(up) == sum(1 for _ in small_agents.town.onus())
         assert {s.labels["district"] for s in up} == {"unknown"}
     finally:

@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from app.cli.demo import GATEWAY_NAME, demo_probes, loopback_only, raw_socket_re
 from collectors.probes.config import ProbeConfig
 from ftthnoc.errors import ConfigError
 from simulator.town import generate_town
+from tests.waiting import wait_until
 
 FTTHNOC = [sys.executable, "-m", "app"]
 SCHOOL = generate_town(onus=500).schools[0].code
@@ -75,13 +75,14 @@ def test_demo_as_root_probes_loopback_and_everything_answers(demo_base: tuple[st
     base, line = demo_base
     port = base.rsplit(":", 1)[1]
     assert "127.0.0.1 only" in line and f"tcp/{port}" in line, line
-    fams: dict[str, list[Any]] = {}
-    deadline = time.monotonic() + 40  # the first ICMP cycle ends after about 12 of its 15 s
-    while time.monotonic() < deadline:
+
+    def probed() -> dict[str, list[Any]] | None:
         fams = _probe_samples(base)
-        if len(fams.get("ftthnoc_probe_icmp_loss_ratio", [])) == 2 and fams.get("ftthnoc_probe_tcp_up"):
-            break
-        time.sleep(0.5)
+        icmp_done = len(fams.get("ftthnoc_probe_icmp_loss_ratio", [])) == 2
+        return fams if icmp_done and fams.get("ftthnoc_probe_tcp_up") else None
+
+    # the first ICMP cycle ends after about 12 of its 15 s
+    fams = wait_until(probed, 40, "the first ICMP and TCP probe cycles of the demo")
     loss = {(s.labels["kind"], s.labels["target"]): s.value for s in fams["ftthnoc_probe_icmp_loss_ratio"]}
     assert loss == {("gateway", GATEWAY_NAME): 0.0, ("school", SCHOOL): 0.0}
     up = {(s.labels["target"], s.labels["port"]): s.value for s in fams["ftthnoc_probe_tcp_up"]}

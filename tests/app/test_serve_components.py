@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ftthnoc.catalogue import TRAPS, names
 from simulator.agents import TownAgents
+from tests.waiting import wait_until
 
 
 def free_port(kind: int) -> int:
@@ -75,14 +75,14 @@ def test_serve_runs_probes_and_the_trap_receiver(small_agents: TownAgents, tmp_p
             env={**os.environ, "SNMP_PERSISTENT_DIR": str(home), "SNMPCONFPATH": str(home), "MIBS": ""},
             capture_output=True, text=True, timeout=30)
         assert trap.returncode == 0, trap.stderr
-        got: dict[str, list[tuple[dict[str, str], float]]] = {}
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        ready = ("ftthnoc_probe_icmp_loss_ratio", "ftthnoc_traps_received_total", "ftthnoc_probe_tcp_up")
+
+        def everything() -> dict[str, list[tuple[dict[str, str], float]]] | None:
             got = samples(url)
-            ready = ("ftthnoc_probe_icmp_loss_ratio", "ftthnoc_traps_received_total", "ftthnoc_probe_tcp_up")
-            if all(got.get(n) for n in ready) and len(got.get("ftthnoc_scrape_success", [])) == polls:
-                break
-            time.sleep(0.5)
+            complete = all(got.get(n) for n in ready) and len(got.get("ftthnoc_scrape_success", [])) == polls
+            return got if complete else None
+
+        got = wait_until(everything, 60, "a probe cycle, the trap and every poll in the exposition")
         assert [v for _, v in got["ftthnoc_probe_icmp_loss_ratio"]] == [0.0]
         assert [(lab["port"], v) for lab, v in got["ftthnoc_probe_tcp_up"]] == [(str(http_port), 1.0)]
         received = {(lab["kind"], lab["source"]): v for lab, v in got["ftthnoc_traps_received_total"]}

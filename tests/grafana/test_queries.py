@@ -31,6 +31,7 @@ import yaml
 
 from app.cli.demo import raw_socket_refusal
 from tests.grafana.grafana_json import RULES, Query, dashboard_files, load, metric_names, queries, variables
+from tests.waiting import wait_until
 
 PROMETHEUS = shutil.which("prometheus")
 pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed (Debian package prometheus)")
@@ -174,21 +175,24 @@ def prom(demo_target: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         **(PROBE_CHECKS if RAW_SOCKETS_REFUSED is None else {}),
     }
     try:
-        deadline = time.monotonic() + 60
         pending = dict(checks)
-        while pending and time.monotonic() < deadline:
-            time.sleep(0.5)
+
+        def ready() -> bool:
             if proc.poll() is not None:
-                break
-            try:
-                for expr, least in list(pending.items()):
-                    result = api.instant(expr)
-                    if result and float(result[0]["value"][1]) >= least:
-                        del pending[expr]
-            except OSError:
-                continue  # not listening yet
+                return True  # it exited: the assertion below shows its log
+            for expr, least in list(pending.items()):
+                result = api.instant(expr)  # OSError while it is not listening yet
+                if result and float(result[0]["value"][1]) >= least:
+                    del pending[expr]
+            return not pending
+
+        def why() -> str:
+            log.flush()
+            return f"no data for {list(pending)}: {(tmp / 'prometheus.log').read_text()[-2000:]}"
+
+        wait_until(ready, 60, "Prometheus to have data for every panel", detail=why, retry_on=(OSError,))
         log.flush()
-        assert not pending, f"no data for {list(pending)}: {(tmp / 'prometheus.log').read_text()[-2000:]}"
+        assert not pending, why()
         yield api
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -294,11 +298,8 @@ def test_every_panel_query_returns_data(prom: PromAPI, path: Path, mode: str) ->
 
 def test_the_rules_flag_the_simulated_feeder_cut_and_no_dead_olt(prom: PromAPI) -> None:
     """The town has one feeder-cut port: the rule must see it (pending: `for` has not run out yet)."""
-    deadline = time.monotonic() + 20
-    cuts: list[Any] = []
-    while not cuts and time.monotonic() < deadline:
-        cuts = prom.instant('ALERTS{alertname="FtthPonPortFeederCut"}')
-        time.sleep(0.5)
+    cuts: list[Any] = wait_until(lambda: prom.instant('ALERTS{alertname="FtthPonPortFeederCut"}'), 20,
+                                 "the feeder-cut alert")
     assert len(cuts) == 1, cuts
     los = prom.instant("topk(1, pon_port:ftth_onus_los:ratio)")
     assert {k: cuts[0]["metric"][k] for k in ("olt", "pon_port")} == {

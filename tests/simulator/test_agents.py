@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from simulator import agents as agents_mod
 from simulator.agents import AgentStartError, TownAgents, serve_walk, snmp_get_packet
 from simulator.snmprec import huawei_dbm_raw, zte_rx_raw
 from simulator.town import DEFAULT_DISTRICTS, DEFAULT_OLTS, Olt, Town, generate_town
+from tests.waiting import wait_until
 
 from .netsnmp import parse_numeric_walk, run
 
@@ -95,9 +98,12 @@ def test_wrong_community_is_silent(small_agents: TownAgents) -> None:
 def test_counters_move(small_agents: TownAgents, net_snmp: dict[str, str]) -> None:
     olt = small_agents.town.olts[0]
     oid = f"1.3.6.1.2.1.31.1.1.1.6.{olt.uplinks[0].if_index}"
-    first = int(run([net_snmp["snmpget"], "-v2c", "-c", "public", "-Oqv", olt.address, oid]).strip())
-    time.sleep(1.1)
-    second = int(run([net_snmp["snmpget"], "-v2c", "-c", "public", "-Oqv", olt.address, oid]).strip())
+
+    def counter() -> int:
+        return int(run([net_snmp["snmpget"], "-v2c", "-c", "public", "-Oqv", olt.address, oid]).strip())
+
+    first = counter()
+    second = wait_until(lambda: (n := counter()) > first and n, 5, "the uplink's octet counter to move")
     assert second > first >= olt.uplinks[0].in_octets
 
 
@@ -115,20 +121,90 @@ def test_stop_ends_the_processes(tmp_path: Path) -> None:
         assert again.startup_seconds is not None
 
 
-def test_lost_port_race_moves_to_another_port(monkeypatch: pytest.MonkeyPatch) -> None:
-    """snmpsim runs on silently when its bind fails; the start-up notices and picks another port."""
-    real = agents_mod.free_udp_port
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as blocker:
-        blocker.bind(("127.0.0.1", 0))
-        taken = blocker.getsockname()[1]
-        handed_out = iter([taken])
-        monkeypatch.setattr(
-            agents_mod, "free_udp_port", lambda host="127.0.0.1": next(handed_out, None) or real(host)
-        )
-        one = one_olt_town()
-        with TownAgents(one, startup_timeout=30) as agents:
-            assert agents.town.olts[0].port != taken
-            assert agents.agents[one.olts[0].name].attempts == 2
+def test_ports_are_held_for_the_agents_life() -> None:
+    """ftthnoc binds each agent's socket and hands it to snmpsim: no other process can take the port,
+    not even while the agent restarts, and the port is free again after stop."""
+    one = one_olt_town()
+    name = one.olts[0].name
+    agents = TownAgents(one)
+    agents.start()
+    try:
+        port = agents.agents[name].port
+        with pytest.raises(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", port))
+        old = agents.agents[name].process
+        agents.restart(name)
+        assert agents.agents[name].port == port and agents.agents[name].process is not old
+        with pytest.raises(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", port))
+    finally:
+        agents.stop()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", port))
+
+
+def test_a_starved_agent_is_waited_for_not_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent that gets no CPU for a while (a loaded machine) is asked again, not killed on a timer."""
+    real_spawn = agents_mod._Process.spawn
+
+    def spawn_then_starve(self: agents_mod._Process) -> None:
+        real_spawn(self)
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+        threading.Timer(3.0, os.kill, (self.process.pid, signal.SIGCONT)).start()
+
+    monkeypatch.setattr(agents_mod._Process, "spawn", spawn_then_starve)
+    one = one_olt_town()
+    with TownAgents(one) as agents:
+        assert agents.startup_seconds is not None and agents.startup_seconds >= 3.0
+        assert all(p.attempts == 1 for p in agents.processes)
+
+
+def test_the_deadline_scales_with_the_work_and_the_load(monkeypatch: pytest.MonkeyPatch,
+                                                        small_agents: TownAgents) -> None:
+    olts = [p for p in small_agents.processes if p.name != agents_mod.SMALL_DEVICES]
+    cores = os.cpu_count() or 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    one, five = agents_mod.startup_budget(olts[:1]), agents_mod.startup_budget(olts)
+    assert agents_mod.BUDGET_FLOOR_SECONDS < one < five
+    monkeypatch.setattr(os, "getloadavg", lambda: (4.0 * cores, 0.0, 0.0))
+    assert agents_mod.startup_budget(olts) - agents_mod.BUDGET_FLOOR_SECONDS == pytest.approx(
+        4 * (five - agents_mod.BUDGET_FLOOR_SECONDS))
+
+
+def test_small_devices_are_engines_of_few_processes(small_agents: TownAgents, net_snmp: dict[str, str]) -> None:
+    """Each OLT has its own process; the BWA stations and the gateway share a few, each an engine with its
+    own port, engine ID and v3 users (empty context included)."""
+    town = small_agents.town
+    pids = {n: a.process.pid for n, a in small_agents.agents.items() if a.process is not None}
+    small = [d.name for d in town.devices() if not isinstance(d, Olt)]
+    shared = min(agents_mod.SMALL_DEVICE_PROCESSES, len(small))
+    assert len(set(pids.values())) == len(town.olts) + shared == len(small_agents.processes)
+    assert len({pids[o.name] for o in town.olts}) == len(town.olts)
+    assert len({pids[n] for n in small}) == shared < len(small)
+    assert len({a.engine_id for a in small_agents.agents.values()}) == len(small_agents.agents)
+    for name in (town.bwa_stations[0].name, town.vpn_gateways[0].name):
+        out = run([net_snmp["snmpget"], "-On", "-t", "5", *V3, small_agents.address(name), "1.3.6.1.2.1.1.5.0"])
+        assert f'STRING: "{name}"' in out
+
+
+def test_restarting_a_small_device_restarts_its_process_on_the_same_ports(net_snmp: dict[str, str]) -> None:
+    town = generate_town(onus=30, olts=DEFAULT_OLTS[4:], districts=DEFAULT_DISTRICTS[3:])  # Geihoku
+    assert len(town.olts) == 1 and len(town.bwa_stations) + len(town.vpn_gateways) > 2
+    with TownAgents(town) as agents:
+        name = town.bwa_stations[0].name
+        shared = agents.agents[name].host_process
+        assert shared is not None and len(shared.agents) > 1
+        before = {n: (a.port, a.engine_id, a.process) for n, a in agents.agents.items()}
+        agents.restart(name)
+        after = {n: (a.port, a.engine_id, a.process) for n, a in agents.agents.items()}
+        for n in before:
+            assert after[n][:2] == before[n][:2]  # the same port and engine ID
+            restarted = n in {a.name for a in shared.agents}
+            assert (after[n][2] is not before[n][2]) == restarted  # only the shared process is new
+        for device in agents.town.devices():  # every engine answers again, v3 with the same engine ID
+            out = run([net_snmp["snmpget"], "-On", "-t", "5", *V3, device.address, "1.3.6.1.2.1.1.5.0"])
+            assert f'STRING: "{device.name}"' in out
 
 
 def one_olt_town() -> Town:

@@ -21,6 +21,7 @@ from simulator.cli.server import SshDeviceServer
 from simulator.cli.shell import Shell
 from simulator.cli.zte import ZteShell
 from simulator.town import generate_town
+from tests.waiting import scaled
 
 USERS = {"noc": "sim-pw"}
 NTC = Path(ntc_templates.__file__).resolve().parent / "templates"
@@ -257,7 +258,7 @@ async def _shell(server: SshDeviceServer) -> tuple[asyncssh.SSHClientConnection,
 
 
 async def _until(process: asyncssh.SSHClientProcess[str], text: str) -> str:
-    return await asyncio.wait_for(process.stdout.readuntil(text), 5)
+    return await asyncio.wait_for(process.stdout.readuntil(text), scaled(5))
 
 
 async def test_line_endings_backspace_and_quit_confirmation(server: SshDeviceServer, state: OltState) -> None:
@@ -274,9 +275,9 @@ async def test_line_endings_backspace_and_quit_confirmation(server: SshDeviceSer
         process.stdin.write("quit\nquit\nquit\n")
         await _until(process, "(y/n)[n]:")
         process.stdin.write("y\n")
-        rest = await asyncio.wait_for(process.stdout.read(), 5)
+        rest = await asyncio.wait_for(process.stdout.read(), scaled(5))
         assert "Thank you" in rest
-        await asyncio.wait_for(process.wait_closed(), 5)
+        await asyncio.wait_for(process.wait_closed(), scaled(5))
 
 
 async def test_drop_before_applies_nothing_and_drop_after_applies(server: SshDeviceServer, state: OltState) -> None:
@@ -291,7 +292,7 @@ async def test_drop_before_applies_nothing_and_drop_after_applies(server: SshDev
                 process.stdin.write(command + "\n")
                 await _until(process, "#")
             process.stdin.write(add + "\n")
-            rest = await asyncio.wait_for(process.stdout.read(), 5)
+            rest = await asyncio.wait_for(process.stdout.read(), scaled(5))
             assert "success" not in rest  # the answer never arrives
         assert (state.ont("0/1/0", 4) is not None) is applied
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import collections
+import hashlib
+import json
 import re
+from typing import Any
 
 import pytest
 
 from ftthnoc.config import Config
-from simulator.snmprec import huawei_dbm_raw, huawei_olt_rx_raw, zte_olt_rx_raw, zte_rx_raw
+from simulator.snmprec import device_records, huawei_dbm_raw, huawei_olt_rx_raw, render, zte_olt_rx_raw, zte_rx_raw
 from simulator.town import (
     DEFAULT_DISTRICTS,
     MAX_ONUS_PER_PORT,
@@ -24,6 +27,37 @@ def test_same_seed_same_town(small_town: Town) -> None:
     again = generate_town(seed=2026, onus=600)
     assert again == small_town
     assert again.inventory_document() == small_town.inventory_document()
+
+
+def _digest(document: Any) -> str:
+    return hashlib.sha256(json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+#: Digests of ``generate_town(seed=2026, onus=600)`` computed before ``simulator/town.py`` was split into
+#: modules: a refactoring of the generator must give the same town, byte for byte. A deliberate change of
+#: the town updates them (and says so in its commit).
+PINNED = {
+    "inventory": "915f0f36ef8e55e5902422ae523a04ca9a40206a7835ce772366020ac832acdd",
+    "poller_config": "fec28899331ccfc035049dc4ae04d42eb9d0324b9d6997ec082247515359bc45",
+    "inventory_with_routers": "7e5d729f706ae625233670c2475ff33de94fa21b210d67d40754d895fd1ba0cf",
+    "poller_config_with_routers": "07d873ba7cc7f2ccba7a585f76093a9bf2c52533185c3c1a0d8bb1545f0a53f6",
+    "snmprec_with_routers": "bc21a6afad7b6651fc4806e1703ed65dc161f42f1802a129f4f629c0a9cd4ef0",
+}
+
+
+def test_the_town_is_pinned(small_town: Town) -> None:
+    """Same seed, same town as before the generator's split: its documents and every agent's data."""
+    with_routers = generate_town(seed=2026, onus=600, school_routers=True)
+    data = hashlib.sha256()
+    for d in with_routers.devices():
+        data.update(d.name.encode() + b"\n" + render(device_records(d)).encode("utf-8"))
+    assert {
+        "inventory": _digest(small_town.inventory_document()),
+        "poller_config": _digest(small_town.poller_config()),
+        "inventory_with_routers": _digest(with_routers.inventory_document()),
+        "poller_config_with_routers": _digest(with_routers.poller_config()),
+        "snmprec_with_routers": data.hexdigest(),
+    } == PINNED
 
 
 def test_other_seed_other_town(small_town: Town) -> None:

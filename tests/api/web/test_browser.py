@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from ftthnoc.inventory.models import School, Tablet, User
 from tests.api.conftest import settings_for
 from tests.provisioning.conftest import Env
 from tests.provisioning.conftest import env as env
+from tests.waiting import wait_until
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -86,11 +86,9 @@ def site(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="uvicorn-browser-test", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
+    wait_until(lambda: server.started or not thread.is_alive(), 15, "uvicorn to start")
+    if not server.started:
+        pytest.fail("uvicorn did not start")
     try:
         yield Site(f"http://127.0.0.1:{port}", env, code)
     finally:

@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from tests.waiting import scaled
+
 RANGE = ipaddress.IPv4Network("10.213.0.0/16")
 #: /24s 10.213.1.0 … 10.213.127.0 are for tests and benchmark links; the bench's host block lies above
 TEST_SUBNETS = range(1, 128)
@@ -220,7 +222,7 @@ class Lab:
         proc = subprocess.Popen(["ip", "netns", "exec", ns, *argv], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         self.procs.append(proc)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         assert proc.stdout is not None
         while time.monotonic() < deadline:
             line = proc.stdout.readline()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from collectors.probes.tcp import TcpProber
 from tests.collectors.probes.netns import LISTENER, Lab, run_in
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -27,13 +26,10 @@ async def test_open_refused_and_silent_ports(lab: Lab) -> None:
     assert silent.state == "timeout" and silent.seconds is None and not silent.up
 
     # the SYN-ACK was answered with RST (ours and the kernel's): no half-open connection remains
-    deadline = time.monotonic() + 2
-    while True:
-        table = run_in(host.ns, "ss", "-tanH", "state", "syn-recv", "state", "established")
-        if ":8080" not in table or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert ":8080" not in table, table
+    def sockets() -> str:
+        return run_in(host.ns, "ss", "-tanH", "state", "syn-recv", "state", "established")
+
+    wait_until(lambda: ":8080" not in sockets(), 2, "no connection left on port 8080", detail=sockets)
 
 
 async def test_dropped_syn_is_retried_then_down(lab: Lab) -> None:

@@ -21,6 +21,7 @@ from collectors.traps import TrapConfig, TrapDevice, TrapReceiver
 from ftthnoc.config import Auth
 from ftthnoc.errors import ConfigError
 from ftthnoc.events import DeviceEvent
+from tests.waiting import wait_until_async
 
 COMMUNITY = "noc-trap-s3cret"
 SENDER_ENGINE = "80001f8880aabbccddeeff0011"  # the OLT's own engine ID (net-snmp style, enterprise 8072)
@@ -104,12 +105,7 @@ class Rx:
 
 
 async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("timed out waiting for the receiver")
-        await asyncio.sleep(0.01)
+    await wait_until_async(cond, timeout, "the receiver")
 
 
 def trap_config(**kw: object) -> TrapConfig:

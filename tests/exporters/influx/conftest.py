@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from ftthnoc.samples import MetricFamily
+from tests.waiting import wait_until
 
 VM_BINARY = "victoria-metrics"
 
@@ -40,12 +41,8 @@ def free_port() -> int:
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    """``tests.waiting.wait_until`` (its deadline stretched by the machine's load), for these tests."""
+    wait_until(cond, timeout, what)
 
 
 Series = dict[tuple[str, frozenset[tuple[str, str]]], list[tuple[int, float]]]
@@ -73,17 +70,15 @@ class VictoriaMetrics:
         log = (self.data.parent / f"vm-{self.port}.log").open("ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=log)
         log.close()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"victoria-metrics exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("victoria-metrics did not answer /health")
+        proc = self.proc
+
+        def healthy() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"victoria-metrics exited with {proc.returncode}")
+            with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
+                return r.status == 200
+
+        wait_until(healthy, 15, "victoria-metrics to answer /health", retry_on=(OSError,))
 
     def kill(self) -> None:
         """SIGKILL: no flush, no goodbye (data not yet flushed by VictoriaMetrics itself is lost)."""
