@@ -143,23 +143,23 @@ class Olt:
 
 @dataclass(frozen=True, slots=True)
 class BwaCell:
-    """One LTE carrier of a BWA station as its eNB reports it (``index``: the SNMP instance, 0 first).
-    A cell that is down has no measurement period: its success ratios are None (no instance)."""
+    """One LTE carrier of a BWA station as its eNB reports it: ``index`` is the cell's SNMP instance part,
+    1 the first carrier (a Baicells eNB answers ``ueConnections`` cell 1 at ``.100.11.1.0``)."""
 
     index: int
-    up: bool
-    rf_on: bool
     connected_ues: int
     dl_kbps: int
     ul_kbps: int
     dl_prb_pct: int
     ul_prb_pct: int
-    rrc_success_pct: int | None
-    erab_success_pct: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class BwaStation:
+    """A regional BWA eNB. Cell status, RF and the RRC / E-RAB success rates are the station's (scalars
+    of BAICELLS-MIB); a station out of service has no measurement period, so its success rates are None
+    (no instance)."""
+
     name: str
     district: str
     model: str
@@ -169,6 +169,10 @@ class BwaStation:
     sys_object_id: str  # *verify*: Baicells' enterprise root, the model's own OID is not known here
     uptime_ticks: int
     s1_up: bool
+    in_service: bool
+    rf_on: bool
+    rrc_success_pct: int | None
+    erab_success_pct: int | None
     cells: tuple[BwaCell, ...]
     uplinks: tuple[Interface, ...]
 

@@ -13,9 +13,11 @@ Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror H
   0 never down. Phase state (.28.2.1.4): 1 LOS, 3 working, 4 dyingGasp.
 - Offline ONUs: Huawei returns 2147483647 in every optical column (.51.1.x) and distance -1; ZTE returns
   65535 for ONU Rx, -80000 for the OLT-side Rx and distance -1. ZTE publishes no ONU Tx or temperature.
-- BWA eNB (Baicells-style, DOMAIN.md §4, *verify*): per cell at instance .{cell} (0 first), status codes
-  1 up / 0 down, throughput in kbit/s, PRB use and success rates in whole percent; a down cell has no
-  success-rate instances. The S1 link is the station's scalar.
+- BWA eNB (BAICELLS-MIB, the baicells pack's sources): per cell at instance .{cell}.0 (1 the first
+  carrier): UEs .100.11, UL/DL throughput in kbit/s .190.7/.190.8, UL/DL PRB use in whole percent
+  .190.9/.190.10. The station's scalars: cell status .100.5.0 (1 in service / 0 not), S1 .100.21.0 and RF
+  .270.1.1.0 (1 up / 0 down), RRC and E-RAB success .190.6.0/.190.3.0 in percent (no instance while out of
+  service).
 - School router (Yamaha RTX1220): the system group, IF-MIB (``LAN2`` the school's uplink) and the ARP
   table (ipNetToMediaTable, index ifIndex.a.b.c.d: ifIndex, the MAC as 6 octets, the IpAddress,
   type dynamic(3)) with the school's online tablets.
@@ -232,26 +234,29 @@ def olt_records(olt: Olt, *, moving_counters: bool = True) -> list[Record]:
 
 
 def bwa_records(station: BwaStation, *, moving_counters: bool = True) -> list[Record]:
-    """Every record of a BWA station's agent: IF-MIB and the eNB tree, sorted."""
+    """Every record of a BWA station's agent: IF-MIB and the eNB tree (BAICELLS-MIB as the baicells pack
+    reads it), sorted."""
     recs: list[Record] = list(_system(station, moving_counters))
     recs.extend(_interfaces(list(station.interfaces()), moving_counters))
     b = BAICELLS
-    recs.append(((*b, 100, 21, 0), "2", "1" if station.s1_up else "0"))
+    recs += [
+        ((*b, 100, 5, 0), "2", "1" if station.in_service else "0"),
+        ((*b, 100, 21, 0), "2", "1" if station.s1_up else "0"),
+        ((*b, 270, 1, 1, 0), "2", "1" if station.rf_on else "0"),
+    ]
+    if station.rrc_success_pct is not None:
+        recs.append(((*b, 190, 6, 0), "2", str(station.rrc_success_pct)))
+    if station.erab_success_pct is not None:
+        recs.append(((*b, 190, 3, 0), "2", str(station.erab_success_pct)))
     for c in station.cells:
-        x = c.index
+        x = (c.index, 0)
         recs += [
-            ((*b, 100, 5, x), "2", "1" if c.up else "0"),
-            ((*b, 270, 1, 1, x), "2", "1" if c.rf_on else "0"),
-            ((*b, 100, 11, 1, x), "2", str(c.connected_ues)),
-            ((*b, 190, 8, 1, x), "66", str(c.dl_kbps)),
-            ((*b, 190, 7, 1, x), "66", str(c.ul_kbps)),
-            ((*b, 190, 9, 1, x), "2", str(c.dl_prb_pct)),
-            ((*b, 190, 10, 1, x), "2", str(c.ul_prb_pct)),
+            ((*b, 100, 11, *x), "2", str(c.connected_ues)),
+            ((*b, 190, 7, *x), "66", str(c.ul_kbps)),
+            ((*b, 190, 8, *x), "66", str(c.dl_kbps)),
+            ((*b, 190, 9, *x), "2", str(c.ul_prb_pct)),  # ulPrbUtilization
+            ((*b, 190, 10, *x), "2", str(c.dl_prb_pct)),  # dlPrbUtilization
         ]
-        if c.rrc_success_pct is not None:
-            recs.append(((*b, 190, 6, x), "2", str(c.rrc_success_pct)))
-        if c.erab_success_pct is not None:
-            recs.append(((*b, 190, 3, x), "2", str(c.erab_success_pct)))
     recs.sort(key=lambda r: r[0])
     return recs
 

@@ -47,8 +47,8 @@ class FaultRates:
     feeder_cut_share: float = 0.85
     #: Share of online ONUs that went down once before (last-down cause is set, mostly dying gasp).
     history: float = 0.25
-    #: BWA cells that are down (RF off), each on a station that keeps another cell in service.
-    bwa_cells_down: int = 1
+    #: BWA stations out of service (cell status down, RF off) while their S1 link to the core stays up.
+    bwa_stations_down: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,7 @@ V2_AUTH_NAME = "public_v2"
 
 @dataclass(frozen=True, slots=True)
 class BwaSpec:
-    """One regional BWA base station (eNB) to build; it gets 1–3 cells (carriers)."""
+    """One regional BWA base station (eNB) to build; it gets 1–2 cells (carriers)."""
 
     name: str
     district: str

@@ -85,6 +85,15 @@ def dotted(subids: Sequence[int]) -> tuple[str, int] | None:
     return (".".join(map(str, subids)), len(subids)) if subids else None
 
 
+def baicells_cell(subids: Sequence[int]) -> tuple[str, int] | None:
+    """A Baicells eNB per-cell instance: the cell (1 the first carrier, 2 the second), then ``.0``
+    (``ueConnections`` cell 1 is ``.100.11.1.0``, cell 2 ``.100.11.2.0``; see the baicells pack's README).
+    Anything else (a bare ``.0``, a third sub-id) is not such an instance: the row is skipped, never guessed."""
+    if len(subids) < 2 or subids[1] != 0 or subids[0] < 1:
+        return None
+    return str(subids[0]), 2
+
+
 def ipv4_address(subids: Sequence[int]) -> tuple[str, int] | None:
     """An ``IpAddress`` index part: four sub-ids, each an octet (``10.96.0.17``), as in the ARP table
     ``ipNetToMediaTable`` (index ``ifIndex.a.b.c.d``)."""
@@ -100,6 +109,7 @@ VARIABLE_INDEX_QUIRKS: dict[str, Callable[[Sequence[int]], tuple[str, int] | Non
     "implied_octet_string": implied_octet_string,
     "dotted": dotted,
     "ipv4_address": ipv4_address,
+    "baicells_cell": baicells_cell,
 }
 
 #: which last-down causes count as what on the per-port roll-up

@@ -20,29 +20,29 @@ BWA_UL_CAPACITY_KBPS = 20_000
 def make_bwa_stations(
     seed: int, specs: Sequence[BwaSpec], rates: FaultRates, host: str, base_port: int
 ) -> list[BwaStation]:
-    """1–3 cells a station; UEs, throughput and PRB use drawn per cell, PRB use following throughput."""
+    """1–2 cells (carriers) a station, numbered from 1 as the eNB instances them; UEs, throughput and PRB
+    use drawn per cell, PRB use following throughput. ``rates.bwa_stations_down`` stations are out of
+    service (RF off, no UEs, no success rates) while their S1 link stays up."""
     drafts: list[tuple[BwaSpec, list[BwaCell], random.Random]] = []
     for spec in specs:
         rng = stream(seed, "bwa", spec.name)
         cells: list[BwaCell] = []
-        for i in range(rng.randint(1, 3)):
+        for i in range(1, rng.randint(1, 2) + 1):
             ues = rng.randint(4, 48)
             dl = min(BWA_DL_CAPACITY_KBPS, ues * rng.randint(300, 1800))
             ul = min(BWA_UL_CAPACITY_KBPS, round(dl * rng.uniform(0.12, 0.25)))
             cells.append(BwaCell(
-                index=i, up=True, rf_on=True, connected_ues=ues, dl_kbps=dl, ul_kbps=ul,
+                index=i, connected_ues=ues, dl_kbps=dl, ul_kbps=ul,
                 dl_prb_pct=min(98, round(100 * dl / BWA_DL_CAPACITY_KBPS + rng.uniform(5, 15))),
                 ul_prb_pct=min(98, round(100 * ul / BWA_UL_CAPACITY_KBPS + rng.uniform(3, 10))),
-                rrc_success_pct=rng.randint(97, 100), erab_success_pct=rng.randint(98, 100),
             ))  # fmt: skip
         drafts.append((spec, cells, rng))
-    frng = stream(seed, "bwa-faults")
-    candidates = [(k, c.index) for k, (_, cells, _) in enumerate(drafts) if len(cells) >= 2 for c in cells[1:]]
-    for k, i in frng.sample(candidates, min(rates.bwa_cells_down, len(candidates))):
-        cells = drafts[k][1]
-        cells[i] = BwaCell(i, False, False, 0, 0, 0, 0, 0, None, None)
+    down = set(stream(seed, "bwa-faults").sample(range(len(drafts)), min(rates.bwa_stations_down, len(drafts))))
     stations: list[BwaStation] = []
     for n, (spec, cells, rng) in enumerate(drafts):
+        rrc, erab = rng.randint(97, 100), rng.randint(98, 100)
+        if n in down:
+            cells = [BwaCell(c.index, 0, 0, 0, 0, 0) for c in cells]
         dl_bytes = sum(c.dl_kbps for c in cells) * 1000 / 8
         ul_bytes = sum(c.ul_kbps for c in cells) * 1000 / 8
         stations.append(BwaStation(
@@ -50,7 +50,9 @@ def make_bwa_stations(
             address=f"{host}:{base_port + n}",
             sys_descr=f"Baicells {spec.model} eNB BaiBS_RTS_3.7.5 (simulated)",
             sys_object_id="1.3.6.1.4.1.53058", uptime_ticks=rng.randrange(100 * 86400 * 3, 100 * 86400 * 200),
-            s1_up=True, cells=tuple(cells),
+            s1_up=True, in_service=n not in down, rf_on=n not in down,
+            rrc_success_pct=None if n in down else rrc, erab_success_pct=None if n in down else erab,
+            cells=tuple(cells),
             # what the subscribers download enters the station from the backhaul
             uplinks=(ethernet(rng, 1, "eth0", "eth0", f"{spec.name} backhaul", 1_000_000_000, dl_bytes, ul_bytes),),
         ))  # fmt: skip

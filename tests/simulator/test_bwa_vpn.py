@@ -19,6 +19,7 @@ from collectors.snmp.poll import poll_device
 from ftthnoc.config import Config
 from ftthnoc.samples import MetricFamily
 from simulator.agents import TownAgents, snmpsim_executable
+from simulator.snmprec import BAICELLS, bwa_records
 from simulator.town import Town, generate_town
 from simulator.variation import telework
 
@@ -84,13 +85,15 @@ def test_staff_is_configuration_on_the_town() -> None:
 def test_the_town_has_bwa_where_fibre_arrives_last_and_one_vpn_gateway(small_town: Town) -> None:
     stations = small_town.bwa_stations
     assert len(stations) == 6 and {b.district for b in stations} == {"geihoku", "oasa"}
-    assert all(1 <= len(b.cells) <= 3 for b in stations)
-    down = [(b.name, c.index) for b in stations for c in b.cells if not c.up]
-    assert len(down) == 1  # one cell out of service, on a station that keeps another one
+    assert all(1 <= len(b.cells) <= 2 and [c.index for c in b.cells] == list(range(1, len(b.cells) + 1))
+               for b in stations)  # instanced from 1, as a Baicells eNB numbers its carriers
+    down = [b for b in stations if not b.in_service]
+    assert len(down) == 1 and down[0].s1_up and not down[0].rf_on  # one station off the air, S1 still up
+    assert all(c.connected_ues == 0 for c in down[0].cells)
     for b in stations:
+        assert (b.rrc_success_pct is None) == (not b.in_service) == (b.erab_success_pct is None)
         for c in b.cells:
             assert 0 <= c.dl_prb_pct <= 98 and 0 <= c.ul_kbps <= c.dl_kbps
-            assert (c.rrc_success_pct is None) == (not c.up)
     [gw] = small_town.vpn_gateways
     assert gw.licence_sessions == 100 and gw.staff == 300 and gw.modules == ["if_mib", "cisco_asa_vpn"]
     doc = small_town.inventory_document()
@@ -129,28 +132,44 @@ def per_cell(fam: MetricFamily, station: str) -> dict[int, float]:
     return {int(s.labels["cell"]): s.value for s in fam.samples}
 
 
+def station_value(fam: MetricFamily, station: str) -> list[float]:
+    assert all(s.labels == {"station": station} for s in fam.samples)  # a scalar of the station: no cell
+    return [s.value for s in fam.samples]
+
+
 async def test_bwa_stations_answer_the_model(bwa_vpn_agents: TownAgents) -> None:
     for b in bwa_vpn_agents.town.bwa_stations:
         fams = await poll_target(bwa_vpn_agents, b.name)
         cells = {c.index: c for c in b.cells}
-        per = {n: per_cell(f, b.name) for n, f in fams.items() if n.startswith("ftth_bwa_") and n != "ftth_bwa_s1_up"}
-        got = per.__getitem__
-        assert got("ftth_bwa_cell_up") == {i: float(c.up) for i, c in cells.items()}
-        assert got("ftth_bwa_rf_up") == {i: float(c.rf_on) for i, c in cells.items()}
-        assert [s.value for s in fams["ftth_bwa_s1_up"].samples] == [float(b.s1_up)]
-        assert got("ftth_bwa_connected_ues") == {i: c.connected_ues for i, c in cells.items()}
-        assert got("ftth_bwa_downlink_bytes_per_second") == {i: c.dl_kbps * 1000 / 8 for i, c in cells.items()}
-        assert got("ftth_bwa_uplink_bytes_per_second") == {i: c.ul_kbps * 1000 / 8 for i, c in cells.items()}
-        assert got("ftth_bwa_downlink_prb_utilisation_ratio") == {
+        assert station_value(fams["ftth_bwa_cell_up"], b.name) == [float(b.in_service)]
+        assert station_value(fams["ftth_bwa_rf_up"], b.name) == [float(b.rf_on)]
+        assert station_value(fams["ftth_bwa_s1_up"], b.name) == [float(b.s1_up)]
+        for name, pct in (("ftth_bwa_rrc_success_ratio", b.rrc_success_pct),
+                          ("ftth_bwa_erab_success_ratio", b.erab_success_pct)):
+            assert station_value(fams[name], b.name) == ([] if pct is None else [pytest.approx(pct / 100)])
+        got = {n: per_cell(f, b.name) for n, f in fams.items()
+               if n.startswith("ftth_bwa_") and "cell" in {k for s in f.samples for k in s.labels}}
+        assert got["ftth_bwa_connected_ues"] == {i: c.connected_ues for i, c in cells.items()}
+        assert got["ftth_bwa_downlink_bytes_per_second"] == {i: c.dl_kbps * 1000 / 8 for i, c in cells.items()}
+        assert got["ftth_bwa_uplink_bytes_per_second"] == {i: c.ul_kbps * 1000 / 8 for i, c in cells.items()}
+        assert got["ftth_bwa_downlink_prb_utilisation_ratio"] == {
             i: pytest.approx(c.dl_prb_pct / 100) for i, c in cells.items()}
-        assert got("ftth_bwa_uplink_prb_utilisation_ratio") == {
+        assert got["ftth_bwa_uplink_prb_utilisation_ratio"] == {
             i: pytest.approx(c.ul_prb_pct / 100) for i, c in cells.items()}
-        assert got("ftth_bwa_rrc_success_ratio") == {
-            i: pytest.approx(c.rrc_success_pct / 100) for i, c in cells.items() if c.rrc_success_pct is not None}
-        assert got("ftth_bwa_erab_success_ratio") == {
-            i: pytest.approx(c.erab_success_pct / 100) for i, c in cells.items() if c.erab_success_pct is not None}
         [eth0] = [s for s in fams["ifOperStatus"].samples]
         assert eth0.labels["ifName"] == "eth0" and eth0.labels["device"] == b.name and eth0.value == 1
+
+
+def test_the_agents_prb_columns_are_baicells_ul_then_dl(small_town: Town) -> None:
+    """The data file itself, read without the module: UL PRB at .190.9.{cell}.0, DL at .190.10.{cell}.0
+    (BAICELLS-MIB ulPrbUtilization / dlPrbUtilization), as the baicells pack's sources say."""
+    b = next(s for s in small_town.bwa_stations if s.in_service)
+    recs = {oid: value for oid, _tag, value in bwa_records(b, moving_counters=False)}
+    for c in b.cells:
+        assert recs[(*BAICELLS, 190, 9, c.index, 0)] == str(c.ul_prb_pct)
+        assert recs[(*BAICELLS, 190, 10, c.index, 0)] == str(c.dl_prb_pct)
+        assert recs[(*BAICELLS, 100, 11, c.index, 0)] == str(c.connected_ues)
+    assert recs[(*BAICELLS, 100, 5, 0)] == "1" and recs[(*BAICELLS, 270, 1, 1, 0)] == "1"
 
 
 async def test_vpn_gateway_answers_the_working_day_curve(bwa_vpn_agents: TownAgents) -> None:

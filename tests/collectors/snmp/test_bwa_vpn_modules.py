@@ -57,6 +57,28 @@ def test_octet_string_index_is_length_then_octets() -> None:
     assert quirks.octet_string((*chars("テレワーク"),)) == ("テレワーク", 16)  # UTF-8, as SnmpAdminString
 
 
+def test_baicells_cell_is_the_cell_then_0() -> None:
+    assert quirks.baicells_cell((1, 0)) == ("1", 2)  # ueConnections cell 1: .100.11.1.0
+    assert quirks.baicells_cell((2, 0)) == ("2", 2)  # cell 2: .100.11.2.0
+    assert quirks.baicells_cell((0,)) is None  # a scalar is not a cell
+    assert quirks.baicells_cell((1, 1)) is None and quirks.baicells_cell((0, 0)) is None
+
+
+def test_an_enb_reads_per_cell_columns_at_cell_dot_0_and_rejects_the_old_layout() -> None:
+    enb = "1.3.6.1.4.1.53058"
+    columns = dict([col(f"{enb}.100.11", {(1, 0): 23, (2, 0): 7, (3,): 9}),  # (3,): no trailing .0
+                    col(f"{enb}.190.9", {(1, 0): 12}), col(f"{enb}.190.10", {(1, 0): 57}),
+                    col(f"{enb}.100.5", {(0,): 1})])
+    fams, rejected = decode_module(get_module("bwa_enb"), columns, "bs1")
+    got = by_name(fams)
+    assert got["ftth_bwa_connected_ues"] == {(("cell", "1"), ("station", "bs1")): 23,
+                                             (("cell", "2"), ("station", "bs1")): 7}
+    assert got["ftth_bwa_uplink_prb_utilisation_ratio"] == {(("cell", "1"), ("station", "bs1")): 0.12}
+    assert got["ftth_bwa_downlink_prb_utilisation_ratio"] == {(("cell", "1"), ("station", "bs1")): pytest.approx(0.57)}
+    assert got["ftth_bwa_cell_up"] == {(("station", "bs1"),): 1}
+    assert rejected == 1
+
+
 def test_implied_and_dotted_take_every_remaining_subid() -> None:
     assert quirks.implied_octet_string((97, 98)) == ("ab", 2)
     assert quirks.implied_octet_string(()) is None
