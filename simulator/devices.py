@@ -193,10 +193,16 @@ class IpsecTunnel:
     active: bool
 
 
+#: the device module that reads a telework gateway of each vendor (the vendor is the inventory's value)
+VPN_MODULES: dict[str, str] = {"cisco_asa": "cisco_asa_vpn", "fortigate": "fortigate_vpn"}
+
+
 @dataclass(frozen=True, slots=True)
 class VpnGateway:
-    """A Cisco-ASA-style telework gateway. Its remote-access sessions are not stored: they are
-    ``sessions_at(t)``, the working-day curve of ``staff`` (what the agent computes when asked)."""
+    """A telework gateway (Cisco ASA or FortiGate). Its remote-access sessions are not stored: they are
+    ``sessions_at(t)``, the working-day curve of its ``staff`` (what the agent computes when asked), shared
+    between remote-access protocols by ``protocols`` weights (ASA: ipsec, svc, webvpn; FortiGate: ssl,
+    ipsec for dial-up FortiClient peers)."""
 
     name: str
     vendor: str
@@ -210,12 +216,13 @@ class VpnGateway:
     staff: int
     telework_share: float
     groups: tuple[tuple[str, float], ...]
+    protocols: tuple[tuple[str, float], ...]
     tunnels: tuple[IpsecTunnel, ...]
     uplinks: tuple[Interface, ...]
 
     @property
     def modules(self) -> list[str]:
-        return ["if_mib", "cisco_asa_vpn"]
+        return ["if_mib", VPN_MODULES[self.vendor]]
 
     def interfaces(self) -> Iterator[Interface]:
         yield from self.uplinks
@@ -228,6 +235,15 @@ class VpnGateway:
         """Sessions per tunnel-group at ``t``; they add up to ``sessions_at(t)``."""
         shares = telework.split(self.sessions_at(t), tuple(w for _, w in self.groups))
         return {name: n for (name, _), n in zip(self.groups, shares, strict=True)}
+
+    def protocol_sessions_at(self, t: float) -> dict[str, int]:
+        """Remote-access sessions per protocol at ``t``; they add up to ``sessions_at(t)``."""
+        shares = telework.split(self.sessions_at(t), tuple(w for _, w in self.protocols))
+        return {name: n for (name, _), n in zip(self.protocols, shares, strict=True)}
+
+    def all_sessions_at(self, t: float) -> int:
+        """What an ASA's crasNumSessions counts: remote access and the active LAN-to-LAN tunnels."""
+        return self.sessions_at(t) + sum(tt.active for tt in self.tunnels)
 
 
 @dataclass(frozen=True, slots=True)

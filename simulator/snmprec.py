@@ -21,13 +21,17 @@ Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror H
 - School router (Yamaha RTX1220): the system group, IF-MIB (``LAN2`` the school's uplink) and the ARP
   table (ipNetToMediaTable, index ifIndex.a.b.c.d: ifIndex, the MAC as 6 octets, the IpAddress,
   type dynamic(3)) with the school's online tablets.
-- VPN gateway (Cisco ASA): remote-access sessions and per-group users are ``telework`` variation records
-  (``simulator.variation.telework``: computed from the clock when asked); the licence is
-  crasMaxSessionsSupportable; site-to-site tunnels are cipSecTunnelTable rows, status active(1).
+- VPN gateways: sessions are ``telework`` variation records (``simulator.variation.telework``: computed
+  from the clock when asked). Cisco ASA: remote-access sessions per kind (crasIPSecNumSessions,
+  crasSVCNumSessions, crasWebvpnNumSessions), crasNumSessions = those plus the LAN-to-LAN tunnels
+  (crasL2LNumSessions), per-group users, the licence crasMaxSessionsSupportable; site-to-site tunnels are
+  cipSecTunnelTable rows, status active(1). FortiGate: fgVpnSslStatsLoginUsers for VDOM root and one
+  fgVpnDialupTable row per dial-up IPsec peer, present only while the peer is connected.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -72,6 +76,7 @@ ZTE_OLT_RX = (1, 3, 6, 1, 4, 1, 3902, 1015, 1010, 11, 2, 1, 2)
 BAICELLS = (1, 3, 6, 1, 4, 1, 53058)
 CRAS = (1, 3, 6, 1, 4, 1, 9, 9, 392, 1)  # CISCO-REMOTE-ACCESS-MONITOR-MIB objects
 CIPSEC_TUNNEL = (1, 3, 6, 1, 4, 1, 9, 9, 171, 1, 3, 2, 1)  # cipSecTunnelEntry
+FG_VPN = (1, 3, 6, 1, 4, 1, 12356, 101, 12)  # FORTINET-FORTIGATE-MIB fgVpn
 IP_NET_TO_MEDIA = (1, 3, 6, 1, 2, 1, 4, 22, 1)  # ipNetToMediaEntry (the ARP table)
 #: the snmpsim variation module (``simulator/variation/telework.py``) behind the VPN session records
 TELEWORK_VARIATION = "telework"
@@ -268,24 +273,50 @@ def octet_string_index(text: str) -> tuple[int, ...]:
 
 
 def vpn_records(gateway: VpnGateway, *, moving_counters: bool = True) -> list[Record]:
-    """Every record of a VPN gateway's agent: IF-MIB, remote-access sessions (computed from the clock by
-    the ``telework`` variation module when asked), the licence, and the IPsec tunnel table; sorted."""
+    """Every record of a VPN gateway's agent: IF-MIB and the vendor's remote-access tree, the sessions being
+    ``telework`` variation records (computed from the clock when asked); sorted."""
     recs: list[Record] = list(_system(gateway, moving_counters, location="chiyoda"))
     recs.extend(_interfaces(list(gateway.interfaces()), moving_counters))
     params = f"staff={gateway.staff},share={gateway.telework_share},licence={gateway.licence_sessions}"
-    weights = "/".join(f"{w:g}" for _, w in gateway.groups)
-    recs.append(((*CRAS, 1, 1, 0), "2", str(gateway.licence_sessions)))
-    recs.append(((*CRAS, 3, 1, 0), f"66:{TELEWORK_VARIATION}", params))
-    for k, (name, _) in enumerate(gateway.groups):
-        recs.append((
-            (*CRAS, 3, 22, 1, 2, *octet_string_index(name)), f"2:{TELEWORK_VARIATION}",
-            f"{params},weights={weights},group={k}",
-        ))  # fmt: skip
-    for t in gateway.tunnels:
-        recs.append(((*CIPSEC_TUNNEL, 3, t.index), "2", "1"))  # cipSecTunIkeTunnelAlive: true
-        recs.append(((*CIPSEC_TUNNEL, 51, t.index), "2", "1" if t.active else "2"))
+    protocols = "/".join(f"{w:g}" for _, w in gateway.protocols)
+    part = {name: k for k, (name, _) in enumerate(gateway.protocols)}
+    if gateway.vendor == "fortigate":
+        recs.extend(_fortigate_vpn(gateway, params, protocols, part))
+    else:
+        recs.extend(_asa_vpn(gateway, params, protocols, part))
     recs.sort(key=lambda r: r[0])
     return recs
+
+
+def _asa_vpn(gateway: VpnGateway, params: str, protocols: str, part: dict[str, int]) -> Iterator[Record]:
+    """CISCO-REMOTE-ACCESS-MONITOR-MIB: the licence, crasNumSessions (remote access and the LAN-to-LAN
+    tunnels), the per-kind counters (IPsec .26, SVC .35, WebVPN .38, LAN-to-LAN .29), the per-group users;
+    CISCO-IPSEC-FLOW-MONITOR-MIB's tunnel table for the branch offices' site-to-site tunnels."""
+    l2l = sum(t.active for t in gateway.tunnels)
+    yield (*CRAS, 1, 1, 0), "2", str(gateway.licence_sessions)
+    yield (*CRAS, 3, 1, 0), f"66:{TELEWORK_VARIATION}", f"{params},plus={l2l}"
+    for kind, column in (("ipsec", 26), ("svc", 35), ("webvpn", 38)):
+        yield (*CRAS, 3, column, 0), f"66:{TELEWORK_VARIATION}", f"{params},weights={protocols},part={part[kind]}"
+    yield (*CRAS, 3, 29, 0), "66", str(l2l)
+    weights = "/".join(f"{w:g}" for _, w in gateway.groups)
+    for k, (name, _) in enumerate(gateway.groups):
+        yield ((*CRAS, 3, 22, 1, 2, *octet_string_index(name)), f"2:{TELEWORK_VARIATION}",
+               f"{params},weights={weights},part={k}")
+    for t in gateway.tunnels:
+        yield (*CIPSEC_TUNNEL, 3, t.index), "2", "1"  # cipSecTunIkeTunnelAlive: true
+        yield (*CIPSEC_TUNNEL, 51, t.index), "2", "1" if t.active else "2"
+
+
+def _fortigate_vpn(gateway: VpnGateway, params: str, protocols: str, part: dict[str, int]) -> Iterator[Record]:
+    """FORTINET-FORTIGATE-MIB, VDOM root (1): SSL-VPN users (fgVpnSslStatsLoginUsers) and one
+    fgVpnDialupTable row per dial-up IPsec peer (only the VDOM column, fgVpnDialupVdom: the peers' addresses
+    are not simulated), rows that come and go with the working day."""
+    yield (*FG_VPN, 2, 3, 1, 1, 1), "2", "2"  # fgVpnSslState: enabled(2)
+    yield (*FG_VPN, 2, 3, 1, 2, 1), f"66:{TELEWORK_VARIATION}", f"{params},weights={protocols},part={part['ssl']}"
+    most = math.ceil(gateway.staff * gateway.telework_share * 1.05) + 1  # the curve's peak, ripple included
+    for slot in range(min(most, gateway.licence_sessions)):
+        yield ((*FG_VPN, 2, 1, 1, 8, slot + 1), f"2:{TELEWORK_VARIATION}",
+               f"{params},weights={protocols},part={part['ipsec']},slot={slot},value=1")
 
 
 def router_records(router: SchoolRouter, *, moving_counters: bool = True) -> list[Record]:

@@ -103,13 +103,16 @@ class BwaSpec:
 
 @dataclass(frozen=True, slots=True)
 class VpnSpec:
-    """The town office's telework VPN gateway and its licence (concurrent remote-access sessions)."""
+    """A telework VPN gateway of the town office and its licence (concurrent remote-access sessions).
+    ``staff_share`` of the town's staff connect through it (the gateways' shares add up to 1)."""
 
     name: str
+    vendor: Literal["cisco_asa", "fortigate"] = "cisco_asa"
     model: str = "ASA 5516-X"
     licence_sessions: int = 100
     #: share of the staff that teleworks on a working day (sessions at the plateau: staff × share)
     telework_share: float = 0.3
+    staff_share: float = 1.0
     auth: str = "olt_v3"
 
 
@@ -122,13 +125,24 @@ DEFAULT_BWA_STATIONS: tuple[BwaSpec, ...] = (
     BwaSpec("oasa-bwa1", "oasa"),
     BwaSpec("oasa-bwa2", "oasa"),
 )
-DEFAULT_VPN_GATEWAYS: tuple[VpnSpec, ...] = (VpnSpec("telework-vpn1"),)
+#: The town hall's ASA (AnyConnect, IPsec client, WebVPN; site-to-site tunnels to the branch offices) and
+#: the Board of Education's FortiGate (SSL-VPN and FortiClient dial-up IPsec) for its share of the staff.
+DEFAULT_VPN_GATEWAYS: tuple[VpnSpec, ...] = (
+    VpnSpec("telework-vpn1", staff_share=0.8),
+    VpnSpec("telework-vpn2", vendor="fortigate", model="FortiGate-100F", licence_sessions=50, staff_share=0.2,
+            auth=V2_AUTH_NAME),
+)
 #: Staff of the town office: configuration (the number the telework KPI compares sessions with).
 DEFAULT_STAFF = 300
 #: Tunnel-groups of the gateway and their share of the sessions (ASA lists its default group too).
 VPN_GROUPS: tuple[tuple[str, float], ...] = (
     ("telework", 85.0), ("it-admin", 10.0), ("vendor-maint", 5.0), ("DefaultRAGroup", 0.0),
 )  # fmt: skip
+#: Remote-access protocols and their share of a gateway's sessions (most staff on the full client).
+VPN_PROTOCOLS: dict[str, tuple[tuple[str, float], ...]] = {
+    "cisco_asa": (("ipsec", 7.0), ("svc", 90.0), ("webvpn", 3.0)),
+    "fortigate": (("ssl", 70.0), ("ipsec", 30.0)),
+}
 #: Site-to-site IPsec tunnels from the town hall (Chiyoda) to the branch offices (支所).
 VPN_BRANCH_TUNNELS: tuple[str, ...] = ("oasa-branch", "toyohira-branch", "geihoku-branch")
 

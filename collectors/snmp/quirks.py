@@ -165,6 +165,58 @@ def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[s
     return [*families, onus, down_fam]
 
 
+#: a per-row family a VPN module names only so that ``vpn_remote_access`` can count the rows of a table of
+#: remote-access peers (one row per connected user, indexes that churn): consumed, never exported
+DIALUP_ROWS = "vpn_dialup_peer_rows"
+
+
+def vpn_remote_access(
+    families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]
+) -> list[MetricFamily]:
+    """``ftth_vpn_sessions`` per gateway = its remote-access sessions: the sum of
+    ``ftth_vpn_remote_access_sessions`` over the protocols the module reads (ASA: IPsec, SVC, WebVPN;
+    FortiGate: SSL-VPN users and dial-up IPsec peers), never LAN-to-LAN tunnels.
+
+    Dial-up peers are counted from the ``DIALUP_ROWS`` family (one sample per row; its ``table`` label names
+    the table when a device has two listing the same peers, e.g. FortiOS's fgVpnDialupTable and the newer
+    fgVpn2DialupTable: the larger count is taken, never the sum). A device that speaks the module's MIB
+    (any VPN family has a sample) with no dial-up row has 0 dial-up peers; a device that answered nothing
+    gets no number at all. No protocol answered: no ``ftth_vpn_sessions``.
+    """
+    by_name = {f.name: f for f in families}
+    rows = by_name.get(DIALUP_ROWS)
+    per_protocol = by_name.get("ftth_vpn_remote_access_sessions")
+    out = [f for f in families if f.name not in (DIALUP_ROWS, "ftth_vpn_remote_access_sessions")]
+    protocol = MetricFamily("ftth_vpn_remote_access_sessions", per_protocol.documentation if per_protocol else
+                            "Remote-access VPN sessions by protocol.")
+    for s in per_protocol.samples if per_protocol else ():
+        protocol.add(s.labels, s.value)
+    if rows is not None:
+        counts: Counter[tuple[tuple[tuple[str, str], ...], str]] = Counter()
+        for s in rows.samples:
+            key = tuple(sorted((k, v) for k, v in s.labels.items() if k not in ("dialup_peer", "table")))
+            counts[(key, s.labels.get("table", ""))] += 1
+        dialup: dict[tuple[tuple[str, str], ...], int] = {}
+        for (key, _table), n in counts.items():
+            dialup[key] = max(dialup.get(key, 0), n)
+        speaks = [f for f in families if f.name.startswith("ftth_vpn_") and f.samples]
+        for f in speaks:
+            for s in f.samples:
+                dialup.setdefault(tuple(sorted((k, v) for k, v in s.labels.items()
+                                               if k not in ("protocol", "group"))), 0)
+        for key, n in sorted(dialup.items()):
+            protocol.add({**dict(key), "protocol": "ipsec"}, n)
+    sessions = MetricFamily("ftth_vpn_sessions", "Active remote-access VPN sessions: the sum over protocols of "
+                            "ftth_vpn_remote_access_sessions (LAN-to-LAN tunnels are not remote access).")
+    totals: dict[tuple[tuple[str, str], ...], float] = {}
+    for s in protocol.samples:
+        key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "protocol"))
+        totals[key] = totals.get(key, 0.0) + s.value
+    for key, total in totals.items():
+        sessions.add(dict(key), total)
+    return [*out, protocol, sessions]
+
+
 def vpn_capacity(families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]) -> list[MetricFamily]:
     """``ftth_vpn_sessions_capacity_ratio`` = sessions / the device's session limit, per gateway.
 
@@ -187,5 +239,6 @@ def vpn_capacity(families: list[MetricFamily], instances: Mapping[str, list[dict
 Postprocess = Callable[[list[MetricFamily], Mapping[str, list[dict[str, str]]]], list[MetricFamily]]
 POSTPROCESS: dict[str, Postprocess] = {
     "pon_rollup": pon_rollup,
+    "vpn_remote_access": vpn_remote_access,
     "vpn_capacity": vpn_capacity,
 }

@@ -1,6 +1,6 @@
 """The town's other networks: the regional BWA (地域BWA) base stations, in the districts the fibre reaches
-last, and the town office's telework VPN gateway, whose sessions follow the staff's working day
-(``simulator.variation.telework``, computed when the agent answers).
+last, and the town office's telework VPN gateways (an ASA and a FortiGate), whose sessions follow the
+staff's working day (``simulator.variation.telework``, computed when the agent answers).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from simulator.devices import BwaCell, BwaStation, IpsecTunnel, VpnGateway
 from simulator.generate.draws import ethernet, stream
-from simulator.specs import VPN_BRANCH_TUNNELS, VPN_GROUPS, BwaSpec, FaultRates, VpnSpec
+from simulator.specs import VPN_BRANCH_TUNNELS, VPN_GROUPS, VPN_PROTOCOLS, BwaSpec, FaultRates, VpnSpec
 
 #: a 20 MHz TD-LTE carrier in the BWA band, config 2: what a full cell carries (kbit/s)
 BWA_DL_CAPACITY_KBPS = 95_000
@@ -59,24 +59,41 @@ def make_bwa_stations(
     return stations
 
 
+#: what each vendor's simulated gateway says about itself (sysObjectID as the LibreNMS peer walks have them)
+#: and how its interfaces are named and described (ifDescr as the ASA's own: "Adaptive Security Appliance
+#: 'outside' interface"; a FortiGate's ifDescr is the interface name)
+VPN_IDENTITY: dict[str, tuple[str, str, tuple[str, ...], str]] = {
+    "cisco_asa": ("Cisco Adaptive Security Appliance Version 9.16(4) (simulated)", "1.3.6.1.4.1.9.1.2404",
+                  ("outside", "inside", "management"), "Adaptive Security Appliance '{}' interface"),
+    "fortigate": ("FortiGate-100F v7.2.8 (simulated)", "1.3.6.1.4.1.12356.15", ("wan1", "internal", "ssl.root"),
+                  "{}"),
+}
+
+
 def make_vpn_gateways(seed: int, specs: Sequence[VpnSpec], staff: int, host: str, base_port: int) -> list[VpnGateway]:
+    """The town office's gateways; each carries ``staff_share`` of the staff (rounded, the last one takes
+    the rest, so that the gateways' staff add up to the town's)."""
     gateways: list[VpnGateway] = []
+    left = staff
     for n, spec in enumerate(specs):
         rng = stream(seed, "vpn", spec.name)
+        own = left if n == len(specs) - 1 else min(left, round(staff * spec.staff_share))
+        left -= own
+        descr, object_id, ifnames, if_descr = VPN_IDENTITY[spec.vendor]
+        asa = spec.vendor == "cisco_asa"
         gateways.append(VpnGateway(
-            name=spec.name, vendor="cisco_asa", model=spec.model, auth=spec.auth, address=f"{host}:{base_port + n}",
-            sys_descr="Cisco Adaptive Security Appliance Version 9.16(4) (simulated)",
-            sys_object_id="1.3.6.1.4.1.9.1.2404",  # as the ASA of the LibreNMS peer walk
+            name=spec.name, vendor=spec.vendor, model=spec.model, auth=spec.auth, address=f"{host}:{base_port + n}",
+            sys_descr=descr, sys_object_id=object_id,
             uptime_ticks=rng.randrange(100 * 86400 * 3, 100 * 86400 * 200),
-            licence_sessions=spec.licence_sessions, staff=staff, telework_share=spec.telework_share,
-            groups=VPN_GROUPS,
+            licence_sessions=spec.licence_sessions, staff=own, telework_share=spec.telework_share,
+            groups=VPN_GROUPS if asa else (), protocols=VPN_PROTOCOLS[spec.vendor],
             tunnels=tuple(IpsecTunnel(index, peer, True) for index, peer in
                           zip(sorted(rng.sample(range(1000, 60000), len(VPN_BRANCH_TUNNELS))), VPN_BRANCH_TUNNELS,
-                              strict=True)),
+                              strict=True)) if asa else (),
             uplinks=tuple(
-                ethernet(rng, i + 1, name, f"Adaptive Security Appliance '{name}' interface", name,
+                ethernet(rng, i + 1, name, if_descr.format(name), name,
                           1_000_000_000, rng.uniform(2e5, 2e6), rng.uniform(2e5, 2e6))
-                for i, name in enumerate(("outside", "inside", "management"))
+                for i, name in enumerate(ifnames)
             ),
         ))  # fmt: skip
     return gateways

@@ -35,13 +35,14 @@ def _digest(document: Any) -> str:
 
 #: Digests of ``generate_town(seed=2026, onus=600)`` computed before ``simulator/town.py`` was split into
 #: modules: a refactoring of the generator must give the same town, byte for byte. A deliberate change of
-#: the town updates them (and says so in its commit).
+#: the town updates them (and says so in its commit). Changed: the BWA and VPN layouts corrected against
+#: public sources (PRB columns, {cell}.0 instances; ASA remote-access columns; a FortiGate gateway).
 PINNED = {
-    "inventory": "915f0f36ef8e55e5902422ae523a04ca9a40206a7835ce772366020ac832acdd",
-    "poller_config": "fec28899331ccfc035049dc4ae04d42eb9d0324b9d6997ec082247515359bc45",
-    "inventory_with_routers": "7e5d729f706ae625233670c2475ff33de94fa21b210d67d40754d895fd1ba0cf",
-    "poller_config_with_routers": "07d873ba7cc7f2ccba7a585f76093a9bf2c52533185c3c1a0d8bb1545f0a53f6",
-    "snmprec_with_routers": "bc21a6afad7b6651fc4806e1703ed65dc161f42f1802a129f4f629c0a9cd4ef0",
+    "inventory": "97352bc334f19e832ba50c957dead9466b2e03a16a517ff6b2bf0a94b650d4f7",
+    "poller_config": "7e30ba81a481e6016f5d6d98f9f0e21db5d72a3df181901b643906efd2e026d2",
+    "inventory_with_routers": "d5c472f61de80966c92aba74ad1c00f3ac0bdc7a2b261213470510ae2bfa5178",
+    "poller_config_with_routers": "9044873cf9b71ee516158257a76001286d3383221b6d2285a79a3746d378d36a",
+    "snmprec_with_routers": "d0dd9095d3271caba08e146ac1d09534f6d44f4ef2cdc5014cd5c417bca6a870",
 }
 
 
