@@ -41,7 +41,11 @@ def district_labeler(onus: OnuDistricts, olts: Mapping[str, str]) -> Labeler:
 def format_octets(raw: bytes, fmt: str) -> str:
     if fmt == "hex":
         return raw.hex().upper()
-    if fmt in ("phys_address", "mac"):
+    if fmt == "phys_address":
+        # snmp_exporter's PhysAddress48: six octets, upper-case (a shorter value padded with zeros, a longer
+        # one cut), so that a dashboard written for snmp_exporter matches the same label values
+        return ":".join(f"{b:02X}" for b in raw[:6].ljust(6, b"\0"))
+    if fmt == "mac":
         return ":".join(f"{b:02x}" for b in raw)
     if fmt == "gpon_serial":
         # 4 ASCII vendor letters + 4 bytes shown as hex, as the OLT CLI prints it and the inventory
