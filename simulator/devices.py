@@ -1,5 +1,5 @@
 """What the simulated town's SNMP agents serve: OLTs with their PON ports and ONUs, BWA stations, the
-telework VPN gateway and the school routers, as plain frozen dataclasses.
+telework VPN gateways (a Cisco ASA and a FortiGate) and the school routers, as plain frozen dataclasses.
 
 A test computes the value an agent must return (``onu.rx_dbm``) from the same objects that produced the
 agent's data file (``simulator.snmprec``), so they hold values exactly as the vendor encodes them.

@@ -1,4 +1,4 @@
-"""What to build: the town's districts, OLTs, BWA stations and VPN gateway as configuration, the shares
+"""What to build: the town's districts, OLTs, BWA stations and VPN gateways as configuration, the shares
 of faulty ONUs, the chassis models the OLTs can be, and the demo's fixed credentials.
 
 These are the arguments of ``generate_town`` (``simulator.generate``); the defaults describe
