@@ -311,15 +311,24 @@ def test_suspend_resume_and_cancel_follow_the_line(env: Env) -> None:
 
 def test_the_check_gets_only_the_new_onus_columns(env: Env) -> None:
     from collectors.snmp.module import get_module
-    from collectors.snmp.quirks import huawei_gpon_fsp, huawei_gpon_ifindex, zte_gpon_pon_index, zte_gpon_port
-    from provisioning.verify import ONU_METRICS, _instance
+    from collectors.snmp.quirks import (
+        huawei_gpon_fsp,
+        huawei_gpon_ifindex,
+        zte_gpon_pon_index,
+        zte_gpon_port,
+        zte_v2_gpon_pon_index,
+    )
+    from provisioning.verify import ONU_METRICS, _instances
 
     assert huawei_gpon_fsp(huawei_gpon_ifindex("0/1/3")) == "0/1/3" and huawei_gpon_ifindex("0/0/0") == 4194304000
     assert zte_gpon_port(zte_gpon_pon_index("1/1/1")) == "1/1/1" and zte_gpon_pon_index("1/1/1") == 0x10010100
-    for module_name, port, want in (("huawei_gpon", "0/1/3", (huawei_gpon_ifindex("0/1/3"), 7)),
-                                    ("zte_gpon", "1/2/4", (zte_gpon_pon_index("1/2/4"), 7))):
+    hw, zte, zte2 = huawei_gpon_ifindex("0/1/3"), zte_gpon_pon_index("1/2/4"), zte_v2_gpon_pon_index("1/2/4")
+    # (up, rx) instances: ZTE's optics table has the ONU's ANI index as a third part
+    for module_name, port, want in (("huawei_gpon", "0/1/3", [(hw, 7), (hw, 7)]),
+                                    ("zte_gpon", "1/2/4", [(zte, 7), (zte, 7, 1)]),
+                                    ("zte_gpon_v2", "1/2/4", [(zte2, 7), (zte2, 7, 1)])):
         module = get_module(module_name)
-        assert _instance(module, [m for m in module.metrics if m.name in ONU_METRICS], port, 7) == want
+        assert _instances(module, [m for m in module.metrics if m.name in ONU_METRICS], port, 7) == want
     # the GET reads what a full poll of the OLT reads, for an ONU the town already had
     for vendor in ("huawei", "zte"):
         model = next(o for o in env.town.olts if o.vendor == vendor)
