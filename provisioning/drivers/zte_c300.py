@@ -96,10 +96,10 @@ class ZteC300Driver(NetmikoOltDriver):
         rows = parse_textfsm(cli_file("zte_c300_show_gpon_onu_baseinfo.textfsm"), answer)
         return [
             OntEntry(
-                r["PON_PORT"], int(r["ONU_ID"]), normalise_serial(r["SERIAL"]),
+                r["PON_PORT"], int(r["ONU_ID"]), normalise_serial(r["SERIAL"]) if r["SERIAL"] else "",
                 "online" if phase.get(int(r["ONU_ID"])) == "working" else "offline",
             )
-            for r in rows
+            for r in rows  # an ONU authorised without a serial (password, LOID) still takes its id
         ]
 
     def find_ont(self, serial: str) -> OntEntry | None:

@@ -72,3 +72,18 @@ def test_the_driver_reads_autofind_from_the_recorded_answer(case: Path) -> None:
                              ZteC300Driver.refusal)
     got = [{"pon_port": a.pon_port, "serial": a.serial} for a in driver.autofind()]
     assert got == want["autofind"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "onts_ids" in _expected(c)], ids=lambda c: c.stem)
+def test_the_driver_reads_the_onts_of_a_port_from_the_recorded_answer(case: Path) -> None:
+    want = _expected(case)
+    port = want["command"].rpartition("gpon-olt_")[2]
+    target = CliTarget("olt", "zte_c300", "127.0.0.1", 22, "u", SecretStr("p"))
+    driver = ZteC300Driver(target)
+    answers = {want["command"]: case.read_text(encoding="utf-8").rstrip("\n"),
+               f"show gpon onu state gpon-olt_{port}": "%Code 62310-GPONSRV : No related information to show."}
+    driver.session = _Replay(answers, ZteC300Driver.refusal)  # type: ignore[assignment]
+    onts = driver.onts(port)
+    assert [o.ont_id for o in onts] == want["onts_ids"]
+    serials = {o.ont_id: o.serial for o in onts}
+    assert {k: serials[k] for k in want["onts_serials"]} == want["onts_serials"]
