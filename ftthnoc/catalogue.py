@@ -36,10 +36,10 @@ SCRAPE = ("target", "module")
 CATALOGUE: tuple[Entry, ...] = (
     Entry("ftth_onu_up", "gauge", ONU, "1 if the ONU runs, 0 if it is down."),
     Entry("ftth_onu_rx_power_dbm", "gauge", ONU, "Optical power the ONU receives (dBm)."),
-    Entry("ftth_onu_tx_power_dbm", "gauge", ONU, "Optical power the ONU transmits (dBm; Huawei only)."),
+    Entry("ftth_onu_tx_power_dbm", "gauge", ONU, "Optical power the ONU transmits (dBm)."),
     Entry("ftth_onu_olt_rx_power_dbm", "gauge", ONU, "Optical power the OLT receives from the ONU (dBm)."),
     Entry("ftth_onu_distance_meters", "gauge", ONU, "Ranging distance OLT to ONU (m)."),
-    Entry("ftth_onu_temperature_celsius", "gauge", ONU, "ONU optics temperature (°C; Huawei only)."),
+    Entry("ftth_onu_temperature_celsius", "gauge", ONU, "ONU optics temperature (°C)."),
     Entry("ftth_onu_last_down_cause_info", "info", (*ONU, "cause"),
           "Why the ONU last went down: los, losi_lobi, lofi, sfi, loai, loami, reset, re_register, "
           "dying_gasp, loki, other."),

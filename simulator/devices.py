@@ -29,7 +29,7 @@ ROUTER_UPLINK = "LAN2"
 @dataclass(frozen=True, slots=True)
 class Onu:
     """One ONU as its OLT reports it. ``None`` means the agent has no reading for that column: the ONU
-    is offline, or the vendor does not publish it (ZTE has no ONU Tx or temperature column)."""
+    is offline (both vendors publish Rx, Tx, temperature, OLT-side Rx and distance)."""
 
     serial: str  # "HWTC1A2B3C4D" / "ZTEG1A2B3C4D"
     olt: str

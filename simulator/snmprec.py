@@ -9,10 +9,13 @@ Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror H
 
 - Huawei ``hwGponDeviceOntControlLastDownCause`` (.46.1.24): 1 LOS, 2 LOSi, 3 LOFi, 4 SFi, 5 LOAi,
   6 LOAMi, 13 dying-gasp; -1 never down.
-- ZTE last down cause (.28.2.1.7): 1 LOS, 2 LOSi, 3 LOFi, 4 SFi, 5 LOAi, 6 LOAMi, 9 dyingGasp;
-  0 never down. Phase state (.28.2.1.4): 1 LOS, 3 working, 4 dyingGasp.
+- ZTE (``ftthnoc/vendors/zte``, sources there): last down cause (.28.2.1.7) 2 LOS, 3 LOSi, 4 LOFi, 5 SFi,
+  6 LOAi, 7 LOAMi, 9 power off (dying gasp); 0 never down. Phase state (.28.2.1.4, ZXGPON-SERVICE-MIB):
+  1 LOS, 3 working, 4 dyingGasp. The optics table (.50.12.1.1) is indexed {pon}.{onu}.1 and holds
+  16-bit two's-complement levels sent unsigned: Rx .10 and Tx .14 as raw × 0.002 − 30 (a line below
+  −30 dBm is sent as 32768–65534), temperature .19 in 1/256 °C.
 - Offline ONUs: Huawei returns 2147483647 in every optical column (.51.1.x) and distance -1; ZTE returns
-  65535 for ONU Rx, -80000 for the OLT-side Rx and distance -1. ZTE publishes no ONU Tx or temperature.
+  65535 in the optics columns, -80000 for the OLT-side Rx and distance -1.
 - BWA eNB (Baicells-style, DOMAIN.md §4, *verify*): per cell at instance .{cell} (0 first), status codes
   1 up / 0 down, throughput in kbit/s, PRB use and success rates in whole percent; a down cell has no
   success-rate instances. The S1 link is the station's scalar.
@@ -54,7 +57,7 @@ HUAWEI_DOWN_CAUSE: dict[DownCause, int] = {
 }  # fmt: skip
 HUAWEI_NEVER_DOWN = -1
 ZTE_DOWN_CAUSE: dict[DownCause, int] = {
-    "los": 1, "losi": 2, "lofi": 3, "sfi": 4, "loai": 5, "loami": 6, "dying_gasp": 9,
+    "los": 2, "losi": 3, "lofi": 4, "sfi": 5, "loai": 6, "loami": 7, "dying_gasp": 9,
 }  # fmt: skip
 ZTE_NEVER_DOWN = 0
 ZTE_PHASE = {"online": 3, "los": 1, "dying_gasp": 4}
@@ -87,8 +90,14 @@ def huawei_olt_rx_raw(dbm: float | None) -> int:
 
 
 def zte_rx_raw(dbm: float | None) -> int:
-    """ZTE ONU Rx: dBm = raw·0.002 − 30, 65535 offline."""
-    return ZTE_RX_NO_READING if dbm is None else round((dbm + 30) * 500)
+    """ZTE ONU Rx and Tx: dBm = signed16(raw)·0.002 − 30, sent unsigned (−33.008 dBm is 64032); 65535
+    offline."""
+    return ZTE_RX_NO_READING if dbm is None else round((dbm + 30) * 500) & 0xFFFF
+
+
+def zte_temperature_raw(celsius: float | None) -> int:
+    """ZTE ONU optics temperature: 1/256 °C, 16-bit two's complement sent unsigned; 65535 offline."""
+    return ZTE_RX_NO_READING if celsius is None else round(celsius * 256) & 0xFFFF
 
 
 def zte_olt_rx_raw(dbm: float | None) -> int:
@@ -204,6 +213,7 @@ def _huawei_onu(p: PonPort, u: Onu) -> Iterator[Record]:
 
 def _zte_onu(p: PonPort, u: Onu) -> Iterator[Record]:
     x = (p.pon_index, u.onu_id)
+    ani = (*x, 1)  # the optics table's index: {pon}.{onu}.{ANI}, one ANI per ONU
     yield (*ZTE_V1, 28, 1, 1, 2, *x), *_str(f"gpon-onu_{p.name}:{u.onu_id}")
     yield (*ZTE_V1, 28, 1, 1, 3, *x), *_str(u.household)
     yield (*ZTE_V1, 28, 1, 1, 5, *x), "4x", _serial_hex(u.serial)
@@ -211,7 +221,9 @@ def _zte_onu(p: PonPort, u: Onu) -> Iterator[Record]:
     cause = ZTE_NEVER_DOWN if u.last_down_cause is None else ZTE_DOWN_CAUSE[u.last_down_cause]
     yield (*ZTE_V1, 28, 2, 1, 7, *x), "2", str(cause)
     yield (*ZTE_V1, 11, 4, 1, 2, *x), "2", str(-1 if u.distance_m is None else u.distance_m)
-    yield (*ZTE_V1, 50, 12, 1, 1, 10, *x), "2", str(zte_rx_raw(u.rx_dbm))
+    yield (*ZTE_V1, 50, 12, 1, 1, 10, *ani), "2", str(zte_rx_raw(u.rx_dbm))
+    yield (*ZTE_V1, 50, 12, 1, 1, 14, *ani), "2", str(zte_rx_raw(u.tx_dbm))
+    yield (*ZTE_V1, 50, 12, 1, 1, 19, *ani), "2", str(zte_temperature_raw(u.temperature_c))
     yield ZTE_OLT_RX + x, "2", str(zte_olt_rx_raw(u.olt_rx_dbm))
 
 

@@ -12,6 +12,9 @@ from ftthnoc.samples import MetricFamily
 
 HUAWEI_GPON_BASE = 4194304000  # ifIndex of GPON 0/0/0 on MA5600T/MA5800 (above 2^31)
 ZTE_GPON_BASE = 0x10000000  # ponIndex 0x10010100 is gpon-olt_1/1/1 on C300/C320 (V1 tree)
+#: the V2 tree's (1.3.6.1.4.1.3902.1082.500) PON index: 0x1101SSPP, gpon-olt_1/1/1 = 285278465
+#: (Cepat-Kilat-Teknologi/go-snmp-olt-zte-c320 config/cfg.yaml; switcher-core's C600 encoder)
+ZTE_V2_GPON_BASE = 0x11010000
 
 
 def huawei_gpon_fsp(ifindex: int) -> str:
@@ -30,9 +33,18 @@ def zte_gpon_port(pon_index: int) -> str:
     return f"1/{(x >> 16) & 0xFF}/{(x >> 8) & 0xFF}"
 
 
+def zte_v2_gpon_port(pon_index: int) -> str:
+    """Rack/slot/port from a ZTE V2-tree PON index: 0x11010000 + slot·256 + port (rack is always 1)."""
+    x = pon_index - ZTE_V2_GPON_BASE
+    if x < 0 or x >> 16 or not x & 0xFF:
+        return str(pon_index)
+    return f"1/{(x >> 8) & 0xFF}/{x & 0xFF}"
+
+
 INDEX_QUIRKS: dict[str, Callable[[int], str]] = {
     "huawei_gpon_fsp": huawei_gpon_fsp,
     "zte_gpon_port": zte_gpon_port,
+    "zte_v2_gpon_port": zte_v2_gpon_port,
 }
 
 
@@ -48,10 +60,19 @@ def zte_gpon_pon_index(port_name: str) -> int:
     return ZTE_GPON_BASE + (slot << 16) + (port << 8)
 
 
+def zte_v2_gpon_pon_index(port_name: str) -> int:
+    """The inverse of ``zte_v2_gpon_port``: ``1/1/1`` → 0x11010101. Raises ValueError."""
+    _rack, slot, port = (int(x) for x in port_name.split("/"))
+    if not (0 <= slot <= 0xFF and 1 <= port <= 0xFF):
+        raise ValueError(f"{port_name!r} is not a ZTE V2 PON port")
+    return ZTE_V2_GPON_BASE + (slot << 8) + port
+
+
 #: label value → sub-identifier, for asking one instance by GET (provisioning's check of one new ONU)
 INDEX_INVERSES: dict[str, Callable[[str], int]] = {
     "huawei_gpon_fsp": huawei_gpon_ifindex,
     "zte_gpon_port": zte_gpon_pon_index,
+    "zte_v2_gpon_port": zte_v2_gpon_pon_index,
 }
 
 

@@ -275,7 +275,9 @@ def make_onu(dr: OnuDraft, port_tx: float, history_rate: float, rng: random.Rand
     rx = base - 0.12 * (distance / 1000 - 8) + rng.gauss(0, 0.9)
     rx = min(-15.0, max(-26.5, rx))
     if dr.weak:
-        rx = rng.uniform(-29.5, -27.1)
+        # ZTE sends a level below -30 dBm as an unsigned 16-bit value (32768-65534): some of its weak
+        # lines are that weak, so the demo shows them (and a poller that drops them would be caught)
+        rx = rng.uniform(-33.5, -27.1) if dr.vendor == "zte" else rng.uniform(-29.5, -27.1)
     tx = min(4.5, max(0.8, rng.gauss(2.5, 0.4)))
     upstream_loss = (port_tx - rx) + rng.gauss(0.5, 0.3)
     olt_rx = quantise(tx - upstream_loss, 0.01)
@@ -299,8 +301,8 @@ def make_onu(dr: OnuDraft, port_tx: float, history_rate: float, rng: random.Rand
         state="online",
         last_down_cause=past_cause if history else None,
         rx_dbm=rx_q,
-        tx_dbm=quantise(tx, 0.01) if huawei else None,
+        tx_dbm=quantise(tx, 0.01) if huawei else quantise(tx, 0.002),
         olt_rx_dbm=olt_rx,
         distance_m=distance,
-        temperature_c=temperature if huawei else None,
+        temperature_c=temperature,
     )

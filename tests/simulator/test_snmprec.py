@@ -119,15 +119,28 @@ def test_zte_onu_tables(small_town: Town) -> None:
     for p in olt.pon_ports:
         for u in p.onus:
             x = (p.pon_index, u.onu_id)
+            ani = (*x, 1)  # the optics table's third index part
             assert v[(*ZTE_V1, 28, 1, 1, 3, *x)] == ("4", u.household)
             assert v[(*ZTE_V1, 28, 1, 1, 5, *x)] == ("4x", b"ZTEG".hex() + u.serial[4:].lower())
             phase = {"online": "3", "los": "1", "dying_gasp": "4"}[u.state]
             assert v[(*ZTE_V1, 28, 2, 1, 4, *x)] == ("2", phase)
-            assert v[(*ZTE_V1, 50, 12, 1, 1, 10, *x)] == ("2", str(zte_rx_raw(u.rx_dbm)))
+            assert v[(*ZTE_V1, 50, 12, 1, 1, 10, *ani)] == ("2", str(zte_rx_raw(u.rx_dbm)))
+            assert v[(*ZTE_V1, 50, 12, 1, 1, 14, *ani)] == ("2", str(zte_rx_raw(u.tx_dbm)))
+            assert (*ZTE_V1, 50, 12, 1, 1, 10, *x) not in v
             assert v[ZTE_OLT_RX + x] == ("2", str(zte_olt_rx_raw(u.olt_rx_dbm)))
             if not u.online:
-                assert v[(*ZTE_V1, 50, 12, 1, 1, 10, *x)] == ("2", "65535")
+                for col in (10, 14, 19):
+                    assert v[(*ZTE_V1, 50, 12, 1, 1, col, *ani)] == ("2", "65535")
                 assert v[ZTE_OLT_RX + x] == ("2", "-80000")
+            if u.rx_dbm is not None and u.rx_dbm < -30:  # sent as 16-bit two's complement, unsigned
+                assert 32768 <= int(v[(*ZTE_V1, 50, 12, 1, 1, 10, *ani)][1]) < 65535
+
+
+def test_zte_encoders_send_signed_levels_unsigned() -> None:
+    from simulator.snmprec import zte_temperature_raw
+
+    assert zte_rx_raw(-33.008) == 64032 and zte_rx_raw(-20.0) == 5000 and zte_rx_raw(None) == 65535
+    assert zte_temperature_raw(44.5) == 11392 and zte_temperature_raw(-1.0) == 65280
 
 
 def test_unchanged_files_keep_their_mtime(tmp_path: Path) -> None:

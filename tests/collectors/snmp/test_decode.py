@@ -45,16 +45,64 @@ def test_huawei_scaling_sentinels_and_labels() -> None:
     assert got["ftth_onu_temperature_celsius"] == {}
 
 
-def test_zte_formula_and_offline_sentinel() -> None:
+def test_zte_optics_rows_have_a_third_index_part_and_a_signed_level() -> None:
     z = "1.3.6.1.4.1.3902.1012.3"
     columns = dict([
-        col(f"{z}.50.12.1.1.10", {(268501248, 1): 4000, (268501248, 2): 65535, (268501248, 3): 63000}),
+        col(f"{z}.28.2.1.4", {(268501248, 1): 3, (268501248, 2): 6, (268501248, 3): 3, (268501248, 4): 3}),
+        col(f"{z}.50.12.1.1.10", {(268501248, 1, 1): 4000, (268501248, 2, 1): 65535, (268501248, 3, 1): 64032,
+                                  (268501248, 4, 1): 31000, (268501248, 5): 4000, (268501248, 6, 2): 4000}),
+        col(f"{z}.50.12.1.1.14", {(268501248, 1, 1): 16045, (268501248, 2, 1): 65535}),
+        col(f"{z}.50.12.1.1.19", {(268501248, 1, 1): 11392, (268501248, 3, 1): 65280}),
         col("1.3.6.1.4.1.3902.1015.1010.11.2.1.2", {(268501248, 1): -23456, (268501248, 2): -80000}),
     ])
-    got = by_name(decode_module(get_module("zte_gpon"), columns, "olt-oasa-1")[0])
-    lab = (("olt", "olt-oasa-1"), ("onu_id", "1"), ("pon_port", "1/1/1"))
-    assert got["ftth_onu_rx_power_dbm"] == {lab: pytest.approx(4000 * 0.002 - 30)}  # 63000 → +96 dBm: rejected
-    assert got["ftth_onu_olt_rx_power_dbm"] == {lab: pytest.approx(-23.456)}
+    fams, rejected = decode_module(get_module("zte_gpon"), columns, "olt-oasa-1")
+    got = by_name(fams)
+    lab = lambda onu: (("olt", "olt-oasa-1"), ("onu_id", onu), ("pon_port", "1/1/1"))  # noqa: E731
+    assert got["ftth_onu_rx_power_dbm"] == {
+        lab("1"): pytest.approx(4000 * 0.002 - 30),
+        lab("3"): pytest.approx((64032 - 65536) * 0.002 - 30),  # −33.008 dBm: weak, working, shown
+    }
+    assert got["ftth_onu_tx_power_dbm"] == {lab("1"): pytest.approx(16045 * 0.002 - 30)}
+    assert got["ftth_onu_temperature_celsius"] == {lab("1"): pytest.approx(44.5), lab("3"): pytest.approx(-1.0)}
+    assert got["ftth_onu_olt_rx_power_dbm"] == {lab("1"): pytest.approx(-23.456)}
+    # 65535 ×2 and -80000 are no reading; 31000 (+32 dBm) is out of range; {pon}.{onu} and {pon}.{onu}.2
+    # are not the optics table's shape
+    assert rejected == 6
+
+
+def test_zte_v2_tree_index_phase_enum_and_text_serial() -> None:
+    v2 = "1.3.6.1.4.1.3902.1082.500"
+    pon = 285278465 + 1  # 0x1101SSPP: gpon-olt_1/1/2
+    columns = dict([
+        col(f"{v2}.10.2.3.3.1.18", {(pon, 7): b"1,ZTEGC0000007", (pon, 8): b"1,HWTC1F14CAAD"}, ber.OCTET_STRING),
+        col(f"{v2}.10.2.3.8.1.4", {(pon, 7): 4, (pon, 8): 3, (pon, 9): 5}),
+        col(f"{v2}.10.2.3.8.1.7", {(pon, 7): 1, (pon, 9): 9}),
+        col(f"{v2}.20.2.2.2.1.10", {(pon, 7, 1): 4100, (pon, 8, 1): 65535, (pon, 9, 1): 64032}),
+    ])
+    fams, rejected = decode_module(get_module("zte_gpon_v2"), columns, "olt-v2")
+    got = by_name(fams)
+    lab = lambda onu: (("olt", "olt-v2"), ("onu_id", onu), ("pon_port", "1/1/2"))  # noqa: E731
+    assert got["ftth_onu_up"] == {lab("7"): 1, lab("8"): 0, lab("9"): 0}  # 3 is syncMib here, not working
+    assert got["ftth_onu_rx_power_dbm"] == {lab("7"): pytest.approx(4100 * 0.002 - 30),
+                                            lab("9"): pytest.approx(-33.008)}
+    assert got["ftth_onu_info"] == {tuple(sorted((*lab("7"), ("serial", "ZTEG-C0000007")))): 1,
+                                    tuple(sorted((*lab("8"), ("serial", "HWTC-1F14CAAD")))): 1}
+    assert got["ftth_onu_last_down_cause"] == {tuple(sorted((*lab("9"), ("cause", "dying_gasp")))): 1}
+    assert rejected == 2  # the 65535 Rx, the "unknown" (1) cause
+    known = {s.labels["pon_port"]: s.value for f in fams if f.name == "ftth_pon_port_onus_known" for s in f.samples}
+    assert known == {"1/1/2": 3}
+
+
+def test_a_constant_index_part_labels_nothing_and_must_match() -> None:
+    text = HEAD + ("indexes: {i: [{labelname: a}, {constant: 1}, {labelname: b, quirk: octet_string}]}\n"
+                   "metrics: [{name: m, oid: 1.3.6.1.9, help: h, index: i}]")
+    module = parse_module(text, "t.yaml")
+    columns = dict([col("1.3.6.1.9", {(5, 1, 2, 104, 105): 1, (5, 2, 2, 104, 105): 2})])
+    fams, rejected = decode_module(module, columns, "")
+    assert [dict(s.labels) for f in fams for s in f.samples] == [{"a": "5", "b": "hi"}]
+    assert rejected == 1
+    with pytest.raises(ModuleError, match="no label"):
+        parse_module(HEAD + "indexes: {i: [{labelname: a, constant: 1}]}\nmetrics: []", "t.yaml")
 
 
 def test_index_of_the_wrong_shape_is_skipped_not_guessed() -> None:
@@ -108,26 +156,6 @@ HEAD = "name: x\ndescription: d\n"
 def test_malformed_modules_are_refused_with_the_reason(text: str, reason: str) -> None:
     with pytest.raises(ModuleError, match=reason):
         parse_module(text, "bad.yaml")
-
-
-def test_zte_v2_tree_uses_the_same_index_and_scaling() -> None:
-    v2 = "1.3.6.1.4.1.3902.1082.500"
-    pon = 268501248 + 256  # gpon-olt_1/1/2
-    columns = dict([
-        col(f"{v2}.10.2.3.3.1.18", {(pon, 7): bytes.fromhex("5A544547C0000007")}, ber.OCTET_STRING),
-        col(f"{v2}.10.2.3.8.1.4", {(pon, 7): 3, (pon, 8): 1}),
-        col(f"{v2}.20.2.2.2.1.10", {(pon, 7): 4100, (pon, 8): 65535}),
-    ])
-    fams, rejected = decode_module(get_module("zte_gpon_v2"), columns, "olt-v2")
-    got = by_name(fams)
-    lab = lambda onu: (("olt", "olt-v2"), ("onu_id", onu), ("pon_port", "1/1/2"))  # noqa: E731
-    assert got["ftth_onu_up"] == {lab("7"): 1, lab("8"): 0}
-    assert got["ftth_onu_rx_power_dbm"] == {lab("7"): pytest.approx(4100 * 0.002 - 30)}
-    assert got["ftth_onu_info"] == {tuple(sorted((*lab("7"), ("serial", "ZTEG-C0000007")))): 1}
-    assert rejected == 1
-    known = {s.labels["pon_port"]: s.value for f in fams if f.name == "ftth_pon_port_onus_known" for s in f.samples}
-    assert known == {"1/1/2": 2}
-
 
 def test_v3_values_map_to_the_same_tags_as_v2c_including_plain_asn1_classes() -> None:
     from pyasn1.type import univ

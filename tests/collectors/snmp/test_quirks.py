@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.snmp.quirks import huawei_gpon_fsp, pon_rollup, zte_gpon_port
+from collectors.snmp.quirks import huawei_gpon_fsp, pon_rollup, zte_gpon_port, zte_v2_gpon_pon_index, zte_v2_gpon_port
 from ftthnoc.samples import MetricFamily
 
 
@@ -21,6 +21,16 @@ def test_zte_pon_index() -> None:
     assert zte_gpon_port(268501248) == "1/1/1"
     assert zte_gpon_port(268501248 + 256 * 2 + 65536) == "1/2/3"
     assert zte_gpon_port(12) == "12"
+
+
+def test_zte_v2_pon_index_is_0x1101sspp() -> None:
+    # 285278465 is board 1 pon 1, 285278727 board 2 pon 7 (go-snmp-olt-zte-c320's config)
+    assert zte_v2_gpon_port(285278465) == "1/1/1"
+    assert zte_v2_gpon_port(285278727) == "1/2/7"
+    assert zte_v2_gpon_pon_index("1/3/16") == 285278992
+    assert zte_v2_gpon_port(268501248) == "268501248"  # a ZXGPON-tree index is not read as a V2 one
+    with pytest.raises(ValueError):
+        zte_v2_gpon_pon_index("1/1/0")
 
 
 def test_pon_rollup_counts_states_and_causes() -> None:
