@@ -153,6 +153,20 @@ CATALOGUE: tuple[Entry, ...] = (
           "Seconds a consumer spent on polls and events, its database writes included.", INCIDENTS),
 )
 
+def help_of(family: str) -> str | None:
+    """The catalogue's own HELP for a family (named as collected: ``x`` for ``x_info`` and ``x_total``), or None.
+
+    Vendor-neutral metrics take their HELP from here, not from whichever vendor's module made them first,
+    so that ``ftth_onu_rx_power_dbm`` does not cite a ZTE object on a Huawei OLT."""
+    return _HELP.get(family)
+
+
 def names(when: str | None = "") -> set[str]:
     """Catalogued names; by default those a plain poller always exposes, ``None`` for all."""
     return {e.name for e in CATALOGUE if when is None or e.when == when}
+
+
+_HELP: dict[str, str] = {
+    **{e.name: e.help for e in CATALOGUE},
+    **{e.name.removesuffix("_info"): e.help for e in CATALOGUE if e.type == "info"},
+}

@@ -14,6 +14,7 @@ from collectors.snmp import ber, quirks
 from collectors.snmp.ber import Oid, VarBind
 from collectors.snmp.counters import CounterState
 from collectors.snmp.module import IndexPart, Metric, Module
+from ftthnoc.catalogue import help_of
 from ftthnoc.samples import MetricFamily, merge
 
 SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3)
@@ -222,7 +223,7 @@ def decode_module(
         root = metric.oid_tuple
         n = len(root)
         kind = metric.type
-        fam = MetricFamily(metric.name, f"{metric.help} ({metric.oid})",
+        fam = MetricFamily(metric.name, help_of(metric.name) or f"{metric.help} ({metric.oid})",
                            "counter" if kind == "counter" else "info" if kind == "info" else "gauge")
         rows = columns.get(root, ())
         for vb in rows:

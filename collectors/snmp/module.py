@@ -145,6 +145,9 @@ class Module(BaseModel):
     postprocess: list[str] = Field(default_factory=list)
     #: how far one poll with this module may go (a table of 7,000 ONUs is 7,000 rows a column)
     limits: ModuleLimits = Field(default_factory=ModuleLimits)
+    #: a device that answers none of the module's subtrees does not speak its MIB (the wrong module for
+    #: it): the poll fails and says so. ``false`` where an empty answer is normal (an empty ARP table).
+    expect_rows: bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> Module:

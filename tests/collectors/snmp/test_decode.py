@@ -177,3 +177,31 @@ def test_v3_values_map_to_the_same_tags_as_v2c_including_plain_asn1_classes() ->
     for value, tag, want in cases:
         vb = to_varbind(name, value)
         assert (vb.tag, vb.value) == (tag, want), type(value).__name__
+
+
+async def test_a_vendor_neutral_metric_has_one_help_whatever_vendor_made_it() -> None:
+    """HELP of ftth_* families comes from the catalogue, not from the module that made them (a Huawei OLT's
+    ftth_onu_rx_power_dbm must not cite a ZTE object, nor the other way round)."""
+    from ftthnoc.catalogue import help_of
+
+    for module in ("huawei_gpon", "zte_gpon"):
+        for metric in builtin_modules()[module].metrics:
+            fams, _ = decode_module(builtin_modules()[module], {}, "olt")
+            fam = next(f for f in fams if f.name == metric.name)
+            wanted = help_of(metric.name)
+            if wanted is not None:
+                assert fam.documentation == wanted and "3902" not in wanted and "2011" not in wanted
+
+
+async def test_a_device_without_the_modules_mib_is_a_failed_poll_that_says_so() -> None:
+    from collectors.snmp.client import Device, SnmpClient
+    from collectors.snmp.poll import poll_module
+    from collectors.snmp.recorded import RecordedAgent
+    from ftthnoc.config import Auth
+
+    run_status = parse_oid("1.3.6.1.4.1.2011.6.128.1.1.2.46.1.15.4194304256.0")
+    huawei_only = RecordedAgent([VarBind(run_status, ber.INTEGER, 1)])
+    dev = Device("olt", "walk", 0, Auth())
+    result = await poll_module(SnmpClient({dev.key: huawei_only}), dev, builtin_modules()["zte_gpon"])
+    assert result.success is False
+    assert result.error is not None and "does not speak zte_gpon's MIB" in result.error
