@@ -35,13 +35,15 @@ def _digest(document: Any) -> str:
 
 #: Digests of ``generate_town(seed=2026, onus=600)`` computed before ``simulator/town.py`` was split into
 #: modules: a refactoring of the generator must give the same town, byte for byte. A deliberate change of
-#: the town updates them (and says so in its commit).
+#: the town updates them (and says so in its commit). The Huawei OLTs' data changed on purpose when their
+#: agents gained the last up/down/dying-gasp times, model and firmware, port state, and ONUs down on purpose
+#: (the inventory, the poller's configuration and every other agent's data stayed byte for byte the same).
 PINNED = {
     "inventory": "915f0f36ef8e55e5902422ae523a04ca9a40206a7835ce772366020ac832acdd",
     "poller_config": "fec28899331ccfc035049dc4ae04d42eb9d0324b9d6997ec082247515359bc45",
     "inventory_with_routers": "7e5d729f706ae625233670c2475ff33de94fa21b210d67d40754d895fd1ba0cf",
     "poller_config_with_routers": "07d873ba7cc7f2ccba7a585f76093a9bf2c52533185c3c1a0d8bb1545f0a53f6",
-    "snmprec_with_routers": "bc21a6afad7b6651fc4806e1703ed65dc161f42f1802a129f4f629c0a9cd4ef0",
+    "snmprec_with_routers": "0b91275c9c271bac3c976c03b2bd5b5d84ea5776723c6696f8672b946d304d36",
 }
 
 
@@ -155,6 +157,10 @@ def test_fault_mix(small_town: Town) -> None:
         else:
             assert (u.rx_dbm, u.tx_dbm, u.olt_rx_dbm, u.distance_m, u.temperature_c) == (None,) * 5
             assert u.last_down_cause == ("dying_gasp" if u.state == "dying_gasp" else u.last_down_cause)
+    # a few Huawei ONUs are down on purpose (deactivated, optics shut), never a ZTE one (its tables cannot say so)
+    deliberate = [u for u in onus if u.state == "deactivated"]
+    assert deliberate and {u.last_down_cause for u in deliberate} <= {"deactivated", "optics_shutdown"}
+    assert all(small_town.olt(u.olt).vendor == "huawei" for u in deliberate)
     for olt in small_town.olts:
         if olt.vendor == "zte":
             assert all(u.tx_dbm is None and u.temperature_c is None for u in olt.onus())
@@ -163,7 +169,7 @@ def test_fault_mix(small_town: Town) -> None:
 
 
 def test_rates_are_configurable() -> None:
-    calm = generate_town(onus=300, rates=FaultRates(weak=0, dying_gasp=0, los=0, feeder_cut_ports=0))
+    calm = generate_town(onus=300, rates=FaultRates(weak=0, dying_gasp=0, los=0, feeder_cut_ports=0, deliberate=0))
     assert all(u.online and not u.weak for u in calm.onus())
 
 
