@@ -126,10 +126,29 @@ VARIABLE_INDEX_QUIRKS: dict[str, Callable[[Sequence[int]], tuple[str, int] | Non
 #: which last-down causes count as what on the per-port roll-up
 LOS_CAUSES = frozenset({"los", "losi_lobi"})
 POWER_CAUSES = frozenset({"dying_gasp"})
+#: an ONU taken down on purpose is down, but not for a fault: deactivated or shut by the operator, reset
+#: or re-registered (from the OLT, by the subscriber's button or the ONT's software), or deactivated by
+#: the OLT's own loop and broadcast protection (HUAWEI-XPON-MIB last down causes 7-10, 18, 30-34)
+DELIBERATE_CAUSES = frozenset({
+    "deactivate_fail", "deactivated", "reset", "re_register", "deactivated_ring", "optics_shutdown",
+    "reset_by_command", "reset_by_button", "reset_by_software", "deactivated_broadcast_attack",
+})  # fmt: skip
+#: the ``cause`` buckets of ``ftth_pon_port_onus_down``: the first three are faults
+DOWN_BUCKETS = ("dying_gasp", "los", "other", "deliberate")
+
+
+def down_bucket(cause: str) -> str:
+    """The roll-up bucket of a last-down cause label: dying_gasp, los, deliberate or other."""
+    if cause in POWER_CAUSES:
+        return "dying_gasp"
+    if cause in LOS_CAUSES:
+        return "los"
+    return "deliberate" if cause in DELIBERATE_CAUSES else "other"
 
 
 def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]) -> list[MetricFamily]:
-    """Per PON port: ONUs known, up and down, and down ONUs by cause (dying gasp, LOS, other).
+    """Per PON port: ONUs known, up and down, and down ONUs by cause: dying gasp, LOS and other faults,
+    and ``deliberate`` (taken down on purpose, ``DELIBERATE_CAUSES``: down, but not for a fault).
 
     Computed from the module's own per-ONU families and the ``onu`` instances the agent listed, so
     that every GPON family reports the same port metrics whatever its vendor tree looks like.
@@ -162,16 +181,16 @@ def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[s
             continue
         state[(port_key, "down")] += 1
         cause = causes.get((s.labels.get("pon_port", ""), s.labels.get("onu_id", "")), "")
-        bucket = "dying_gasp" if cause in POWER_CAUSES else "los" if cause in LOS_CAUSES else "other"
-        down[(port_key, bucket)] += 1
+        down[(port_key, down_bucket(cause))] += 1
     onus = MetricFamily("ftth_pon_port_onus", "ONUs on the PON port by current state (up, down).")
     down_fam = MetricFamily(
-        "ftth_pon_port_onus_down", "Down ONUs on the PON port by last down cause (dying_gasp, los, other)."
+        "ftth_pon_port_onus_down", "Down ONUs on the PON port by last down cause: dying_gasp, los, other "
+        "(faults) and deliberate (deactivated, reset or shut down on purpose)."
     )
     for port_key in ports:
         for st in ("up", "down"):
             onus.add({**dict(port_key), "state": st}, state[(port_key, st)])
-        for bucket in ("dying_gasp", "los", "other"):
+        for bucket in DOWN_BUCKETS:
             down_fam.add({**dict(port_key), "cause": bucket}, down[(port_key, bucket)])
     return [*families, onus, down_fam]
 

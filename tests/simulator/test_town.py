@@ -35,13 +35,16 @@ def _digest(document: Any) -> str:
 
 #: Digests of ``generate_town(seed=2026, onus=600)`` computed before ``simulator/town.py`` was split into
 #: modules: a refactoring of the generator must give the same town, byte for byte. A deliberate change of
-#: the town updates them (and says so in its commit).
+#: the town updates them (and says so in its commit). The Huawei OLTs' data changed on purpose when their
+#: agents gained the last up/down/dying-gasp times, model and firmware, port state, and ONUs down on purpose
+#: (the inventory, the poller's configuration and every other agent's data stayed byte for byte the same).
 PINNED = {
     "inventory": "915f0f36ef8e55e5902422ae523a04ca9a40206a7835ce772366020ac832acdd",
     "poller_config": "fec28899331ccfc035049dc4ae04d42eb9d0324b9d6997ec082247515359bc45",
     "inventory_with_routers": "7e5d729f706ae625233670c2475ff33de94fa21b210d67d40754d895fd1ba0cf",
     "poller_config_with_routers": "07d873ba7cc7f2ccba7a585f76093a9bf2c52533185c3c1a0d8bb1545f0a53f6",
-    "snmprec_with_routers": "dcf3f138f11e9834095bbf00b2c41ad82eefdd7b16192a9521c1658f0fedfae5",  # ZTE optics: issue 10
+    # issue 10: ZTE optics, Huawei times and causes
+    "snmprec_with_routers": "03c5a55081ccced9bf1882a077f5935dedab472582926cae1b7183313ef0f00a",
 }
 
 
@@ -155,6 +158,10 @@ def test_fault_mix(small_town: Town) -> None:
         else:
             assert (u.rx_dbm, u.tx_dbm, u.olt_rx_dbm, u.distance_m, u.temperature_c) == (None,) * 5
             assert u.last_down_cause == ("dying_gasp" if u.state == "dying_gasp" else u.last_down_cause)
+    # a few Huawei ONUs are down on purpose (deactivated, optics shut), never a ZTE one (its tables cannot say so)
+    deliberate = [u for u in onus if u.state == "deactivated"]
+    assert deliberate and {u.last_down_cause for u in deliberate} <= {"deactivated", "optics_shutdown"}
+    assert all(small_town.olt(u.olt).vendor == "huawei" for u in deliberate)
     for olt in small_town.olts:
         assert all(35 <= u.temperature_c <= 55 for u in olt.onus() if u.temperature_c is not None)
         if olt.vendor == "zte":  # some weak ZTE lines are below -30 dBm (sent as unsigned 16-bit values)
@@ -162,7 +169,7 @@ def test_fault_mix(small_town: Town) -> None:
 
 
 def test_rates_are_configurable() -> None:
-    calm = generate_town(onus=300, rates=FaultRates(weak=0, dying_gasp=0, los=0, feeder_cut_ports=0))
+    calm = generate_town(onus=300, rates=FaultRates(weak=0, dying_gasp=0, los=0, feeder_cut_ports=0, deliberate=0))
     assert all(u.online and not u.weak for u in calm.onus())
 
 
