@@ -25,6 +25,7 @@ from provisioning.drivers import driver_class
 
 from .golden import FIXTURES
 
+
 def _generic(transcript: Path) -> bool:
     """Transcripts written in this runner's form (``parser`` + ``result``); a pack may keep a richer form of
     its own with its own test (zte: raw TextFSM rows too, tests/provisioning/test_zte_c300_transcripts.py)."""
