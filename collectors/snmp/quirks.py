@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
+from ftthnoc import causes
 from ftthnoc.samples import MetricFamily
 
 HUAWEI_GPON_BASE = 4194304000  # ifIndex of GPON 0/0/0 on MA5600T/MA5800 (above 2^31)
@@ -123,32 +124,18 @@ VARIABLE_INDEX_QUIRKS: dict[str, Callable[[Sequence[int]], tuple[str, int] | Non
     "ipv4_address": ipv4_address,
 }
 
-#: which last-down causes count as what on the per-port roll-up
-LOS_CAUSES = frozenset({"los", "losi_lobi"})
-POWER_CAUSES = frozenset({"dying_gasp"})
-#: an ONU taken down on purpose is down, but not for a fault: deactivated or shut by the operator, reset
-#: or re-registered (from the OLT, by the subscriber's button or the ONT's software), or deactivated by
-#: the OLT's own loop and broadcast protection (HUAWEI-XPON-MIB last down causes 7-10, 18, 30-34)
-DELIBERATE_CAUSES = frozenset({
-    "deactivate_fail", "deactivated", "reset", "re_register", "deactivated_ring", "optics_shutdown",
-    "reset_by_command", "reset_by_button", "reset_by_software", "deactivated_broadcast_attack",
-})  # fmt: skip
-#: the ``cause`` buckets of ``ftth_pon_port_onus_down``: the first three are faults
-DOWN_BUCKETS = ("dying_gasp", "los", "other", "deliberate")
+#: the ``cause`` buckets of ``ftth_pon_port_onus_down``: the first three are faults (``ftthnoc.causes``)
+DOWN_BUCKETS = causes.CLASSES
 
 
 def down_bucket(cause: str) -> str:
-    """The roll-up bucket of a last-down cause label: dying_gasp, los, deliberate or other."""
-    if cause in POWER_CAUSES:
-        return "dying_gasp"
-    if cause in LOS_CAUSES:
-        return "los"
-    return "deliberate" if cause in DELIBERATE_CAUSES else "other"
+    """The roll-up bucket of a last-down cause label: dying_gasp, los, other or deliberate."""
+    return causes.class_of(cause)
 
 
 def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]) -> list[MetricFamily]:
     """Per PON port: ONUs known, up and down, and down ONUs by cause: dying gasp, LOS and other faults,
-    and ``deliberate`` (taken down on purpose, ``DELIBERATE_CAUSES``: down, but not for a fault).
+    and ``deliberate`` (taken down on purpose, ``ftthnoc.causes.DELIBERATE``: down, but not for a fault).
 
     Computed from the module's own per-ONU families and the ``onu`` instances the agent listed, so
     that every GPON family reports the same port metrics whatever its vendor tree looks like.
