@@ -1,1 +1,1 @@
-"""The API and web pages (a later issue)."""
+"""The API and web pages: inventory, state, incidents, KPIs and audit over HTTP, for people and Grafana."""

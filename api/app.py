@@ -17,11 +17,10 @@ sees). ``ftthnoc serve --api`` passes the setting to uvicorn itself (``api.servi
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
@@ -33,6 +32,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import web
 from api.deps import CsrfRejected, authorize_under
 from api.problems import status_of
 from api.routers import (
@@ -40,9 +40,11 @@ from api.routers import (
     auth,
     bwa_stations,
     districts,
+    enrolments,
     health,
     households,
     incidents,
+    kpis,
     olts,
     onus,
     schools,
@@ -50,7 +52,7 @@ from api.routers import (
     vpn_gateways,
 )
 from api.routers.common import AUTH_ERRORS
-from api.routes_access import PUBLIC, merged
+from api.routes_access import ACCESS, PUBLIC
 from api.security import MIN_SECRET_LENGTH, SECRET_FILE, LoginRateLimiter, Role, persistent_secret
 from api.services.common import ServiceError
 from api.services.kpis import KpiCache
@@ -76,20 +78,12 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     vpn_gateways.router,
     incidents.router,
     audit.router,
+    kpis.router,
+    enrolments.router,
 )
 #: Routers that answer without a token (their routes must be in ``routes_access.PUBLIC``).
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (health.router, auth.public_router)
 
-# ---- ADD ROUTERS HERE ---------------------------------------------------------------------------------
-#: Protected routers of other packages, mounted under /api when their module is present (each module has
-#: a ``router``, and its routes' lines of the access table in ``api.routes_access.ACCESS`` or in a
-#: module-level ``ROUTE_ACCESS`` dict of its own): KPIs, enrolment jobs.
-OPTIONAL_ROUTER_MODULES: tuple[str, ...] = ("api.routers.kpis", "api.routers.enrolments")
-#: Web pages (``api.web``): a module with ``routers`` mounted at the root behind the same ``authorize``
-#: and table as the API (their routes' lines in ``api.routes_access.ACCESS``), ``public_routers`` (lines in
-#: ``PUBLIC``) and ``page_error(request, status, headers, csrf=...)``, the pages' answer to a refusal.
-WEB_MODULES: tuple[str, ...] = ("api.web",)
-# --------------------------------------------------------------------------------------------------------
 
 TAGS = [
     {"name": "health", "description": "Liveness and database check (no token needed)."},
@@ -100,15 +94,6 @@ TAGS = [
     {"name": "incidents", "description": "Correlated outages and the 2-hour reportable flag."},
     {"name": "audit", "description": "Who changed or read what (operator, admin; support: households)."},
 ]
-
-
-def _optional_module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
 
 
 def _route_keys(router: APIRouter, prefix: str) -> list[str]:
@@ -196,19 +181,11 @@ def create_app(engine: Engine, *, settings: Settings, onu_state: OnuStateProvide
 
     protected: dict[str, list[APIRouter]] = {API_PREFIX: list(PROTECTED_ROUTERS), "": []}
     public: dict[str, list[APIRouter]] = {API_PREFIX: list(PUBLIC_ROUTERS), "": []}
-    extra_access = []
-    for name in OPTIONAL_ROUTER_MODULES:
-        module = _optional_module(name)
-        if module is not None:
-            protected[API_PREFIX].append(module.router)
-            extra_access.append(getattr(module, "ROUTE_ACCESS", {}))
-    web_modules = [m for m in map(_optional_module, WEB_MODULES) if m is not None]
-    for module in web_modules:
-        protected[""].extend(module.routers)
-        public[""].extend(module.public_routers)
-    #: the pages' answer to a refusal (the first web module's)
-    page_error: Any = next((m.page_error for m in web_modules if hasattr(m, "page_error")), None)
-    access = merged(extra_access)
+    # the web pages (api.web): mounted at the root behind the same authorize and the same table
+    protected[""].extend(web.routers)
+    public[""].extend(web.public_routers)
+    page_error: Any = web.page_error  # the pages' answer to a refusal
+    access = dict(ACCESS)
     check_access_table(protected, public, access)
     app.state.access = MappingProxyType(access)
     for prefix, routers in public.items():

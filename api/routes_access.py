@@ -5,8 +5,7 @@ Keys are ``"METHOD /path"`` exactly as FastAPI spells the route (path parameters
 routes under ``/api``, the web pages' at the root. The ``authorize`` dependency
 (``api.deps.authorize_under``) looks the matched route up on every request to either; a route missing
 from the table is refused to everyone, and ``create_app`` refuses to start with such a route, so adding
-a router or a page means adding its lines here (or, for an optional router module, in its
-``ROUTE_ACCESS`` dict, which ``create_app`` merges in with ``merged``). The pages also ask the table what
+a router or a page means adding its lines here, and nowhere else. The pages also ask the table what
 to offer (``api.deps.may``): a link or a form appears only for the roles its route lets in.
 
 What each role is for (see ``docs``: ``python -m api.routes_access`` prints the matrix):
@@ -29,7 +28,7 @@ service layer (``api.services``) that routers and pages share; this table only s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from api.security import Role
 
@@ -74,21 +73,16 @@ ACCESS: Mapping[str, frozenset[Role]] = {
     "GET /schools/{code}": frozenset({ADMIN, OPERATOR, SCHOOL}),
     "GET /kpis": EVERYONE,
     "GET /grafana": frozenset({ADMIN, OPERATOR}),  # the way to Grafana (and whether the link is shown)
-    # ---- routers of other helpers: add their lines here, or keep them in the router module as
-    # ``ROUTE_ACCESS`` (api/routers/kpis.py, api/routers/enrolments.py do): ``create_app`` merges those.
+    # ---- KPIs: every role (aggregates only; a school user's per-school rows are its school's)
+    **{f"GET /api/kpis{path}": EVERYONE for path in (
+        "", "/subscriptions/monthly", "/subscriptions/districts", "/tablets", "/schools/bandwidth", "/availability")},
+    # ---- enrolment jobs and line changes: admin and support (the help desk); a job's progress for operators
+    "POST /api/enrolments": frozenset({ADMIN, SUPPORT}),
+    "POST /api/households/{code}/suspend": frozenset({ADMIN, SUPPORT}),
+    "POST /api/households/{code}/resume": frozenset({ADMIN, SUPPORT}),
+    "POST /api/households/{code}/cancel": frozenset({ADMIN, SUPPORT}),
+    "GET /api/jobs/{job_id}": frozenset({ADMIN, OPERATOR, SUPPORT}),
 }
-
-
-def merged(extra: Iterable[Mapping[str, frozenset[Role]]]) -> dict[str, frozenset[Role]]:
-    """ACCESS plus the ``ROUTE_ACCESS`` lines of optional router modules (KPIs, enrolment jobs), which keep
-    their routes' lines beside the routes; a route named twice is an error, not an override."""
-    table = dict(ACCESS)
-    for lines in extra:
-        for route, roles in lines.items():
-            if route in table or route in PUBLIC:
-                raise RuntimeError(f"route {route} is in the access table twice")
-            table[route] = frozenset(roles)
-    return table
 
 
 def allowed(route: str, role: Role, table: Mapping[str, frozenset[Role]] = ACCESS) -> bool:

@@ -76,16 +76,6 @@ def district_labeler(engine: Engine | None) -> Labeler:
     return labeler({(o, p, str(i)): d for (o, p, i), d in onus.items()}, olts)
 
 
-def labeler_from_inventory(database_url: str) -> Labeler:
-    """``district_labeler`` for callers that hold a URL, not an engine (the engine is disposed after)."""
-    engine = open_inventory(database_url)
-    try:
-        return district_labeler(engine)
-    finally:
-        if engine is not None:
-            engine.dispose()
-
-
 def _section(config: Config, name: str, model: Any) -> Any:
     """A component's own section, validated by the model it owns: a typo stops start-up with one line."""
     raw = getattr(config, name)
@@ -184,14 +174,13 @@ def _database_consumers(config: Config, engine: Engine | None) -> list[tuple[str
 
 def run_service(config: Config, settings: Settings, cycles: int | None = None,
                 on_ready: Callable[[str], None] | None = None,
-                labeler: Labeler | None = None,
                 database_url: str | None = None, api_listen: str | None = None,
                 on_api: Callable[[str], None] | None = None) -> None:
     """Everything the configuration asks for, in one process, until SIGINT/SIGTERM (or ``cycles`` polls of
     each target). Any part may be absent: a deployment of only traps, or only the API, runs as well."""
     engine = open_inventory(database_url or settings.database_url)
     try:
-        deployment = build(config, settings, engine, labeler)
+        deployment = build(config, settings, engine)
         try:
             _serve(deployment, cycles, on_ready, api_listen, on_api)
         finally:

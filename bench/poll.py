@@ -80,8 +80,8 @@ def onu_module(name: str) -> Module:
     postprocess) with fewer metrics, so decoding and the PON-port rollup run as in the poller."""
     mod = get_module(name)
     return mod.model_copy(update={
-        "metrics": [m for m in mod.metrics if m.index == "onu"],
-        "lookups": [lk for lk in mod.lookups if lk.index == "onu"],
+        "metrics": [m for m in mod.metrics if m.index.startswith("onu")],  # onu, onu_optics (ZTE)
+        "lookups": [lk for lk in mod.lookups if lk.index.startswith("onu")],
     })
 
 

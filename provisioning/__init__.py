@@ -1,1 +1,1 @@
-"""Provisioning: netmiko drivers and enrolment workflows (a later issue)."""
+"""Provisioning: netmiko drivers and the household and tablet workflows that change devices."""

@@ -2,9 +2,9 @@
 
 The check goes through the same client, module and decoding as the monitoring poll (a sentinel is no
 reading, scaling is the module's), so "it came up" means what the dashboards will show. It GETs only
-the new ONU's two columns (its instance built from the port name with the inverse of the module's
-index quirk), so its cost does not grow with the OLT's ONUs; a module whose index cannot be built that
-way is walked whole.
+the new ONU's two columns (each column's instance built from the port name with the inverse of the
+module's index quirk, and the layout's constant parts: ZTE's optics table is ``{pon}.{onu}.1``), so its
+cost does not grow with the OLT's ONUs; a module whose index cannot be built that way is walked whole.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from collectors.snmp.ber import EXCEPTION_TAGS, Oid
 from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.decode import decode_module
-from collectors.snmp.module import Metric, Module, get_module
+from collectors.snmp.module import IndexPart, Metric, Module, get_module
 from collectors.snmp.poll import poll_module
 from collectors.snmp.quirks import INDEX_INVERSES
 from ftthnoc import vendors
@@ -72,12 +72,13 @@ class OnuReader:
         self.olt, self.pon_port, self.ont_id = olt, pon_port, ont_id
         self.module = get_module(target.modules[0])
         self.wanted = [m for m in self.module.metrics if m.name in ONU_METRICS]
-        self.instance = _instance(self.module, self.wanted, pon_port, ont_id)
+        self.instances = _instances(self.module, self.wanted, pon_port, ont_id)
 
     async def read(self, client: SnmpClient) -> OnuReading:
-        if self.instance is not None:  # two GETs' worth: only this ONU's columns
+        if self.instances is not None:  # two GETs' worth: only this ONU's columns
             try:
-                varbinds = await client.get(self.device, [m.oid_tuple + self.instance for m in self.wanted])
+                varbinds = await client.get(self.device, [m.oid_tuple + instance for m, instance
+                                                          in zip(self.wanted, self.instances, strict=True)])
             except SnmpError as exc:
                 return OnuReading(None, None, time.time(), exc.reason)
             columns = {m.oid_tuple: [vb] for m, vb in zip(self.wanted, varbinds, strict=True)
@@ -136,20 +137,33 @@ def read_onu(config: Config, olt: OltSnmp, pon_port: str, ont_id: int, *, timeou
     return _SNMP.run(OnuReader(config, olt, pon_port, ont_id, timeout=timeout).read)
 
 
-def _instance(module: Module, metrics: list[Metric], pon_port: str, ont_id: int) -> Oid | None:
-    """The OID instance of one ONU in the module's ONU tables (``(pon index, ont id)``), or None when the
-    module's index is not that shape or its port quirk has no inverse."""
-    if len(metrics) != len(ONU_METRICS) or len({m.index for m in metrics}) != 1:
+def _instances(module: Module, metrics: list[Metric], pon_port: str, ont_id: int) -> list[Oid] | None:
+    """Each metric's OID instance for one ONU (``(pon index, ont id)``, with the layout's constant parts
+    where it has them: ``(pon index, ont id, 1)`` for ZTE's optics), or None when the module does not
+    have both metrics, a layout is not (port, ONU id, constants...) or its port quirk has no inverse."""
+    if len(metrics) != len(ONU_METRICS):
         return None
-    parts = module.indexes.get(metrics[0].index or "", [])
-    if len(parts) != 2 or parts[1].quirk is not None:
+    out: list[Oid] = []
+    for metric in metrics:
+        instance = _instance(module.indexes.get(metric.index, []), pon_port, ont_id)
+        if instance is None:
+            return None
+        out.append(instance)
+    return out
+
+
+def _instance(parts: list[IndexPart], pon_port: str, ont_id: int) -> Oid | None:
+    """One layout's instance of one ONU: the port part, the ONU id part, and constants, in order."""
+    labelled = [p for p in parts if p.constant is None]
+    if len(labelled) != 2 or labelled[1].quirk is not None:
         return None
-    quirk = parts[0].quirk
+    quirk = labelled[0].quirk
     try:
         pon = INDEX_INVERSES[quirk](pon_port) if quirk is not None else int(pon_port)
     except (KeyError, ValueError):
         return None
-    return (pon, ont_id)
+    values = iter((pon, ont_id))
+    return tuple(p.constant if p.constant is not None else next(values) for p in parts)
 
 
 @dataclass(frozen=True, slots=True)

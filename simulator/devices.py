@@ -15,10 +15,15 @@ from simulator.variation import telework
 
 Vendor = Literal["huawei", "zte"]
 PonClass = Literal["B+", "C+"]
-#: What the OLT reports now. Weak ONUs are ``online`` with a low ``rx_dbm``.
-OnuState = Literal["online", "dying_gasp", "los"]
-#: Vendor-neutral names of a last-down cause; ``snmprec`` maps them to each vendor's integer.
-DownCause = Literal["los", "losi", "lofi", "sfi", "loai", "loami", "dying_gasp"]
+#: What the OLT reports now. Weak ONUs are ``online`` with a low ``rx_dbm``; ``deactivated`` ONUs are down
+#: on purpose (the operator deactivated the ONT or shut its optics: Huawei only, causes 8 and 30).
+OnuState = Literal["online", "dying_gasp", "los", "deactivated"]
+#: Vendor-neutral names of a last-down cause; ``snmprec`` maps them to each vendor's integer. The last five
+#: are the ONT taken down on purpose, which only the Huawei tables name (HUAWEI-XPON-MIB 8, 9, 30, 32, 33).
+DownCause = Literal[
+    "los", "losi", "lofi", "sfi", "loai", "loami", "dying_gasp",
+    "deactivated", "reset", "optics_shutdown", "reset_by_button", "reset_by_software",
+]  # fmt: skip
 
 #: ONU Rx below this is "weak" (the GPON B+ sensitivity, DOMAIN.md).
 WEAK_RX_DBM = -27.0
@@ -29,7 +34,7 @@ ROUTER_UPLINK = "LAN2"
 @dataclass(frozen=True, slots=True)
 class Onu:
     """One ONU as its OLT reports it. ``None`` means the agent has no reading for that column: the ONU
-    is offline, or the vendor does not publish it (ZTE has no ONU Tx or temperature column)."""
+    is offline (both vendors publish Rx, Tx, temperature, OLT-side Rx and distance)."""
 
     serial: str  # "HWTC1A2B3C4D" / "ZTEG1A2B3C4D"
     olt: str
@@ -43,6 +48,13 @@ class Onu:
     olt_rx_dbm: float | None
     distance_m: int | None
     temperature_c: int | None
+    #: what the ONU reported to the OLT (Huawei's version table: equipment ID and main software)
+    model: str = ""
+    firmware: str = ""
+    #: when the ONU last came online, last went down, last sent a dying gasp (Unix seconds; None: never)
+    last_up_at: int | None = None
+    last_down_at: int | None = None
+    last_dying_gasp_at: int | None = None
 
     @property
     def online(self) -> bool:
@@ -106,6 +118,14 @@ class PonPort:
     voltage_v: float  # 0.01 V resolution
     bias_ma: int
     tx_dbm: float  # 0.01 dB resolution
+    #: the port's laser switch (the operator's on/off)
+    laser_on: bool = True
+
+    @property
+    def up(self) -> bool:
+        """The port's own state as the OLT reports it: faulty when its laser is off, or when it serves ONUs
+        and none of them answers (no upstream light at all)."""
+        return self.laser_on and (not self.onus or any(u.online for u in self.onus))
 
 
 @dataclass(frozen=True, slots=True)

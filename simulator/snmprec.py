@@ -8,11 +8,18 @@ the raw integer gets the model's value exactly (0.01 dB Huawei, 0.002 dB ZTE ONU
 Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror Huawei's):
 
 - Huawei ``hwGponDeviceOntControlLastDownCause`` (.46.1.24): 1 LOS, 2 LOSi, 3 LOFi, 4 SFi, 5 LOAi,
-  6 LOAMi, 13 dying-gasp; -1 never down.
-- ZTE last down cause (.28.2.1.7): 1 LOS, 2 LOSi, 3 LOFi, 4 SFi, 5 LOAi, 6 LOAMi, 9 dyingGasp;
-  0 never down. Phase state (.28.2.1.4): 1 LOS, 3 working, 4 dyingGasp.
+  6 LOAMi, 13 dying-gasp, and the ONT taken down on purpose: 8 deactivated, 9 reset, 30 optics shut
+  down, 32 reset by the button, 33 reset by the ONT's software; -1 never down. The last up, down and
+  dying-gasp times (.46.1.22 / .23 / .25) are DateAndTime, 11 octets at the OLT's JST offset, all zeros
+  for never; the version table (.45.1.4 / .5) holds the ONT's model and firmware; each PON port has its
+  state and laser switch (.21.1.10 / .9: 1 up / on, 2 down / off).
+- ZTE (``ftthnoc/vendors/zte``, sources there): last down cause (.28.2.1.7) 2 LOS, 3 LOSi, 4 LOFi, 5 SFi,
+  6 LOAi, 7 LOAMi, 9 power off (dying gasp); 0 never down. Phase state (.28.2.1.4, ZXGPON-SERVICE-MIB):
+  1 LOS, 3 working, 4 dyingGasp. The optics table (.50.12.1.1) is indexed {pon}.{onu}.1 and holds
+  16-bit two's-complement levels sent unsigned: Rx .10 and Tx .14 as raw × 0.002 − 30 (a line below
+  −30 dBm is sent as 32768–65534), temperature .19 in 1/256 °C.
 - Offline ONUs: Huawei returns 2147483647 in every optical column (.51.1.x) and distance -1; ZTE returns
-  65535 for ONU Rx, -80000 for the OLT-side Rx and distance -1. ZTE publishes no ONU Tx or temperature.
+  65535 in the optics columns, -80000 for the OLT-side Rx and distance -1.
 - BWA eNB (BAICELLS-MIB, the baicells pack's sources): per cell at instance .{cell}.0 (1 the first
   carrier): UEs .100.11, UL/DL throughput in kbit/s .190.7/.190.8, UL/DL PRB use in whole percent
   .190.9/.190.10. The station's scalars: cell status .100.5.0 (1 in service / 0 not), S1 .100.21.0 and RF
@@ -34,6 +41,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from simulator.devices import (
@@ -48,6 +56,7 @@ from simulator.devices import (
     VpnGateway,
 )
 from simulator.model import Town
+from simulator.specs import OLT_UTC_OFFSET_MINUTES
 
 Record = tuple[tuple[int, ...], str, str]
 
@@ -57,10 +66,11 @@ ZTE_RX_NO_READING = 65535
 ZTE_OLT_RX_NO_SIGNAL = -80000
 HUAWEI_DOWN_CAUSE: dict[DownCause, int] = {
     "los": 1, "losi": 2, "lofi": 3, "sfi": 4, "loai": 5, "loami": 6, "dying_gasp": 13,
+    "deactivated": 8, "reset": 9, "optics_shutdown": 30, "reset_by_button": 32, "reset_by_software": 33,
 }  # fmt: skip
 HUAWEI_NEVER_DOWN = -1
 ZTE_DOWN_CAUSE: dict[DownCause, int] = {
-    "los": 1, "losi": 2, "lofi": 3, "sfi": 4, "loai": 5, "loami": 6, "dying_gasp": 9,
+    "los": 2, "losi": 3, "lofi": 4, "sfi": 5, "loai": 6, "loami": 7, "dying_gasp": 9,
 }  # fmt: skip
 ZTE_NEVER_DOWN = 0
 ZTE_PHASE = {"online": 3, "los": 1, "dying_gasp": 4}
@@ -93,9 +103,27 @@ def huawei_olt_rx_raw(dbm: float | None) -> int:
     return HUAWEI_NO_READING if dbm is None else round(dbm * 100) + 10000
 
 
+def huawei_date_and_time(at: int | None, offset_minutes: int = OLT_UTC_OFFSET_MINUTES) -> str:
+    """A DateAndTime (RFC 2579) as hex: 11 octets, local time at ``offset_minutes`` east of UTC and the
+    offset; all zeros for never."""
+    if at is None:
+        return "00" * 11
+    t = datetime.fromtimestamp(at, UTC) + timedelta(minutes=offset_minutes)
+    sign, off = ("+", offset_minutes) if offset_minutes >= 0 else ("-", -offset_minutes)
+    raw = bytes([t.year >> 8, t.year & 0xFF, t.month, t.day, t.hour, t.minute, t.second, 0,
+                 ord(sign), off // 60, off % 60])
+    return raw.hex()
+
+
 def zte_rx_raw(dbm: float | None) -> int:
-    """ZTE ONU Rx: dBm = raw·0.002 − 30, 65535 offline."""
-    return ZTE_RX_NO_READING if dbm is None else round((dbm + 30) * 500)
+    """ZTE ONU Rx and Tx: dBm = signed16(raw)·0.002 − 30, sent unsigned (−33.008 dBm is 64032); 65535
+    offline."""
+    return ZTE_RX_NO_READING if dbm is None else round((dbm + 30) * 500) & 0xFFFF
+
+
+def zte_temperature_raw(celsius: float | None) -> int:
+    """ZTE ONU optics temperature: 1/256 °C, 16-bit two's complement sent unsigned; 65535 offline."""
+    return ZTE_RX_NO_READING if celsius is None else round(celsius * 256) & 0xFFFF
 
 
 def zte_olt_rx_raw(dbm: float | None) -> int:
@@ -187,6 +215,8 @@ def _interface(i: Interface, moving: bool) -> Iterator[Record]:
 
 def _huawei_port(p: PonPort) -> Iterator[Record]:
     x = (p.pon_index,)
+    yield (*HW_XPON, 21, 1, 9, *x), "2", "1" if p.laser_on else "2"
+    yield (*HW_XPON, 21, 1, 10, *x), "2", "1" if p.up else "2"
     yield (*HW_XPON, 21, 1, 16, *x), "2", str(len(p.onus))
     yield (*HW_XPON, 23, 1, 1, *x), "2", str(p.temperature_c)
     yield (*HW_XPON, 23, 1, 2, *x), "2", str(round(p.voltage_v * 100))
@@ -198,10 +228,16 @@ def _huawei_onu(p: PonPort, u: Onu) -> Iterator[Record]:
     x = (p.pon_index, u.onu_id)
     yield (*HW_XPON, 43, 1, 3, *x), "4x", _serial_hex(u.serial)
     yield (*HW_XPON, 43, 1, 9, *x), *_str(u.household)
+    if u.model:
+        yield (*HW_XPON, 45, 1, 4, *x), *_str(u.model)
+        yield (*HW_XPON, 45, 1, 5, *x), *_str(u.firmware)
     yield (*HW_XPON, 46, 1, 15, *x), "2", "1" if u.online else "2"
     yield (*HW_XPON, 46, 1, 20, *x), "2", str(-1 if u.distance_m is None else u.distance_m)
+    yield (*HW_XPON, 46, 1, 22, *x), "4x", huawei_date_and_time(u.last_up_at)
+    yield (*HW_XPON, 46, 1, 23, *x), "4x", huawei_date_and_time(u.last_down_at)
     cause = HUAWEI_NEVER_DOWN if u.last_down_cause is None else HUAWEI_DOWN_CAUSE[u.last_down_cause]
     yield (*HW_XPON, 46, 1, 24, *x), "2", str(cause)
+    yield (*HW_XPON, 46, 1, 25, *x), "4x", huawei_date_and_time(u.last_dying_gasp_at)
     temp = HUAWEI_NO_READING if u.temperature_c is None else u.temperature_c
     yield (*HW_XPON, 51, 1, 1, *x), "2", str(temp)
     yield (*HW_XPON, 51, 1, 3, *x), "2", str(huawei_dbm_raw(u.tx_dbm))
@@ -211,6 +247,7 @@ def _huawei_onu(p: PonPort, u: Onu) -> Iterator[Record]:
 
 def _zte_onu(p: PonPort, u: Onu) -> Iterator[Record]:
     x = (p.pon_index, u.onu_id)
+    ani = (*x, 1)  # the optics table's index: {pon}.{onu}.{ANI}, one ANI per ONU
     yield (*ZTE_V1, 28, 1, 1, 2, *x), *_str(f"gpon-onu_{p.name}:{u.onu_id}")
     yield (*ZTE_V1, 28, 1, 1, 3, *x), *_str(u.household)
     yield (*ZTE_V1, 28, 1, 1, 5, *x), "4x", _serial_hex(u.serial)
@@ -218,7 +255,9 @@ def _zte_onu(p: PonPort, u: Onu) -> Iterator[Record]:
     cause = ZTE_NEVER_DOWN if u.last_down_cause is None else ZTE_DOWN_CAUSE[u.last_down_cause]
     yield (*ZTE_V1, 28, 2, 1, 7, *x), "2", str(cause)
     yield (*ZTE_V1, 11, 4, 1, 2, *x), "2", str(-1 if u.distance_m is None else u.distance_m)
-    yield (*ZTE_V1, 50, 12, 1, 1, 10, *x), "2", str(zte_rx_raw(u.rx_dbm))
+    yield (*ZTE_V1, 50, 12, 1, 1, 10, *ani), "2", str(zte_rx_raw(u.rx_dbm))
+    yield (*ZTE_V1, 50, 12, 1, 1, 14, *ani), "2", str(zte_rx_raw(u.tx_dbm))
+    yield (*ZTE_V1, 50, 12, 1, 1, 19, *ani), "2", str(zte_temperature_raw(u.temperature_c))
     yield ZTE_OLT_RX + x, "2", str(zte_olt_rx_raw(u.olt_rx_dbm))
 
 

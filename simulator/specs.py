@@ -47,6 +47,9 @@ class FaultRates:
     feeder_cut_share: float = 0.85
     #: Share of online ONUs that went down once before (last-down cause is set, mostly dying gasp).
     history: float = 0.25
+    #: Share of Huawei ONUs down on purpose now: deactivated by the operator or their optics shut
+    #: (HUAWEI-XPON-MIB last down causes 8 and 30): down, but not a fault.
+    deliberate: float = 0.003
     #: BWA stations out of service (cell status down, RF off) while their S1 link to the core stays up.
     bwa_stations_down: int = 1
 
@@ -63,6 +66,17 @@ class SnmpUser:
     priv_protocol: Literal["AES", "AES256"]
     priv_password: str
 
+
+#: The moment the generated town's clocks stand at (last up / down times are drawn before it), so that a
+#: seed gives the same town on every machine: 2026-12-01 00:00 JST. Faults injected later use the real clock.
+TOWN_CLOCK = 1796050800
+#: The OLTs' clocks are set to JST; the Huawei agents send their times with that offset (RFC 2579, 11 octets).
+OLT_UTC_OFFSET_MINUTES = 540
+#: Huawei ONT models (equipment ID, main software version) the town's homes have, as the OLT reports them.
+HUAWEI_ONT_MODELS: tuple[tuple[str, str], ...] = (
+    ("EG8145V5", "V5R020C00S115"), ("HG8245H", "V3R017C10S115"), ("EG8145X6-10", "V5R021C00S210"),
+    ("HG8010H", "V3R017C10S207"), ("HN8245Q", "V5R020C10S127"),
+)  # fmt: skip
 
 DEFAULT_DISTRICTS: tuple[DistrictSpec, ...] = (
     DistrictSpec("chiyoda", "千代田", 3700),

@@ -14,8 +14,37 @@ from simulator.town import Town, generate_town
 SMALL_ONUS = 600
 
 
+#: Fixtures that start processes or servers: snmpsim agents, SSH simulators, namespaces, VictoriaMetrics.
+PROCESS_FIXTURES = frozenset({
+    "small_agents", "full_agents", "router_agents", "env", "lab", "netns_ok", "vm", "start_vm", "served",
+})
+#: Test modules whose tests start processes themselves (``python -m app``, net-snmp's tools, promtool,
+#: Prometheus, Chromium, a fresh interpreter) or bind real servers.
+PROCESS_MODULES = frozenset({
+    "tests/api/web/test_browser.py", "tests/api/test_schemathesis.py", "tests/app/test_cli.py",
+    "tests/app/test_demo_probes.py", "tests/app/test_hostile_agents.py", "tests/app/test_serve_components.py",
+    "tests/app/test_wiring.py", "tests/collectors/snmp/test_recorded.py", "tests/collectors/traps/test_receiver.py",
+    "tests/collectors/traps/test_receiver_fuzz.py", "tests/exporters/prometheus/test_promtool.py",
+    "tests/ftthnoc/inventory/test_listeners.py", "tests/grafana/test_queries.py", "tests/grafana/test_rules.py",
+    "tests/simulator/test_agents.py", "tests/simulator/test_cli_olt.py", "tests/simulator/test_cli_yamaha.py",
+    "tests/simulator/test_bwa_vpn.py",
+})
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "full_town: starts agents for the full 7,000-ONU default town")
+    config.addinivalue_line("markers", "process: starts processes or servers (snmpsim, SSH simulators, namespaces, "
+                            "Prometheus, Chromium, ftthnoc itself); `pytest -m 'not process'` runs the rest in "
+                            "seconds")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``process`` marker, from the fixtures a test uses or the module it is in: one place to keep."""
+    root = config.rootpath
+    for item in items:
+        module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        if module in PROCESS_MODULES or PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.process)
 
 
 @pytest.fixture(scope="session")

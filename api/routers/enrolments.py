@@ -25,22 +25,12 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentPrincipal, DbSession, Runner, csrf_protect
 from api.jobs import Job, JobRunner
 from api.routers.common import NO_NUL
-from api.security import Role
 from api.services import enrolments
 
 #: Unsafe requests from a web session must carry its CSRF token (API tokens need none).
 router = APIRouter(tags=["provisioning"])
 _CSRF = [Depends(csrf_protect)]
 
-#: The lines of ``api.routes_access.ACCESS`` for these routes: changes for admin and support (the help
-#: desk), a job's progress also for operators.
-ROUTE_ACCESS: dict[str, frozenset[Role]] = {
-    "POST /api/enrolments": frozenset({Role.ADMIN, Role.SUPPORT}),
-    "POST /api/households/{code}/suspend": frozenset({Role.ADMIN, Role.SUPPORT}),
-    "POST /api/households/{code}/resume": frozenset({Role.ADMIN, Role.SUPPORT}),
-    "POST /api/households/{code}/cancel": frozenset({Role.ADMIN, Role.SUPPORT}),
-    "GET /api/jobs/{job_id}": frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPPORT}),
-}
 
 JOB_ID = r"^[A-Za-z0-9_-]{1,64}$"
 HOUSEHOLD_CODE = Path(max_length=32, pattern=NO_NUL, description="Household code, e.g. HH-000123.")

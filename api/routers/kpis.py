@@ -19,19 +19,11 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentPrincipal, DbSession, Peaks, kpi_cache
-from api.security import Role
 from api.services import kpis
 from api.services.kpis import KpiCache
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 
-#: The lines of ``api.routes_access.ACCESS`` for these routes: every role (aggregates only; a school user's
-#: per-school rows are limited to its school by the routes themselves).
-ROUTE_ACCESS: dict[str, frozenset[Role]] = {
-    f"GET /api/kpis{path}": frozenset(Role)
-    for path in ("", "/subscriptions/monthly", "/subscriptions/districts", "/tablets", "/schools/bandwidth",
-                 "/availability")
-}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------ schemas

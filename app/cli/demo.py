@@ -111,7 +111,7 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
          api_listen: str) -> None:
     """Run the poller and exporter against the simulated town of Kitahiroshima."""
     from app.cli.common import fail
-    from app.wiring import labeler_from_inventory, run_service
+    from app.wiring import run_service
     from ftthnoc.inventory import db, io
     from simulator.agents import TownAgents
     from simulator.cli.town import TownCli, provisioning_section
@@ -200,7 +200,7 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                 sys.stdout.flush()
 
             api_url: list[str] = []
-            run_service(config, settings, cycles, on_ready=ready, labeler=labeler_from_inventory(url),
+            run_service(config, settings, cycles, on_ready=ready,
                         database_url=url, api_listen=api_listen, on_api=api_url.append)
     except FtthnocError as exc:
         fail(str(exc))

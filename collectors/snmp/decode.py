@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 
 from collectors.snmp import ber, quirks
 from collectors.snmp.ber import Oid, VarBind
 from collectors.snmp.counters import CounterState
 from collectors.snmp.module import IndexPart, Metric, Module
+from ftthnoc.catalogue import help_of
 from ftthnoc.samples import MetricFamily, merge
 
 SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3)
@@ -38,6 +40,10 @@ def district_labeler(onus: OnuDistricts, olts: Mapping[str, str]) -> Labeler:
     return label
 
 
+#: a GPON serial sent as text: 4 vendor characters and 8 hex digits, optionally after "<n>,"
+_TEXT_SERIAL = re.compile(r"(?:\d+,)?([A-Za-z0-9]{4})([0-9A-Fa-f]{8})")
+
+
 def format_octets(raw: bytes, fmt: str) -> str:
     if fmt == "hex":
         return raw.hex().upper()
@@ -53,6 +59,10 @@ def format_octets(raw: bytes, fmt: str) -> str:
         if len(raw) == 8 and raw[:4].isalnum() and raw[:4].isascii():
             return raw[:4].decode("ascii") + "-" + raw[4:].hex().upper()
         text = raw.decode("ascii", "replace").strip()
+        # the same serial as text, with or without a leading field: ZTE's V2 tree sends "1,ZTEGC0000001"
+        shown = _TEXT_SERIAL.fullmatch(text)
+        if shown:
+            return f"{shown[1].upper()}-{shown[2].upper()}"
         return text if text.isalnum() else raw.hex().upper()
     return raw.decode("utf-8", "replace").rstrip("\x00").strip()
 
@@ -60,15 +70,19 @@ def format_octets(raw: bytes, fmt: str) -> str:
 def _index_labeler(parts: list[IndexPart]) -> Callable[[Oid], Labels | None]:
     if any(p.quirk in quirks.VARIABLE_INDEX_QUIRKS for p in parts):
         return _variable_index_labeler(parts)
-    funcs = [(p.labelname, quirks.INDEX_QUIRKS[p.quirk] if p.quirk else str) for p in parts]
-    n = len(funcs)
+    n = len(parts)
+    constants = tuple((i, p.constant) for i, p in enumerate(parts) if p.constant is not None)
+    funcs = [(i, p.labelname, quirks.INDEX_QUIRKS[p.quirk] if p.quirk else str)
+             for i, p in enumerate(parts) if p.labelname is not None]
 
     def label(idx: Oid) -> Labels | None:
         if n == 0:
             return {} if idx == (0,) else None  # a scalar lives at instance .0
         if len(idx) != n:
             return None  # a row whose index does not have the layout's shape: skip, never guess
-        return {name: fn(i) for (name, fn), i in zip(funcs, idx, strict=True)}
+        if any(idx[i] != value for i, value in constants):
+            return None
+        return {name: fn(idx[i]) for i, name, fn in funcs}
 
     return label
 
@@ -76,9 +90,11 @@ def _index_labeler(parts: list[IndexPart]) -> Callable[[Oid], Labels | None]:
 def _variable_index_labeler(parts: list[IndexPart]) -> Callable[[Oid], Labels | None]:
     """Layouts with a string (or other many-sub-id) part: parsed left to right, and every sub-id of the
     index must be used, as with the fixed layouts (a leftover or a short index is a malformed row)."""
-    steps: list[tuple[str, Callable[[Sequence[int]], tuple[str, int] | None]]] = []
+    steps: list[tuple[str | None, Callable[[Sequence[int]], tuple[str, int] | None]]] = []
     for p in parts:
-        if p.quirk in quirks.VARIABLE_INDEX_QUIRKS:
+        if p.constant is not None:
+            steps.append((None, _constant_subid(p.constant)))
+        elif p.quirk in quirks.VARIABLE_INDEX_QUIRKS:
             steps.append((p.labelname, quirks.VARIABLE_INDEX_QUIRKS[p.quirk]))
         else:
             steps.append((p.labelname, _one_subid(quirks.INDEX_QUIRKS[p.quirk] if p.quirk else str)))
@@ -90,7 +106,9 @@ def _variable_index_labeler(parts: list[IndexPart]) -> Callable[[Oid], Labels | 
             got = step(idx[pos:])
             if got is None:
                 return None
-            out[name], used = got
+            text, used = got
+            if name is not None:
+                out[name] = text
             pos += used
         return out if pos == len(idx) else None
 
@@ -102,6 +120,15 @@ def _one_subid(fn: Callable[[int], str]) -> Callable[[Sequence[int]], tuple[str,
 
     def step(rest: Sequence[int]) -> tuple[str, int] | None:
         return (fn(rest[0]), 1) if rest else None
+
+    return step
+
+
+def _constant_subid(value: int) -> Callable[[Sequence[int]], tuple[str, int] | None]:
+    """A fixed sub-identifier as a step of a variable layout: it must be there, and labels nothing."""
+
+    def step(rest: Sequence[int]) -> tuple[str, int] | None:
+        return ("", 1) if rest and rest[0] == value else None
 
     return step
 
@@ -125,8 +152,43 @@ def _text_number(raw: bytes, fmt: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def date_and_time(raw: bytes, utc_offset_minutes: int | None = None) -> float | None:
+    """An SNMPv2-TC ``DateAndTime`` (RFC 2579) as Unix seconds, or None for no reading.
+
+    11 octets: year (2), month, day, hour, minutes, seconds, deci-seconds, then '+'/'-', hours and
+    minutes from UTC. 8 octets: the same without the offset, which ``utc_offset_minutes`` then gives.
+    All zeros (what agents send for "never") and anything that is not a calendar time are no reading.
+    """
+    if len(raw) not in (8, 11) or not any(raw):
+        return None
+    year = raw[0] << 8 | raw[1]
+    month, day, hour, minute, second, deci = raw[2:8]
+    if len(raw) == 11:
+        if raw[8] not in b"+-" or raw[9] > 14 or raw[10] > 59:
+            return None
+        offset = (raw[9] * 60 + raw[10]) * (1 if raw[8] == ord("+") else -1)
+    elif utc_offset_minutes is None:
+        return None
+    else:
+        offset = utc_offset_minutes
+    try:
+        local = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:  # month 0, day 32, hour 24, second 61: not a time
+        return None
+    if deci > 9:
+        return None
+    return local.timestamp() + deci / 10 - offset * 60
+
+
 def _number(metric: Metric, vb: VarBind) -> float | None:
     raw: float | int
+    if metric.format == "date_and_time":
+        if not isinstance(vb.value, bytes):
+            return None
+        stamp = date_and_time(vb.value, metric.utc_offset_minutes)
+        if stamp is None or (metric.valid is not None and not metric.valid[0] <= stamp <= metric.valid[1]):
+            return None
+        return stamp
     if isinstance(vb.value, int):
         raw = vb.value
     elif isinstance(vb.value, bytes) and metric.format in ("number", "duration_hms"):
@@ -139,6 +201,8 @@ def _number(metric: Metric, vb: VarBind) -> float | None:
         return None
     if raw in metric.sentinels:
         return None
+    if metric.signed_bits is not None and raw == int(raw) and raw >= 1 << (metric.signed_bits - 1):
+        raw = int(raw) - (1 << metric.signed_bits)
     if metric.map is not None:
         return metric.map.get(int(raw)) if raw == int(raw) else None
     try:
@@ -199,7 +263,7 @@ def decode_module(
         root = metric.oid_tuple
         n = len(root)
         kind = metric.type
-        fam = MetricFamily(metric.name, f"{metric.help} ({metric.oid})",
+        fam = MetricFamily(metric.name, help_of(metric.name) or f"{metric.help} ({metric.oid})",
                            "counter" if kind == "counter" else "info" if kind == "info" else "gauge")
         rows = columns.get(root, ())
         for vb in rows:

@@ -4,12 +4,18 @@ In the spirit of snmp_exporter's generated ``snmp.yml``: a module lists metrics 
 an index layout, a type and a transformation; credentials live apart (``ftthnoc.config.Auth``).
 Python is used only for the *quirks* a layout or post-processing step names (see ``quirks.py``).
 
-Value transformation, in order: a raw reading listed in ``sentinels`` is "no reading"; ``map``
-replaces a raw integer by another (values not in the map are no reading); otherwise
-``(raw + offset) × scale``; a result outside ``valid`` is no reading. No reading means no sample:
-a sentinel never becomes a number. Numbers an agent sends as text ("-21.34", "4136", "11:22:33" with
-``format: duration_hms``) go through the same steps. A string label with ``format: mac`` is a MAC address
-(exactly 6 octets, shown ``aa:bb:cc:dd:ee:ff`` as the inventory stores it; any other length is no reading).
+Value transformation, in order: a raw reading listed in ``sentinels`` is "no reading"; ``signed_bits``
+reads a two's-complement value the agent sends as unsigned (ZTE sends a 16-bit signed optical level as
+0–65535: with ``signed_bits: 16``, 64032 is −1504); ``map`` replaces a raw integer by another (values not
+in the map are no reading); otherwise ``(raw + offset) × scale``; a result outside ``valid`` is no reading.
+No reading means no sample: a sentinel never becomes a number. Numbers an agent sends as text ("-21.34",
+"4136", "11:22:33" with ``format: duration_hms``) go through the same steps. A string label with
+``format: mac`` is a MAC address (exactly 6 octets, shown ``aa:bb:cc:dd:ee:ff`` as the inventory stores
+it; any other length is no reading).
+A gauge with ``format: date_and_time`` reads an SNMPv2-TC ``DateAndTime`` (RFC 2579) as Unix seconds: the
+11-octet form carries its offset from UTC; the 8-octet form has none, and is read with the metric's
+``utc_offset_minutes`` (no reading when the module does not give one, rather than a time off by hours).
+An all-zero value, or one that is not a calendar date, is no reading.
 
 A metric with ``aggregate: sum`` is reported once per device, summed over its rows (a tunnel table
 mapped to 1/0 becomes "tunnels up"), so that per-row indexes that churn never become series. ``labels``
@@ -31,17 +37,31 @@ from ftthnoc import vendors
 from ftthnoc.errors import ModuleError
 
 MetricKind = Literal["gauge", "counter", "info", "string"]
-Format = Literal["number", "display_string", "hex", "gpon_serial", "phys_address", "mac", "duration_hms"]
+Format = Literal["number", "display_string", "hex", "gpon_serial", "phys_address", "mac", "duration_hms",
+                 "date_and_time"]
 Aggregate = Literal["sum"]
 
 
 class IndexPart(BaseModel):
     """One part of the instance index and the label it becomes: one sub-identifier, or as many as a
-    variable-width quirk (``quirks.VARIABLE_INDEX_QUIRKS``, e.g. a length-prefixed string) consumes."""
+    variable-width quirk (``quirks.VARIABLE_INDEX_QUIRKS``, e.g. a length-prefixed string) consumes.
+
+    A part with ``constant`` is one sub-identifier that must have that value and becomes no label (ZTE's
+    ONU optics table is indexed ``{pon}.{onu}.1``: the ONU's one optical interface); a row with another
+    value there is malformed, never guessed."""
 
     model_config = ConfigDict(extra="forbid")
-    labelname: str
+    labelname: str | None = None
     quirk: str | None = None  # name of a function in quirks.INDEX_QUIRKS; default: the integer
+    constant: int | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> IndexPart:
+        if self.constant is None and not self.labelname:
+            raise ValueError("an index part needs 'labelname' (or 'constant' for a fixed sub-identifier)")
+        if self.constant is not None and (self.labelname or self.quirk):
+            raise ValueError("a 'constant' index part has no label and no quirk")
+        return self
 
 
 class Lookup(BaseModel):
@@ -71,6 +91,8 @@ class Metric(BaseModel):
     scale: float = 1.0
     offset: float = 0.0
     sentinels: list[int] = Field(default_factory=list)
+    #: the raw integer is a two's-complement value of this many bits sent as unsigned
+    signed_bits: int | None = Field(None, ge=2, le=64)
     map: dict[int, float] | None = None
     #: for ``info`` metrics on an enumerated integer: raw → label value
     enum: dict[int, str] | None = None
@@ -81,6 +103,8 @@ class Metric(BaseModel):
     #: report one sample per device: the sum over the rows (no rows on a device that answers the
     #: module's other columns: 0)
     aggregate: Aggregate | None = None
+    #: ``format: date_and_time``: the agent's offset from UTC for values sent without one (8 octets)
+    utc_offset_minutes: int | None = Field(None, ge=-14 * 60, le=14 * 60)
 
     @field_validator("oid")
     @classmethod
@@ -128,6 +152,9 @@ class Module(BaseModel):
     postprocess: list[str] = Field(default_factory=list)
     #: how far one poll with this module may go (a table of 7,000 ONUs is 7,000 rows a column)
     limits: ModuleLimits = Field(default_factory=ModuleLimits)
+    #: a device that answers none of the module's subtrees does not speak its MIB (the wrong module for
+    #: it): the poll fails and says so. ``false`` where an empty answer is normal (an empty ARP table).
+    expect_rows: bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> Module:

@@ -8,10 +8,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
+from ftthnoc import causes
 from ftthnoc.samples import MetricFamily
 
 HUAWEI_GPON_BASE = 4194304000  # ifIndex of GPON 0/0/0 on MA5600T/MA5800 (above 2^31)
 ZTE_GPON_BASE = 0x10000000  # ponIndex 0x10010100 is gpon-olt_1/1/1 on C300/C320 (V1 tree)
+#: the V2 tree's (1.3.6.1.4.1.3902.1082.500) PON index: 0x1101SSPP, gpon-olt_1/1/1 = 285278465
+#: (Cepat-Kilat-Teknologi/go-snmp-olt-zte-c320 config/cfg.yaml; switcher-core's C600 encoder)
+ZTE_V2_GPON_BASE = 0x11010000
 
 
 def huawei_gpon_fsp(ifindex: int) -> str:
@@ -30,9 +34,18 @@ def zte_gpon_port(pon_index: int) -> str:
     return f"1/{(x >> 16) & 0xFF}/{(x >> 8) & 0xFF}"
 
 
+def zte_v2_gpon_port(pon_index: int) -> str:
+    """Rack/slot/port from a ZTE V2-tree PON index: 0x11010000 + slot·256 + port (rack is always 1)."""
+    x = pon_index - ZTE_V2_GPON_BASE
+    if x < 0 or x >> 16 or not x & 0xFF:
+        return str(pon_index)
+    return f"1/{(x >> 8) & 0xFF}/{x & 0xFF}"
+
+
 INDEX_QUIRKS: dict[str, Callable[[int], str]] = {
     "huawei_gpon_fsp": huawei_gpon_fsp,
     "zte_gpon_port": zte_gpon_port,
+    "zte_v2_gpon_port": zte_v2_gpon_port,
 }
 
 
@@ -48,10 +61,19 @@ def zte_gpon_pon_index(port_name: str) -> int:
     return ZTE_GPON_BASE + (slot << 16) + (port << 8)
 
 
+def zte_v2_gpon_pon_index(port_name: str) -> int:
+    """The inverse of ``zte_v2_gpon_port``: ``1/1/1`` → 0x11010101. Raises ValueError."""
+    _rack, slot, port = (int(x) for x in port_name.split("/"))
+    if not (0 <= slot <= 0xFF and 1 <= port <= 0xFF):
+        raise ValueError(f"{port_name!r} is not a ZTE V2 PON port")
+    return ZTE_V2_GPON_BASE + (slot << 8) + port
+
+
 #: label value → sub-identifier, for asking one instance by GET (provisioning's check of one new ONU)
 INDEX_INVERSES: dict[str, Callable[[str], int]] = {
     "huawei_gpon_fsp": huawei_gpon_ifindex,
     "zte_gpon_port": zte_gpon_pon_index,
+    "zte_v2_gpon_port": zte_v2_gpon_pon_index,
 }
 
 
@@ -112,13 +134,18 @@ VARIABLE_INDEX_QUIRKS: dict[str, Callable[[Sequence[int]], tuple[str, int] | Non
     "baicells_cell": baicells_cell,
 }
 
-#: which last-down causes count as what on the per-port roll-up
-LOS_CAUSES = frozenset({"los", "losi_lobi"})
-POWER_CAUSES = frozenset({"dying_gasp"})
+#: the ``cause`` buckets of ``ftth_pon_port_onus_down``: the first three are faults (``ftthnoc.causes``)
+DOWN_BUCKETS = causes.CLASSES
+
+
+def down_bucket(cause: str) -> str:
+    """The roll-up bucket of a last-down cause label: dying_gasp, los, other or deliberate."""
+    return causes.class_of(cause)
 
 
 def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]) -> list[MetricFamily]:
-    """Per PON port: ONUs known, up and down, and down ONUs by cause (dying gasp, LOS, other).
+    """Per PON port: ONUs known, up and down, and down ONUs by cause: dying gasp, LOS and other faults,
+    and ``deliberate`` (taken down on purpose, ``ftthnoc.causes.DELIBERATE``: down, but not for a fault).
 
     Computed from the module's own per-ONU families and the ``onu`` instances the agent listed, so
     that every GPON family reports the same port metrics whatever its vendor tree looks like.
@@ -151,16 +178,16 @@ def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[s
             continue
         state[(port_key, "down")] += 1
         cause = causes.get((s.labels.get("pon_port", ""), s.labels.get("onu_id", "")), "")
-        bucket = "dying_gasp" if cause in POWER_CAUSES else "los" if cause in LOS_CAUSES else "other"
-        down[(port_key, bucket)] += 1
+        down[(port_key, down_bucket(cause))] += 1
     onus = MetricFamily("ftth_pon_port_onus", "ONUs on the PON port by current state (up, down).")
     down_fam = MetricFamily(
-        "ftth_pon_port_onus_down", "Down ONUs on the PON port by last down cause (dying_gasp, los, other)."
+        "ftth_pon_port_onus_down", "Down ONUs on the PON port by last down cause: dying_gasp, los, other "
+        "(faults) and deliberate (deactivated, reset or shut down on purpose)."
     )
     for port_key in ports:
         for st in ("up", "down"):
             onus.add({**dict(port_key), "state": st}, state[(port_key, st)])
-        for bucket in ("dying_gasp", "los", "other"):
+        for bucket in DOWN_BUCKETS:
             down_fam.add({**dict(port_key), "cause": bucket}, down[(port_key, bucket)])
     return [*families, onus, down_fam]
 

@@ -280,6 +280,8 @@ class NetmikoOltDriver(OltDriver):
 
     #: refusal lines in the device's answers
     refusal: ClassVar[re.Pattern[str]]
+    #: prompt fragments of the sub-modes a verb enters (left with ``leave_interface`` after a refusal)
+    inside_prompts: ClassVar[tuple[str, ...]] = ("-if",)
 
     def __init__(self, target: CliTarget, transcript: Transcript | None = None, *, dry_run: bool = False) -> None:
         super().__init__(target, transcript, dry_run=dry_run)
@@ -315,7 +317,7 @@ class NetmikoOltDriver(OltDriver):
             for command in self.templates.render(verb, **context):
                 answers.append(session.send(command))
         except DeviceRefused:
-            if "-if" in session.prompt:
+            if any(mark in session.prompt for mark in self.inside_prompts):
                 for command in self.templates.render("leave_interface"):
                     session.send(command, check=False)
             raise

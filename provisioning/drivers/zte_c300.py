@@ -2,9 +2,14 @@
 
 netmiko's ``zte_zxros`` is built for ZXROS routers, not the ZXAN OLT shell, so ``ZxanSSH`` teaches
 netmiko the C300's prompts: it logs in at ``ZXAN#``, pages off with ``terminal length 0``, enters
-``configure terminal``, leaves with ``end`` and saves with ``write``. Commands come from
-``templates/zte_c300.yaml`` (*verify* per firmware); tables are parsed with this project's TextFSM
-templates beside it. ``%Code ...`` and ``%Error ...`` lines are refusals in the OLT's own words.
+``configure terminal``, leaves with ``end`` and saves with ``write``. Commands come from the ``zte`` pack's
+``cli/zte_c300.yaml``; tables are parsed with the TextFSM templates beside it (checked against recorded
+answers: ``tests/fixtures/vendors/zte/cli``). ``%Code ...`` and ``%Error ...`` lines are refusals in the
+OLT's own words, except ``%Code 62310-GPONSRV : No related information to show.``, which is an empty table.
+
+An enrolment ends with the ONU's management block (``pon-onu-mng gpon-onu_P:N``: the service on the GEM
+port and the VLAN on the home's Ethernet port): without it the ONU ranges and the home has no service.
+Removing the ONU (``no onu N``) removes that block with it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ _NOTHING = "No related information to show"
 _NO_ONT = "ONU does not exist"
 _FOUND = re.compile(r"gpon-onu_(\d+/\d+/\d+):(\d+)")
 _SERVICE_PORT = re.compile(r"(?m)^\s*service-port (\d+) vport ")
+_MNG_LINE = re.compile(r"(?m)^\s*(service \S+ gemport .*|vlan port eth_\S+ .*)$")
 
 
 class ZxanSSH(CiscoBaseConnection):
@@ -57,6 +63,8 @@ def serial_raw(serial: str) -> str:
 class ZteC300Driver(NetmikoOltDriver):
     platform: ClassVar[str] = "zte_c300"
     refusal: ClassVar[re.Pattern[str]] = re.compile(r"(?m)^\s*%(Code|Error)\b")
+    #: ZXAN(config-if)# for both interfaces; ZXAN(gpon-onu-mng 1/1/1:5)# for the ONU's management block
+    inside_prompts: ClassVar[tuple[str, ...]] = ("-if", "onu-mng")
 
     def _new_session(self) -> CliSession:
         def to_config_mode(conn: Any) -> None:
@@ -88,10 +96,10 @@ class ZteC300Driver(NetmikoOltDriver):
         rows = parse_textfsm(cli_file("zte_c300_show_gpon_onu_baseinfo.textfsm"), answer)
         return [
             OntEntry(
-                r["PON_PORT"], int(r["ONU_ID"]), normalise_serial(r["SERIAL"]),
+                r["PON_PORT"], int(r["ONU_ID"]), normalise_serial(r["SERIAL"]) if r["SERIAL"] else "",
                 "online" if phase.get(int(r["ONU_ID"])) == "working" else "offline",
             )
-            for r in rows
+            for r in rows  # an ONU authorised without a serial (password, LOID) still takes its id
         ]
 
     def find_ont(self, serial: str) -> OntEntry | None:
@@ -105,6 +113,11 @@ class ZteC300Driver(NetmikoOltDriver):
         """The ONU's service-port numbers (ZTE numbers them inside the ONU interface)."""
         answer = self._read("services", _NO_ONT, pon_port=pon_port, ont_id=ont_id)
         return [int(n) for n in _SERVICE_PORT.findall(answer or "")]
+
+    def onu_services(self, pon_port: str, ont_id: int) -> list[str]:
+        """The ONU's management block as the OLT keeps it (``service …``, ``vlan port …`` lines)."""
+        answer = self._read("onu_services", _NO_ONT, pon_port=pon_port, ont_id=ont_id)
+        return [line.strip() for line in _MNG_LINE.findall(answer or "")]
 
     # ------------------------------------------------------------------ changes
 

@@ -41,6 +41,11 @@ def serial_raw(serial: str) -> str:
     return normalise_serial(serial).replace("-", "")
 
 
+def zte_onu_service_lines(vlan: int, gemport: int = 1) -> tuple[str, ...]:
+    """A ZTE ONU's management block for one bridged home on ``vlan`` (DOMAIN.md §3, onmt-zte-c300)."""
+    return (f"service 1 gemport {gemport} vlan {vlan}", f"vlan port eth_0/1 mode tag vlan {vlan}")
+
+
 class CliRefusal(Exception):
     """The OLT refused a command; ``str()`` is the device's own words."""
 
@@ -92,6 +97,8 @@ class StartupConfig:
 
     onts: tuple[SimOnt, ...] = ()
     services: tuple[SimServicePort, ...] = ()
+    #: ONU-side configuration per ONT (ZTE's pon-onu-mng block), as (pon_port, ont_id, lines)
+    onu_configs: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
 
     def find_serial(self, serial: str) -> SimOnt | None:
         wanted = normalise_serial(serial)
@@ -146,6 +153,9 @@ class OltState:
     startup: StartupConfig = field(default_factory=StartupConfig)
     _onts: dict[tuple[str, int], SimOnt] = field(default_factory=dict)
     _services: dict[int, SimServicePort] = field(default_factory=dict)
+    #: ONU-side configuration lines per ONT: ZTE's ``pon-onu-mng`` block (``service 1 gemport 1 vlan
+    #: 100``, ``vlan port eth_0/1 mode tag vlan 100``); without it a ZTE ONU ranges but serves no home
+    _onu_configs: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
     _plugged: dict[str, PluggedOnu] = field(default_factory=dict)
     _listeners: list[Listener] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -165,7 +175,8 @@ class OltState:
             for onu in port.onus:
                 state._onts[(onu.pon_port, onu.onu_id)] = SimOnt(
                     onu.pon_port, onu.onu_id, normalise_serial(onu.serial), line, service, onu.household,
-                    active=True, onu_type="ZTE-F660" if olt.vendor == "zte" else "",
+                    active=onu.last_down_cause != "deactivated" or onu.online,  # `ont deactivate`d
+                    onu_type="ZTE-F660" if olt.vendor == "zte" else "",
                 )
                 state._plugged[normalise_serial(onu.serial)] = PluggedOnu(
                     onu.pon_port, normalise_serial(onu.serial),
@@ -174,6 +185,8 @@ class OltState:
                 )
                 index = state._free_index()
                 state._services[index] = SimServicePort(index, onu.pon_port, onu.onu_id, vlan, vlan, 1)
+                if olt.vendor == "zte":  # the town's homes have service: their ONUs' management block
+                    state._onu_configs[(onu.pon_port, onu.onu_id)] = zte_onu_service_lines(vlan)
         state.startup = state._snapshot()  # the town's OLTs have saved their configuration
         return state
 
@@ -240,6 +253,11 @@ class OltState:
             onu = self._plugged.get(ont.serial)
         return ont.active and onu is not None and onu.pon_port == ont.pon_port
 
+    def onu_config(self, pon_port: str, ont_id: int) -> tuple[str, ...]:
+        """The ONT's ONU-side configuration lines (ZTE's pon-onu-mng block), in the order given."""
+        with self._lock:
+            return self._onu_configs.get((pon_port, ont_id), ())
+
     def services(self) -> list[SimServicePort]:
         with self._lock:
             return [self._services[i] for i in sorted(self._services)]
@@ -296,6 +314,7 @@ class OltState:
             for index in mine:
                 del self._services[index]
             del self._onts[(pon_port, ont_id)]
+            self._onu_configs.pop((pon_port, ont_id), None)  # the ONU's own configuration goes with it
         self._changed()
 
     def set_active(self, pon_port: str, ont_id: int, active: bool) -> None:
@@ -341,6 +360,31 @@ class OltState:
             del self._services[index]
         self._changed()
 
+    def add_onu_config(self, pon_port: str, ont_id: int, line: str) -> None:
+        """Add (or keep, if present) one line of the ONT's ONU-side configuration."""
+        with self._lock:
+            if (pon_port, ont_id) not in self._onts:
+                raise self._refuse("no_ont")
+            lines = self._onu_configs.get((pon_port, ont_id), ())
+            if line in lines:
+                return
+            self._onu_configs[(pon_port, ont_id)] = (*lines, line)
+        self._changed()
+
+    def remove_onu_config(self, pon_port: str, ont_id: int, matches: Callable[[str], bool]) -> int:
+        """Remove the ONT's ONU-side configuration lines ``matches`` selects; how many were removed."""
+        with self._lock:
+            lines = self._onu_configs.get((pon_port, ont_id), ())
+            kept = tuple(line for line in lines if not matches(line))
+            removed = len(lines) - len(kept)
+            if kept:
+                self._onu_configs[(pon_port, ont_id)] = kept
+            else:
+                self._onu_configs.pop((pon_port, ont_id), None)
+        if removed:
+            self._changed()
+        return removed
+
     def plug(self, onu: PluggedOnu) -> None:
         """Connect an ONU (a technician's visit): it appears in autofind unless configured. Plugging is
         not configuration: ``saved`` and ``changes`` stay, but listeners hear of it."""
@@ -363,7 +407,8 @@ class OltState:
         with self._lock:
             onts = tuple(self._onts[k] for k in sorted(self._onts))
             services = tuple(self._services[i] for i in sorted(self._services))
-        return StartupConfig(onts, services)
+            configs = tuple((p, i, self._onu_configs[(p, i)]) for p, i in sorted(self._onu_configs))
+        return StartupConfig(onts, services, configs)
 
     def save(self) -> None:
         """Copy the running configuration to the startup one; not a change (the counter stays)."""
@@ -380,6 +425,7 @@ class OltState:
             changed = self._snapshot() != startup
             self._onts = {(o.pon_port, o.ont_id): o for o in startup.onts}
             self._services = {s.index: s for s in startup.services}
+            self._onu_configs = {(p, i): lines for p, i, lines in startup.onu_configs}
             self.saved = True
             if changed:
                 self.changes += 1

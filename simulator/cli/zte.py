@@ -1,10 +1,14 @@
 """A ZTE C300 (ZXAN) command line over an ``OltState``, the counterpart of ``huawei.py``.
 
 The C300 logs in straight at ``ZXAN#``; ``configure terminal`` → ``ZXAN(config)#``; both
-``interface gpon-olt_1/1/1`` and ``interface gpon-onu_1/1/1:5`` → ``ZXAN(config-if)#``; ``exit`` goes up
-one level, ``end`` back to ``ZXAN#``. DOMAIN.md marks the ZTE dialogue *verify*: table layouts and error
-wording follow C300 V2.x as remembered, and suspend/resume (``shutdown`` / ``no shutdown`` inside
-``interface gpon-onu``) is this project's choice; both live in ``ftthnoc/vendors/zte/cli/zte_c300.yaml``.
+``interface gpon-olt_1/1/1`` and ``interface gpon-onu_1/1/1:5`` → ``ZXAN(config-if)#``;
+``pon-onu-mng gpon-onu_1/1/1:5`` → ``ZXAN(gpon-onu-mng 1/1/1:5)#`` (the ONU's management block:
+``service 1 gemport 1 vlan 100``, ``vlan port eth_0/1 mode tag vlan 100``, recorded in the state and shown
+by ``show onu running config``); ``exit`` goes up one level, ``end`` back to ``ZXAN#``. Wording from
+recorded C320 answers where the ``zte`` pack names one (``%Code 62310-GPONSRV : No related information to
+show.``, ``%Info 20272``, ``%Error 20200``, ``[Successful]``); the refusals for SN/ID conflicts and
+suspend/resume (``shutdown`` / ``no shutdown`` inside ``interface gpon-onu``) are this project's choice,
+listed as unverified in the pack; the command templates are ``ftthnoc/vendors/zte/cli/zte_c300.yaml``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from simulator.cli.olt_state import CliRefusal, OltState, SimOnt, serial_raw
 from simulator.cli.shell import Reply
 
 #: what the C300 says when a show command finds nothing (not a refusal: drivers read it as empty)
-NOTHING = "%Code 32310-GPONSRV : No related information to show."
+NOTHING = "%Code 62310-GPONSRV : No related information to show."
 _OLT = r"gpon-olt_(?P<pon>\d+/\d+/\d+)"
 _ONU = r"gpon-onu_(?P<pon>\d+/\d+/\d+):(?P<id>\d+)"
 _BANNER = "\nWelcome to ZXAN product C300 of ZTE Corporation\n\n"
@@ -27,7 +31,7 @@ class ZteShell:
     def __init__(self, state: OltState, hostname: str = "ZXAN") -> None:
         self.state = state
         self.hostname = hostname
-        self.mode = "enable"  # enable | config | olt | onu
+        self.mode = "enable"  # enable | config | olt | onu | mng
         self.pon = ""
         self.onu_id = 0
 
@@ -37,7 +41,8 @@ class ZteShell:
         return _BANNER
 
     def prompt(self) -> str:
-        suffix = {"enable": "#", "config": "(config)#", "olt": "(config-if)#", "onu": "(config-if)#"}[self.mode]
+        suffix = {"enable": "#", "config": "(config)#", "olt": "(config-if)#", "onu": "(config-if)#",
+                  "mng": f"(gpon-onu-mng {self.pon}:{self.onu_id})#"}[self.mode]
         return self.hostname + suffix
 
     def echo(self) -> bool:
@@ -60,7 +65,7 @@ class ZteShell:
         if command == "terminal length 0" or re.fullmatch(r"terminal width \d+", command):
             return ""
         if command == "exit":
-            self.mode = {"config": "enable", "olt": "config", "onu": "config"}[self.mode]
+            self.mode = {"config": "enable", "olt": "config", "onu": "config", "mng": "config"}[self.mode]
             return ""
         if command == "end":
             self.mode = "enable"
@@ -72,7 +77,7 @@ class ZteShell:
             return self._show(command, line)
         if command == "configure terminal" and self.mode == "enable":
             self.mode = "config"
-            return "Enter configuration commands, one per line.  End with CTRL/Z.\n"
+            return "%Info 20272: Enter configuration commands, one per line. End with CTRL/Z.\n"
         if self.mode != "enable":
             m = re.fullmatch(rf"interface {_OLT}", command)
             if m:
@@ -80,27 +85,30 @@ class ZteShell:
                     raise CliRefusal("%Code 32300-GPONSRV : The PON port does not exist.")
                 self.mode, self.pon = "olt", m["pon"]
                 return ""
-            m = re.fullmatch(rf"interface {_ONU}", command)
+            m = re.fullmatch(rf"(interface|pon-onu-mng) {_ONU}", command)
             if m:
                 if self.state.ont(m["pon"], int(m["id"])) is None:
                     raise CliRefusal("%Code 32305-GPONSRV : ONU does not exist.")
-                self.mode, self.pon, self.onu_id = "onu", m["pon"], int(m["id"])
+                self.mode = "onu" if m[1] == "interface" else "mng"
+                self.pon, self.onu_id = m["pon"], int(m["id"])
                 return ""
         if self.mode == "olt":
             return self._olt_command(command, line)
         if self.mode == "onu":
             return self._onu_command(command, line)
+        if self.mode == "mng":
+            return self._mng_command(command, line)
         return _invalid(self.prompt(), line)
 
     def _olt_command(self, command: str, line: str) -> str:
         m = re.fullmatch(r"onu (\d+) type (\S+) sn ([A-Za-z0-9]{4}-?[0-9A-Fa-f]{8})", command)
         if m:
             self.state.add_ont(self.pon, int(m[1]), m[3], 0, 0, "", onu_type=m[2])
-            return ""
+            return "[Successful]\n"
         m = re.fullmatch(r"no onu (\d+)", command)
-        if m:
+        if m:  # the ONU goes with its interface configuration, service ports and management block
             self.state.delete_ont(self.pon, int(m[1]), cascade=True)
-            return ""
+            return "[Successful]\n"
         return _invalid(self.prompt(), line)
 
     def _onu_command(self, command: str, line: str) -> str:
@@ -123,6 +131,26 @@ class ZteShell:
             raise CliRefusal("%Code 32307-GPONSRV : No such service-port.")
         if command in ("shutdown", "no shutdown"):
             self.state.set_active(self.pon, self.onu_id, command == "no shutdown")
+            return ""
+        return _invalid(self.prompt(), line)
+
+    def _mng_command(self, command: str, line: str) -> str:
+        """Inside ``pon-onu-mng``: the ONU's service on a GEM port and the VLAN of its Ethernet port."""
+        vlans = [int(v) for v in re.findall(r"\bvlan (\d+)", command)]
+        if any(not 1 <= v <= 4094 for v in vlans):
+            return _invalid(self.prompt(), line)
+        if re.fullmatch(r"service \S+ gemport \d+(?: veip \d+)? vlan \d+", command):
+            self.state.add_onu_config(self.pon, self.onu_id, command)
+            return ""
+        if re.fullmatch(r"vlan port eth_0/\d+ mode (?:tag vlan \d+|transparent)", command):
+            port = command.split()[2]
+            self.state.remove_onu_config(self.pon, self.onu_id, lambda ln: ln.startswith(f"vlan port {port} "))
+            self.state.add_onu_config(self.pon, self.onu_id, command)
+            return ""
+        m = re.fullmatch(r"no (service \S+|vlan port eth_0/\d+)", command)
+        if m:
+            prefix = m[1] + " "
+            self.state.remove_onu_config(self.pon, self.onu_id, lambda ln: ln.startswith(prefix))
             return ""
         return _invalid(self.prompt(), line)
 
@@ -150,6 +178,9 @@ class ZteShell:
         m = re.fullmatch(rf"show running-config interface {_ONU}", command)
         if m:
             return self._onu_config(m["pon"], int(m["id"]))
+        m = re.fullmatch(rf"show onu running config {_ONU}", command)
+        if m:
+            return self._onu_mng_config(m["pon"], int(m["id"]))
         return _invalid(self.prompt(), line)
 
     def _port_onts(self, pon: str) -> list[SimOnt]:
@@ -208,6 +239,15 @@ class ZteShell:
         for sp in self.state.services_of(pon, onu_id):
             out.append(f"  service-port {sp.local} vport {sp.gemport} user-vlan {sp.user_vlan} vlan {sp.vlan}")
         out += ["!", "end"]
+        return "\n".join(out) + "\n"
+
+
+    def _onu_mng_config(self, pon: str, onu_id: int) -> str:
+        if self.state.ont(pon, onu_id) is None:
+            raise CliRefusal("%Code 32305-GPONSRV : ONU does not exist.")
+        out = [f"pon-onu-mng gpon-onu_{pon}:{onu_id}"]
+        out += [f"  {line}" for line in self.state.onu_config(pon, onu_id)]
+        out.append("!")
         return "\n".join(out) + "\n"
 
 

@@ -9,8 +9,6 @@ may call it; ``create_app`` refuses to start with one the table does not name.
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine, func, select
 
 import api.app
+import api.web
 from api.app import create_app
 from api.deps import SESSION_COOKIE
 from api.routes_access import ACCESS, PUBLIC
@@ -354,17 +353,14 @@ def test_public_pages_need_no_session(matrix_client: TestClient, route: str) -> 
 
 
 def _fake_web(monkeypatch: pytest.MonkeyPatch, *, protected: str | None = None, public: str | None = None) -> None:
-    """One more web module beside ``api.web``, with a page the table may not know."""
-    module = types.ModuleType("fake_web_pages")
+    """One more page router beside ``api.web``'s, with a page the table may not know."""
     router, public_router = APIRouter(), APIRouter()
     if protected:
         router.add_api_route(protected, lambda: {})
     if public:
         public_router.add_api_route(public, lambda: {})
-    module.routers = (router,)  # type: ignore[attr-defined]
-    module.public_routers = (public_router,)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fake_web_pages", module)
-    monkeypatch.setattr(api.app, "WEB_MODULES", ("api.web", "fake_web_pages"))
+    monkeypatch.setattr(api.web, "routers", (*api.web.routers, router))
+    monkeypatch.setattr(api.web, "public_routers", (*api.web.public_routers, public_router))
 
 
 def test_create_app_refuses_a_page_missing_from_the_table(engine: Engine, tmp_path: Path,
@@ -386,10 +382,6 @@ def test_create_app_refuses_a_nested_router_it_cannot_check(engine: Engine, tmp_
     inner, outer = APIRouter(), APIRouter()
     inner.add_api_route("/kpis", lambda: {})
     outer.include_router(inner)
-    module = types.ModuleType("fake_web_pages")
-    module.routers = (outer,)  # type: ignore[attr-defined]
-    module.public_routers = ()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fake_web_pages", module)
-    monkeypatch.setattr(api.app, "WEB_MODULES", ("api.web", "fake_web_pages"))
+    monkeypatch.setattr(api.web, "routers", (*api.web.routers, outer))
     with pytest.raises(RuntimeError, match="do not nest them"):
         create_app(engine, settings=settings_for(tmp_path))

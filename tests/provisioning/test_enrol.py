@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from collectors.snmp.quirks import zte_gpon_pon_index
 from ftthnoc.inventory.models import EnrolmentState
 from provisioning.enrol import Outcome
-from provisioning.verify import OltSnmp, read_onu
+from provisioning.verify import OltSnmp, OnuReader, read_onu
 from simulator.cli.olt_state import OltState, serial_hex
 from simulator.cli.town import provisioning_section
 from tests.provisioning.conftest import Env
@@ -26,6 +27,7 @@ def _left_on_olt(state: OltState, serial: str, port: str, ont_id: int | None) ->
         left.append(ont)
     if ont_id is not None:
         left.extend(state.services_of(port, ont_id))
+        left.extend(state.onu_config(port, ont_id))  # ZTE's pon-onu-mng block
     return left
 
 
@@ -74,7 +76,7 @@ def test_a_full_enrolment_ends_active_after_the_snmp_check(env: Env) -> None:
 
 def test_a_zte_olt_enrols_with_its_own_dialogue(env: Env) -> None:
     olt = env.olt("zte")
-    code, serial, _port = env.install(olt, rx=-21.0)
+    code, serial, port = env.install(olt, rx=-21.0)
     out = env.provisioner().enrol(code, serial)
     assert out.state == EnrolmentState.DONE, out.message
     assert out.rx_dbm == pytest.approx(-21.0, abs=0.01)
@@ -82,6 +84,32 @@ def test_a_zte_olt_enrols_with_its_own_dialogue(env: Env) -> None:
     assert ont is not None and ont.ont_id == out.ont_id and ont.ont_id >= 1  # ZTE counts ONUs from 1
     sent = [e.command for e in out.transcript.exchanges]
     assert any(c.startswith(f"onu {out.ont_id} type ZTE-F660 sn {serial.replace('-', '')}") for c in sent)
+    # the home gets service: the ONU's management block is sent last, and the OLT holds it (and saved it)
+    mng = sent.index(f"pon-onu-mng gpon-onu_{port}:{out.ont_id}")
+    assert sent[mng + 1 : mng + 4] == ["service 1 gemport 1 vlan 100", "vlan port eth_0/1 mode tag vlan 100", "exit"]
+    lines = ("service 1 gemport 1 vlan 100", "vlan port eth_0/1 mode tag vlan 100")
+    assert env.state(olt).onu_config(port, out.ont_id or 0) == lines
+    assert (port, out.ont_id, lines) in env.state(olt).startup.onu_configs
+    # the SNMP check GETs the new ONU's Rx on the optics table's real index {pon}.{onu}.1
+    model = next(o for o in env.town.olts if o.name == olt)
+    snmp = OltSnmp(olt, model.address, "zte", model.auth, model.pon_class)
+    reader = OnuReader(env.config, snmp, port, out.ont_id or 0)
+    pon = zte_gpon_pon_index(port)
+    assert [m.name for m in reader.wanted] == ["ftth_onu_up", "ftth_onu_rx_power_dbm"]
+    assert reader.instances == [(pon, out.ont_id), (pon, out.ont_id, 1)]
+    assert read_onu(env.config, snmp, port, out.ont_id or 0).rx_dbm == pytest.approx(-21.0, abs=0.01)
+
+
+def test_a_zte_line_below_minus_30_dbm_is_read_and_judged_not_lost(env: Env) -> None:
+    """The OLT sends -31.2 dBm as an unsigned 16-bit value: the check reads it (the old layout found no
+    reading at all), finds it below the class's critical level, and the undo leaves nothing behind,
+    the management block included."""
+    olt = env.olt("zte")
+    code, serial, port = env.install(olt, rx=-31.2)
+    out = env.provisioner().enrol(code, serial)
+    assert out.rx_dbm == pytest.approx(-31.2, abs=0.01)
+    assert "below the" in out.message and "-31.20 dBm" in out.message, out.message
+    _assert_failed_clean(env, out, code, serial, port)
 
 
 def test_a_dry_run_prints_the_exact_commands_and_changes_nothing(env: Env) -> None:
@@ -311,15 +339,24 @@ def test_suspend_resume_and_cancel_follow_the_line(env: Env) -> None:
 
 def test_the_check_gets_only_the_new_onus_columns(env: Env) -> None:
     from collectors.snmp.module import get_module
-    from collectors.snmp.quirks import huawei_gpon_fsp, huawei_gpon_ifindex, zte_gpon_pon_index, zte_gpon_port
-    from provisioning.verify import ONU_METRICS, _instance
+    from collectors.snmp.quirks import (
+        huawei_gpon_fsp,
+        huawei_gpon_ifindex,
+        zte_gpon_pon_index,
+        zte_gpon_port,
+        zte_v2_gpon_pon_index,
+    )
+    from provisioning.verify import ONU_METRICS, _instances
 
     assert huawei_gpon_fsp(huawei_gpon_ifindex("0/1/3")) == "0/1/3" and huawei_gpon_ifindex("0/0/0") == 4194304000
     assert zte_gpon_port(zte_gpon_pon_index("1/1/1")) == "1/1/1" and zte_gpon_pon_index("1/1/1") == 0x10010100
-    for module_name, port, want in (("huawei_gpon", "0/1/3", (huawei_gpon_ifindex("0/1/3"), 7)),
-                                    ("zte_gpon", "1/2/4", (zte_gpon_pon_index("1/2/4"), 7))):
+    hw, zte, zte2 = huawei_gpon_ifindex("0/1/3"), zte_gpon_pon_index("1/2/4"), zte_v2_gpon_pon_index("1/2/4")
+    # (up, rx) instances: ZTE's optics table has the ONU's ANI index as a third part
+    for module_name, port, want in (("huawei_gpon", "0/1/3", [(hw, 7), (hw, 7)]),
+                                    ("zte_gpon", "1/2/4", [(zte, 7), (zte, 7, 1)]),
+                                    ("zte_gpon_v2", "1/2/4", [(zte2, 7), (zte2, 7, 1)])):
         module = get_module(module_name)
-        assert _instance(module, [m for m in module.metrics if m.name in ONU_METRICS], port, 7) == want
+        assert _instances(module, [m for m in module.metrics if m.name in ONU_METRICS], port, 7) == want
     # the GET reads what a full poll of the OLT reads, for an ONU the town already had
     for vendor in ("huawei", "zte"):
         model = next(o for o in env.town.olts if o.vendor == vendor)

@@ -292,6 +292,10 @@ def test_dry_run_sends_no_change(rig: Rig) -> None:
             "interface gpon-onu_1/1/1:2",
             "service-port 1 vport 1 user-vlan 100 vlan 100",
             "exit",
+            "pon-onu-mng gpon-onu_1/1/1:2",
+            "service 1 gemport 1 vlan 100",
+            "vlan port eth_0/1 mode tag vlan 100",
+            "exit",
             "interface gpon-onu_1/1/1:1",
             "no service-port 1",
             "exit",
@@ -371,3 +375,41 @@ def test_silent_device_times_out_as_session_lost(hw: Rig) -> None:
         hw.server.faults.delay = 2.0
         with pytest.raises(SessionLost, match="no answer"):
             d.autofind()
+
+
+def test_zte_enrolment_ends_with_the_onu_management_block_and_no_onu_removes_it(zte_rig: Rig) -> None:
+    """Without pon-onu-mng the ONU ranges but the home has no service; `no onu` takes the block with it."""
+    zte_rig.reset()
+    spec = zte_rig.spec()
+    with zte_rig.driver() as d:
+        assert isinstance(d, ZteC300Driver)
+        d.add_ont(spec)
+        d.add_service(spec)
+        assert d.onu_services(zte_rig.pon, spec.ont_id) == ["service 1 gemport 1 vlan 100",
+                                                            "vlan port eth_0/1 mode tag vlan 100"]
+        d.save()
+    assert zte_rig.state.onu_config(zte_rig.pon, spec.ont_id) == ("service 1 gemport 1 vlan 100",
+                                                                  "vlan port eth_0/1 mode tag vlan 100")
+    assert zte_rig.state.startup.onu_configs == ((zte_rig.pon, spec.ont_id, zte_rig.state.onu_config(
+        zte_rig.pon, spec.ont_id)),)
+    sent = zte_rig.server.commands
+    mng = sent.index(f"pon-onu-mng gpon-onu_{zte_rig.pon}:{spec.ont_id}")
+    assert sent[mng + 1 : mng + 4] == ["service 1 gemport 1 vlan 100", "vlan port eth_0/1 mode tag vlan 100", "exit"]
+    with zte_rig.driver() as d:
+        assert d.delete_services(zte_rig.pon, spec.ont_id) == 1
+        d.delete_ont(zte_rig.pon, spec.ont_id)
+        d.save()
+    assert zte_rig.state.ont(zte_rig.pon, spec.ont_id) is None
+    assert zte_rig.state.onu_config(zte_rig.pon, spec.ont_id) == () and zte_rig.state.startup.onu_configs == ()
+
+
+def test_a_refusal_inside_the_onu_management_block_returns_to_config_mode(zte_rig: Rig) -> None:
+    zte_rig.reset()
+    plan = ServicePlan(line_profile=10, service_profile=10, vlan=100, user_vlan=4095, onu_type="ZTE-F660")
+    spec = OntSpec(zte_rig.pon, zte_rig.first_id + 1, zte_rig.new_serial, "HH-000123", plan)  # VLAN 4095: refused
+    with zte_rig.driver() as d:
+        d.add_ont(spec)
+        with pytest.raises(DeviceRefused, match="20200"):
+            d.add_service(spec)
+        assert d.autofind() == []  # the session is usable again: back in config mode, not in the block
+        assert d.session is not None and d.session.prompt.endswith("(config)#")

@@ -336,14 +336,22 @@ async def test_zte_prompts_and_tables(server: SshDeviceServer, holder: dict[str,
         assert "gpon-onu_1/1/1:1         ZTEGC0000001        unknown" in await say("show gpon onu uncfg", "ZXAN#")
         assert await say("configure terminal", "ZXAN(config)#")
         await say("interface gpon-olt_1/1/1", "ZXAN(config-if)#")
-        assert await say("onu 5 type ZTE-F660 sn ZTEGC0000001", "ZXAN(config-if)#") == ""
+        assert await say("onu 5 type ZTE-F660 sn ZTEGC0000001", "ZXAN(config-if)#") == "[Successful]"
         assert "SN already exists" in await say("onu 6 type ZTE-F660 sn ZTEGC0000001", "ZXAN(config-if)#")
         await say("exit", "ZXAN(config)#")
         await say("interface gpon-onu_1/1/1:5", "ZXAN(config-if)#")
         await say("service-port 1 vport 1 user-vlan 100 vlan 100", "ZXAN(config-if)#")
         await say("shutdown", "ZXAN(config-if)#")
+        await say("exit", "ZXAN(config)#")
+        await say("pon-onu-mng gpon-onu_1/1/1:5", "ZXAN(gpon-onu-mng 1/1/1:5)#")
+        assert await say("service 1 gemport 1 vlan 100", "ZXAN(gpon-onu-mng 1/1/1:5)#") == ""
+        assert await say("vlan port eth_0/1 mode tag vlan 100", "ZXAN(gpon-onu-mng 1/1/1:5)#") == ""
+        assert "%Error 20200" in await say("vlan port eth_0/1 mode tag vlan 4095", "ZXAN(gpon-onu-mng 1/1/1:5)#")
         await say("end", "ZXAN#")
-        assert "No related information to show" in await say("show gpon onu uncfg", "ZXAN#")
+        block = await say("show onu running config gpon-onu_1/1/1:5", "ZXAN#")
+        assert block.split("\n") == ["pon-onu-mng gpon-onu_1/1/1:5", "  service 1 gemport 1 vlan 100",
+                                     "  vlan port eth_0/1 mode tag vlan 100", "!"]
+        assert await say("show gpon onu uncfg", "ZXAN#") == "%Code 62310-GPONSRV : No related information to show."
         table = await say("show gpon onu state gpon-olt_1/1/1", "ZXAN#")
         assert "1/1/1:5    disable      disable     disable      1(GPON)" in table
         assert "gpon-onu_1/1/1:5" in await say("show gpon onu by sn ZTEGC0000001", "ZXAN#")
@@ -353,6 +361,13 @@ async def test_zte_prompts_and_tables(server: SshDeviceServer, holder: dict[str,
         saved = state.startup.ont("1/1/1", 5)
         assert saved is not None and not saved.active
         assert [(s.local, s.vlan) for s in state.startup.services_of("1/1/1", 5)] == [(1, 100)]
+        assert state.startup.onu_configs == (("1/1/1", 5, state.onu_config("1/1/1", 5)),)
+        await say("configure terminal", "ZXAN(config)#")
+        await say("interface gpon-olt_1/1/1", "ZXAN(config-if)#")
+        assert await say("no onu 5", "ZXAN(config-if)#") == "[Successful]"
+        assert state.onu_config("1/1/1", 5) == ()  # the management block went with the ONU
+        state.reboot()  # not written: the saved configuration brings all of it back
+        assert state.onu_config("1/1/1", 5) == ("service 1 gemport 1 vlan 100", "vlan port eth_0/1 mode tag vlan 100")
     ont = state.ont("1/1/1", 5)
     assert ont is not None and not ont.active and ont.onu_type == "ZTE-F660"
     assert [(s.local, s.vlan) for s in state.services_of("1/1/1", 5)] == [(1, 100)]

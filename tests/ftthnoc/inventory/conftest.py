@@ -2,12 +2,18 @@
 
 PostgreSQL comes from ``FTTHNOC_TEST_POSTGRES_URL`` (an admin URL, e.g. the one printed by
 ``scripts/start-postgres``); each test gets its own database, dropped afterwards.
+
+A test that needs a migrated database gets a copy of one migrated once per session (a file copy for
+SQLite, ``CREATE DATABASE … TEMPLATE`` for PostgreSQL): running the migrations cost 2–3 s a test. The
+migrations themselves are tested as migrations in ``test_db.py``.
 """
 
 from __future__ import annotations
 
+import atexit
 import copy
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,10 +43,7 @@ def make_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ma
 
         yield make_sqlite
         return
-
-    admin_url = os.environ.get(POSTGRES_ENV)
-    if not admin_url:
-        pytest.skip(f'{POSTGRES_ENV} is not set; run `eval "$(scripts/start-postgres)"` to test PostgreSQL')
+    admin_url = _postgres_admin_url()
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     created: list[str] = []
 
@@ -60,6 +63,64 @@ def make_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ma
         admin.dispose()
 
 
+def _postgres_admin_url() -> str:
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        pytest.skip(f'{POSTGRES_ENV} is not set; run `eval "$(scripts/start-postgres)"` to test PostgreSQL')
+    return admin_url
+
+
+_TEMPLATES: dict[str, str] = {}
+
+
+def _migrated_template(backend: str, tmp_root: Path) -> str:
+    """A database migrated to head, once per session and backend: a SQLite file, or a PostgreSQL template."""
+    if backend not in _TEMPLATES:
+        if backend == "sqlite":
+            path = tmp_root / "template" / "inventory.db"
+            db.upgrade(f"sqlite:///{path}")
+            _TEMPLATES[backend] = str(path)
+        else:
+            admin_url = _postgres_admin_url()
+            name = f"ftthnoc_template_{os.getpid()}"
+            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            db.upgrade(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+            _TEMPLATES[backend] = name
+            atexit.register(_drop_database, admin_url, name)
+    return _TEMPLATES[backend]
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def migrate_from_template(database_url: str, tmp_root: Path) -> None:
+    """Bring the empty database at ``database_url`` to head by copying the session's migrated template."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        target = Path(url.database or "")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_migrated_template("sqlite", tmp_root), target)
+        return
+    template = _migrated_template("postgres", tmp_root)
+    admin = create_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{url.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture
 def database_url(make_database: MakeDatabase) -> str:
     """An empty database (no schema) of the backend under test."""
@@ -67,9 +128,9 @@ def database_url(make_database: MakeDatabase) -> str:
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on a database migrated to head."""
-    db.upgrade(database_url)
+def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """An engine on a database migrated to head (a copy of the session's migrated template)."""
+    migrate_from_template(database_url, tmp_path_factory.getbasetemp())
     eng = db.make_engine(database_url)
     try:
         yield eng
