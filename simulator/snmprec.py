@@ -177,7 +177,12 @@ def _interface(i: Interface, moving: bool) -> Iterator[Record]:
     e, f = IF_ENTRY, IFX_ENTRY
     big_speed = min(i.speed_bps, 2**32 - 1)
     oper = "1" if i.oper_up else "2"
-    yield (*e, 1, *x), "2", str(i.if_index)
+    # Huawei numbers its PON ports' interfaces above 2³¹−1 (4194312192 is GPON 0/1/0). snmpsim cannot
+    # encode such an Integer32 and answers endOfMibView there, which ended every walk of the whole ifTable
+    # after the uplinks. No public recording shows how an MA5800 encodes the ifIndex column's value (the
+    # LibreNMS smartax walk leaves the column out), so the simulator sends it as Gauge32; the decoder reads
+    # the two alike (and a 5-octet INTEGER too: tests/fixtures/fuzz/ber/ok-huawei-ifindex-above-2-31).
+    yield (*e, 1, *x), "2" if i.if_index < 2**31 else "66", str(i.if_index)
     yield (*e, 2, *x), *_str(i.descr)
     yield (*e, 3, *x), "2", str(i.if_type)
     yield (*e, 4, *x), "2", str(i.mtu)
