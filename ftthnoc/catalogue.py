@@ -41,13 +41,24 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftth_onu_distance_meters", "gauge", ONU, "Ranging distance OLT to ONU (m)."),
     Entry("ftth_onu_temperature_celsius", "gauge", ONU, "ONU optics temperature (°C)."),
     Entry("ftth_onu_last_down_cause_info", "info", (*ONU, "cause"),
-          "Why the ONU last went down: los, losi_lobi, lofi, sfi, loai, loami, reset, re_register, "
-          "dying_gasp, loki, other."),
+          "Why the ONU last went down: faults los, losi_lobi, lofi, sfi, loai, loami, loki, dying_gasp (power), "
+          "pop_up_fail, operator_check_fail, rogue_ont, other; taken down on purpose deactivate_fail, "
+          "deactivated, reset, re_register, deactivated_ring, optics_shutdown, reset_by_command, "
+          "reset_by_button, reset_by_software, deactivated_broadcast_attack (Huawei)."),
+    Entry("ftth_onu_last_up_timestamp_seconds", "gauge", ONU, "When the ONU last came online (Unix s; Huawei)."),
+    Entry("ftth_onu_last_down_timestamp_seconds", "gauge", ONU,
+          "When the ONU last went down (Unix s; Huawei): an outage's exact start, flaps between polls."),
+    Entry("ftth_onu_last_dying_gasp_timestamp_seconds", "gauge", ONU,
+          "When the ONU last sent a dying gasp, its home's power failing (Unix s; Huawei)."),
     Entry("ftth_onu_info", "info", (*ONU, "serial"), "The ONU's serial number (not personal data)."),
+    Entry("ftth_onu_model_info", "info", (*ONU, "model", "firmware"),
+          "The ONU's model (equipment ID) and active firmware as it reported them (Huawei)."),
     Entry("ftth_pon_port_onus_known", "gauge", PORT, "ONUs the OLT lists on the port, whatever their state."),
     Entry("ftth_pon_port_onus", "gauge", (*PORT, "state"), "ONUs on the port by state: up, down."),
     Entry("ftth_pon_port_onus_down", "gauge", (*PORT, "cause"),
-          "Down ONUs on the port by last cause: dying_gasp, los, other."),
+          "Down ONUs on the port by last cause: dying_gasp, los, other (faults), deliberate (down on purpose)."),
+    Entry("ftth_pon_port_up", "gauge", PORT, "1 if the PON port works, 0 if the OLT reports it faulty (Huawei)."),
+    Entry("ftth_pon_port_laser_on", "gauge", PORT, "1 if the port's laser is on, 0 if switched off (Huawei)."),
     Entry("ftth_pon_port_tx_power_dbm", "gauge", PORT, "PON port transmit power (dBm; Huawei)."),
     Entry("ftth_pon_port_temperature_celsius", "gauge", PORT, "PON port optics temperature (°C; Huawei)."),
     Entry("ftth_pon_port_supply_voltage_volts", "gauge", PORT, "PON port optics supply voltage (V; Huawei)."),
@@ -55,17 +66,22 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftth_olt_rx_threshold_dbm", "gauge", ("olt", "pon_class", "level"),
           "ONU receive-power alarm levels for the OLT's PON class: low_critical, low_warning, "
           "high_warning, high_critical (configuration)."),
-    Entry("ftth_bwa_cell_up", "gauge", CELL, "1 if the BWA cell is in service."),
-    Entry("ftth_bwa_rf_up", "gauge", CELL, "1 if the cell's RF is on."),
+    Entry("ftth_bwa_cell_up", "gauge", ("station",), "1 if the eNB's cell is in service (cell status)."),
+    Entry("ftth_bwa_rf_up", "gauge", ("station",), "1 if the eNB's RF is on."),
     Entry("ftth_bwa_connected_ues", "gauge", CELL, "UEs connected to the cell."),
     Entry("ftth_bwa_downlink_bytes_per_second", "gauge", CELL, "Cell downlink throughput."),
     Entry("ftth_bwa_uplink_bytes_per_second", "gauge", CELL, "Cell uplink throughput."),
     Entry("ftth_bwa_downlink_prb_utilisation_ratio", "gauge", CELL, "Downlink PRB use (0–1)."),
     Entry("ftth_bwa_uplink_prb_utilisation_ratio", "gauge", CELL, "Uplink PRB use (0–1)."),
-    Entry("ftth_bwa_rrc_success_ratio", "gauge", CELL, "RRC connection success (absent on a down cell)."),
-    Entry("ftth_bwa_erab_success_ratio", "gauge", CELL, "E-RAB setup success (absent on a down cell)."),
+    Entry("ftth_bwa_rrc_success_ratio", "gauge", ("station",), "RRC connection success (absent while out of service)."),
+    Entry("ftth_bwa_erab_success_ratio", "gauge", ("station",), "E-RAB setup success (absent while out of service)."),
     Entry("ftth_bwa_s1_up", "gauge", ("station",), "1 if the eNB's S1 link to the core is up."),
-    Entry("ftth_vpn_sessions", "gauge", ("gateway",), "Active remote-access sessions."),
+    Entry("ftth_vpn_sessions", "gauge", ("gateway",),
+          "Active remote-access sessions (staff connecting from outside; never LAN-to-LAN tunnels)."),
+    Entry("ftth_vpn_remote_access_sessions", "gauge", ("gateway", "protocol"),
+          "Remote-access sessions by protocol: ipsec, svc, webvpn (ASA); ssl, ipsec dial-up (FortiGate)."),
+    Entry("ftth_vpn_all_sessions", "gauge", ("gateway",),
+          "Every session the gateway counts, LAN-to-LAN included (ASA crasNumSessions)."),
     Entry("ftth_vpn_sessions_max", "gauge", ("gateway",), "The gateway's session limit, where it reports one."),
     Entry("ftth_vpn_sessions_capacity_ratio", "gauge", ("gateway",),
           "Sessions over the limit (absent when the limit is unknown)."),
@@ -153,6 +169,20 @@ CATALOGUE: tuple[Entry, ...] = (
           "Seconds a consumer spent on polls and events, its database writes included.", INCIDENTS),
 )
 
+def help_of(family: str) -> str | None:
+    """The catalogue's own HELP for a family (named as collected: ``x`` for ``x_info`` and ``x_total``), or None.
+
+    Vendor-neutral metrics take their HELP from here, not from whichever vendor's module made them first,
+    so that ``ftth_onu_rx_power_dbm`` does not cite a ZTE object on a Huawei OLT."""
+    return _HELP.get(family)
+
+
 def names(when: str | None = "") -> set[str]:
     """Catalogued names; by default those a plain poller always exposes, ``None`` for all."""
     return {e.name for e in CATALOGUE if when is None or e.when == when}
+
+
+_HELP: dict[str, str] = {
+    **{e.name: e.help for e in CATALOGUE},
+    **{e.name.removesuffix("_info"): e.help for e in CATALOGUE if e.type == "info"},
+}

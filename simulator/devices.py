@@ -1,5 +1,5 @@
 """What the simulated town's SNMP agents serve: OLTs with their PON ports and ONUs, BWA stations, the
-telework VPN gateway and the school routers, as plain frozen dataclasses.
+telework VPN gateways (a Cisco ASA and a FortiGate) and the school routers, as plain frozen dataclasses.
 
 A test computes the value an agent must return (``onu.rx_dbm``) from the same objects that produced the
 agent's data file (``simulator.snmprec``), so they hold values exactly as the vendor encodes them.
@@ -15,10 +15,15 @@ from simulator.variation import telework
 
 Vendor = Literal["huawei", "zte"]
 PonClass = Literal["B+", "C+"]
-#: What the OLT reports now. Weak ONUs are ``online`` with a low ``rx_dbm``.
-OnuState = Literal["online", "dying_gasp", "los"]
-#: Vendor-neutral names of a last-down cause; ``snmprec`` maps them to each vendor's integer.
-DownCause = Literal["los", "losi", "lofi", "sfi", "loai", "loami", "dying_gasp"]
+#: What the OLT reports now. Weak ONUs are ``online`` with a low ``rx_dbm``; ``deactivated`` ONUs are down
+#: on purpose (the operator deactivated the ONT or shut its optics: Huawei only, causes 8 and 30).
+OnuState = Literal["online", "dying_gasp", "los", "deactivated"]
+#: Vendor-neutral names of a last-down cause; ``snmprec`` maps them to each vendor's integer. The last five
+#: are the ONT taken down on purpose, which only the Huawei tables name (HUAWEI-XPON-MIB 8, 9, 30, 32, 33).
+DownCause = Literal[
+    "los", "losi", "lofi", "sfi", "loai", "loami", "dying_gasp",
+    "deactivated", "reset", "optics_shutdown", "reset_by_button", "reset_by_software",
+]  # fmt: skip
 
 #: ONU Rx below this is "weak" (the GPON B+ sensitivity, DOMAIN.md).
 WEAK_RX_DBM = -27.0
@@ -43,6 +48,13 @@ class Onu:
     olt_rx_dbm: float | None
     distance_m: int | None
     temperature_c: int | None
+    #: what the ONU reported to the OLT (Huawei's version table: equipment ID and main software)
+    model: str = ""
+    firmware: str = ""
+    #: when the ONU last came online, last went down, last sent a dying gasp (Unix seconds; None: never)
+    last_up_at: int | None = None
+    last_down_at: int | None = None
+    last_dying_gasp_at: int | None = None
 
     @property
     def online(self) -> bool:
@@ -106,6 +118,14 @@ class PonPort:
     voltage_v: float  # 0.01 V resolution
     bias_ma: int
     tx_dbm: float  # 0.01 dB resolution
+    #: the port's laser switch (the operator's on/off)
+    laser_on: bool = True
+
+    @property
+    def up(self) -> bool:
+        """The port's own state as the OLT reports it: faulty when its laser is off, or when it serves ONUs
+        and none of them answers (no upstream light at all)."""
+        return self.laser_on and (not self.onus or any(u.online for u in self.onus))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,23 +163,23 @@ class Olt:
 
 @dataclass(frozen=True, slots=True)
 class BwaCell:
-    """One LTE carrier of a BWA station as its eNB reports it (``index``: the SNMP instance, 0 first).
-    A cell that is down has no measurement period: its success ratios are None (no instance)."""
+    """One LTE carrier of a BWA station as its eNB reports it: ``index`` is the cell's SNMP instance part,
+    1 the first carrier (a Baicells eNB answers ``ueConnections`` cell 1 at ``.100.11.1.0``)."""
 
     index: int
-    up: bool
-    rf_on: bool
     connected_ues: int
     dl_kbps: int
     ul_kbps: int
     dl_prb_pct: int
     ul_prb_pct: int
-    rrc_success_pct: int | None
-    erab_success_pct: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class BwaStation:
+    """A regional BWA eNB. Cell status, RF and the RRC / E-RAB success rates are the station's (scalars
+    of BAICELLS-MIB); a station out of service has no measurement period, so its success rates are None
+    (no instance)."""
+
     name: str
     district: str
     model: str
@@ -169,6 +189,10 @@ class BwaStation:
     sys_object_id: str  # *verify*: Baicells' enterprise root, the model's own OID is not known here
     uptime_ticks: int
     s1_up: bool
+    in_service: bool
+    rf_on: bool
+    rrc_success_pct: int | None
+    erab_success_pct: int | None
     cells: tuple[BwaCell, ...]
     uplinks: tuple[Interface, ...]
 
@@ -189,10 +213,16 @@ class IpsecTunnel:
     active: bool
 
 
+#: the device module that reads a telework gateway of each vendor (the vendor is the inventory's value)
+VPN_MODULES: dict[str, str] = {"cisco_asa": "cisco_asa_vpn", "fortigate": "fortigate_vpn"}
+
+
 @dataclass(frozen=True, slots=True)
 class VpnGateway:
-    """A Cisco-ASA-style telework gateway. Its remote-access sessions are not stored: they are
-    ``sessions_at(t)``, the working-day curve of ``staff`` (what the agent computes when asked)."""
+    """A telework gateway (Cisco ASA or FortiGate). Its remote-access sessions are not stored: they are
+    ``sessions_at(t)``, the working-day curve of its ``staff`` (what the agent computes when asked), shared
+    between remote-access protocols by ``protocols`` weights (ASA: ipsec, svc, webvpn; FortiGate: ssl,
+    ipsec for dial-up FortiClient peers)."""
 
     name: str
     vendor: str
@@ -206,12 +236,13 @@ class VpnGateway:
     staff: int
     telework_share: float
     groups: tuple[tuple[str, float], ...]
+    protocols: tuple[tuple[str, float], ...]
     tunnels: tuple[IpsecTunnel, ...]
     uplinks: tuple[Interface, ...]
 
     @property
     def modules(self) -> list[str]:
-        return ["if_mib", "cisco_asa_vpn"]
+        return ["if_mib", VPN_MODULES[self.vendor]]
 
     def interfaces(self) -> Iterator[Interface]:
         yield from self.uplinks
@@ -224,6 +255,15 @@ class VpnGateway:
         """Sessions per tunnel-group at ``t``; they add up to ``sessions_at(t)``."""
         shares = telework.split(self.sessions_at(t), tuple(w for _, w in self.groups))
         return {name: n for (name, _), n in zip(self.groups, shares, strict=True)}
+
+    def protocol_sessions_at(self, t: float) -> dict[str, int]:
+        """Remote-access sessions per protocol at ``t``; they add up to ``sessions_at(t)``."""
+        shares = telework.split(self.sessions_at(t), tuple(w for _, w in self.protocols))
+        return {name: n for (name, _), n in zip(self.protocols, shares, strict=True)}
+
+    def all_sessions_at(self, t: float) -> int:
+        """What an ASA's crasNumSessions counts: remote access and the active LAN-to-LAN tunnels."""
+        return self.sessions_at(t) + sum(tt.active for tt in self.tunnels)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,7 +122,10 @@ def restore(agents: TownAgents, fault: Fault | None = None, *, restart: bool = T
         if f not in state.applied:
             continue
         state.applied.remove(f)
-        back = {(u.olt, u.pon_port, u.onu_id): dataclasses.replace(u, last_down_cause=f.cause) for u in f.before}
+        now = int(time.time())
+        during = {(o.olt, o.pon_port, o.onu_id): o for name in f.olts for o in state.olts[name].onus()}
+        back = {(u.olt, u.pon_port, u.onu_id): _back(u, during.get((u.olt, u.pon_port, u.onu_id)), f.cause, now)
+                for u in f.before}
         changed |= _replace_onus(state, back)
     return _publish(agents, state, changed, restart)
 
@@ -136,11 +140,24 @@ def _apply(agents: TownAgents, state: _State, fault: Fault, cause: DownCause, re
 
 
 def _offline(u: Onu, state: OnuState, cause: DownCause) -> Onu:
-    """An ONU that is down: no optical readings, distance or temperature (the agent's sentinels)."""
+    """An ONU that is down: no optical readings, distance or temperature (the agent's sentinels), down
+    since now (Huawei's last down and dying-gasp times)."""
+    now = int(time.time())
     return dataclasses.replace(
         u, state=state, last_down_cause=cause, rx_dbm=None, tx_dbm=None, olt_rx_dbm=None,
-        distance_m=None, temperature_c=None,
+        distance_m=None, temperature_c=None, last_down_at=now,
+        last_dying_gasp_at=now if cause == "dying_gasp" else u.last_dying_gasp_at,
     )  # fmt: skip
+
+
+def _back(before: Onu, during: Onu | None, cause: DownCause, now: int) -> Onu:
+    """A fault's ONU as it was before, its last down cause now the fault's, its last down (and dying-gasp)
+    time the fault's, up since now."""
+    return dataclasses.replace(
+        before, last_down_cause=cause, last_up_at=now,
+        last_down_at=during.last_down_at if during is not None else now,
+        last_dying_gasp_at=during.last_dying_gasp_at if during is not None else before.last_dying_gasp_at,
+    )
 
 
 def _replace_onus(state: _State, new: dict[tuple[str, str, int], Onu]) -> set[str]:

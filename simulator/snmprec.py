@@ -8,7 +8,11 @@ the raw integer gets the model's value exactly (0.01 dB Huawei, 0.002 dB ZTE ONU
 Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror Huawei's):
 
 - Huawei ``hwGponDeviceOntControlLastDownCause`` (.46.1.24): 1 LOS, 2 LOSi, 3 LOFi, 4 SFi, 5 LOAi,
-  6 LOAMi, 13 dying-gasp; -1 never down.
+  6 LOAMi, 13 dying-gasp, and the ONT taken down on purpose: 8 deactivated, 9 reset, 30 optics shut
+  down, 32 reset by the button, 33 reset by the ONT's software; -1 never down. The last up, down and
+  dying-gasp times (.46.1.22 / .23 / .25) are DateAndTime, 11 octets at the OLT's JST offset, all zeros
+  for never; the version table (.45.1.4 / .5) holds the ONT's model and firmware; each PON port has its
+  state and laser switch (.21.1.10 / .9: 1 up / on, 2 down / off).
 - ZTE (``ftthnoc/vendors/zte``, sources there): last down cause (.28.2.1.7) 2 LOS, 3 LOSi, 4 LOFi, 5 SFi,
   6 LOAi, 7 LOAMi, 9 power off (dying gasp); 0 never down. Phase state (.28.2.1.4, ZXGPON-SERVICE-MIB):
   1 LOS, 3 working, 4 dyingGasp. The optics table (.50.12.1.1) is indexed {pon}.{onu}.1 and holds
@@ -16,21 +20,28 @@ Vendor codes written here (DOMAIN.md; ZTE codes are *verify*, chosen to mirror H
   −30 dBm is sent as 32768–65534), temperature .19 in 1/256 °C.
 - Offline ONUs: Huawei returns 2147483647 in every optical column (.51.1.x) and distance -1; ZTE returns
   65535 in the optics columns, -80000 for the OLT-side Rx and distance -1.
-- BWA eNB (Baicells-style, DOMAIN.md §4, *verify*): per cell at instance .{cell} (0 first), status codes
-  1 up / 0 down, throughput in kbit/s, PRB use and success rates in whole percent; a down cell has no
-  success-rate instances. The S1 link is the station's scalar.
+- BWA eNB (BAICELLS-MIB, the baicells pack's sources): per cell at instance .{cell}.0 (1 the first
+  carrier): UEs .100.11, UL/DL throughput in kbit/s .190.7/.190.8, UL/DL PRB use in whole percent
+  .190.9/.190.10. The station's scalars: cell status .100.5.0 (1 in service / 0 not), S1 .100.21.0 and RF
+  .270.1.1.0 (1 up / 0 down), RRC and E-RAB success .190.6.0/.190.3.0 in percent (no instance while out of
+  service).
 - School router (Yamaha RTX1220): the system group, IF-MIB (``LAN2`` the school's uplink) and the ARP
   table (ipNetToMediaTable, index ifIndex.a.b.c.d: ifIndex, the MAC as 6 octets, the IpAddress,
   type dynamic(3)) with the school's online tablets.
-- VPN gateway (Cisco ASA): remote-access sessions and per-group users are ``telework`` variation records
-  (``simulator.variation.telework``: computed from the clock when asked); the licence is
-  crasMaxSessionsSupportable; site-to-site tunnels are cipSecTunnelTable rows, status active(1).
+- VPN gateways: sessions are ``telework`` variation records (``simulator.variation.telework``: computed
+  from the clock when asked). Cisco ASA: remote-access sessions per kind (crasIPSecNumSessions,
+  crasSVCNumSessions, crasWebvpnNumSessions), crasNumSessions = those plus the LAN-to-LAN tunnels
+  (crasL2LNumSessions), per-group users, the licence crasMaxSessionsSupportable; site-to-site tunnels are
+  cipSecTunnelTable rows, status active(1). FortiGate: fgVpnSslStatsLoginUsers for VDOM root and one
+  fgVpnDialupTable row per dial-up IPsec peer, present only while the peer is connected.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from simulator.devices import (
@@ -45,6 +56,7 @@ from simulator.devices import (
     VpnGateway,
 )
 from simulator.model import Town
+from simulator.specs import OLT_UTC_OFFSET_MINUTES
 
 Record = tuple[tuple[int, ...], str, str]
 
@@ -54,6 +66,7 @@ ZTE_RX_NO_READING = 65535
 ZTE_OLT_RX_NO_SIGNAL = -80000
 HUAWEI_DOWN_CAUSE: dict[DownCause, int] = {
     "los": 1, "losi": 2, "lofi": 3, "sfi": 4, "loai": 5, "loami": 6, "dying_gasp": 13,
+    "deactivated": 8, "reset": 9, "optics_shutdown": 30, "reset_by_button": 32, "reset_by_software": 33,
 }  # fmt: skip
 HUAWEI_NEVER_DOWN = -1
 ZTE_DOWN_CAUSE: dict[DownCause, int] = {
@@ -73,6 +86,7 @@ ZTE_OLT_RX = (1, 3, 6, 1, 4, 1, 3902, 1015, 1010, 11, 2, 1, 2)
 BAICELLS = (1, 3, 6, 1, 4, 1, 53058)
 CRAS = (1, 3, 6, 1, 4, 1, 9, 9, 392, 1)  # CISCO-REMOTE-ACCESS-MONITOR-MIB objects
 CIPSEC_TUNNEL = (1, 3, 6, 1, 4, 1, 9, 9, 171, 1, 3, 2, 1)  # cipSecTunnelEntry
+FG_VPN = (1, 3, 6, 1, 4, 1, 12356, 101, 12)  # FORTINET-FORTIGATE-MIB fgVpn
 IP_NET_TO_MEDIA = (1, 3, 6, 1, 2, 1, 4, 22, 1)  # ipNetToMediaEntry (the ARP table)
 #: the snmpsim variation module (``simulator/variation/telework.py``) behind the VPN session records
 TELEWORK_VARIATION = "telework"
@@ -87,6 +101,18 @@ def huawei_dbm_raw(dbm: float | None) -> int:
 def huawei_olt_rx_raw(dbm: float | None) -> int:
     """Power received at the OLT from an ONT: raw = dBm·100 + 10000."""
     return HUAWEI_NO_READING if dbm is None else round(dbm * 100) + 10000
+
+
+def huawei_date_and_time(at: int | None, offset_minutes: int = OLT_UTC_OFFSET_MINUTES) -> str:
+    """A DateAndTime (RFC 2579) as hex: 11 octets, local time at ``offset_minutes`` east of UTC and the
+    offset; all zeros for never."""
+    if at is None:
+        return "00" * 11
+    t = datetime.fromtimestamp(at, UTC) + timedelta(minutes=offset_minutes)
+    sign, off = ("+", offset_minutes) if offset_minutes >= 0 else ("-", -offset_minutes)
+    raw = bytes([t.year >> 8, t.year & 0xFF, t.month, t.day, t.hour, t.minute, t.second, 0,
+                 ord(sign), off // 60, off % 60])
+    return raw.hex()
 
 
 def zte_rx_raw(dbm: float | None) -> int:
@@ -189,6 +215,8 @@ def _interface(i: Interface, moving: bool) -> Iterator[Record]:
 
 def _huawei_port(p: PonPort) -> Iterator[Record]:
     x = (p.pon_index,)
+    yield (*HW_XPON, 21, 1, 9, *x), "2", "1" if p.laser_on else "2"
+    yield (*HW_XPON, 21, 1, 10, *x), "2", "1" if p.up else "2"
     yield (*HW_XPON, 21, 1, 16, *x), "2", str(len(p.onus))
     yield (*HW_XPON, 23, 1, 1, *x), "2", str(p.temperature_c)
     yield (*HW_XPON, 23, 1, 2, *x), "2", str(round(p.voltage_v * 100))
@@ -200,10 +228,16 @@ def _huawei_onu(p: PonPort, u: Onu) -> Iterator[Record]:
     x = (p.pon_index, u.onu_id)
     yield (*HW_XPON, 43, 1, 3, *x), "4x", _serial_hex(u.serial)
     yield (*HW_XPON, 43, 1, 9, *x), *_str(u.household)
+    if u.model:
+        yield (*HW_XPON, 45, 1, 4, *x), *_str(u.model)
+        yield (*HW_XPON, 45, 1, 5, *x), *_str(u.firmware)
     yield (*HW_XPON, 46, 1, 15, *x), "2", "1" if u.online else "2"
     yield (*HW_XPON, 46, 1, 20, *x), "2", str(-1 if u.distance_m is None else u.distance_m)
+    yield (*HW_XPON, 46, 1, 22, *x), "4x", huawei_date_and_time(u.last_up_at)
+    yield (*HW_XPON, 46, 1, 23, *x), "4x", huawei_date_and_time(u.last_down_at)
     cause = HUAWEI_NEVER_DOWN if u.last_down_cause is None else HUAWEI_DOWN_CAUSE[u.last_down_cause]
     yield (*HW_XPON, 46, 1, 24, *x), "2", str(cause)
+    yield (*HW_XPON, 46, 1, 25, *x), "4x", huawei_date_and_time(u.last_dying_gasp_at)
     temp = HUAWEI_NO_READING if u.temperature_c is None else u.temperature_c
     yield (*HW_XPON, 51, 1, 1, *x), "2", str(temp)
     yield (*HW_XPON, 51, 1, 3, *x), "2", str(huawei_dbm_raw(u.tx_dbm))
@@ -244,26 +278,29 @@ def olt_records(olt: Olt, *, moving_counters: bool = True) -> list[Record]:
 
 
 def bwa_records(station: BwaStation, *, moving_counters: bool = True) -> list[Record]:
-    """Every record of a BWA station's agent: IF-MIB and the eNB tree, sorted."""
+    """Every record of a BWA station's agent: IF-MIB and the eNB tree (BAICELLS-MIB as the baicells pack
+    reads it), sorted."""
     recs: list[Record] = list(_system(station, moving_counters))
     recs.extend(_interfaces(list(station.interfaces()), moving_counters))
     b = BAICELLS
-    recs.append(((*b, 100, 21, 0), "2", "1" if station.s1_up else "0"))
+    recs += [
+        ((*b, 100, 5, 0), "2", "1" if station.in_service else "0"),
+        ((*b, 100, 21, 0), "2", "1" if station.s1_up else "0"),
+        ((*b, 270, 1, 1, 0), "2", "1" if station.rf_on else "0"),
+    ]
+    if station.rrc_success_pct is not None:
+        recs.append(((*b, 190, 6, 0), "2", str(station.rrc_success_pct)))
+    if station.erab_success_pct is not None:
+        recs.append(((*b, 190, 3, 0), "2", str(station.erab_success_pct)))
     for c in station.cells:
-        x = c.index
+        x = (c.index, 0)
         recs += [
-            ((*b, 100, 5, x), "2", "1" if c.up else "0"),
-            ((*b, 270, 1, 1, x), "2", "1" if c.rf_on else "0"),
-            ((*b, 100, 11, 1, x), "2", str(c.connected_ues)),
-            ((*b, 190, 8, 1, x), "66", str(c.dl_kbps)),
-            ((*b, 190, 7, 1, x), "66", str(c.ul_kbps)),
-            ((*b, 190, 9, 1, x), "2", str(c.dl_prb_pct)),
-            ((*b, 190, 10, 1, x), "2", str(c.ul_prb_pct)),
+            ((*b, 100, 11, *x), "2", str(c.connected_ues)),
+            ((*b, 190, 7, *x), "66", str(c.ul_kbps)),
+            ((*b, 190, 8, *x), "66", str(c.dl_kbps)),
+            ((*b, 190, 9, *x), "2", str(c.ul_prb_pct)),  # ulPrbUtilization
+            ((*b, 190, 10, *x), "2", str(c.dl_prb_pct)),  # dlPrbUtilization
         ]
-        if c.rrc_success_pct is not None:
-            recs.append(((*b, 190, 6, x), "2", str(c.rrc_success_pct)))
-        if c.erab_success_pct is not None:
-            recs.append(((*b, 190, 3, x), "2", str(c.erab_success_pct)))
     recs.sort(key=lambda r: r[0])
     return recs
 
@@ -275,24 +312,50 @@ def octet_string_index(text: str) -> tuple[int, ...]:
 
 
 def vpn_records(gateway: VpnGateway, *, moving_counters: bool = True) -> list[Record]:
-    """Every record of a VPN gateway's agent: IF-MIB, remote-access sessions (computed from the clock by
-    the ``telework`` variation module when asked), the licence, and the IPsec tunnel table; sorted."""
+    """Every record of a VPN gateway's agent: IF-MIB and the vendor's remote-access tree, the sessions being
+    ``telework`` variation records (computed from the clock when asked); sorted."""
     recs: list[Record] = list(_system(gateway, moving_counters, location="chiyoda"))
     recs.extend(_interfaces(list(gateway.interfaces()), moving_counters))
     params = f"staff={gateway.staff},share={gateway.telework_share},licence={gateway.licence_sessions}"
-    weights = "/".join(f"{w:g}" for _, w in gateway.groups)
-    recs.append(((*CRAS, 1, 1, 0), "2", str(gateway.licence_sessions)))
-    recs.append(((*CRAS, 3, 1, 0), f"66:{TELEWORK_VARIATION}", params))
-    for k, (name, _) in enumerate(gateway.groups):
-        recs.append((
-            (*CRAS, 3, 22, 1, 2, *octet_string_index(name)), f"2:{TELEWORK_VARIATION}",
-            f"{params},weights={weights},group={k}",
-        ))  # fmt: skip
-    for t in gateway.tunnels:
-        recs.append(((*CIPSEC_TUNNEL, 3, t.index), "2", "1"))  # cipSecTunIkeTunnelAlive: true
-        recs.append(((*CIPSEC_TUNNEL, 51, t.index), "2", "1" if t.active else "2"))
+    protocols = "/".join(f"{w:g}" for _, w in gateway.protocols)
+    part = {name: k for k, (name, _) in enumerate(gateway.protocols)}
+    if gateway.vendor == "fortigate":
+        recs.extend(_fortigate_vpn(gateway, params, protocols, part))
+    else:
+        recs.extend(_asa_vpn(gateway, params, protocols, part))
     recs.sort(key=lambda r: r[0])
     return recs
+
+
+def _asa_vpn(gateway: VpnGateway, params: str, protocols: str, part: dict[str, int]) -> Iterator[Record]:
+    """CISCO-REMOTE-ACCESS-MONITOR-MIB: the licence, crasNumSessions (remote access and the LAN-to-LAN
+    tunnels), the per-kind counters (IPsec .26, SVC .35, WebVPN .38, LAN-to-LAN .29), the per-group users;
+    CISCO-IPSEC-FLOW-MONITOR-MIB's tunnel table for the branch offices' site-to-site tunnels."""
+    l2l = sum(t.active for t in gateway.tunnels)
+    yield (*CRAS, 1, 1, 0), "2", str(gateway.licence_sessions)
+    yield (*CRAS, 3, 1, 0), f"66:{TELEWORK_VARIATION}", f"{params},plus={l2l}"
+    for kind, column in (("ipsec", 26), ("svc", 35), ("webvpn", 38)):
+        yield (*CRAS, 3, column, 0), f"66:{TELEWORK_VARIATION}", f"{params},weights={protocols},part={part[kind]}"
+    yield (*CRAS, 3, 29, 0), "66", str(l2l)
+    weights = "/".join(f"{w:g}" for _, w in gateway.groups)
+    for k, (name, _) in enumerate(gateway.groups):
+        yield ((*CRAS, 3, 22, 1, 2, *octet_string_index(name)), f"2:{TELEWORK_VARIATION}",
+               f"{params},weights={weights},part={k}")
+    for t in gateway.tunnels:
+        yield (*CIPSEC_TUNNEL, 3, t.index), "2", "1"  # cipSecTunIkeTunnelAlive: true
+        yield (*CIPSEC_TUNNEL, 51, t.index), "2", "1" if t.active else "2"
+
+
+def _fortigate_vpn(gateway: VpnGateway, params: str, protocols: str, part: dict[str, int]) -> Iterator[Record]:
+    """FORTINET-FORTIGATE-MIB, VDOM root (1): SSL-VPN users (fgVpnSslStatsLoginUsers) and one
+    fgVpnDialupTable row per dial-up IPsec peer (only the VDOM column, fgVpnDialupVdom: the peers' addresses
+    are not simulated), rows that come and go with the working day."""
+    yield (*FG_VPN, 2, 3, 1, 1, 1), "2", "2"  # fgVpnSslState: enabled(2)
+    yield (*FG_VPN, 2, 3, 1, 2, 1), f"66:{TELEWORK_VARIATION}", f"{params},weights={protocols},part={part['ssl']}"
+    most = math.ceil(gateway.staff * gateway.telework_share * 1.05) + 1  # the curve's peak, ripple included
+    for slot in range(min(most, gateway.licence_sessions)):
+        yield ((*FG_VPN, 2, 1, 1, 8, slot + 1), f"2:{TELEWORK_VARIATION}",
+               f"{params},weights={protocols},part={part['ipsec']},slot={slot},value=1")
 
 
 def router_records(router: SchoolRouter, *, moving_counters: bool = True) -> list[Record]:

@@ -1,4 +1,4 @@
-"""What to build: the town's districts, OLTs, BWA stations and VPN gateway as configuration, the shares
+"""What to build: the town's districts, OLTs, BWA stations and VPN gateways as configuration, the shares
 of faulty ONUs, the chassis models the OLTs can be, and the demo's fixed credentials.
 
 These are the arguments of ``generate_town`` (``simulator.generate``); the defaults describe
@@ -47,8 +47,11 @@ class FaultRates:
     feeder_cut_share: float = 0.85
     #: Share of online ONUs that went down once before (last-down cause is set, mostly dying gasp).
     history: float = 0.25
-    #: BWA cells that are down (RF off), each on a station that keeps another cell in service.
-    bwa_cells_down: int = 1
+    #: Share of Huawei ONUs down on purpose now: deactivated by the operator or their optics shut
+    #: (HUAWEI-XPON-MIB last down causes 8 and 30): down, but not a fault.
+    deliberate: float = 0.003
+    #: BWA stations out of service (cell status down, RF off) while their S1 link to the core stays up.
+    bwa_stations_down: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,17 @@ class SnmpUser:
     priv_protocol: Literal["AES", "AES256"]
     priv_password: str
 
+
+#: The moment the generated town's clocks stand at (last up / down times are drawn before it), so that a
+#: seed gives the same town on every machine: 2026-12-01 00:00 JST. Faults injected later use the real clock.
+TOWN_CLOCK = 1796050800
+#: The OLTs' clocks are set to JST; the Huawei agents send their times with that offset (RFC 2579, 11 octets).
+OLT_UTC_OFFSET_MINUTES = 540
+#: Huawei ONT models (equipment ID, main software version) the town's homes have, as the OLT reports them.
+HUAWEI_ONT_MODELS: tuple[tuple[str, str], ...] = (
+    ("EG8145V5", "V5R020C00S115"), ("HG8245H", "V3R017C10S115"), ("EG8145X6-10", "V5R021C00S210"),
+    ("HG8010H", "V3R017C10S207"), ("HN8245Q", "V5R020C10S127"),
+)  # fmt: skip
 
 DEFAULT_DISTRICTS: tuple[DistrictSpec, ...] = (
     DistrictSpec("chiyoda", "千代田", 3700),
@@ -93,7 +107,7 @@ V2_AUTH_NAME = "public_v2"
 
 @dataclass(frozen=True, slots=True)
 class BwaSpec:
-    """One regional BWA base station (eNB) to build; it gets 1–3 cells (carriers)."""
+    """One regional BWA base station (eNB) to build; it gets 1–2 cells (carriers)."""
 
     name: str
     district: str
@@ -103,13 +117,16 @@ class BwaSpec:
 
 @dataclass(frozen=True, slots=True)
 class VpnSpec:
-    """The town office's telework VPN gateway and its licence (concurrent remote-access sessions)."""
+    """A telework VPN gateway of the town office and its licence (concurrent remote-access sessions).
+    ``staff_share`` of the town's staff connect through it (the gateways' shares add up to 1)."""
 
     name: str
+    vendor: Literal["cisco_asa", "fortigate"] = "cisco_asa"
     model: str = "ASA 5516-X"
     licence_sessions: int = 100
     #: share of the staff that teleworks on a working day (sessions at the plateau: staff × share)
     telework_share: float = 0.3
+    staff_share: float = 1.0
     auth: str = "olt_v3"
 
 
@@ -122,13 +139,24 @@ DEFAULT_BWA_STATIONS: tuple[BwaSpec, ...] = (
     BwaSpec("oasa-bwa1", "oasa"),
     BwaSpec("oasa-bwa2", "oasa"),
 )
-DEFAULT_VPN_GATEWAYS: tuple[VpnSpec, ...] = (VpnSpec("telework-vpn1"),)
+#: The town hall's ASA (AnyConnect, IPsec client, WebVPN; site-to-site tunnels to the branch offices) and
+#: the Board of Education's FortiGate (SSL-VPN and FortiClient dial-up IPsec) for its share of the staff.
+DEFAULT_VPN_GATEWAYS: tuple[VpnSpec, ...] = (
+    VpnSpec("telework-vpn1", staff_share=0.8),
+    VpnSpec("telework-vpn2", vendor="fortigate", model="FortiGate-100F", licence_sessions=50, staff_share=0.2,
+            auth=V2_AUTH_NAME),
+)
 #: Staff of the town office: configuration (the number the telework KPI compares sessions with).
 DEFAULT_STAFF = 300
 #: Tunnel-groups of the gateway and their share of the sessions (ASA lists its default group too).
 VPN_GROUPS: tuple[tuple[str, float], ...] = (
     ("telework", 85.0), ("it-admin", 10.0), ("vendor-maint", 5.0), ("DefaultRAGroup", 0.0),
 )  # fmt: skip
+#: Remote-access protocols and their share of a gateway's sessions (most staff on the full client).
+VPN_PROTOCOLS: dict[str, tuple[tuple[str, float], ...]] = {
+    "cisco_asa": (("ipsec", 7.0), ("svc", 90.0), ("webvpn", 3.0)),
+    "fortigate": (("ssl", 70.0), ("ipsec", 30.0)),
+}
 #: Site-to-site IPsec tunnels from the town hall (Chiyoda) to the branch offices (支所).
 VPN_BRANCH_TUNNELS: tuple[str, ...] = ("oasa-branch", "toyohira-branch", "geihoku-branch")
 

@@ -6,7 +6,7 @@ data file. Optical values are quantised to the resolution of the vendor's encodi
 0.002 dB for the ZTE ONU Rx column), so that decoding the raw SNMP integer gives the model's value back.
 
 The town also has its regional BWA (地域BWA) base stations, in the districts the fibre reaches last, and
-the town office's telework VPN gateway, whose sessions follow a working-day curve of the staff
+the town office's telework VPN gateways (an ASA and a FortiGate), whose sessions follow a working-day curve of the staff
 (``simulator.variation.telework``, computed when the agent answers). On request
 (``generate_town(school_routers=True)``) every school gets its router as an SNMP device, its uplink's
 counters moving at a rate near the school's MEXT recommended bandwidth, and its ARP table listing the

@@ -12,7 +12,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -25,6 +25,7 @@ from ftthnoc.errors import FtthnocError
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import InventoryImportError
 from ftthnoc.inventory.models import AuditEntry, EnrolmentState, School
+from ftthnoc.timezone import JST
 from provisioning.config import ProvisioningConfig, provisioning_config
 from provisioning.drivers import driver_for
 from provisioning.drivers.base import ProvisioningError, RouterDriver
@@ -191,7 +192,8 @@ def audit() -> None:
 @audit.command("list")
 @click.option("--entity", default=None, help="Only this entity, e.g. household:HH-000123 or school:chiyoda-es.")
 @click.option("--actor", default=None, help="Only this actor.")
-@click.option("--since", type=click.DateTime(), default=None, help="Only entries at or after (UTC).")
+@click.option("--since", type=click.DateTime(), default=None,
+              help="Only entries at or after this time, in JST like the listing (e.g. 2026-12-03T09:00).")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, with the full dialogue.")
 @database_option
@@ -205,11 +207,13 @@ def audit_list(entity: str | None, actor: str | None, since: datetime | None, li
         if actor:
             stmt = stmt.where(AuditEntry.actor == actor)
         if since:
-            stmt = stmt.where(AuditEntry.at >= since)
+            stmt = stmt.where(AuditEntry.at >= (since if since.tzinfo else since.replace(tzinfo=JST)))
         rows = list(session.scalars(stmt))
     if not rows:
         click.echo("no audit entries")
         return
+    if not as_json:
+        click.echo(f"{'id':>6}  {'at (JST)':<19}  {'actor':<16} {'action':<10} {'entity':<28} outcome")
     for r in rows:
         if as_json:
             click.echo(json.dumps({"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
@@ -218,7 +222,8 @@ def audit_list(entity: str | None, actor: str | None, since: datetime | None, li
             continue
         sent = sum(1 for e in r.detail.get("transcript", []) if e.get("sent", True))
         what = f"{sent} command(s) to {r.detail['device']}" if "device" in r.detail else _fields(r.detail)
-        click.echo(f"{r.id:>6}  {r.at:%Y-%m-%d %H:%M:%S}  {r.actor:<16} {r.action:<10} {r.entity:<28} "
+        at = (r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC)).astimezone(JST)
+        click.echo(f"{r.id:>6}  {at:%Y-%m-%d %H:%M:%S}  {r.actor:<16} {r.action:<10} {r.entity:<28} "
                    f"{r.outcome or '-'}  ({what})")
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 
 from collectors.snmp import ber, quirks
 from collectors.snmp.ber import Oid, VarBind
 from collectors.snmp.counters import CounterState
 from collectors.snmp.module import IndexPart, Metric, Module
+from ftthnoc.catalogue import help_of
 from ftthnoc.samples import MetricFamily, merge
 
 SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3)
@@ -45,7 +47,11 @@ _TEXT_SERIAL = re.compile(r"(?:\d+,)?([A-Za-z0-9]{4})([0-9A-Fa-f]{8})")
 def format_octets(raw: bytes, fmt: str) -> str:
     if fmt == "hex":
         return raw.hex().upper()
-    if fmt in ("phys_address", "mac"):
+    if fmt == "phys_address":
+        # snmp_exporter's PhysAddress48: six octets, upper-case (a shorter value padded with zeros, a longer
+        # one cut), so that a dashboard written for snmp_exporter matches the same label values
+        return ":".join(f"{b:02X}" for b in raw[:6].ljust(6, b"\0"))
+    if fmt == "mac":
         return ":".join(f"{b:02x}" for b in raw)
     if fmt == "gpon_serial":
         # 4 ASCII vendor letters + 4 bytes shown as hex, as the OLT CLI prints it and the inventory
@@ -146,8 +152,43 @@ def _text_number(raw: bytes, fmt: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def date_and_time(raw: bytes, utc_offset_minutes: int | None = None) -> float | None:
+    """An SNMPv2-TC ``DateAndTime`` (RFC 2579) as Unix seconds, or None for no reading.
+
+    11 octets: year (2), month, day, hour, minutes, seconds, deci-seconds, then '+'/'-', hours and
+    minutes from UTC. 8 octets: the same without the offset, which ``utc_offset_minutes`` then gives.
+    All zeros (what agents send for "never") and anything that is not a calendar time are no reading.
+    """
+    if len(raw) not in (8, 11) or not any(raw):
+        return None
+    year = raw[0] << 8 | raw[1]
+    month, day, hour, minute, second, deci = raw[2:8]
+    if len(raw) == 11:
+        if raw[8] not in b"+-" or raw[9] > 14 or raw[10] > 59:
+            return None
+        offset = (raw[9] * 60 + raw[10]) * (1 if raw[8] == ord("+") else -1)
+    elif utc_offset_minutes is None:
+        return None
+    else:
+        offset = utc_offset_minutes
+    try:
+        local = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:  # month 0, day 32, hour 24, second 61: not a time
+        return None
+    if deci > 9:
+        return None
+    return local.timestamp() + deci / 10 - offset * 60
+
+
 def _number(metric: Metric, vb: VarBind) -> float | None:
     raw: float | int
+    if metric.format == "date_and_time":
+        if not isinstance(vb.value, bytes):
+            return None
+        stamp = date_and_time(vb.value, metric.utc_offset_minutes)
+        if stamp is None or (metric.valid is not None and not metric.valid[0] <= stamp <= metric.valid[1]):
+            return None
+        return stamp
     if isinstance(vb.value, int):
         raw = vb.value
     elif isinstance(vb.value, bytes) and metric.format in ("number", "duration_hms"):
@@ -222,7 +263,7 @@ def decode_module(
         root = metric.oid_tuple
         n = len(root)
         kind = metric.type
-        fam = MetricFamily(metric.name, f"{metric.help} ({metric.oid})",
+        fam = MetricFamily(metric.name, help_of(metric.name) or f"{metric.help} ({metric.oid})",
                            "counter" if kind == "counter" else "info" if kind == "info" else "gauge")
         rows = columns.get(root, ())
         for vb in rows:

@@ -12,6 +12,10 @@ No reading means no sample: a sentinel never becomes a number. Numbers an agent 
 "4136", "11:22:33" with ``format: duration_hms``) go through the same steps. A string label with
 ``format: mac`` is a MAC address (exactly 6 octets, shown ``aa:bb:cc:dd:ee:ff`` as the inventory stores
 it; any other length is no reading).
+A gauge with ``format: date_and_time`` reads an SNMPv2-TC ``DateAndTime`` (RFC 2579) as Unix seconds: the
+11-octet form carries its offset from UTC; the 8-octet form has none, and is read with the metric's
+``utc_offset_minutes`` (no reading when the module does not give one, rather than a time off by hours).
+An all-zero value, or one that is not a calendar date, is no reading.
 
 A metric with ``aggregate: sum`` is reported once per device, summed over its rows (a tunnel table
 mapped to 1/0 becomes "tunnels up"), so that per-row indexes that churn never become series. ``labels``
@@ -33,7 +37,8 @@ from ftthnoc import vendors
 from ftthnoc.errors import ModuleError
 
 MetricKind = Literal["gauge", "counter", "info", "string"]
-Format = Literal["number", "display_string", "hex", "gpon_serial", "phys_address", "mac", "duration_hms"]
+Format = Literal["number", "display_string", "hex", "gpon_serial", "phys_address", "mac", "duration_hms",
+                 "date_and_time"]
 Aggregate = Literal["sum"]
 
 
@@ -98,6 +103,8 @@ class Metric(BaseModel):
     #: report one sample per device: the sum over the rows (no rows on a device that answers the
     #: module's other columns: 0)
     aggregate: Aggregate | None = None
+    #: ``format: date_and_time``: the agent's offset from UTC for values sent without one (8 octets)
+    utc_offset_minutes: int | None = Field(None, ge=-14 * 60, le=14 * 60)
 
     @field_validator("oid")
     @classmethod
@@ -145,6 +152,9 @@ class Module(BaseModel):
     postprocess: list[str] = Field(default_factory=list)
     #: how far one poll with this module may go (a table of 7,000 ONUs is 7,000 rows a column)
     limits: ModuleLimits = Field(default_factory=ModuleLimits)
+    #: a device that answers none of the module's subtrees does not speak its MIB (the wrong module for
+    #: it): the poll fails and says so. ``false`` where an empty answer is normal (an empty ARP table).
+    expect_rows: bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> Module:

@@ -41,6 +41,9 @@ async def poll_module(client: SnmpClient, device: Device, module: Module, labele
     start = time.perf_counter()
     try:
         walk = await client.walk(device, module.roots(), module.limits.limits(seconds))
+        if module.expect_rows and walk.varbinds == 0:
+            raise SnmpError(device.name, f"no rows in any of the module's {len(walk.columns)} subtrees: the device "
+                            f"does not speak {module.name}'s MIB (the wrong module for it?)")
         families, rejected = decode_module(module, walk.columns, device.name, labeler, counters)
     except SnmpError as exc:
         log.warning("poll failed: %s (module %s)", exc, module.name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
+from ftthnoc import causes
 from ftthnoc.samples import MetricFamily
 
 HUAWEI_GPON_BASE = 4194304000  # ifIndex of GPON 0/0/0 on MA5600T/MA5800 (above 2^31)
@@ -106,6 +107,15 @@ def dotted(subids: Sequence[int]) -> tuple[str, int] | None:
     return (".".join(map(str, subids)), len(subids)) if subids else None
 
 
+def baicells_cell(subids: Sequence[int]) -> tuple[str, int] | None:
+    """A Baicells eNB per-cell instance: the cell (1 the first carrier, 2 the second), then ``.0``
+    (``ueConnections`` cell 1 is ``.100.11.1.0``, cell 2 ``.100.11.2.0``; see the baicells pack's README).
+    Anything else (a bare ``.0``, a third sub-id) is not such an instance: the row is skipped, never guessed."""
+    if len(subids) < 2 or subids[1] != 0 or subids[0] < 1:
+        return None
+    return str(subids[0]), 2
+
+
 def ipv4_address(subids: Sequence[int]) -> tuple[str, int] | None:
     """An ``IpAddress`` index part: four sub-ids, each an octet (``10.96.0.17``), as in the ARP table
     ``ipNetToMediaTable`` (index ``ifIndex.a.b.c.d``)."""
@@ -121,15 +131,21 @@ VARIABLE_INDEX_QUIRKS: dict[str, Callable[[Sequence[int]], tuple[str, int] | Non
     "implied_octet_string": implied_octet_string,
     "dotted": dotted,
     "ipv4_address": ipv4_address,
+    "baicells_cell": baicells_cell,
 }
 
-#: which last-down causes count as what on the per-port roll-up
-LOS_CAUSES = frozenset({"los", "losi_lobi"})
-POWER_CAUSES = frozenset({"dying_gasp"})
+#: the ``cause`` buckets of ``ftth_pon_port_onus_down``: the first three are faults (``ftthnoc.causes``)
+DOWN_BUCKETS = causes.CLASSES
+
+
+def down_bucket(cause: str) -> str:
+    """The roll-up bucket of a last-down cause label: dying_gasp, los, other or deliberate."""
+    return causes.class_of(cause)
 
 
 def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]) -> list[MetricFamily]:
-    """Per PON port: ONUs known, up and down, and down ONUs by cause (dying gasp, LOS, other).
+    """Per PON port: ONUs known, up and down, and down ONUs by cause: dying gasp, LOS and other faults,
+    and ``deliberate`` (taken down on purpose, ``ftthnoc.causes.DELIBERATE``: down, but not for a fault).
 
     Computed from the module's own per-ONU families and the ``onu`` instances the agent listed, so
     that every GPON family reports the same port metrics whatever its vendor tree looks like.
@@ -162,18 +178,70 @@ def pon_rollup(families: list[MetricFamily], instances: Mapping[str, list[dict[s
             continue
         state[(port_key, "down")] += 1
         cause = causes.get((s.labels.get("pon_port", ""), s.labels.get("onu_id", "")), "")
-        bucket = "dying_gasp" if cause in POWER_CAUSES else "los" if cause in LOS_CAUSES else "other"
-        down[(port_key, bucket)] += 1
+        down[(port_key, down_bucket(cause))] += 1
     onus = MetricFamily("ftth_pon_port_onus", "ONUs on the PON port by current state (up, down).")
     down_fam = MetricFamily(
-        "ftth_pon_port_onus_down", "Down ONUs on the PON port by last down cause (dying_gasp, los, other)."
+        "ftth_pon_port_onus_down", "Down ONUs on the PON port by last down cause: dying_gasp, los, other "
+        "(faults) and deliberate (deactivated, reset or shut down on purpose)."
     )
     for port_key in ports:
         for st in ("up", "down"):
             onus.add({**dict(port_key), "state": st}, state[(port_key, st)])
-        for bucket in ("dying_gasp", "los", "other"):
+        for bucket in DOWN_BUCKETS:
             down_fam.add({**dict(port_key), "cause": bucket}, down[(port_key, bucket)])
     return [*families, onus, down_fam]
+
+
+#: a per-row family a VPN module names only so that ``vpn_remote_access`` can count the rows of a table of
+#: remote-access peers (one row per connected user, indexes that churn): consumed, never exported
+DIALUP_ROWS = "vpn_dialup_peer_rows"
+
+
+def vpn_remote_access(
+    families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]
+) -> list[MetricFamily]:
+    """``ftth_vpn_sessions`` per gateway = its remote-access sessions: the sum of
+    ``ftth_vpn_remote_access_sessions`` over the protocols the module reads (ASA: IPsec, SVC, WebVPN;
+    FortiGate: SSL-VPN users and dial-up IPsec peers), never LAN-to-LAN tunnels.
+
+    Dial-up peers are counted from the ``DIALUP_ROWS`` family (one sample per row; its ``table`` label names
+    the table when a device has two listing the same peers, e.g. FortiOS's fgVpnDialupTable and the newer
+    fgVpn2DialupTable: the larger count is taken, never the sum). A device that speaks the module's MIB
+    (any VPN family has a sample) with no dial-up row has 0 dial-up peers; a device that answered nothing
+    gets no number at all. No protocol answered: no ``ftth_vpn_sessions``.
+    """
+    by_name = {f.name: f for f in families}
+    rows = by_name.get(DIALUP_ROWS)
+    per_protocol = by_name.get("ftth_vpn_remote_access_sessions")
+    out = [f for f in families if f.name not in (DIALUP_ROWS, "ftth_vpn_remote_access_sessions")]
+    protocol = MetricFamily("ftth_vpn_remote_access_sessions", per_protocol.documentation if per_protocol else
+                            "Remote-access VPN sessions by protocol.")
+    for s in per_protocol.samples if per_protocol else ():
+        protocol.add(s.labels, s.value)
+    if rows is not None:
+        counts: Counter[tuple[tuple[tuple[str, str], ...], str]] = Counter()
+        for s in rows.samples:
+            key = tuple(sorted((k, v) for k, v in s.labels.items() if k not in ("dialup_peer", "table")))
+            counts[(key, s.labels.get("table", ""))] += 1
+        dialup: dict[tuple[tuple[str, str], ...], int] = {}
+        for (key, _table), n in counts.items():
+            dialup[key] = max(dialup.get(key, 0), n)
+        speaks = [f for f in families if f.name.startswith("ftth_vpn_") and f.samples]
+        for f in speaks:
+            for s in f.samples:
+                dialup.setdefault(tuple(sorted((k, v) for k, v in s.labels.items()
+                                               if k not in ("protocol", "group"))), 0)
+        for key, n in sorted(dialup.items()):
+            protocol.add({**dict(key), "protocol": "ipsec"}, n)
+    sessions = MetricFamily("ftth_vpn_sessions", "Active remote-access VPN sessions: the sum over protocols of "
+                            "ftth_vpn_remote_access_sessions (LAN-to-LAN tunnels are not remote access).")
+    totals: dict[tuple[tuple[str, str], ...], float] = {}
+    for s in protocol.samples:
+        key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "protocol"))
+        totals[key] = totals.get(key, 0.0) + s.value
+    for key, total in totals.items():
+        sessions.add(dict(key), total)
+    return [*out, protocol, sessions]
 
 
 def vpn_capacity(families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]) -> list[MetricFamily]:
@@ -198,5 +266,6 @@ def vpn_capacity(families: list[MetricFamily], instances: Mapping[str, list[dict
 Postprocess = Callable[[list[MetricFamily], Mapping[str, list[dict[str, str]]]], list[MetricFamily]]
 POSTPROCESS: dict[str, Postprocess] = {
     "pon_rollup": pon_rollup,
+    "vpn_remote_access": vpn_remote_access,
     "vpn_capacity": vpn_capacity,
 }

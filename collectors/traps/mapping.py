@@ -5,9 +5,11 @@ trap's ``snmpTrapOID.0`` selects a rule (exact ``oid`` first, then the longest `
 the rule says which varbinds carry the ifIndex, the PON port, the ONU id, a state and a down cause.
 A varbind is found by OID prefix (the object or column OID); ``take: value`` reads its value,
 ``take: index`` one sub-identifier of the instance after the prefix (vendor ONU tables are indexed
-``{pon ifIndex}.{onu id}``). Python is only for the PON-port arithmetic, reused from the poller's
-quirks. Only the fields a rule names are read: a trap's other varbinds (ONU descriptions hold
-household codes) never reach an event, a metric or a log line.
+``{pon ifIndex}.{onu id}``). The PON port comes from an ifIndex (``pon_if_index`` and the ``pon_port``
+quirk, reused from the poller's quirks) or, for traps that carry the port as frame, slot and port
+varbinds (HUAWEI-XPON-TRAP-MIB's ONT alarms), from those fields joined as ``F/S/P`` (``pon_port_parts``).
+Only the fields a rule names are read: a trap's other varbinds (ONU descriptions hold household codes)
+never reach an event, a metric or a log line.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ftthnoc import vendors
 from ftthnoc.errors import ConfigError
 from ftthnoc.events import DownCause, EventKind
 
-FieldName = Literal["if_index", "pon_if_index", "onu_id", "state", "cause_code"]
+FieldName = Literal["if_index", "pon_if_index", "onu_id", "state", "cause_code", "frame", "slot", "port"]
 
 SNMP_TRAP_OID: Oid = (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)
 SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3, 0)
@@ -77,6 +79,9 @@ class Rule(BaseModel):
     cause: DownCause | None = None
     #: a function of ``collectors.snmp.quirks.INDEX_QUIRKS`` turning ``pon_if_index`` into a port name
     pon_port: str | None = None
+    #: fields whose values, joined with "/", name the PON port (``[frame, slot, port]`` → ``0/2/3``, as
+    #: the OLT's CLI writes it); used when all are present, before ``pon_if_index``
+    pon_port_parts: list[FieldName] = Field(default_factory=list)
     fields: dict[FieldName, list[Source]] = Field(default_factory=dict)
     #: value of the ``state`` field → kind (and cause); unknown states keep the rule's ``kind``
     states: dict[int, Outcome] = Field(default_factory=dict)
@@ -109,6 +114,9 @@ class Rule(BaseModel):
             raise ValueError(f"rule {self.name}: states given but no state field")
         if self.causes and "cause_code" not in self.fields:
             raise ValueError(f"rule {self.name}: causes given but no cause_code field")
+        missing = [p for p in self.pon_port_parts if p not in self.fields]
+        if missing:
+            raise ValueError(f"rule {self.name}: pon_port_parts names fields it does not read: {missing}")
         return self
 
 
@@ -203,7 +211,10 @@ class RuleSet:
             cause = None
         pon_if = got.get("pon_if_index")
         pon_port = None
-        if pon_if is not None:
+        parts = [got.get(p) for p in rule.pon_port_parts]
+        if parts and all(p is not None for p in parts):
+            pon_port = "/".join(str(p) for p in parts)
+        elif pon_if is not None:
             pon_port = INDEX_QUIRKS[rule.pon_port](pon_if) if rule.pon_port else str(pon_if)
         onu = got.get("onu_id")
         detail = {"rule": rule.name}

@@ -18,12 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from ftthnoc import causes
 from ftthnoc.events import DeviceEvent, DownCause
 from ftthnoc.samples import MetricFamily
-
-#: ``cause`` labels of ``ftth_onu_last_down_cause`` (the modules' enums) and trap spellings.
-LOS_LABELS = frozenset({"los", "losi_lobi", "losi", "lobi"})
-POWER_LABELS = frozenset({"dying_gasp", "dyinggasp", "dying-gasp"})
 
 UP_FAMILY = "ftth_onu_up"
 CAUSE_FAMILY = "ftth_onu_last_down_cause"
@@ -33,13 +30,10 @@ PortOnu = tuple[str, str]
 
 
 def classify_label(label: str | None) -> DownCause:
-    """A cause label (module enum, trap varbind text) to its fault class."""
-    text = (label or "").strip().lower()
-    if text in POWER_LABELS:
-        return "dying_gasp"
-    if text in LOS_LABELS:
-        return "los"
-    return "other"
+    """A cause label (module enum, trap varbind text) to its fault class (``ftthnoc.causes``); an ONU taken
+    down on purpose is ``other`` here until the incident model tells it apart."""
+    cls = causes.class_of(label)
+    return "other" if cls == "deliberate" else cls
 
 
 def classify_event(event: DeviceEvent) -> DownCause:

@@ -19,7 +19,7 @@ def build() -> db.Dashboard:
                   "IF-MIB counters of the OLTs (snmp_exporter's if_mib names; the device label names the OLT).")
     dev = 'device=~"$olt"'
     pon_if = f'{dev}, ifName=~"(.*[ _])?$pon_port"'  # "GPON 0/1/0" (Huawei), "gpon_1/1/1" (ZTE)
-    uplink = f"and on (device, ifIndex) (ifType{{{dev}}} == 6)"  # ethernetCsmacd: the OLT's uplinks
+    uplink = f'and on (device, ifIndex) ifType_info{{{dev}, ifType="ethernetCsmacd"}}'  # the OLT's uplinks
     out_negative = [dm.DynamicConfigValue(id_val="custom.transform", value="negative-Y")]
     return (
         d.with_panel(single(
@@ -36,7 +36,7 @@ def build() -> db.Dashboard:
               "errors"), w=8, unit="pps", steps=((None, "green"), (0.01, "orange"))))
         .with_panel(
             series("アップリンク通信量 / Uplink traffic",
-                   "rate(ifHCInOctets / ifHCOutOctets) × 8 on ethernet (ifType 6) interfaces; out drawn below zero.",
+                   "rate(ifHCInOctets / ifHCOutOctets) × 8 on ethernetCsmacd interfaces; out drawn below zero.",
                    q(f"sum by (device, ifName) (rate(ifHCInOctets{{{dev}}}[$__rate_interval]) * 8 {uplink})",
                      "{{device}} {{ifName}} 受信 / in"),
                    q(f"sum by (device, ifName) (rate(ifHCOutOctets{{{dev}}}[$__rate_interval]) * 8 {uplink})",

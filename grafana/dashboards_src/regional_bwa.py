@@ -38,10 +38,10 @@ def build() -> db.Dashboard:
             q(f"count(ftth_bwa_s1_up{{{STA}}} == 0) or vector(0)", "S1 down"),
             steps=((None, "green"), (1, "red"))))
         .with_panel(states(
-            "セルの稼働 / Cell in service", "Each cell's service state (a down cell has no RRC/E-RAB figures).",
-            q(f"ftth_bwa_cell_up{{{STA}}}", cell), mapping=UP_DOWN))
+            "セルの稼働 / Cell in service", "Each eNB's cell status (out of service: no RRC/E-RAB figures).",
+            q(f"ftth_bwa_cell_up{{{STA}}}", "{{station}}"), mapping=UP_DOWN))
         .with_panel(states(
-            "RF の状態 / RF", "Each cell's transmitter.", q(f"ftth_bwa_rf_up{{{STA}}}", cell), mapping=RF))
+            "RF の状態 / RF", "Each eNB's transmitter.", q(f"ftth_bwa_rf_up{{{STA}}}", "{{station}}"), mapping=RF))
         .with_panel(series(
             "セル別 UE 数 / UEs per cell", "UEs attached to each cell.",
             q(f"ftth_bwa_connected_ues{{{STA}}}", cell), w=24, unit="short"))
@@ -57,11 +57,11 @@ def build() -> db.Dashboard:
             q(f"ftth_bwa_uplink_prb_utilisation_ratio{{{STA}}}", f"{cell} UL"),
             w=24, unit="percentunit").min(0).max(1).override_by_query("B", DASHED))
         .with_panel(series(
-            "RRC 接続成功率 / RRC success", "RRC connection setup success per cell (absent on a down cell).",
-            q(f"ftth_bwa_rrc_success_ratio{{{STA}}}", cell), unit="percentunit").max(1))
+            "RRC 接続成功率 / RRC success", "RRC connection setup success per eNB (absent out of service).",
+            q(f"ftth_bwa_rrc_success_ratio{{{STA}}}", "{{station}}"), unit="percentunit").max(1))
         .with_panel(series(
-            "E-RAB 確立成功率 / E-RAB success", "E-RAB setup success per cell (absent on a down cell).",
-            q(f"ftth_bwa_erab_success_ratio{{{STA}}}", cell), unit="percentunit").max(1))
+            "E-RAB 確立成功率 / E-RAB success", "E-RAB setup success per eNB (absent out of service).",
+            q(f"ftth_bwa_erab_success_ratio{{{STA}}}", "{{station}}"), unit="percentunit").max(1))
         .with_panel(states(
             "S1 リンク / S1 link per station", "Each eNB's S1 link to the EPC core; down = no cell can serve.",
             q(f"ftth_bwa_s1_up{{{STA}}}", "{{station}}"), mapping=UP_DOWN, w=24, h=6))

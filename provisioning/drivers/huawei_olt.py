@@ -8,6 +8,7 @@ parsers. ``ont add`` is judged by its success count (``success: 1``), never by a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ftthnoc.normalise import normalise_serial
@@ -32,14 +33,91 @@ def serial_hex(serial: str) -> str:
     return vendor.encode("ascii").hex().upper() + rest
 
 
+_PRINTED = re.compile(r"\(([^()]+)\)")
+
+
 def _serial_of(printed: str) -> str:
-    """``48575443A1B2C3D4 (HWTC-A1B2C3D4)`` or ``48575443A1B2C3D4`` → ``HWTC-A1B2C3D4``."""
-    return normalise_serial(printed.split()[0])
+    """``48575443A1B2C3D4 (HWTC-A1B2C3D4)`` or ``48575443A1B2C3D4`` → ``HWTC-A1B2C3D4``. A serial that is
+    no GPON serial in either form (a recording with the serial scrubbed) stays as the OLT printed it: the
+    ONT is there, and a row is never dropped or the whole answer refused for its serial's spelling."""
+    for form in (printed.split()[0] if printed.split() else "", *_PRINTED.findall(printed)):
+        try:
+            return normalise_serial(form)
+        except ValueError:
+            continue
+    return printed.split()[0] if printed.split() else printed
+
+
+def _fsp(printed: str) -> str:
+    """``0/ 1/0`` (the ONT tables pad the slot) → ``0/1/0``."""
+    return printed.replace(" ", "")
+
+
+# ---------------------------------------------------------------------------- parsers (answer → result)
+# Pure functions of the device's answer, so that recorded answers (tests/fixtures/vendors/huawei/cli/) check
+# exactly what the driver reads from a real OLT.
+
+
+def parse_autofind(answer: str) -> list[AutofindEntry]:
+    """``display ont autofind all``: one entry per ONU in autofind; none when the OLT says there are none."""
+    if _NO_AUTOFIND in answer:
+        return []
+    rows = parse_textfsm(ntc_template("huawei_smartax_display_ont_autofind"), _AUTOFIND_TRAILER.sub("", answer))
+    return [AutofindEntry(_fsp(r["FSP"]), _serial_of(r["SERIAL_NUMBER"]), r["ONT_EQUIPMENT_ID"]) for r in rows]
+
+
+def parse_onts(answer: str) -> list[OntEntry]:
+    """``display ont info F S P all``: the ONTs configured on one port, with their run state and description."""
+    if _NO_ONT in answer:
+        return []
+    states = parse_textfsm(ntc_template("huawei_smartax_display_ont_info_0_1_2"), answer)
+    descriptions = {
+        (_fsp(r["FSP"]), r["ONT_ID"]): r["DESCRIPTION"]
+        for r in parse_textfsm(ntc_template("huawei_smartax_display_ont_info_description"), answer)
+    }
+    return [
+        OntEntry(_fsp(r["FSP"]), int(r["ONT_ID"]), _serial_of(r["SERIAL_NUMBER"]), r["RUN_STATE"],
+                 descriptions.get((_fsp(r["FSP"]), r["ONT_ID"]), ""))
+        for r in states
+    ]
+
+
+def parse_find_ont(answer: str) -> OntEntry | None:
+    """``display ont info by-sn SN``: the ONT with that serial, or None."""
+    if _NO_ONT in answer:
+        return None
+    rows = parse_textfsm(ntc_template("huawei_smartax_display_ont_info_0_1"), answer)
+    if not rows or not rows[0]["ONT_ID"]:
+        return None
+    r = rows[0]
+    return OntEntry(_fsp(r["FSP"]), int(r["ONT_ID"]), _serial_of(r["SERIAL_NUMBER"]), r["RUN_STATE"],
+                    r["DESCRIPTION"])
+
+
+def parse_service_ports(answer: str) -> list[int]:
+    """``display service-port port F/S/P ont N``: the indexes of the listed service ports."""
+    if _NO_SERVICE in answer:
+        return []
+    return [int(r["INDEX"]) for r in parse_textfsm(ntc_template("huawei_smartax_display_service-port_all"), answer)]
+
+
+def parse_ont_add(answer: str) -> tuple[int, int | None]:
+    """``ont add``'s answer: (ONTs added, the ONT id it reports). Judged by the count, never by a word."""
+    rows = parse_textfsm(ntc_template("huawei_smartax_ont_add"), answer)
+    if not rows or not rows[0]["SUCCESS"].isdigit():
+        return 0, None
+    ont_id = rows[0]["ONT_ID"]
+    return int(rows[0]["SUCCESS"]), int(ont_id) if ont_id.isdigit() else None
 
 
 class HuaweiOltDriver(NetmikoOltDriver):
     platform: ClassVar[str] = "huawei_olt"
     refusal: ClassVar[re.Pattern[str]] = re.compile(r"(?m)^\s*(Failure:|% )")
+    #: what the driver reads from each answer, by the name golden transcripts give (``parser:``)
+    parsers: ClassVar[dict[str, Callable[[str], Any]]] = {
+        "autofind": parse_autofind, "onts": parse_onts, "find_ont": parse_find_ont,
+        "service_ports": parse_service_ports, "ont_add": parse_ont_add,
+    }
 
     def _new_session(self) -> CliSession:
         def to_config_mode(conn: Any) -> None:
@@ -60,48 +138,20 @@ class HuaweiOltDriver(NetmikoOltDriver):
 
     def autofind(self) -> list[AutofindEntry]:
         answer = self._read("autofind", _NO_AUTOFIND)
-        if answer is None:
-            return []
-        rows = parse_textfsm(ntc_template("huawei_smartax_display_ont_autofind"), _AUTOFIND_TRAILER.sub("", answer))
-        return [AutofindEntry(r["FSP"], _serial_of(r["SERIAL_NUMBER"]), r["ONT_EQUIPMENT_ID"]) for r in rows]
+        return [] if answer is None else parse_autofind(answer)
 
     def onts(self, pon_port: str) -> list[OntEntry]:
         answer = self._read("onts", _NO_ONT, **self._where(pon_port))
-        if answer is None:
-            return []
-        states = parse_textfsm(ntc_template("huawei_smartax_display_ont_info_0_1_2"), answer)
-        descriptions = {
-            (r["FSP"], r["ONT_ID"]): r["DESCRIPTION"]
-            for r in parse_textfsm(ntc_template("huawei_smartax_display_ont_info_description"), answer)
-        }
-        return [
-            OntEntry(
-                r["FSP"].replace(" ", ""), int(r["ONT_ID"]), _serial_of(r["SERIAL_NUMBER"]), r["RUN_STATE"],
-                descriptions.get((r["FSP"], r["ONT_ID"]), ""),
-            )
-            for r in states
-        ]
+        return [] if answer is None else parse_onts(answer)
 
     def find_ont(self, serial: str) -> OntEntry | None:
         answer = self._read("find_ont", _NO_ONT, serial_hex=serial_hex(serial))
-        if answer is None:
-            return None
-        rows = parse_textfsm(ntc_template("huawei_smartax_display_ont_info_0_1"), answer)
-        if not rows or not rows[0]["ONT_ID"]:
-            return None
-        r = rows[0]
-        return OntEntry(
-            r["FSP"].replace(" ", ""), int(r["ONT_ID"]), _serial_of(r["SERIAL_NUMBER"]), r["RUN_STATE"],
-            r["DESCRIPTION"],
-        )
+        return None if answer is None else parse_find_ont(answer)
 
     def service_ports(self, pon_port: str, ont_id: int) -> list[int]:
         """Indexes of the ONT's service ports."""
         answer = self._read("services", _NO_SERVICE, ont_id=ont_id, **self._where(pon_port))
-        if answer is None:
-            return []
-        rows = parse_textfsm(ntc_template("huawei_smartax_display_service-port_all"), answer)
-        return [int(r["INDEX"]) for r in rows]
+        return [] if answer is None else parse_service_ports(answer)
 
     # ------------------------------------------------------------------ changes
 
@@ -115,8 +165,7 @@ class HuaweiOltDriver(NetmikoOltDriver):
         if self.dry_run:
             return
         add = next(i for i, c in enumerate(commands) if c.startswith("ont add "))
-        rows = parse_textfsm(ntc_template("huawei_smartax_ont_add"), answers[add])
-        if not rows or rows[0]["SUCCESS"] != "1" or rows[0]["ONT_ID"] != str(spec.ont_id):
+        if parse_ont_add(answers[add]) != (1, spec.ont_id):
             raise DeviceRefused(self.target.name, commands[add], answers[add])
 
     def add_service(self, spec: OntSpec) -> None:

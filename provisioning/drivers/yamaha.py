@@ -76,20 +76,95 @@ class DhcpScopeConfig:
     bits: int = 0
     lease_type: str = ""  # "" = the default (bind-priority)
     bindings: list[Binding] = field(default_factory=list)
+    #: reservations ftthnoc cannot manage as one address per device (an IP range or "*", an OUI wildcard,
+    #: ipcp), as the configuration writes them: a scope that has any is not reconciled
+    unmanaged: list[str] = field(default_factory=list)
+
+
+#: the console width an RTX wraps ``show config`` lines at (80 columns: 79 characters and the newline)
+WRAP_AT = 79
+_HEX_OCTET = re.compile(r"[0-9a-fA-F]{1,2}")
+_MAC = re.compile(r"[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def dewrap(text: str) -> str:
+    """Join the lines an RTX console wrapped. The RTX wraps at the console width (80 columns: 79
+    characters, then CR LF, with no continuation mark), whatever the SSH terminal's width; an RTX1210 was
+    recorded splitting ``... classless_sta`` / ``tic_route=...``. So a ``dhcp`` line of 79 characters or
+    more followed by a line without "dhcp" is one configuration line (every line of ``show config | grep
+    dhcp`` contains "dhcp"). A prompt (``[RTX1210] >``, ``# ``) is never a continuation: configuration
+    values do not end in ``>`` or ``#``."""
+    out: list[str] = []
+    physical = ""  # the last physical line, whose length says whether the console wrapped it
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        tail = line.rstrip()
+        if (out and out[-1].lstrip().startswith("dhcp") and len(physical) >= WRAP_AT and tail
+                and "dhcp" not in line and not tail.endswith((">", "#"))):
+            out[-1] += line
+        else:
+            out.append(line)
+        physical = line
+    return "\n".join(out)
+
+
+def _netmask_bits(mask: str) -> int:
+    """The prefix length of ``/24``, ``/255.255.255.0`` or ``/0xffffff00`` (command reference 12.1.4)."""
+    if _IPV4.fullmatch(mask):
+        return sum(bin(int(octet)).count("1") for octet in mask.split("."))
+    if mask[:2].lower() == "0x":
+        return bin(int(mask, 16)).count("1")
+    return int(mask)
+
+
+def _mac(text: str) -> str:
+    return ":".join(f"{int(part, 16):02x}" for part in text.split(":"))
+
+
+def reservation(ip: str, ident: str) -> Binding | None:
+    """One ``dhcp scope bind`` line's address and client, or None when it is not one address for one device.
+
+    Command reference 12.1.5: ``ethernet MAC`` is the Client-Identifier type 1 with the MAC, the same client
+    as the octets ``01`` followed by the MAC's six (12.1.7 converts one into the other); a bare MAC names the
+    client by chaddr. Each of these is the device with that MAC (``mac`` lower-case, colon form). Any other
+    client identifier (``text ...``, other octets) is a device ftthnoc cannot name by MAC: its ``mac`` is
+    ``client-id`` and the identifier, which no tablet's MAC equals. An address range, ``*``, an OUI
+    wildcard (``00:a0:de:*``) or ``ipcp`` is not one address for one device: None.
+    """
+    if not _IPV4.fullmatch(ip):
+        return None  # "*" (no fixed address) or a range FIRST-LAST
+    words = ident.split()
+    if len(words) == 2 and words[0].lower() == "ethernet" and _MAC.fullmatch(words[1]):
+        return Binding(ip, _mac(words[1]))
+    if len(words) == 1 and _MAC.fullmatch(words[0]):
+        return Binding(ip, _mac(words[0]))
+    octets = [w for word in words for w in word.split(":")]
+    if octets and all(_HEX_OCTET.fullmatch(o) for o in octets):
+        if len(octets) == 7 and int(octets[0], 16) == 1:
+            return Binding(ip, ":".join(f"{int(o, 16):02x}" for o in octets[1:]))
+        return Binding(ip, "client-id " + " ".join(f"{int(o, 16):02x}" for o in octets))
+    if len(words) >= 2 and words[0].lower() == "text":
+        return Binding(ip, "client-id text " + " ".join(words[1:]))
+    return None  # "ipcp", an OUI wildcard, anything this parser does not know
 
 
 def parse_dhcp_config(text: str) -> dict[int, DhcpScopeConfig]:
     """The DHCP scopes, their bindings and lease types from ``show config`` (or its ``| grep dhcp``)."""
     scopes: dict[int, DhcpScopeConfig] = {}
-    for record in parse_textfsm(SHOW_CONFIG_TEMPLATE, text):
+    for record in parse_textfsm(SHOW_CONFIG_TEMPLATE, dewrap(text)):
         number = int(record["SCOPE"])
         scope = scopes.setdefault(number, DhcpScopeConfig(number))
         if record["IP"]:
-            scope.bindings.append(Binding(record["IP"], record["MAC"].lower()))
+            found = reservation(record["IP"], record["ID"])
+            if found is None:
+                scope.unmanaged.append(f"dhcp scope bind {number} {record['IP']} {record['ID']}")
+            else:
+                scope.bindings.append(found)
         elif record["LEASE"]:
             scope.lease_type = record["LEASE"]
         elif record["FIRST"]:
-            scope.first, scope.last, scope.bits = record["FIRST"], record["LAST"], int(record["BITS"])
+            scope.first, scope.last = record["FIRST"], record["LAST"]
+            scope.bits = _netmask_bits(record["NETMASK"])
     return scopes
 
 
@@ -170,6 +245,11 @@ class YamahaDriver(RouterDriver):
         found = self.dhcp_config().get(scope)
         if found is None or not found.first:
             raise ProvisioningError(f"{self.target.name}: DHCP scope {scope} is not configured on the router")
+        if found.unmanaged:
+            raise ProvisioningError(
+                f"{self.target.name}: DHCP scope {scope} has reservations that are not one address for one device, "
+                f"which ftthnoc does not manage: {'; '.join(found.unmanaged)}; nothing was changed"
+            )
         return found
 
     def bindings(self, scope: int) -> list[Binding]:
@@ -201,6 +281,8 @@ class YamahaDriver(RouterDriver):
 __all__ = [
     "DhcpScopeConfig",
     "YamahaDriver",
+    "dewrap",
     "parse_dhcp_config",
     "render",
+    "reservation",
 ]

@@ -175,7 +175,8 @@ class OltState:
             for onu in port.onus:
                 state._onts[(onu.pon_port, onu.onu_id)] = SimOnt(
                     onu.pon_port, onu.onu_id, normalise_serial(onu.serial), line, service, onu.household,
-                    active=True, onu_type="ZTE-F660" if olt.vendor == "zte" else "",
+                    active=onu.last_down_cause != "deactivated" or onu.online,  # `ont deactivate`d
+                    onu_type="ZTE-F660" if olt.vendor == "zte" else "",
                 )
                 state._plugged[normalise_serial(onu.serial)] = PluggedOnu(
                     onu.pon_port, normalise_serial(onu.serial),

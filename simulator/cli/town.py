@@ -20,6 +20,7 @@ import logging
 import queue
 import random
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -32,6 +33,7 @@ from simulator.cli.router_state import RouterState
 from simulator.cli.server import SshDeviceServer
 from simulator.cli.yamaha import YamahaShell
 from simulator.faults import current_olt, set_olt_onus
+from simulator.generate.fibre import huawei_model
 from simulator.town import OLT_CLI_AUTH, ROUTER_CLI_AUTH, Olt, Onu, Town
 
 log = logging.getLogger(__name__)
@@ -102,7 +104,8 @@ def served_onus(olt: Olt, state: OltState, suspended: set[tuple[str, int]]) -> d
     An ONT the agent already serves keeps its readings (an ONU in LOS or dying gasp stays so, faults
     included) unless it was suspended or resumed since; a new ONT runs with the plugged ONU's light
     levels when it is active and plugged into that port. ``suspended`` (updated here) remembers which
-    ONTs are served as down because they were deactivated.
+    ONTs are served as down because they were deactivated. A Huawei ONT deactivated (by the CLI, or in
+    the generated town) is served as such, its down time kept, until it is activated again.
     """
     current = {(u.pon_port, u.onu_id): u for u in olt.onus()}
     out: dict[str, list[Onu]] = {p.name: [] for p in olt.pon_ports}
@@ -110,10 +113,11 @@ def served_onus(olt: Olt, state: OltState, suspended: set[tuple[str, int]]) -> d
         key = (ont.pon_port, ont.ont_id)
         raw = ont.serial.replace("-", "")
         have = current.get(key)
-        if have is not None and have.serial == raw and ont.active and key not in suspended:
-            onu = have
-        else:
-            onu = _onu_for(olt, state, ont, raw)
+        down_on_purpose = have is not None and have.state == "deactivated"
+        was_deactivated = have is not None and down_on_purpose and have.last_down_cause == "deactivated"
+        kept = (ont.active and key not in suspended and not was_deactivated) or (not ont.active and down_on_purpose)
+        # unchanged since the last publish: the ONU keeps its readings and times
+        onu = have if have is not None and have.serial == raw and kept else _onu_for(olt, state, ont, raw)
         if ont.active:
             suspended.discard(key)
         else:
@@ -126,10 +130,18 @@ def served_onus(olt: Olt, state: OltState, suspended: set[tuple[str, int]]) -> d
 
 def _onu_for(olt: Olt, state: OltState, ont: SimOnt, raw: str) -> Onu:
     plugged = state.plugged(ont.serial)
+    now = int(time.time())
+    huawei = olt.vendor == "huawei"  # only Huawei's tables carry times, the model and a "deactivated" cause
+    model, firmware = huawei_model(raw) if huawei else ("", "")
     if ont.active and plugged is not None and plugged.pon_port == ont.pon_port:
         return Onu(raw, olt.name, ont.pon_port, ont.ont_id, ont.description, "online", None, plugged.rx_dbm,
-                   plugged.tx_dbm, plugged.olt_rx_dbm, plugged.distance_m, plugged.temperature_c)
-    # deactivated, or configured with nothing plugged in: the OLT sees no light from it
+                   plugged.tx_dbm, plugged.olt_rx_dbm, plugged.distance_m, plugged.temperature_c,
+                   model=model, firmware=firmware, last_up_at=now if huawei else None)
+    if not ont.active and huawei:
+        # deactivated (``ont deactivate``): down on purpose, HUAWEI-XPON-MIB last down cause 8
+        return Onu(raw, olt.name, ont.pon_port, ont.ont_id, ont.description, "deactivated", "deactivated", None,
+                   None, None, None, None, model=model, firmware=firmware, last_down_at=now)
+    # configured with nothing plugged in (or a deactivated ZTE ONU): the OLT sees no light from it
     return Onu(raw, olt.name, ont.pon_port, ont.ont_id, ont.description, "los", None, None, None, None, None, None)
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import random
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from simulator.devices import DownCause, Interface, Olt, Onu, OnuState, PonClass, PonPort, Vendor
 from simulator.generate.draws import largest_remainder, quantise, stream
-from simulator.specs import MODELS, DistrictSpec, FaultRates, OltSpec
+from simulator.specs import HUAWEI_ONT_MODELS, MODELS, TOWN_CLOCK, DistrictSpec, FaultRates, OltSpec
 
 #: ONUs per PON port: a 1:64 split is the most a GPON port takes here.
 MAX_ONUS_PER_PORT = 64
@@ -74,6 +75,8 @@ class OnuDraft:
     state: OnuState = "online"
     weak: bool = False
     feeder_cut: bool = False
+    #: why a ``deactivated`` ONU is down (the operator deactivated it, or shut its optics)
+    down_cause: DownCause | None = None
 
 
 def lay_out(
@@ -151,6 +154,13 @@ def draw_faults(seed: int, drafts_by_olt: dict[str, list[list[OnuDraft]]], rates
         dr.state = "los"
     for dr in pick(rates.weak):
         dr.weak = True
+    # last, so that the draws above stay as they were: a few Huawei ONUs down on purpose (only the Huawei
+    # tables name such a cause)
+    huawei = [dr for dr in ordinary if dr.vendor == "huawei"]
+    pool = [dr for dr in huawei if dr.state == "online" and not dr.weak]
+    n = min(len(pool), max(1, round(rates.deliberate * len(huawei)))) if rates.deliberate > 0 and pool else 0
+    for k, dr in enumerate(frng.sample(pool, n)):
+        dr.state, dr.down_cause = "deactivated", ("deactivated", "optics_shutdown")[k % 2]
 
 
 def build_olts(
@@ -168,12 +178,15 @@ def build_olts(
     for n_olt, spec in enumerate(olts):
         model = MODELS[spec.model]
         orng = stream(seed, "optics", spec.name)
+        trng = stream(seed, "times", spec.name)  # a stream of its own: the optics stay as they were
         pon_ports: list[PonPort] = []
         for (frame, slot, port, fsp), drafts in zip(
             port_layout[spec.name], drafts_by_olt[spec.name], strict=True
         ):
             port_tx = quantise(orng.uniform(3.0, 5.0) if spec.pon_class == "B+" else orng.uniform(5.0, 7.0), 0.01)
             onu_objs = [make_onu(dr, port_tx, rates.history, orng) for dr in drafts]
+            if model.vendor == "huawei":
+                onu_objs = with_history(onu_objs, drafts, trng)
             if_index, pon_index = pon_indexes(model.vendor, frame, slot, port)
             online = sum(1 for u in onu_objs if u.online)
             per_home = orng.uniform(1.5e5, 4.0e5)  # bytes/s downstream per online home, evening average
@@ -265,6 +278,41 @@ def build_olts(
 
 _HISTORY_CAUSES: tuple[DownCause, ...] = ("dying_gasp", "los", "losi", "lofi")
 _HISTORY_WEIGHTS = (70, 15, 10, 5)
+#: Huawei's tables also name the ONT taken down on purpose: a reset from the button or the ONT's own
+#: software, a deactivation, a reset from the OLT (drawn with one random number, as the list above)
+_HUAWEI_HISTORY_CAUSES: tuple[DownCause, ...] = (
+    "dying_gasp", "los", "losi", "lofi", "reset_by_button", "reset_by_software", "deactivated", "reset",
+)  # fmt: skip
+_HUAWEI_HISTORY_WEIGHTS = (60, 12, 8, 4, 6, 4, 3, 3)
+DAY = 86400
+
+
+def huawei_model(serial: str) -> tuple[str, str]:
+    """The ONT's model and firmware, fixed by its serial (no random stream moves)."""
+    return HUAWEI_ONT_MODELS[zlib.crc32(serial.encode("ascii")) % len(HUAWEI_ONT_MODELS)]
+
+
+def with_history(onus: Sequence[Onu], drafts: Sequence[OnuDraft], rng: random.Random,
+                 clock: int = TOWN_CLOCK) -> list[Onu]:
+    """Huawei ONUs with what the version and control tables add: model and firmware, and the last up, down
+    and dying-gasp times before ``clock``. The ONUs of a cut feeder went down within seconds of each other;
+    an ONU down now came up last before it went down; one that went down before came back since."""
+    cut_at = clock - rng.randrange(600, 3 * 3600)
+    out: list[Onu] = []
+    for u, dr in zip(onus, drafts, strict=True):
+        model, firmware = huawei_model(u.serial)
+        if not u.online:
+            down = cut_at + rng.randrange(0, 5) if dr.feeder_cut else clock - rng.randrange(600, 3 * DAY)
+            up: int | None = down - rng.randrange(DAY, 200 * DAY)
+        elif u.last_down_cause is not None:
+            down = clock - rng.randrange(3600, 60 * DAY)
+            up = down + rng.randrange(60, 8 * 3600)
+        else:
+            down, up = 0, clock - rng.randrange(DAY, 300 * DAY)
+        gasp = down if u.last_down_cause == "dying_gasp" else None
+        out.append(replace(u, model=model, firmware=firmware, last_up_at=up, last_down_at=down or None,
+                           last_dying_gasp_at=gasp))
+    return out
 
 
 def make_onu(dr: OnuDraft, port_tx: float, history_rate: float, rng: random.Random) -> Onu:
@@ -283,12 +331,15 @@ def make_onu(dr: OnuDraft, port_tx: float, history_rate: float, rng: random.Rand
     olt_rx = quantise(tx - upstream_loss, 0.01)
     temperature = rng.randint(35, 55)
     history = rng.random() < history_rate
-    past_cause = rng.choices(_HISTORY_CAUSES, _HISTORY_WEIGHTS)[0]
+    causes, weights = ((_HUAWEI_HISTORY_CAUSES, _HUAWEI_HISTORY_WEIGHTS) if dr.vendor == "huawei"
+                       else (_HISTORY_CAUSES, _HISTORY_WEIGHTS))
+    past_cause = rng.choices(causes, weights)[0]
     los_cause: DownCause = "losi" if dr.feeder_cut else rng.choice(("los", "losi"))
 
     rx_q = quantise(rx, 0.01) if dr.vendor == "huawei" else quantise(rx, 0.002)
     if dr.state != "online":
-        cause: DownCause = "dying_gasp" if dr.state == "dying_gasp" else los_cause
+        cause: DownCause = ("dying_gasp" if dr.state == "dying_gasp" else dr.down_cause
+                            if dr.state == "deactivated" and dr.down_cause else los_cause)
         return Onu(dr.serial, dr.olt, dr.pon_port, dr.onu_id, dr.household, dr.state, cause,
                    None, None, None, None, None)  # fmt: skip
     huawei = dr.vendor == "huawei"

@@ -8,10 +8,15 @@ pure function of the time, so a test computes exactly what the agent answers; ``
 (Unix seconds) freezes the agent's clock for that.
 
 Used by snmpsim as a variation module (``66:telework`` records, see ``simulator.snmprec``), with the
-record's value giving the parameters::
+record's value giving the parameters: the remote-access total (``staff``, ``share``, ``licence``), one part
+of it (``weights`` and ``part``: a tunnel-group's or a protocol's share), a constant added (``plus``: the
+ASA's LAN-to-LAN sessions in crasNumSessions), or a table row that exists only while the part has more
+sessions than the row's ``slot`` (a FortiGate's dial-up peers, one row each; ``value`` is the row's)::
 
-    1.3.6.1.4.1.9.9.392.1.3.1.0|66:telework|staff=300,share=0.3,licence=100
-    1.3.6.1.4.1.9.9.392.1.3.22.1.2.8.116...|2:telework|staff=300,share=0.3,licence=100,weights=85/10/5,group=0
+    1.3.6.1.4.1.9.9.392.1.3.1.0|66:telework|staff=240,share=0.3,licence=100,plus=3
+    1.3.6.1.4.1.9.9.392.1.3.35.0|66:telework|staff=240,share=0.3,licence=100,weights=7/90/3,part=1
+    1.3.6.1.4.1.9.9.392.1.3.22.1.2.8.116...|2:telework|staff=240,share=0.3,licence=100,weights=85/10/5,part=0
+    1.3.6.1.4.1.12356.101.12.2.1.1.8.4|2:telework|staff=60,share=0.3,licence=50,weights=70/30,part=1,slot=3,value=1
 
 snmpsim executes this file in its own interpreter: that must be the project's (``TownAgents`` starts the
 responder installed beside this Python), since the calendar is imported from ``ftthnoc``.
@@ -95,14 +100,18 @@ def clock() -> float:
     return float(frozen) if frozen else _dt.datetime.now(_dt.UTC).timestamp()
 
 
-def value_of(params: str, t: float) -> int:
-    """What a ``telework`` record answers at ``t``; ``params`` is the record's value (see the docstring)."""
+def value_of(params: str, t: float) -> int | None:
+    """What a ``telework`` record answers at ``t`` (see the docstring for ``params``); None for a table row
+    that does not exist at ``t``."""
     opts = dict(item.split("=", 1) for item in params.split(",") if "=" in item)
-    total = sessions(t, int(opts["staff"]), float(opts["share"]), int(opts.get("licence", "0")))
-    if "group" not in opts:
-        return total
-    weights = tuple(float(w) for w in opts["weights"].split("/"))
-    return split(total, weights)[int(opts["group"])]
+    n = sessions(t, int(opts["staff"]), float(opts["share"]), int(opts.get("licence", "0")))
+    if "weights" in opts:
+        weights = tuple(float(w) for w in opts["weights"].split("/"))
+        n = split(n, weights)[int(opts.get("part", opts.get("group", "0")))]
+    n += int(opts.get("plus", "0"))
+    if "slot" in opts:
+        return int(opts.get("value", "1")) if int(opts["slot"]) < n else None
+    return n
 
 
 # --------------------------------------------------------------------------- snmpsim's hooks
@@ -111,10 +120,15 @@ def init(**context: Any) -> None:
 
 
 def variate(oid: Any, tag: str, value: str, **context: Any) -> tuple[Any, str, Any]:
-    """Answer a GET/GETNEXT of a ``telework`` record; SETs are refused as a real counter would."""
+    """Answer a GET/GETNEXT of a ``telework`` record; SETs are refused as a real counter would. A row that
+    does not exist now answers the request's error status: noSuchInstance to a GET, and to a GETNEXT
+    endOfMibView, on which snmpsim moves on to the next record (the row is skipped in a walk)."""
     if (not context["nextFlag"] and not context["exactMatch"]) or context["setFlag"]:
         return context["origOid"], tag, context["errorStatus"]
-    return oid, tag, value_of(value, clock())
+    answer = value_of(value, clock())
+    if answer is None:
+        return context["origOid"], tag, context["errorStatus"]
+    return oid, tag, answer
 
 
 def shutdown(**context: Any) -> None:

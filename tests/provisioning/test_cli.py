@@ -4,6 +4,7 @@ and school router over real SSH."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from app.cli import main
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import School, Tablet
+from ftthnoc.timezone import JST
 from simulator.cli.olt_state import serial_hex
 from simulator.cli.router_state import RouterState
 from simulator.cli.server import SshDeviceServer
@@ -59,8 +61,11 @@ def test_enroll_household_dry_run_then_for_real_then_audit(env: Env, config_file
     result = CliRunner().invoke(main, ["audit", "list", "--entity", f"household:{code}", "--database-url",
                                        env.url])
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()
+    header, *lines = result.output.strip().splitlines()
+    assert "at (JST)" in header  # incidents and the pages show JST: so does the audit
     assert len(lines) == 1 and "desk-1" in lines[0] and " ok " in lines[0] and f"to {olt}" in lines[0]
+    shown = datetime.strptime(lines[0].split()[1] + " " + lines[0].split()[2], "%Y-%m-%d %H:%M:%S")
+    assert abs(shown - datetime.now(JST).replace(tzinfo=None)) < timedelta(hours=1)
     result = CliRunner().invoke(main, ["audit", "list", "--entity", f"household:{code}", "--json",
                                        "--database-url", env.url])
     entry = json.loads(result.output.strip().splitlines()[0])

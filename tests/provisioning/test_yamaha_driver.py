@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import SecretStr
 
 from provisioning.drivers.base import (
@@ -17,7 +19,7 @@ from provisioning.drivers.base import (
     ProvisioningError,
     SessionLost,
 )
-from provisioning.drivers.yamaha import YamahaDriver, parse_dhcp_config, render
+from provisioning.drivers.yamaha import YamahaDriver, dewrap, parse_dhcp_config, render
 from simulator.cli.router_state import RouterState
 from simulator.cli.server import SshDeviceServer
 from simulator.cli.yamaha import YamahaShell
@@ -44,6 +46,57 @@ def test_parse_dhcp_config() -> None:
         Binding("192.168.100.11", "00:a0:de:12:34:57"),
     ]
     assert scopes[2].bindings == [] and scopes[2].lease_type == ""
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "vendors" / "yamaha" / "cli" / "yamaha"
+TRANSCRIPTS = sorted(GOLDEN.glob("*.txt"))
+
+
+@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=[t.stem for t in TRANSCRIPTS])
+def test_golden_transcripts_parse_as_their_source_says(transcript: Path) -> None:
+    """Transcripts we did not make (a live RTX1210's session, the command reference's examples, a
+    published configuration), with the parse written by hand: ``tests/fixtures/vendors/yamaha/README.md``."""
+    expected = yaml.safe_load(transcript.with_suffix(".expected.yaml").read_text(encoding="utf-8"))["scopes"]
+    scopes = parse_dhcp_config(transcript.read_bytes().decode("utf-8"))
+    assert sorted(scopes) == sorted(expected)
+    for number, want in expected.items():
+        got = scopes[number]
+        assert (got.first, got.last, got.bits, got.lease_type) == (
+            want["first"], want["last"], want["bits"], want["lease_type"])
+        assert [(b.ip, b.mac) for b in got.bindings] == [tuple(b) for b in want["bindings"]]
+        assert got.unmanaged == want["unmanaged"]
+
+
+def test_every_netmask_form_of_the_command_reference() -> None:
+    for mask in ("24", "255.255.255.0", "0xffffff00", "0XFFFFFF00"):
+        [scope] = parse_dhcp_config(f"dhcp scope 3 10.1.0.2-10.1.0.200/{mask} expire 24:00\n").values()
+        assert (scope.first, scope.last, scope.bits) == ("10.1.0.2", "10.1.0.200", 24), mask
+
+
+def test_a_wrapped_client_id_reservation_is_joined_and_a_prompt_never_is() -> None:
+    line = "dhcp scope bind 1 192.168.182.100 ff 6b 84 6a ce 00 02 00 00 ab 11 04 7f eb 92 af 0e 50 a6"
+    wrapped = line[:79] + "\r\n" + line[79:] + "\r\n"  # the console's 80 columns: 79 characters, CR LF
+    assert dewrap(wrapped).split("\n")[0] == line
+    [scope] = parse_dhcp_config(wrapped + "dhcp scope 1 192.168.182.2-192.168.182.254/24\r\n").values()
+    assert scope.bindings == [Binding("192.168.182.100", "client-id " + line.split(" ", 5)[5])]
+    exact = "dhcp scope bind 1 192.168.182.101 " + "01 " * 14 + "012"  # 79 characters, not wrapped
+    assert len(exact) == 79 and dewrap(exact + "\r\n[RTX1210] >").split("\n") == [exact, "[RTX1210] >"]
+
+
+def test_reservations_ftthnoc_cannot_manage_stop_the_scope_not_the_parse() -> None:
+    scopes = parse_dhcp_config(
+        "dhcp scope 1 192.168.100.2-192.168.100.191/24\n"
+        "dhcp scope bind 1 192.168.100.10 ethernet 00:a0:de:12:34:56\n"
+        "dhcp scope bind 1 * ethernet 00:a0:de:12:34:58\n"
+        "dhcp scope bind 1 192.168.100.20 ipcp\n")
+    assert scopes[1].bindings == [Binding("192.168.100.10", "00:a0:de:12:34:56")]
+    assert scopes[1].unmanaged == ["dhcp scope bind 1 * ethernet 00:a0:de:12:34:58",
+                                   "dhcp scope bind 1 192.168.100.20 ipcp"]
+    driver = YamahaDriver(CliTarget(name="es-1-rtx", platform="yamaha", host="127.0.0.1", port=1, username="u",
+                                    password=SecretStr("p")), dry_run=True)
+    driver._config = scopes
+    with pytest.raises(ProvisioningError, match=r"not one address for one device.*nothing was changed"):
+        driver.bindings(1)
 
 
 def test_render_is_strict() -> None:

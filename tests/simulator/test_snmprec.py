@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from collectors.snmp.decode import date_and_time
 from simulator.snmprec import (
     EMPTY_CONTEXT_FILE,
     HUAWEI_NO_READING,
@@ -13,6 +14,7 @@ from simulator.snmprec import (
     IFX_ENTRY,
     ZTE_OLT_RX,
     ZTE_V1,
+    huawei_date_and_time,
     huawei_dbm_raw,
     huawei_olt_rx_raw,
     olt_records,
@@ -109,7 +111,39 @@ def test_huawei_ont_tables(small_town: Town) -> None:
                     assert v[(*HW_XPON, 51, 1, col, *x)] == ("2", str(HUAWEI_NO_READING))
                 assert v[(*HW_XPON, 46, 1, 20, *x)] == ("2", "-1")
                 cause = v[(*HW_XPON, 46, 1, 24, *x)]
-                assert cause == ("2", "13") if u.state == "dying_gasp" else cause in {("2", "1"), ("2", "2")}
+                expected = {"dying_gasp": {("2", "13")}, "los": {("2", "1"), ("2", "2")},
+                            "deactivated": {("2", "8"), ("2", "30")}}[u.state]
+                assert cause in expected, (u.state, cause)
+
+
+def test_huawei_times_model_and_port_state(small_town: Town) -> None:
+    """What the Huawei agents add (HUAWEI-XPON-MIB): the times as DateAndTime at the OLT's JST offset (all
+    zeros for never), the ONT's model and firmware, each port's state and laser switch; read back with the
+    poller's own DateAndTime reader."""
+    olt = next(o for o in small_town.olts if o.vendor == "huawei")
+    v = _values(olt)
+    for p in olt.pon_ports:
+        assert v[(*HW_XPON, 21, 1, 9, p.pon_index)] == ("2", "1")
+        assert v[(*HW_XPON, 21, 1, 10, p.pon_index)] == ("2", "1" if p.up else "2")
+        for u in p.onus:
+            x = (p.pon_index, u.onu_id)
+            assert v[(*HW_XPON, 45, 1, 4, *x)] == ("4", u.model) and u.model
+            assert v[(*HW_XPON, 45, 1, 5, *x)] == ("4", u.firmware)
+            for col, at in ((22, u.last_up_at), (23, u.last_down_at), (25, u.last_dying_gasp_at)):
+                tag, raw = v[(*HW_XPON, 46, 1, col, *x)]
+                octets = bytes.fromhex(raw)
+                assert tag == "4x" and len(octets) == 11
+                assert date_and_time(octets) == at and (at is None or octets[8:] == b"+\x09\x00")
+            if not u.online:
+                assert u.last_down_at is not None and u.last_up_at is not None and u.last_up_at < u.last_down_at
+            assert (u.last_dying_gasp_at is not None) == (u.last_down_cause == "dying_gasp")
+
+
+def test_huawei_date_and_time_encoding() -> None:
+    assert huawei_date_and_time(None) == "00" * 11
+    # 2026-12-01 00:00:00 JST = 2026-11-30 15:00:00 UTC, written as JST with its +09:00
+    assert huawei_date_and_time(1796050800) == "07ea0c01000000002b0900"
+    assert huawei_date_and_time(1796050800, 0) == "07ea0b1e0f0000002b0000"
 
 
 def test_zte_onu_tables(small_town: Town) -> None:

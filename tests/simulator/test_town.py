@@ -35,13 +35,17 @@ def _digest(document: Any) -> str:
 
 #: Digests of ``generate_town(seed=2026, onus=600)`` computed before ``simulator/town.py`` was split into
 #: modules: a refactoring of the generator must give the same town, byte for byte. A deliberate change of
-#: the town updates them (and says so in its commit).
+#: the town updates them (and says so in its commit). Changed on purpose since: the Huawei OLTs' data
+#: (last up/down/dying-gasp times, model and firmware, port state, ONUs down on purpose), the ZTE optics
+#: (index {pon}.{onu}.1, signed Rx), and the BWA and VPN layouts corrected against public sources (PRB
+#: columns, {cell}.0 instances; ASA remote-access columns; a FortiGate gateway). Per-agent digests of the
+#: merge were checked: each OLT's data equals its vendor branch's, each BWA/VPN agent's the edge branch's.
 PINNED = {
-    "inventory": "915f0f36ef8e55e5902422ae523a04ca9a40206a7835ce772366020ac832acdd",
-    "poller_config": "fec28899331ccfc035049dc4ae04d42eb9d0324b9d6997ec082247515359bc45",
-    "inventory_with_routers": "7e5d729f706ae625233670c2475ff33de94fa21b210d67d40754d895fd1ba0cf",
-    "poller_config_with_routers": "07d873ba7cc7f2ccba7a585f76093a9bf2c52533185c3c1a0d8bb1545f0a53f6",
-    "snmprec_with_routers": "dcf3f138f11e9834095bbf00b2c41ad82eefdd7b16192a9521c1658f0fedfae5",  # ZTE optics: issue 10
+    "inventory": "97352bc334f19e832ba50c957dead9466b2e03a16a517ff6b2bf0a94b650d4f7",
+    "poller_config": "7e30ba81a481e6016f5d6d98f9f0e21db5d72a3df181901b643906efd2e026d2",
+    "inventory_with_routers": "d5c472f61de80966c92aba74ad1c00f3ac0bdc7a2b261213470510ae2bfa5178",
+    "poller_config_with_routers": "9044873cf9b71ee516158257a76001286d3383221b6d2285a79a3746d378d36a",
+    "snmprec_with_routers": "21c2ecb7f5d37a45dfa38a6598679a184ae09b3056dad69fb395c929b4502b69",
 }
 
 
@@ -155,6 +159,10 @@ def test_fault_mix(small_town: Town) -> None:
         else:
             assert (u.rx_dbm, u.tx_dbm, u.olt_rx_dbm, u.distance_m, u.temperature_c) == (None,) * 5
             assert u.last_down_cause == ("dying_gasp" if u.state == "dying_gasp" else u.last_down_cause)
+    # a few Huawei ONUs are down on purpose (deactivated, optics shut), never a ZTE one (its tables cannot say so)
+    deliberate = [u for u in onus if u.state == "deactivated"]
+    assert deliberate and {u.last_down_cause for u in deliberate} <= {"deactivated", "optics_shutdown"}
+    assert all(small_town.olt(u.olt).vendor == "huawei" for u in deliberate)
     for olt in small_town.olts:
         assert all(35 <= u.temperature_c <= 55 for u in olt.onus() if u.temperature_c is not None)
         if olt.vendor == "zte":  # some weak ZTE lines are below -30 dBm (sent as unsigned 16-bit values)
@@ -162,7 +170,7 @@ def test_fault_mix(small_town: Town) -> None:
 
 
 def test_rates_are_configurable() -> None:
-    calm = generate_town(onus=300, rates=FaultRates(weak=0, dying_gasp=0, los=0, feeder_cut_ports=0))
+    calm = generate_town(onus=300, rates=FaultRates(weak=0, dying_gasp=0, los=0, feeder_cut_ports=0, deliberate=0))
     assert all(u.online and not u.weak for u in calm.onus())
 
 

@@ -57,6 +57,28 @@ def test_octet_string_index_is_length_then_octets() -> None:
     assert quirks.octet_string((*chars("テレワーク"),)) == ("テレワーク", 16)  # UTF-8, as SnmpAdminString
 
 
+def test_baicells_cell_is_the_cell_then_0() -> None:
+    assert quirks.baicells_cell((1, 0)) == ("1", 2)  # ueConnections cell 1: .100.11.1.0
+    assert quirks.baicells_cell((2, 0)) == ("2", 2)  # cell 2: .100.11.2.0
+    assert quirks.baicells_cell((0,)) is None  # a scalar is not a cell
+    assert quirks.baicells_cell((1, 1)) is None and quirks.baicells_cell((0, 0)) is None
+
+
+def test_an_enb_reads_per_cell_columns_at_cell_dot_0_and_rejects_the_old_layout() -> None:
+    enb = "1.3.6.1.4.1.53058"
+    columns = dict([col(f"{enb}.100.11", {(1, 0): 23, (2, 0): 7, (3,): 9}),  # (3,): no trailing .0
+                    col(f"{enb}.190.9", {(1, 0): 12}), col(f"{enb}.190.10", {(1, 0): 57}),
+                    col(f"{enb}.100.5", {(0,): 1})])
+    fams, rejected = decode_module(get_module("bwa_enb"), columns, "bs1")
+    got = by_name(fams)
+    assert got["ftth_bwa_connected_ues"] == {(("cell", "1"), ("station", "bs1")): 23,
+                                             (("cell", "2"), ("station", "bs1")): 7}
+    assert got["ftth_bwa_uplink_prb_utilisation_ratio"] == {(("cell", "1"), ("station", "bs1")): 0.12}
+    assert got["ftth_bwa_downlink_prb_utilisation_ratio"] == {(("cell", "1"), ("station", "bs1")): pytest.approx(0.57)}
+    assert got["ftth_bwa_cell_up"] == {(("station", "bs1"),): 1}
+    assert rejected == 1
+
+
 def test_implied_and_dotted_take_every_remaining_subid() -> None:
     assert quirks.implied_octet_string((97, 98)) == ("ab", 2)
     assert quirks.implied_octet_string(()) is None
@@ -164,17 +186,76 @@ def test_cpe_text_values_constant_labels_and_hms_durations() -> None:
     assert rejected == 3  # "-", 65535 dB outside the valid range, "abc"
 
 
+Column = tuple[tuple[int, ...], list[VarBind]]
+
+
+def asa_sessions(ipsec: int, svc: int, webvpn: int, total: int | None = None) -> list[Column]:
+    """The ASA's per-kind session scalars (and crasNumSessions when given), as an agent answers them."""
+    cols = [col(f"{CRAS}.3.{n}", {(0,): v}, ber.GAUGE32) for n, v in ((26, ipsec), (35, svc), (38, webvpn))]
+    return cols if total is None else [*cols, col(f"{CRAS}.3.1", {(0,): total}, ber.GAUGE32)]
+
+
+def test_asa_sessions_are_remote_access_only_lan_to_lan_stays_in_all_sessions() -> None:
+    asa = get_module("cisco_asa_vpn")
+    # 40 AnyConnect, 4 IPsec client, 1 clientless; 3 branch-office LAN-to-LAN tunnels on top in crasNumSessions
+    got = by_name(decode_module(asa, dict([*asa_sessions(4, 40, 1, total=48),
+                                           col(f"{CRAS}.3.29", {(0,): 3}, ber.GAUGE32)]), "gw")[0])
+    assert got["ftth_vpn_sessions"] == {(("gateway", "gw"),): 45}
+    assert got["ftth_vpn_all_sessions"] == {(("gateway", "gw"),): 48}
+    assert got["ftth_vpn_remote_access_sessions"] == {(("gateway", "gw"), ("protocol", "ipsec")): 4,
+                                                       (("gateway", "gw"), ("protocol", "svc")): 40,
+                                                       (("gateway", "gw"), ("protocol", "webvpn")): 1}
+    # an ASA that answers none of the per-kind counters has no remote-access figure, not 0
+    older = by_name(decode_module(asa, dict([col(f"{CRAS}.3.1", {(0,): 48}, ber.GAUGE32)]), "gw")[0])
+    assert older["ftth_vpn_sessions"] == {} and older["ftth_vpn_all_sessions"] == {(("gateway", "gw"),): 48}
+
+
 def test_capacity_ratio_needs_a_known_nonzero_limit() -> None:
     asa = get_module("cisco_asa_vpn")
-    sessions = col(f"{CRAS}.3.1", {(0,): 45}, ber.GAUGE32)
-    got = by_name(decode_module(asa, dict([sessions, col(f"{CRAS}.1.1", {(0,): 100})]), "gw")[0])
-    assert got["ftth_vpn_sessions_capacity_ratio"] == {(("gateway", "gw"),): 0.45}
-    full = col(f"{CRAS}.3.1", {(0,): 100}, ber.GAUGE32)  # at the licence limit: the alert's threshold
-    at_limit = by_name(decode_module(asa, dict([full, col(f"{CRAS}.1.1", {(0,): 100})]), "gw")[0])
+    sessions = asa_sessions(5, 40, 0, total=48)
+    got = by_name(decode_module(asa, dict([*sessions, col(f"{CRAS}.1.1", {(0,): 100})]), "gw")[0])
+    assert got["ftth_vpn_sessions_capacity_ratio"] == {(("gateway", "gw"),): 0.45}  # remote access / limit
+    full = asa_sessions(0, 100, 0)  # at the licence limit: the alert's threshold
+    at_limit = by_name(decode_module(asa, dict([*full, col(f"{CRAS}.1.1", {(0,): 100})]), "gw")[0])
     assert at_limit["ftth_vpn_sessions_capacity_ratio"] == {(("gateway", "gw"),): 1.0}
-    no_limit = by_name(decode_module(asa, dict([sessions, col(f"{CRAS}.1.1", {(0,): 0})]), "gw")[0])
+    no_limit = by_name(decode_module(asa, dict([*sessions, col(f"{CRAS}.1.1", {(0,): 0})]), "gw")[0])
     assert no_limit["ftth_vpn_sessions_max"] == no_limit["ftth_vpn_sessions_capacity_ratio"] == {}
-    assert by_name(decode_module(asa, dict([sessions]), "gw")[0])["ftth_vpn_sessions_capacity_ratio"] == {}
+    assert by_name(decode_module(asa, dict(sessions), "gw")[0])["ftth_vpn_sessions_capacity_ratio"] == {}
+
+
+FGVPN = "1.3.6.1.4.1.12356.101.12"
+
+
+def test_fortigate_counts_dial_up_ipsec_peers_with_the_ssl_vpn_users() -> None:
+    fg = get_module("fortigate_vpn")
+    ssl = col(f"{FGVPN}.2.3.1.2", {(1,): 20, (3,): 2}, ber.GAUGE32)  # users in VDOMs root(1) and 3
+    dialup = col(f"{FGVPN}.2.1.1.8", {(i,): 1 for i in (4, 9, 17, 23, 31)})  # five FortiClient IPsec peers
+    fams, rejected = decode_module(fg, dict([ssl, dialup]), "fg1")
+    got = by_name(fams)
+    assert got["ftth_vpn_remote_access_sessions"] == {(("gateway", "fg1"), ("protocol", "ssl")): 22,
+                                                       (("gateway", "fg1"), ("protocol", "ipsec")): 5}
+    assert got["ftth_vpn_sessions"] == {(("gateway", "fg1"),): 27}
+    assert "vpn_dialup_peer_rows" not in got  # the rows are counted, never exported (indexes churn)
+    assert got["ftth_vpn_ipsec_tunnels"] == {(("gateway", "fg1"),): 0}  # no site-to-site tunnel row
+    assert rejected == 0
+
+
+def test_fortigate_takes_the_larger_dial_up_table_never_their_sum() -> None:
+    fg = get_module("fortigate_vpn")
+    v1 = col(f"{FGVPN}.2.1.1.8", {(1,): 1, (2,): 1})  # the IPv4 peers
+    v2 = col(f"{FGVPN}.4.1.1.17", {(1,): 1, (2,): 1, (3,): 1})  # the same two and an IPv6 one
+    got = by_name(decode_module(fg, dict([v1, v2]), "fg1")[0])
+    assert got["ftth_vpn_remote_access_sessions"] == {(("gateway", "fg1"), ("protocol", "ipsec")): 3,
+                                                       (("gateway", "fg1"), ("protocol", "ssl")): 0}
+    assert got["ftth_vpn_sessions"] == {(("gateway", "fg1"),): 3}
+
+
+def test_fortigate_with_vpn_but_nobody_connected_is_0_and_without_the_mib_nothing() -> None:
+    fg = get_module("fortigate_vpn")
+    idle = by_name(decode_module(fg, dict([col(f"{FGVPN}.2.3.1.2", {(1,): 0}, ber.GAUGE32)]), "fg1")[0])
+    assert idle["ftth_vpn_sessions"] == {(("gateway", "fg1"),): 0}
+    assert idle["ftth_vpn_remote_access_sessions"][(("gateway", "fg1"), ("protocol", "ipsec"))] == 0
+    assert by_name(decode_module(fg, {}, "fg1")[0])["ftth_vpn_sessions"] == {}
 
 
 # --------------------------------------------------------------------------- the peer walks
@@ -232,24 +313,27 @@ async def test_cisco_asa_vpn_reads_what_the_asa_walk_holds(served: Any) -> None:
     agent, walk, expected = served["asa"]
     recs = records(walk)
     got = values(await poll(agent.address, "cisco_asa_vpn"))
-    active = int(recs[parse_oid(f"{CRAS}.3.1.0")][1])
+    total = int(recs[parse_oid(f"{CRAS}.3.1.0")][1])
     limit = int(recs[parse_oid(f"{CRAS}.1.1.0")][1])
+    kinds = {p: int(recs[parse_oid(f"{CRAS}.3.{n}.0")][1]) for p, n in (("ipsec", 26), ("svc", 35), ("webvpn", 38))}
     groups = {bytes(idx[1:]).decode(): int(v) for idx, (_, v) in under(recs, f"{CRAS}.3.22.1.2").items()}
     tunnels = sum(1 for _, v in under(recs, CIPSEC_STATUS).values() if v == "1")  # active(1)
-    assert got["ftth_vpn_sessions"] == {(): active}
+    assert got["ftth_vpn_remote_access_sessions"] == {(("protocol", p),): n for p, n in kinds.items()}
+    assert got["ftth_vpn_sessions"] == {(): sum(kinds.values())}
+    assert got["ftth_vpn_all_sessions"] == {(): total}
     assert got["ftth_vpn_sessions_max"] == {(): limit}
     assert got["ftth_vpn_group_sessions"] == {(("group", g),): n for g, n in groups.items()}
     assert {"webvpn", "DefaultRAGroup", "DefaultL2LGroup", "DefaultWEBVPNGroup"} <= set(groups)  # decoded names
     assert got["ftth_vpn_ipsec_tunnels"] == {(): tunnels} and tunnels == 3
-    assert got["ftth_vpn_sessions_capacity_ratio"] == {(): pytest.approx(active / limit)}
-    # LibreNMS counts sessions per kind (IPsec, L2L, load-balancing, SVC, WebVPN) at their own OIDs of
-    # this MIB; it read the same walk (same values there), and no kind can exceed the total we report.
-    kinds = [s for s in expected["sensors"]["discovery"]["sensors"]
-             if s["sensor_class"] == "count" and s["sensor_oid"].startswith(f".{CRAS}.3.")]
-    assert len(kinds) == 5
-    for s in kinds:
-        assert int(recs[parse_oid(s["sensor_oid"])][1]) == s["sensor_current"], s["sensor_descr"]
-        assert s["sensor_current"] <= active, s["sensor_descr"]
+    assert got["ftth_vpn_sessions_capacity_ratio"] == {(): pytest.approx(sum(kinds.values()) / limit)}
+    # LibreNMS counts sessions per kind (IPsec, L2L, load-balancing, SVC, WebVPN) at the same OIDs of this
+    # MIB; its values for the walk are ours, and the LAN-to-LAN one is not part of remote access.
+    sensors = {s["sensor_oid"]: s for s in expected["sensors"]["discovery"]["sensors"]
+               if s["sensor_class"] == "count" and s["sensor_oid"].startswith(f".{CRAS}.3.")}
+    assert len(sensors) == 5
+    for p, n in (("ipsec", 26), ("svc", 35), ("webvpn", 38)):
+        assert sensors[f".{CRAS}.3.{n}.0"]["sensor_current"] == kinds[p]
+    assert "LAN to LAN" in sensors[f".{CRAS}.3.29.0"]["sensor_descr"]
 
 
 async def test_fortigate_vpn_reports_nothing_the_fortigate_walk_does_not_hold(served: Any) -> None:
@@ -257,11 +341,12 @@ async def test_fortigate_vpn_reports_nothing_the_fortigate_walk_does_not_hold(se
     fg_vpn = "1.3.6.1.4.1.12356.101.12"
     assert under(records(walk), fg_vpn) == {}  # the recorded FortiGate has no fgVpn subtree at all
     assert not [s for s in expected["sensors"]["discovery"]["sensors"] if s["sensor_oid"].startswith(f".{fg_vpn}.")]
-    result = await poll(agent.address, "fortigate_vpn")
-    assert {f.name for f in result.families} == {"ftth_vpn_sessions", "ftth_vpn_ipsec_tunnels",
-                                                 "ftth_vpn_sessions_capacity_ratio"}
-    assert all(not f.samples for f in result.families)  # no zeros invented for a MIB the device lacks
-    assert result.rejected == 0
+    host, port = agent.address.rsplit(":", 1)
+    dev = Device("dev", host, int(port), Auth(community="public"), timeout=5.0)
+    result = await poll_module(SnmpClient(), dev, get_module("fortigate_vpn"))
+    # no zeros invented for a MIB the device lacks, and the poll says why it has nothing
+    assert result.success is False and result.families == []
+    assert result.error is not None and "does not speak fortigate_vpn's MIB" in result.error
 
 
 def _walk_number(tag_value: tuple[str, str]) -> float | None:

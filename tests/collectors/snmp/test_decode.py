@@ -28,7 +28,7 @@ def test_huawei_scaling_sentinels_and_labels() -> None:
         col(f"{H}.46.1.15", {(PORT, 1): 1, (PORT, 2): 2, (PORT, 3): -1}),
         col(f"{H}.51.1.4", {(PORT, 1): -2187, (PORT, 2): 2147483647}),
         col(f"{H}.51.1.6", {(PORT, 1): 10000 - 2345, (PORT, 2): 2147483647}),
-        col(f"{H}.46.1.24", {(PORT, 1): -1, (PORT, 2): 13, (PORT, 3): 33}),
+        col(f"{H}.46.1.24", {(PORT, 1): -1, (PORT, 2): 13, (PORT, 3): 36}),
     ])
     fams, rejected = decode_module(get_module("huawei_gpon"), columns, "olt-chiyoda-1")
     got = by_name(fams)
@@ -43,6 +43,75 @@ def test_huawei_scaling_sentinels_and_labels() -> None:
     assert rejected == 4
     # a column the agent does not have gives an empty family, not an error
     assert got["ftth_onu_temperature_celsius"] == {}
+
+
+def test_huawei_down_causes_name_what_the_mib_names() -> None:
+    """HUAWEI-XPON-MIB V2.14: the ONT taken down on purpose is not LOS nor "other"."""
+    codes = {1: "los", 2: "losi_lobi", 7: "deactivate_fail", 8: "deactivated", 9: "reset", 10: "re_register",
+             11: "pop_up_fail", 13: "dying_gasp", 15: "loki", 18: "deactivated_ring", 30: "optics_shutdown",
+             31: "reset_by_command", 32: "reset_by_button", 33: "reset_by_software",
+             34: "deactivated_broadcast_attack", 35: "operator_check_fail", 37: "rogue_ont", 36: "other"}
+    columns = dict([col(f"{H}.46.1.24", {(PORT, code): code for code in codes})])
+    fams, _ = decode_module(get_module("huawei_gpon"), columns, "o")
+    got = {s.labels["onu_id"]: s.labels["cause"] for f in fams if f.name == "ftth_onu_last_down_cause"
+           for s in f.samples}
+    assert got == {str(code): label for code, label in codes.items()}
+
+
+def dt(year: int, *rest: int, tz: str | None = "+", hours: int = 9, minutes: int = 0) -> bytes:
+    """A DateAndTime: year (2 octets), month, day, hour, minute, second, deci-second [, sign, hours, minutes]."""
+    raw = bytes([year >> 8, year & 0xFF, *rest])
+    return raw if tz is None else raw + tz.encode() + bytes([hours, minutes])
+
+
+def test_date_and_time_is_read_as_unix_seconds() -> None:
+    jst = dt(2026, 12, 3, 21, 15, 30, 5)  # 2026-12-03 21:15:30.5 +09:00 = 12:15:30.5 UTC
+    columns = dict([
+        col(f"{H}.46.1.23", {(PORT, 1): jst, (PORT, 2): bytes(11), (PORT, 3): bytes(8),
+                             (PORT, 4): dt(2026, 13, 1, 0, 0, 0, 0), (PORT, 5): b"\x07\xea\x0c",
+                             (PORT, 6): dt(2026, 12, 3, 12, 15, 30, 5, tz=None),
+                             (PORT, 7): dt(2026, 12, 3, 3, 0, 0, 0, tz="-", hours=5, minutes=30)},
+            ber.OCTET_STRING),
+    ])
+    fams, rejected = decode_module(get_module("huawei_gpon"), columns, "o")
+    got = {s.labels["onu_id"]: s.value for f in fams if f.name == "ftth_onu_last_down_timestamp_seconds"
+           for s in f.samples}
+    # zeros ("never"), month 13, a short value, and 8 octets without a known offset: no reading
+    assert got == {"1": pytest.approx(1796300130.5, abs=1e-3), "7": pytest.approx(1796286600, abs=1e-3)}
+    assert rejected == 5
+    module = parse_module(
+        "name: t\ndescription: t\nindexes: {onu: [{labelname: pon_port}, {labelname: onu_id}]}\n"
+        f"metrics: [{{name: t_seconds, oid: '{H}.46.1.23', index: onu, help: t, format: date_and_time,"
+        " utc_offset_minutes: 0}]\n", "t")
+    got8 = {s.labels["onu_id"]: s.value for f in decode_module(module, columns, "o")[0] for s in f.samples}
+    assert got8["6"] == pytest.approx(1796300130.5, abs=1e-3)  # the 8-octet form with the module's offset (UTC here)
+
+
+def test_huawei_model_and_firmware_are_one_info_sample_per_onu() -> None:
+    columns = dict([
+        col(f"{H}.45.1.4", {(PORT, 1): b"EG8145V5", (PORT, 2): b"HG8245H"}, ber.OCTET_STRING),
+        col(f"{H}.45.1.5", {(PORT, 1): b"V5R020C00S115"}, ber.OCTET_STRING),
+        col(f"{H}.46.1.15", {(PORT, 1): 1}),
+    ])
+    fams = {f.name: f for f in decode_module(get_module("huawei_gpon"), columns, "o")[0]}
+    model = sorted((s.labels["onu_id"], s.labels["model"], s.labels["firmware"])
+                   for s in fams["ftth_onu_model"].samples)
+    assert model == [("1", "EG8145V5", "V5R020C00S115"), ("2", "HG8245H", "")]
+    assert fams["ftth_onu_model"].type == "info"
+    assert "firmware" not in fams["ftth_onu_up"].samples[0].labels  # the lookup stays on the model metric
+    # the version table's rows are not ONUs of the roll-up: only the ONU layout's instances are counted
+    assert {s.labels["pon_port"]: s.value for s in fams["ftth_pon_port_onus_known"].samples} == {"0/1/0": 1}
+
+
+def test_huawei_pon_port_state() -> None:
+    other = PORT + 256  # 0/1/1
+    columns = dict([
+        col(f"{H}.21.1.10", {(PORT,): 1, (other,): 2}),
+        col(f"{H}.21.1.9", {(PORT,): 1, (other,): -1}),
+    ])
+    fams = {f.name: f for f in decode_module(get_module("huawei_gpon"), columns, "o")[0]}
+    assert {s.labels["pon_port"]: s.value for s in fams["ftth_pon_port_up"].samples} == {"0/1/0": 1, "0/1/1": 0}
+    assert {s.labels["pon_port"]: s.value for s in fams["ftth_pon_port_laser_on"].samples} == {"0/1/0": 1}
 
 
 def test_zte_optics_rows_have_a_third_index_part_and_a_signed_level() -> None:
@@ -156,3 +225,31 @@ HEAD = "name: x\ndescription: d\n"
 def test_malformed_modules_are_refused_with_the_reason(text: str, reason: str) -> None:
     with pytest.raises(ModuleError, match=reason):
         parse_module(text, "bad.yaml")
+
+
+async def test_a_vendor_neutral_metric_has_one_help_whatever_vendor_made_it() -> None:
+    """HELP of ftth_* families comes from the catalogue, not from the module that made them (a Huawei OLT's
+    ftth_onu_rx_power_dbm must not cite a ZTE object, nor the other way round)."""
+    from ftthnoc.catalogue import help_of
+
+    for module in ("huawei_gpon", "zte_gpon"):
+        for metric in builtin_modules()[module].metrics:
+            fams, _ = decode_module(builtin_modules()[module], {}, "olt")
+            fam = next(f for f in fams if f.name == metric.name)
+            wanted = help_of(metric.name)
+            if wanted is not None:
+                assert fam.documentation == wanted and "3902" not in wanted and "2011" not in wanted
+
+
+async def test_a_device_without_the_modules_mib_is_a_failed_poll_that_says_so() -> None:
+    from collectors.snmp.client import Device, SnmpClient
+    from collectors.snmp.poll import poll_module
+    from collectors.snmp.recorded import RecordedAgent
+    from ftthnoc.config import Auth
+
+    run_status = parse_oid("1.3.6.1.4.1.2011.6.128.1.1.2.46.1.15.4194304256.0")
+    huawei_only = RecordedAgent([VarBind(run_status, ber.INTEGER, 1)])
+    dev = Device("olt", "walk", 0, Auth())
+    result = await poll_module(SnmpClient({dev.key: huawei_only}), dev, builtin_modules()["zte_gpon"])
+    assert result.success is False
+    assert result.error is not None and "does not speak zte_gpon's MIB" in result.error

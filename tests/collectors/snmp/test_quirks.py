@@ -37,7 +37,8 @@ def test_pon_rollup_counts_states_and_causes() -> None:
     up = MetricFamily("ftth_onu_up", "")
     cause = MetricFamily("ftth_onu_last_down_cause", "", "info")
     rows = [("1", 1, "dying_gasp"), ("2", 0, "dying_gasp"), ("3", 0, "los"), ("4", 0, "losi_lobi"),
-            ("5", 0, "reset"), ("6", 0, None)]
+            ("5", 0, "lofi"), ("6", 0, None), ("7", 0, "deactivated"), ("8", 0, "reset_by_button"),
+            ("10", 0, "optics_shutdown")]
     for onu, value, c in rows:
         lab = {"olt": "o", "pon_port": "0/1/0", "onu_id": onu, "district": "oasa"}
         up.add(lab, value)
@@ -47,10 +48,11 @@ def test_pon_rollup_counts_states_and_causes() -> None:
                                                               "district": "oasa"}]}
     fams = {f.name: f for f in pon_rollup([up, cause], instances)}
     known = {s.labels["pon_port"]: s.value for s in fams["ftth_pon_port_onus_known"].samples}
-    assert known == {"0/1/0": 6, "0/1/1": 1}
+    assert known == {"0/1/0": 9, "0/1/1": 1}
     onus = {s.labels["state"]: s.value for s in fams["ftth_pon_port_onus"].samples}
     down = {s.labels["cause"]: s.value for s in fams["ftth_pon_port_onus_down"].samples}
-    assert onus == {"up": 1, "down": 5}
-    assert down == {"dying_gasp": 1, "los": 2, "other": 2}  # ONU 1 is up: its old cause is not counted
+    assert onus == {"up": 1, "down": 8}
+    # ONU 1 is up: its old cause is not counted; ONUs taken down on purpose are down, but no fault
+    assert down == {"dying_gasp": 1, "los": 2, "other": 2, "deliberate": 3}
     assert fams["ftth_pon_port_onus"].samples[0].labels["district"] == "oasa"
     assert "onu_id" not in fams["ftth_pon_port_onus"].samples[0].labels

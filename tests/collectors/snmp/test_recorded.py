@@ -43,8 +43,9 @@ async def test_every_module_polls_a_recording_as_it_polls_snmpsim_serving_it(wal
             module = get_module(name)
             over_udp = await poll_module(SnmpClient(), udp, module)
             in_memory = await poll_module(SnmpClient({recorded.key: agent}), recorded, module)
-            assert over_udp.success, over_udp.error
-            assert in_memory.success, in_memory.error
+            assert (in_memory.success, in_memory.error) == (over_udp.success, over_udp.error), name
+            if not over_udp.success:  # a module of another device's MIB: both say so alike
+                continue
             assert _samples(in_memory.families) == _samples(over_udp.families), name
             assert in_memory.varbinds == over_udp.varbinds
             compared += len(over_udp.families)

@@ -31,7 +31,7 @@ def classify(trap: str, *varbinds: VarBind):  # type: ignore[no-untyped-def]
 
 def test_builtin_rules_load_and_generic_traps_are_exact() -> None:
     rules = builtin_rules()
-    assert {r.name for r in rules.rules} >= {"coldStart", "warmStart", "linkDown", "linkUp", "huawei_ont_state",
+    assert {r.name for r in rules.rules} >= {"coldStart", "warmStart", "linkDown", "linkUp", "hwGponProfOntDGAlarmTrap",
                                             "zte_onu_state"}
     assert classify("1.3.6.1.6.3.1.1.5.2").kind == "warm_start"
     assert classify("1.3.6.1.6.3.1.1.5.3.1").rule is None  # exact means exact
@@ -42,23 +42,71 @@ def test_link_down_prefers_the_if_index_value() -> None:
     assert (m.kind, m.if_index, m.onu_scoped) == ("link_down", 4, False)
 
 
-def test_huawei_cause_codes() -> None:
-    def down(code: int) -> str | None:
-        m = classify("1.3.6.1.4.1.2011.6.128.9", vb(f"{HW}.15.{PON}.8", 2), vb(f"{HW}.24.{PON}.8", code))
-        assert (m.kind, m.pon_port, m.onu_id) == ("onu_down", "0/2/3", "8")
-        return m.cause
-
-    assert [down(c) for c in (1, 2, 13, 9, 35)] == ["los", "los", "dying_gasp", "other", "other"]
-
-
-def test_huawei_up_has_no_cause_even_with_a_last_down_cause() -> None:
-    m = classify("1.3.6.1.4.1.2011.6.128.9", vb(f"{HW}.15.{PON}.8", 1), vb(f"{HW}.24.{PON}.8", 13))
-    assert (m.kind, m.cause) == ("onu_up", None)
+# HUAWEI-XPON-TRAP-MIB: ONT alarms carry hwFrameIndex, hwSlotIndex, hwPortIndex (HUAWEI-DEVICE-MIB), the ONT
+# index and the equipment ID, each at its own table's instance
+FRAME, SLOT, PORT_IX = "1.3.6.1.4.1.2011.6.3.3.1.1.1", "1.3.6.1.4.1.2011.6.3.3.2.1.1", "1.3.6.1.4.1.2011.6.3.3.4.1.1"
+ONT_INDEX = "1.3.6.1.4.1.2011.6.128.1.1.2.43.1.1"          # hwGponDeviceOntIndex
+ONT_OBJECT_INDEX = "1.3.6.1.4.1.2011.5.100.1.1.1.5.1.1"    # hwGponDeviceOntObjectIndex (distributed mode)
+EQUIPMENT_ID = "1.3.6.1.4.1.2011.6.128.1.1.2.45.1.4"       # hwGponDeviceOntEquipmentId
+PROF = "1.3.6.1.4.1.2011.6.128.1.1.12.2.2.0"               # hwXponDeviceOntAlarmTrapsPrefix
+DIST = "1.3.6.1.4.1.2011.5.100.1.1.31.2.2.0"               # hwGponOntAlarmTrapsPrefix
 
 
-def test_huawei_without_state_is_other_but_keeps_the_ids() -> None:
-    m = classify("1.3.6.1.4.1.2011.6.128.9", vb(f"{HW}.24.{PON}.8", 13))
-    assert (m.kind, m.cause, m.pon_port, m.onu_id) == ("other", None, "0/2/3", "8")
+def ont_alarm(f: int, s_: int, p: int, ont: int, index: str = ONT_INDEX) -> list[VarBind]:
+    pon = 4194304000 + f * 2**19 + s_ * 8192 + p * 256
+    return [vb(f"{FRAME}.{f}", f), vb(f"{SLOT}.{f}.{s_}", s_), vb(f"{PORT_IX}.{f}.{s_}.{p}", p),
+            vb(f"{index}.{pon}.{ont}", ont), vb(f"{EQUIPMENT_ID}.{pon}.{ont}", b"EG8145V5", ber.OCTET_STRING)]
+
+
+@pytest.mark.parametrize("prefix", [PROF, DIST])
+@pytest.mark.parametrize("code, kind, cause", [
+    (12, "onu_down", "los"), (13, "onu_up", None), (18, "onu_down", "dying_gasp"), (19, "onu_up", None),
+    (10, "onu_down", "other"), (11, "onu_up", None),
+])
+def test_huawei_ont_alarms_read_frame_slot_port_and_ont(prefix: str, code: int, kind: str, cause: str | None) -> None:
+    index = ONT_INDEX if prefix == PROF else ONT_OBJECT_INDEX
+    m = classify(f"{prefix}.{code}", *ont_alarm(0, 2, 3, 8, index))
+    assert (m.kind, m.cause, m.pon_port, m.onu_id) == (kind, cause, "0/2/3", "8")
+    assert m.detail["verified"] == "false" and "EG8145V5" not in repr(m)  # the equipment ID is not read
+
+
+def test_huawei_ont_alarm_varbinds_at_instance_zero_read_the_same() -> None:
+    """The rules read the varbinds' values: an agent that sends them at .0 gives the same ids."""
+    m = classify(f"{PROF}.18", vb(f"{FRAME}.0", 0), vb(f"{SLOT}.0", 1), vb(f"{PORT_IX}.0", 15),
+                 vb(f"{ONT_INDEX}.0", 127))
+    assert (m.kind, m.cause, m.pon_port, m.onu_id) == ("onu_down", "dying_gasp", "0/1/15", "127")
+
+
+def test_huawei_ont_alarm_without_the_port_keeps_the_ont_unplaced() -> None:
+    m = classify(f"{PROF}.12", vb(f"{FRAME}.0", 0), vb(f"{ONT_INDEX}.{PON}.8", 8))
+    assert (m.kind, m.cause, m.pon_port, m.onu_id) == ("onu_down", "los", None, "8")
+
+
+@pytest.mark.parametrize("trap, index", [
+    ("1.3.6.1.4.1.2011.6.128.1.1.12.3.0.3", ONT_INDEX),           # hwGponProfOntVersionTrap
+    ("1.3.6.1.4.1.2011.5.100.1.1.31.1.0.3", ONT_OBJECT_INDEX),    # hwGponDeviceOntVersionTrap
+    ("1.3.6.1.4.1.2011.6.145.3.1.0.20", "1.3.6.1.4.1.2011.6.128.1.1.2.41.1.1"),  # hwXponCommonOntFirstOnlineTrap
+])
+def test_huawei_online_notifications_carry_if_index_and_ont(trap: str, index: str) -> None:
+    m = classify(trap, vb(f"1.3.6.1.2.1.2.2.1.1.{PON}", PON - 2**32), vb(f"{index}.{PON}.8", 8))
+    assert (m.kind, m.cause, m.pon_port, m.onu_id) == ("onu_up", None, "0/2/3", "8")
+    # only the ifIndex varbind: its instance, not its (signed 32-bit) value, names the port
+    m = classify(trap, vb(f"1.3.6.1.2.1.2.2.1.1.{PON}", PON - 2**32))
+    assert (m.kind, m.pon_port, m.onu_id) == ("onu_up", "0/2/3", None)
+
+
+def test_other_huawei_xpon_notifications_are_other_with_their_ids() -> None:
+    # hwXponOntInitiativeDownAlarmTrap: the ONT went offline on its own initiative: not an outage
+    m = classify("1.3.6.1.4.1.2011.6.145.3.2.1.0.31", *ont_alarm(0, 1, 0, 3, "1.3.6.1.4.1.2011.6.145.1.1.1.3.1.1"))
+    assert (m.rule, m.kind, m.cause, m.pon_port, m.onu_id) == ("huawei_xpon_common_other", "other", None, "0/1/0",
+                                                               "3")
+    assert classify("1.3.6.1.4.1.2011.6.128.1.1.12.2.1.0.121").rule == "huawei_xpon_other"
+
+
+def test_pon_port_parts_must_be_fields() -> None:
+    with pytest.raises(ConfigError, match="pon_port_parts names fields it does not read"):
+        parse_rules("rules: [{name: a, oid: 1.3.6, pon_port_parts: [frame, slot, port], "
+                    "fields: {frame: {prefix: 1.3.6.1}}}]", "t.yaml")
 
 
 def test_zte_phase_states() -> None:

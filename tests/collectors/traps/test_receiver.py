@@ -40,12 +40,29 @@ V3_SHA1 = ["-v3", "-u", "noc-sha1", "-l", "authPriv", "-a", "SHA", "-A", "trap-a
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 COLD_START = "1.3.6.1.6.3.1.1.5.1"
 IF_INDEX = "1.3.6.1.2.1.2.2.1.1"
-HW_RUN_STATUS = "1.3.6.1.4.1.2011.6.128.1.1.2.46.1.15"
-HW_DOWN_CAUSE = "1.3.6.1.4.1.2011.6.128.1.1.2.46.1.24"
-# Any notification under hwXponDeviceMIB is read by its varbinds (see traps.yaml): this OID is only
-# a stand-in for the one a real MA5800 sends.
-HW_ONT_TRAP = "1.3.6.1.4.1.2011.6.128.2.0.1"
+# HUAWEI-XPON-TRAP-MIB: profile-mode ONT alarms (hwXponDeviceOntAlarmTrapsPrefix), the online notification,
+# and the varbinds they carry: hwFrameIndex, hwSlotIndex, hwPortIndex (HUAWEI-DEVICE-MIB), the ONT index
+# and the equipment ID, each at its table's instance
+HW_ONT_LOS = "1.3.6.1.4.1.2011.6.128.1.1.12.2.2.0.12"       # hwGponProfOntLOSAlarmTrap
+HW_ONT_DYING_GASP = "1.3.6.1.4.1.2011.6.128.1.1.12.2.2.0.18"  # hwGponProfOntDGAlarmTrap
+HW_ONT_LOS_RECOVER = "1.3.6.1.4.1.2011.6.128.1.1.12.2.2.0.13"  # hwGponProfOntLOSRecoverAlarmTrap
+HW_ONT_ONLINE = "1.3.6.1.4.1.2011.6.128.1.1.12.3.0.3"        # hwGponProfOntVersionTrap
+HW_ONT_DYING_GASP_DISTRIBUTED = "1.3.6.1.4.1.2011.5.100.1.1.31.2.2.0.18"  # hwGponOntDGAlarmTrap
+HW_FRAME = "1.3.6.1.4.1.2011.6.3.3.1.1.1"  # hwFrameIndex
+HW_SLOT = "1.3.6.1.4.1.2011.6.3.3.2.1.1"   # hwSlotIndex
+HW_PORT = "1.3.6.1.4.1.2011.6.3.3.4.1.1"   # hwPortIndex
+HW_ONT_INDEX = "1.3.6.1.4.1.2011.6.128.1.1.2.43.1.1"        # hwGponDeviceOntIndex
+HW_ONT_OBJECT_INDEX = "1.3.6.1.4.1.2011.5.100.1.1.1.5.1.1"  # hwGponDeviceOntObjectIndex
+HW_EQUIPMENT_ID = "1.3.6.1.4.1.2011.6.128.1.1.2.45.1.4"     # hwGponDeviceOntEquipmentId
 HW_PON_0_1_0 = 4194304000 + 1 * 8192  # GPON 0/1/0
+
+
+def hw_ont_alarm(frame: int, slot: int, port: int, ont: int, index: str = HW_ONT_INDEX) -> list[str]:
+    """The varbinds of a HUAWEI-XPON-TRAP-MIB ONT alarm, as snmptrap arguments."""
+    pon = 4194304000 + frame * 2**19 + slot * 8192 + port * 256
+    return [f"{HW_FRAME}.{frame}", "i", str(frame), f"{HW_SLOT}.{frame}.{slot}", "i", str(slot),
+            f"{HW_PORT}.{frame}.{slot}.{port}", "i", str(port), f"{index}.{pon}.{ont}", "i", str(ont),
+            f"{HW_EQUIPMENT_ID}.{pon}.{ont}", "s", "EG8145V5"]
 
 
 @pytest.fixture(scope="session")
@@ -215,26 +232,41 @@ async def test_v3_trap_from_an_unconfigured_engine_id_is_unknown_user(rx: Rx) ->
 
 # ------------------------------------------------------------------------------------------ vendor ONU traps
 async def test_huawei_ont_dying_gasp(rx: Rx) -> None:
-    await rx.v2c(HW_ONT_TRAP, f"{HW_RUN_STATUS}.{HW_PON_0_1_0}.3", "i", "2", f"{HW_DOWN_CAUSE}.{HW_PON_0_1_0}.3",
-                 "i", "13")
+    await rx.v2c(HW_ONT_DYING_GASP, *hw_ont_alarm(0, 1, 0, 3))
     ev = await rx.event()
     assert (ev.kind, ev.cause, ev.olt, ev.pon_port, ev.onu_id) == ("onu_down", "dying_gasp", "chiyoda-olt1", "0/1/0",
                                                                     "3")
-    assert ev.detail["rule"] == "huawei_ont_state" and ev.detail["verified"] == "false"
+    assert ev.detail["rule"] == "hwGponProfOntDGAlarmTrap" and ev.detail["verified"] == "false"
+    assert ev.trap_oid == HW_ONT_DYING_GASP and "EG8145V5" not in repr(ev)  # the equipment ID is not read
     assert received(rx, "onu_down") == 1
 
 
 async def test_huawei_ont_los(rx: Rx) -> None:
-    await rx.v3(V3_SHA256, HW_ONT_TRAP, f"{HW_RUN_STATUS}.{HW_PON_0_1_0}.17", "i", "2",
-                f"{HW_DOWN_CAUSE}.{HW_PON_0_1_0}.17", "i", "1")
+    await rx.v3(V3_SHA256, HW_ONT_LOS, *hw_ont_alarm(0, 2, 15, 17))
     ev = await rx.event()
-    assert (ev.kind, ev.cause, ev.pon_port, ev.onu_id) == ("onu_down", "los", "0/1/0", "17")
+    assert (ev.kind, ev.cause, ev.pon_port, ev.onu_id) == ("onu_down", "los", "0/2/15", "17")
+    assert ev.detail["rule"] == "hwGponProfOntLOSAlarmTrap"
 
 
 async def test_huawei_ont_back_online(rx: Rx) -> None:
-    await rx.v2c(HW_ONT_TRAP, f"{HW_RUN_STATUS}.{HW_PON_0_1_0}.3", "i", "1")
+    await rx.v2c(HW_ONT_LOS_RECOVER, *hw_ont_alarm(0, 1, 0, 3))
+    # ifIndex is an Integer32 by the MIB: a GPON port's (above 2^31) can only travel as its 32-bit two's
+    # complement; the rule reads the port from the varbinds' instances
+    await rx.v2c(HW_ONT_ONLINE, f"{IF_INDEX}.{HW_PON_0_1_0}", "i", str(HW_PON_0_1_0 - 2**32),
+                 f"{HW_ONT_INDEX}.{HW_PON_0_1_0}.3", "i", "3")
+    recovered, online = await rx.event(1), await rx.event(2)
+    assert (recovered.kind, recovered.cause, recovered.pon_port, recovered.onu_id) == ("onu_up", None, "0/1/0", "3")
+    assert (online.kind, online.cause, online.pon_port, online.onu_id) == ("onu_up", None, "0/1/0", "3")
+    assert online.detail["rule"] == "hwGponProfOntVersionTrap"
+
+
+async def test_huawei_distributed_mode_dying_gasp_as_a_v1_trap(rx: Rx) -> None:
+    """The same alarm from HUAWEI-GPON-MIB's tree, sent as SNMPv1 (enterprise .0, specific 18: RFC 3584)."""
+    await rx.send("snmptrap", "-v1", "-c", COMMUNITY, rx.target, "1.3.6.1.4.1.2011.5.100.1.1.31.2.2", "127.0.0.1",
+                  "6", "18", "", *hw_ont_alarm(0, 1, 2, 40, HW_ONT_OBJECT_INDEX))
     ev = await rx.event()
-    assert (ev.kind, ev.cause, ev.pon_port, ev.onu_id) == ("onu_up", None, "0/1/0", "3")
+    assert ev.trap_oid == HW_ONT_DYING_GASP_DISTRIBUTED
+    assert (ev.kind, ev.cause, ev.pon_port, ev.onu_id) == ("onu_down", "dying_gasp", "0/1/2", "40")
 
 
 async def test_zte_onu_dying_gasp(rx: Rx) -> None:

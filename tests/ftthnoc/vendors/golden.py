@@ -30,7 +30,7 @@ import yaml
 
 from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.module import get_module
-from collectors.snmp.poll import poll_module
+from collectors.snmp.poll import ModuleResult, poll_module
 from collectors.snmp.recorded import RecordedAgent
 from ftthnoc.config import Auth
 from ftthnoc.samples import MetricFamily
@@ -58,9 +58,13 @@ def module_cases() -> list[ModuleCase]:
     return cases
 
 
-async def poll_recording(module: str, walk: Path) -> tuple[list[MetricFamily], int]:
+async def poll_recorded(module: str, walk: Path) -> ModuleResult:
     device = Device(walk.stem, "walk", 0, Auth())
-    result = await poll_module(SnmpClient({device.key: RecordedAgent.from_snmprec(walk)}), device, get_module(module))
+    return await poll_module(SnmpClient({device.key: RecordedAgent.from_snmprec(walk)}), device, get_module(module))
+
+
+async def poll_recording(module: str, walk: Path) -> tuple[list[MetricFamily], int]:
+    result = await poll_recorded(module, walk)
     assert result.success, f"{walk}: {result.error}"
     return result.families, result.rejected
 
