@@ -8,6 +8,8 @@ output decodes to what was put in, and the decoder refuses malformed messages wi
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from collectors.snmp import ber, ber_v3, usm
@@ -197,7 +199,5 @@ def test_decoder_raises_only_ber_error_on_any_truncation_or_flip() -> None:
         for bit in (0x01, 0x80):
             flipped = bytearray(data)
             flipped[i] ^= bit
-            try:
+            with contextlib.suppress(BerError):  # a flip may still be a well-formed message
                 ber_v3.decode_message(bytes(flipped))
-            except BerError:
-                pass
