@@ -249,4 +249,4 @@ async def _main_loop(d: Deployment, cycles: int | None, ready: Callable[[], None
                 log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
         if d.receiver is not None:
             await d.receiver.stop()
-        d.poller.client.close()  # pysnmp's transports close on the loop they were opened on
+        d.poller.client.close()  # forgets the SNMPv3 engines learnt (each poll closes its own socket)

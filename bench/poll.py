@@ -50,7 +50,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -217,10 +217,12 @@ def _bulkwalk_cmd(exe: str, device: Device, root: Oid) -> list[str]:
             f"{device.host}:{device.port}", format_oid(root)]  # fmt: skip
 
 
-def netsnmp_round(exe: str, plans: Sequence[OltPlan]) -> RoundResult:
+def netsnmp_round(exe: str, plans: Sequence[OltPlan],
+                  command: Callable[[str, Device, Oid], list[str]] | None = None) -> RoundResult:
     """The same column walks with ``snmpbulkwalk``: one process per column, per OLT at most
     ``device.concurrency`` in flight (the bound our client applies per device), all OLTs at once.
     Output goes to a pipe this process drains; ``count_varbinds`` counts it at the end of each walk.
+    ``command``: the snmpbulkwalk command line of one walk (default v2c; ``bench/v3.py`` passes v3's).
 
     CPU is the children's user+sys from ``os.wait4`` on each snmpbulkwalk. Cross-check: the
     ``RUSAGE_CHILDREN`` delta over the round must agree. RUSAGE_CHILDREN only accumulates children
@@ -238,7 +240,7 @@ def netsnmp_round(exe: str, plans: Sequence[OltPlan]) -> RoundResult:
 
         def start(plan: OltPlan) -> None:
             root = queues[plan.name].popleft()
-            proc = subprocess.Popen(_bulkwalk_cmd(exe, plan.device, root), stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen((command or _bulkwalk_cmd)(exe, plan.device, root), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=errors, bufsize=0)
             assert proc.stdout is not None
             sel.register(proc.stdout, selectors.EVENT_READ, _Walk(plan, root, proc))

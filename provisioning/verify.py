@@ -105,8 +105,8 @@ class OnuReader:
 
 
 class _SnmpLoop:
-    """One event loop thread and one SnmpClient for every check in this process: pysnmp's engine (and
-    its MIB tree and localized v3 keys) is made once, as the poller does, not once per enrolment."""
+    """One event loop thread and one SnmpClient for every check in this process: what SNMPv3 learnt of each
+    OLT's engine (ID, boots, time; the keys localised to it) is kept, as the poller does, not once per enrolment."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -16,7 +16,7 @@ SMALL_ONUS = 600
 
 #: Fixtures that start processes or servers: snmpsim agents, SSH simulators, namespaces, VictoriaMetrics.
 PROCESS_FIXTURES = frozenset({
-    "small_agents", "full_agents", "router_agents", "env", "lab", "netns_ok", "vm", "start_vm", "served",
+    "small_agents", "full_agents", "router_agents", "env", "lab", "netns_ok", "vm", "start_vm", "served", "snmpd",
 })
 #: Test modules whose tests start processes themselves (``python -m app``, net-snmp's tools, promtool,
 #: Prometheus, Chromium, a fresh interpreter) or bind real servers.

@@ -3,8 +3,8 @@
 pysnmp builds every varbind through pyasn1 objects: measured here at about 45× net-snmp's CPU per
 varbind, too slow for 7,000 ONUs × 8 columns on a town's single poller. A v2c message is a fixed
 shape (SEQUENCE{version, community, PDU{request-id, error-status, error-index, varbinds}}), so this
-module encodes requests and decodes responses straight from bytes. SNMPv3 (USM, crypto) stays in
-pysnmp: see ``collectors.snmp.v3``.
+module encodes requests and decodes responses straight from bytes. The PDU inside (``encode_pdu``,
+``decode_pdu``) is the same in an SNMPv3 message: ``ber_v3`` wraps it in the v3 header and USM.
 
 OIDs are tuples of ints. Values are Python ints, bytes, OID tuples, ``None`` (NULL) or one of the
 exception markers below.
@@ -76,20 +76,20 @@ class Response:
 
 
 # ----------------------------------------------------------------------------------------- encoding
-def _len(n: int) -> bytes:
+def encode_length(n: int) -> bytes:
     if n < 0x80:
         return bytes((n,))
     body = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes((0x80 | len(body),)) + body
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
-    return bytes((tag,)) + _len(len(body)) + body
+def tlv(tag: int, body: bytes) -> bytes:
+    return bytes((tag,)) + encode_length(len(body)) + body
 
 
 def encode_int(value: int, tag: int = INTEGER) -> bytes:
     size = max(1, (value.bit_length() + 8) // 8)
-    return _tlv(tag, value.to_bytes(size, "big", signed=True))
+    return tlv(tag, value.to_bytes(size, "big", signed=True))
 
 
 def encode_oid(oid: Oid) -> bytes:
@@ -108,21 +108,28 @@ def encode_oid(oid: Oid) -> bytes:
         chunk.reverse()
         out.extend(b | 0x80 for b in chunk[:-1])
         out.append(chunk[-1])
-    return _tlv(OBJECT_IDENTIFIER, bytes(out))
+    return tlv(OBJECT_IDENTIFIER, bytes(out))
+
+
+def encode_pdu(pdu_type: int, request_id: int, oids: list[Oid], non_repeaters: int = 0,
+               max_repetitions: int = 0) -> bytes:
+    """A GET (error fields 0) or GETBULK (error fields = non-repeaters, max-repetitions) PDU, NULL values;
+    the same bytes in a v2c message and in an SNMPv3 scopedPDU."""
+    varbinds = b"".join(tlv(SEQUENCE, encode_oid(o) + b"\x05\x00") for o in oids)
+    return tlv(
+        pdu_type,
+        encode_int(request_id) + encode_int(non_repeaters) + encode_int(max_repetitions)
+        + tlv(SEQUENCE, varbinds),
+    )
 
 
 def encode_request(
     community: bytes, pdu_type: int, request_id: int, oids: list[Oid], non_repeaters: int = 0,
     max_repetitions: int = 0,
 ) -> bytes:
-    """A v2c GET (error fields 0) or GETBULK (error fields = non-repeaters, max-repetitions)."""
-    varbinds = b"".join(_tlv(SEQUENCE, encode_oid(o) + b"\x05\x00") for o in oids)
-    pdu = _tlv(
-        pdu_type,
-        encode_int(request_id) + encode_int(non_repeaters) + encode_int(max_repetitions)
-        + _tlv(SEQUENCE, varbinds),
-    )
-    return _tlv(SEQUENCE, encode_int(1) + _tlv(OCTET_STRING, community) + pdu)
+    """A v2c GET or GETBULK message."""
+    pdu = encode_pdu(pdu_type, request_id, oids, non_repeaters, max_repetitions)
+    return tlv(SEQUENCE, encode_int(1) + tlv(OCTET_STRING, community) + pdu)
 
 
 def parse_oid(text: str) -> Oid:
@@ -152,7 +159,7 @@ _INT32_MAX: Final = 2**31 - 1
 _UNSIGNED_RANGE: Final = {COUNTER32: 2**32 - 1, GAUGE32: 2**32 - 1, TIMETICKS: 2**32 - 1, COUNTER64: 2**64 - 1}
 
 
-def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+def header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """(tag, body start, body end) of the TLV at ``pos``."""
     if pos + 2 > end:
         raise BerError("truncated TLV header")
@@ -170,14 +177,14 @@ def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     return tag, pos, pos + n
 
 
-def _expect(data: bytes, pos: int, end: int, tag: int, what: str) -> tuple[int, int]:
-    t, s, e = _header(data, pos, end)
+def expect(data: bytes, pos: int, end: int, tag: int, what: str) -> tuple[int, int]:
+    t, s, e = header(data, pos, end)
     if t != tag:
         raise BerError(f"expected {what} (tag 0x{tag:02x}), found tag 0x{t:02x}")
     return s, e
 
 
-def _int(data: bytes, s: int, e: int, what: str = "INTEGER") -> int:
+def read_int(data: bytes, s: int, e: int, what: str = "INTEGER") -> int:
     """A signed Integer32 (X.690 §8.3; SNMP's INTEGER is 32-bit). Five octets are read when the value
     fits: pyasn1 (pysnmp, snmpsim) writes every negative power of two with a redundant leading 0xFF, so
     -2^31 arrives as ``ff 80 00 00 00``."""
@@ -232,7 +239,7 @@ def _value(data: bytes, tag: int, s: int, e: int) -> tuple[int, Value]:
     """(tag, value) of a varbind's value, or (INVALID, None) when the value breaks its type."""
     n = e - s
     if tag == INTEGER:
-        if n == 0 or n > 5:  # five octets: -2^31 as pyasn1 writes it (see ``_int``)
+        if n == 0 or n > 5:  # five octets: -2^31 as pyasn1 writes it (see ``read_int``)
             return INVALID, None
         value = int.from_bytes(data[s:e], "big", signed=True)
         return (tag, value) if _INT32_MIN <= value <= _INT32_MAX else (INVALID, None)
@@ -275,44 +282,50 @@ def decode_response(data: bytes) -> Response:
 
 def _decode(data: bytes) -> Response:
     end = len(data)
-    s, e = _expect(data, 0, end, SEQUENCE, "message SEQUENCE")
+    s, e = expect(data, 0, end, SEQUENCE, "message SEQUENCE")
     if e != end:
         raise BerError(f"{end - e} trailing octet(s) after the message")
-    vs, ve = _expect(data, s, e, INTEGER, "version")
-    version = _int(data, vs, ve, "version")
+    vs, ve = expect(data, s, e, INTEGER, "version")
+    version = read_int(data, vs, ve, "version")
     if version not in (0, 1):
         raise BerError(f"not an SNMPv1/v2c message (version field {version})")
-    cs, ce = _expect(data, ve, e, OCTET_STRING, "community")
-    pdu_type, ps, pe = _header(data, ce, e)
+    cs, ce = expect(data, ve, e, OCTET_STRING, "community")
+    pdu_type, request_id, error_status, error_index, varbinds = decode_pdu(data, ce, e)
+    return Response(version, data[cs:ce], pdu_type, request_id, error_status, error_index, varbinds)
+
+
+def decode_pdu(data: bytes, pos: int, end: int) -> tuple[int, int, int, int, list[VarBind]]:
+    """(type, request-id, error-status, error-index, varbinds) of a Response or Report PDU that starts at
+    ``pos`` and ends exactly at ``end``: the PDU of a v2c message, or of an SNMPv3 scopedPDU. Raises
+    ``BerError`` (and, on a shape not foreseen, ``IndexError``/``ValueError``: callers wrap it)."""
+    pdu_type, ps, pe = header(data, pos, end)
     if pdu_type not in (RESPONSE, REPORT):
         raise BerError(f"not a response PDU (tag 0x{pdu_type:02x})")
-    if pe != e:
+    if pe != end:
         raise BerError("octets after the PDU inside the message")
-    rs, re_ = _expect(data, ps, pe, INTEGER, "request-id")
-    es, ee = _expect(data, re_, pe, INTEGER, "error-status")
-    xs, xe = _expect(data, ee, pe, INTEGER, "error-index")
-    ls, le = _expect(data, xe, pe, SEQUENCE, "varbind list")
+    rs, re_ = expect(data, ps, pe, INTEGER, "request-id")
+    es, ee = expect(data, re_, pe, INTEGER, "error-status")
+    xs, xe = expect(data, ee, pe, INTEGER, "error-index")
+    ls, le = expect(data, xe, pe, SEQUENCE, "varbind list")
     if le != pe:
         raise BerError("octets after the varbind list inside the PDU")
-    error_status = _int(data, es, ee, "error-status")
+    error_status = read_int(data, es, ee, "error-status")
     if not 0 <= error_status <= MAX_ERROR_STATUS:
         raise BerError(f"error-status {error_status} is not one RFC 3416 defines")
-    error_index = _int(data, xs, xe, "error-index")
+    error_index = read_int(data, xs, xe, "error-index")
     if error_index < 0:
         raise BerError(f"negative error-index {error_index}")
     varbinds: list[VarBind] = []
     pos = ls
     append = varbinds.append
     while pos < le:
-        bs, be = _expect(data, pos, le, SEQUENCE, "varbind")
-        os_, oe = _expect(data, bs, be, OBJECT_IDENTIFIER, "varbind name")
+        bs, be = expect(data, pos, le, SEQUENCE, "varbind")
+        os_, oe = expect(data, bs, be, OBJECT_IDENTIFIER, "varbind name")
         oid = decode_oid(data[os_:oe])
-        tag, ts, te = _header(data, oe, be)
+        tag, ts, te = header(data, oe, be)
         if te != be:
             raise BerError(f"octets after the value of {format_oid(oid)}")
         vtag, value = _value(data, tag, ts, te)
         append(VarBind(oid, vtag, value))
         pos = be
-    return Response(
-        version, data[cs:ce], pdu_type, _int(data, rs, re_, "request-id"), error_status, error_index, varbinds
-    )
+    return pdu_type, read_int(data, rs, re_, "request-id"), error_status, error_index, varbinds

@@ -1,9 +1,10 @@
 """The SNMP client: the poller's one entry point for walks and GETs, v2c and v3, with per-device limits.
 
-It opens a transport per poll (``v2c.V2cTransport`` on its own socket, or ``v3.V3Transport`` on the
-process's one pysnmp engine, created on the first v3 device so that v2c never loads pysnmp), bounds the
-requests in flight to each device with a semaphore shared by every poll of it (OLT agents are
-single-threaded and slow), and hands the walk to the one ``walker.Walker``. Callers get ``VarBind``s of
+It opens a transport per poll (``v2c.V2cTransport`` or ``v3.V3Transport``, each on its own socket; what
+SNMPv3 learnt of each device's engine — its ID, boots and time — is kept here across polls, so engine
+discovery happens once per device), bounds the requests in flight to each device with a semaphore shared
+by every poll of it (OLT agents are single-threaded and slow), and hands the walk to the one
+``walker.Walker``. Callers get ``VarBind``s of
 plain Python values and the project's own ``SnmpError`` subclasses.
 """
 
@@ -12,25 +13,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from collectors.snmp.ber import GET, Oid, VarBind
 from collectors.snmp.recorded import RecordedAgent, RecordedTransport
 from collectors.snmp.transport import Device, Limits, Transport
 from collectors.snmp.v2c import V2cTransport
+from collectors.snmp.v3 import EngineState, V3Transport
 from collectors.snmp.walker import Breaker, Walker, WalkResult, check_status
-
-if TYPE_CHECKING:
-    from collectors.snmp.v3 import V3Engine
 
 __all__ = ["Device", "Limits", "SnmpClient", "WalkResult"]
 
 
 class SnmpClient:
-    """One per process (per event loop): the v3 engine and the per-device semaphores live here."""
+    """One per process (per event loop): the per-device semaphores and SNMPv3 engine states live here."""
 
     def __init__(self, recordings: Mapping[tuple[str, int], RecordedAgent] | None = None) -> None:
-        self._v3: V3Engine | None = None
+        self._engines: dict[tuple[str, int], EngineState] = {}
         self._limits: dict[tuple[str, int], asyncio.Semaphore] = {}
         self.breaker = Breaker()
         #: devices answered from a recorded walk instead of the network (``recorded.py``)
@@ -51,7 +49,7 @@ class SnmpClient:
         if recording is not None:
             transport = RecordedTransport(device, recording)
         elif device.auth.version == 3:
-            transport = await self._v3engine().open(device)
+            transport = await V3Transport.open(device, self.engine(device))
         else:
             transport = await V2cTransport.open(device)
         try:
@@ -71,14 +69,13 @@ class SnmpClient:
         check_status(device, resp)
         return resp.varbinds
 
+    def engine(self, device: Device) -> EngineState:
+        """What SNMPv3 knows of the device's engine, shared by every poll of it in this process."""
+        state = self._engines.get(device.key)
+        if state is None:
+            state = self._engines[device.key] = EngineState()
+        return state
+
     def close(self) -> None:
-        if self._v3 is not None:
-            self._v3.close()
-            self._v3 = None
-
-    def _v3engine(self) -> V3Engine:
-        from collectors.snmp.v3 import V3Engine  # lazy: keeps pysnmp off the v2c path
-
-        if self._v3 is None:
-            self._v3 = V3Engine()
-        return self._v3
+        """Nothing holds a socket between polls (each transport closes with its poll); kept for callers."""
+        self._engines.clear()

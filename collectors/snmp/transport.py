@@ -1,9 +1,9 @@
 """What the walker needs from a way of talking to one agent: send one PDU, get its decoded answer.
 
 Two transports implement it: ``v2c.V2cTransport`` (the project's BER codec on one UDP socket) and
-``v3.V3Transport`` (pysnmp's USM on one shared engine). The walk itself — bounds, tooBig, loop
-detection, the breaker, cancellation — exists once, above them, in ``walker.py`` (the shape of
-snmp_exporter's scraper over gosnmp and of telegraf's ``snmpConnection``).
+``v3.V3Transport`` (the same PDU codec inside SNMPv3 messages, USM through ``cryptography``). The walk
+itself — bounds, tooBig, loop detection, the breaker, cancellation — exists once, above them, in
+``walker.py`` (the shape of snmp_exporter's scraper over gosnmp and of telegraf's ``snmpConnection``).
 """
 
 from __future__ import annotations

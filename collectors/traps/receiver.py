@@ -1,6 +1,9 @@
 """The SNMP trap and inform receiver: pysnmp's notification receiver on the caller's asyncio loop.
 
-Why pysnmp here: SNMPv3 traps need USM (key localisation, HMAC, AES), which must not be home-made.
+Why pysnmp here: the receiver is the other side of USM — for informs an authoritative engine with its
+own boots and time, for traps a keeper of every sender's engine — and a receiver's load is a few
+datagrams a minute, not a poll's thousands; the poller's own USM (``collectors.snmp.usm``, ``v3.py``)
+speaks only the manager's side. pysnmp stays here, and only here.
 What pysnmp does not give: any word about what it refuses. An unknown community, a wrong key or a
 garbage datagram is silently discarded; only the engine's RFC 3418 / 3414 counters
 (``snmpInBadCommunityNames``, ``usmStatsWrongDigests``, ``snmpInASNParseErrs`` …) move. So the
@@ -37,12 +40,12 @@ from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.entity import config as snmp_config
 from pysnmp.entity import engine as snmp_engine
 from pysnmp.entity.rfc3413 import ntfrcv
+from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.proto import rfc1902
 from pysnmp.proto.api import v2c as api_v2c
 from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message
 
 from collectors.snmp.ber import VarBind, format_oid
-from collectors.snmp.v3 import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from collectors.traps.config import TrapConfig
 from collectors.traps.families import DropReason, TrapCounters
 from collectors.traps.mapping import (
@@ -57,6 +60,26 @@ from ftthnoc.config import Auth
 from ftthnoc.errors import ConfigError
 from ftthnoc.events import DeviceEvent
 from ftthnoc.samples import MetricFamily
+
+#: the configuration's protocol names as pysnmp's (the poller's own USM is ``collectors.snmp.usm``; the
+#: receiver keeps pysnmp's, as snmptrapd keeps net-snmp's)
+AUTH_PROTOCOLS = {
+    "MD5": hl.usmHMACMD5AuthProtocol,
+    "SHA": hl.usmHMACSHAAuthProtocol,
+    "SHA224": hl.usmHMAC128SHA224AuthProtocol,
+    "SHA256": hl.usmHMAC192SHA256AuthProtocol,
+    "SHA384": hl.usmHMAC256SHA384AuthProtocol,
+    "SHA512": hl.usmHMAC384SHA512AuthProtocol,
+}
+#: AES192/AES256: Blumenthal key extension (net-snmp's); the C-suffixed ones Reeder's (Cisco's)
+PRIV_PROTOCOLS = {
+    "DES": hl.usmDESPrivProtocol,
+    "AES": hl.usmAesCfb128Protocol,
+    "AES192": hl.usmAesBlumenthalCfb192Protocol,
+    "AES256": hl.usmAesBlumenthalCfb256Protocol,
+    "AES192C": hl.usmAesCfb192Protocol,
+    "AES256C": hl.usmAesCfb256Protocol,
+}
 
 log = logging.getLogger(__name__)
 

@@ -226,27 +226,6 @@ def test_malformed_modules_are_refused_with_the_reason(text: str, reason: str) -
     with pytest.raises(ModuleError, match=reason):
         parse_module(text, "bad.yaml")
 
-def test_v3_values_map_to_the_same_tags_as_v2c_including_plain_asn1_classes() -> None:
-    from pyasn1.type import univ
-    from pysnmp.proto import rfc1902, rfc1905
-
-    from collectors.snmp.v3 import to_varbind
-
-    name = univ.ObjectIdentifier("1.3.6.1.2.1.1.2.0")
-    cases = [
-        (univ.ObjectIdentifier("1.3.6.1.4.1.2011.2.248"), ber.OBJECT_IDENTIFIER, (1, 3, 6, 1, 4, 1, 2011, 2, 248)),
-        (rfc1902.ObjectIdentifier("1.3.6.1.4.1.3902"), ber.OBJECT_IDENTIFIER, (1, 3, 6, 1, 4, 1, 3902)),
-        (univ.OctetString(b"MA5800"), ber.OCTET_STRING, b"MA5800"),
-        (univ.Integer(-2187), ber.INTEGER, -2187),
-        (rfc1902.Counter64(2**64 - 1), ber.COUNTER64, 2**64 - 1),
-        (rfc1902.Gauge32(7), ber.GAUGE32, 7),
-        (rfc1902.IpAddress("10.0.0.1"), ber.IP_ADDRESS, bytes([10, 0, 0, 1])),
-        (rfc1905.EndOfMibView(), ber.END_OF_MIB_VIEW, None),
-    ]
-    for value, tag, want in cases:
-        vb = to_varbind(name, value)
-        assert (vb.tag, vb.value) == (tag, want), type(value).__name__
-
 
 async def test_a_vendor_neutral_metric_has_one_help_whatever_vendor_made_it() -> None:
     """HELP of ftth_* families comes from the catalogue, not from the module that made them (a Huawei OLT's

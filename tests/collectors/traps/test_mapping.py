@@ -10,11 +10,10 @@ import pytest
 
 from collectors.snmp import ber
 from collectors.snmp.ber import VarBind, parse_oid
-from collectors.snmp.v3 import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from collectors.traps import TrapConfig, TrapCounters
 from collectors.traps.config import normalize_engine_id
 from collectors.traps.mapping import builtin_rules, load_rules, parse_rules, trap_oid_of
-from collectors.traps.receiver import _DropLog
+from collectors.traps.receiver import AUTH_PROTOCOLS, PRIV_PROTOCOLS, _DropLog, _varbind
 from ftthnoc.config import Auth, AuthProtocol, PrivProtocol
 from ftthnoc.errors import ConfigError
 
@@ -230,3 +229,23 @@ def test_drop_log_is_throttled(caplog: pytest.LogCaptureFixture) -> None:
         log("bad_auth", "192.0.2.7")
     lines = [r.getMessage() for r in caplog.records]
     assert lines == ["trap dropped from 192.0.2.7: malformed", "trap dropped from 192.0.2.7: bad_auth"]
+
+
+def test_pysnmp_values_map_to_the_same_tags_as_the_v2c_codec_including_plain_asn1_classes() -> None:
+    """The trap receiver is the one place that still turns pysnmp's values into the neutral varbind."""
+    from pyasn1.type import univ
+    from pysnmp.proto import rfc1902
+
+    name = univ.ObjectIdentifier("1.3.6.1.2.1.1.2.0")
+    cases = [
+        (univ.ObjectIdentifier("1.3.6.1.4.1.2011.2.248"), ber.OBJECT_IDENTIFIER, (1, 3, 6, 1, 4, 1, 2011, 2, 248)),
+        (rfc1902.ObjectIdentifier("1.3.6.1.4.1.3902"), ber.OBJECT_IDENTIFIER, (1, 3, 6, 1, 4, 1, 3902)),
+        (univ.OctetString(b"MA5800"), ber.OCTET_STRING, b"MA5800"),
+        (univ.Integer(-2187), ber.INTEGER, -2187),
+        (rfc1902.Counter64(2**64 - 1), ber.COUNTER64, 2**64 - 1),
+        (rfc1902.Gauge32(7), ber.GAUGE32, 7),
+        (rfc1902.IpAddress("10.0.0.1"), ber.IP_ADDRESS, bytes([10, 0, 0, 1])),
+    ]
+    for value, tag, want in cases:
+        vb = _varbind(name, value)
+        assert (vb.tag, vb.value) == (tag, want), type(value).__name__
