@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from ftthnoc import vendors
 from simulator.variation import telework
 
-Vendor = Literal["huawei", "zte"]
+#: an OLT vendor: the name of its vendor pack (``ftthnoc/vendors``); ``simulator.vendors`` has its profile
+Vendor: TypeAlias = str
 PonClass = Literal["B+", "C+"]
 #: What the OLT reports now. Weak ONUs are ``online`` with a low ``rx_dbm``; ``deactivated`` ONUs are down
 #: on purpose (the operator deactivated the ONT or shut its optics: Huawei only, causes 8 and 30).
@@ -145,7 +147,7 @@ class Olt:
 
     @property
     def modules(self) -> list[str]:
-        return ["if_mib", "huawei_gpon" if self.vendor == "huawei" else "zte_gpon"]
+        return ["if_mib", vendors.olt(self.vendor).onu_module.value]  # the vendor pack's ONU module
 
     @property
     def port(self) -> int:

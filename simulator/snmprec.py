@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ftthnoc.errors import ConfigError
 from simulator.devices import (
     BwaStation,
     Device,
@@ -57,6 +58,7 @@ from simulator.devices import (
 )
 from simulator.model import Town
 from simulator.specs import OLT_UTC_OFFSET_MINUTES
+from simulator.vendors import olt_profile
 
 Record = tuple[tuple[int, ...], str, str]
 
@@ -266,18 +268,40 @@ def _zte_onu(p: PonPort, u: Onu) -> Iterator[Record]:
     yield ZTE_OLT_RX + x, "2", str(zte_olt_rx_raw(u.olt_rx_dbm))
 
 
+def _hw_xpon(p: PonPort) -> Iterator[Record]:
+    """HUAWEI-XPON-MIB: the port's own rows, then its ONUs'."""
+    yield from _huawei_port(p)
+    for u in p.onus:
+        yield from _huawei_onu(p, u)
+
+
+def _zxgpon(p: PonPort) -> Iterator[Record]:
+    """ZXGPON-SERVICE-MIB / -ONTMGMT-MIB (the V1 tree): the port's ONUs."""
+    for u in p.onus:
+        yield from _zte_onu(p, u)
+
+
+#: the writers of an OLT's vendor tables, one PON port at a time, by ``OltProfile.snmprec``
+OLT_WRITERS: dict[str, Callable[[PonPort], Iterable[Record]]] = {"hw_xpon": _hw_xpon, "zxgpon": _zxgpon}
+
+
+def olt_writer(vendor: str) -> Callable[[PonPort], Iterable[Record]]:
+    """The writer of that vendor's tables (its profile names it); a clear error when there is none."""
+    name = olt_profile(vendor).snmprec
+    try:
+        return OLT_WRITERS[name]
+    except KeyError:
+        raise ConfigError(f"the simulator's profile of OLT vendor {vendor!r} names the snmprec writer {name!r}, "
+                          f"which simulator/snmprec.py's OLT_WRITERS does not have") from None
+
+
 def olt_records(olt: Olt, *, moving_counters: bool = True) -> list[Record]:
     """Every record of one OLT's agent, sorted as snmpsim needs them."""
+    write = olt_writer(olt.vendor)
     recs: list[Record] = list(_system(olt, moving_counters))
     recs.extend(_interfaces(list(olt.interfaces()), moving_counters))
     for p in olt.pon_ports:
-        if olt.vendor == "huawei":
-            recs.extend(_huawei_port(p))
-            for u in p.onus:
-                recs.extend(_huawei_onu(p, u))
-        else:
-            for u in p.onus:
-                recs.extend(_zte_onu(p, u))
+        recs.extend(write(p))
     recs.sort(key=lambda r: r[0])
     return recs
 
@@ -324,10 +348,11 @@ def vpn_records(gateway: VpnGateway, *, moving_counters: bool = True) -> list[Re
     params = f"staff={gateway.staff},share={gateway.telework_share},licence={gateway.licence_sessions}"
     protocols = "/".join(f"{w:g}" for _, w in gateway.protocols)
     part = {name: k for k, (name, _) in enumerate(gateway.protocols)}
-    if gateway.vendor == "fortigate":
-        recs.extend(_fortigate_vpn(gateway, params, protocols, part))
-    else:
-        recs.extend(_asa_vpn(gateway, params, protocols, part))
+    writer = _VPN_WRITERS.get(gateway.vendor)
+    if writer is None:
+        raise ConfigError(f"the simulator cannot serve a VPN gateway of vendor {gateway.vendor!r}: add its "
+                          f"writer to _VPN_WRITERS in simulator/snmprec.py (known: {', '.join(sorted(_VPN_WRITERS))})")
+    recs.extend(writer(gateway, params, protocols, part))
     recs.sort(key=lambda r: r[0])
     return recs
 
@@ -361,6 +386,12 @@ def _fortigate_vpn(gateway: VpnGateway, params: str, protocols: str, part: dict[
     for slot in range(min(most, gateway.licence_sessions)):
         yield ((*FG_VPN, 2, 1, 1, 8, slot + 1), f"2:{TELEWORK_VARIATION}",
                f"{params},weights={protocols},part={part['ipsec']},slot={slot},value=1")
+
+
+#: the writers of a VPN gateway's remote-access tree, by its vendor (the inventory's value)
+_VPN_WRITERS: dict[str, Callable[[VpnGateway, str, str, dict[str, int]], Iterator[Record]]] = {
+    "cisco_asa": _asa_vpn, "fortigate": _fortigate_vpn,
+}
 
 
 def router_records(router: SchoolRouter, *, moving_counters: bool = True) -> list[Record]:

@@ -7,8 +7,11 @@ platform needs beyond data lives in its layer and is named by the pack: index qu
 ``collectors/snmp/quirks.py``, the netmiko driver class in ``provisioning/drivers``, the SSH simulator
 shell in ``simulator/cli`` (napalm's per-platform drivers and snmp_exporter's generator config are the
 models). Adding a vendor is one pack folder, its golden fixtures under ``tests/fixtures/vendors/<name>/``,
-and, for the demo, one simulator shell; ``tests/ftthnoc/test_vendor_packs.py`` holds every pack to the
-same checklist.
+and, for the demo, one simulator shell and profile (``simulator/vendors.py``);
+``tests/ftthnoc/vendors/test_packs.py`` holds every pack to the same checklist.
+
+Packs are read from this folder and from any folder added with ``add_pack_dir`` (a site's own vendor, or
+a test's): each subfolder with a ``pack.yaml``; a name used twice is an error.
 
 The registry refuses what it does not know: an OLT of a vendor without a pack is an error that names the
 known packs, never treated as the last vendor someone had in mind.
@@ -106,14 +109,42 @@ class Pack(BaseModel):
 
 
 def packs_dir() -> Path:
+    """The folder of the packs ftthnoc ships."""
     return Path(str(resources.files("ftthnoc.vendors")))
+
+
+#: folders of packs beyond ftthnoc's own (``add_pack_dir``)
+_extra_dirs: list[Path] = []
+
+
+def pack_dirs() -> tuple[Path, ...]:
+    """Where packs are read from: ftthnoc's own folder, then those added with ``add_pack_dir``."""
+    return (packs_dir(), *_extra_dirs)
+
+
+def add_pack_dir(path: Path) -> None:
+    """Read the packs in ``path`` too (each subfolder with a ``pack.yaml``): a vendor of a site's own, or a
+    test's. Add it before anything reads modules or trap rules: the collectors' indexes of them are built
+    once (a test clears them with ``cache_clear``)."""
+    if not path.is_dir():
+        raise ConfigError(f"vendor pack folder {path} does not exist")
+    if path not in _extra_dirs:
+        _extra_dirs.append(path)
+    packs.cache_clear()
+
+
+def remove_pack_dir(path: Path) -> None:
+    """Forget a folder ``add_pack_dir`` added (a test's, when it ends)."""
+    if path in _extra_dirs:
+        _extra_dirs.remove(path)
+    packs.cache_clear()
 
 
 @cache
 def packs() -> dict[str, Pack]:
-    """Every pack shipped with ftthnoc, by name (its folder's name)."""
+    """Every pack, by name (its folder's name): those ftthnoc ships, then those of ``add_pack_dir``."""
     found: dict[str, Pack] = {}
-    for path in sorted(p for p in packs_dir().iterdir() if (p / "pack.yaml").is_file()):
+    for path in _folders():
         try:
             doc = yaml.safe_load((path / "pack.yaml").read_text(encoding="utf-8"))
             pack = Pack.model_validate({**doc, "path": path})
@@ -146,8 +177,15 @@ def olt(vendor: str) -> OltFacts:
 
 
 def _folders() -> list[Path]:
-    """Pack folders, without reading their ``pack.yaml`` (a one-shot poll only needs the module files)."""
-    return sorted(p for p in packs_dir().iterdir() if (p / "pack.yaml").is_file())
+    """Pack folders, without reading their ``pack.yaml`` (a one-shot poll only needs the module files): each
+    folder's in name order, ftthnoc's own first. A pack name in two folders is an error."""
+    found: dict[str, Path] = {}
+    for root in pack_dirs():
+        for path in sorted(p for p in root.iterdir() if (p / "pack.yaml").is_file()):
+            if path.name in found:
+                raise ConfigError(f"two vendor packs are named {path.name}: {found[path.name]} and {path}")
+            found[path.name] = path
+    return list(found.values())
 
 
 def module_dirs() -> list[Path]:

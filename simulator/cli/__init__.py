@@ -10,6 +10,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from ftthnoc import vendors
+from ftthnoc.errors import ConfigError
+from simulator.vendors import olt_profile
+
 #: shell name (a pack's ``simulator_shell``) → "module:Class"
 SHELLS: dict[str, str] = {
     "huawei": "simulator.cli.huawei:HuaweiShell",
@@ -25,3 +29,17 @@ def shell_class(name: str) -> Any:
     except KeyError:
         raise KeyError(f"no simulator shell {name!r} (known: {', '.join(sorted(SHELLS))})") from None
     return getattr(import_module(module), attr)
+
+
+def olt_shell_class(vendor: str) -> Any:
+    """The shell that simulates an OLT of ``vendor``: its vendor pack's ``simulator_shell``. A vendor the
+    simulator has no profile of, or whose pack names no shell, is a ``ConfigError`` that says what to add."""
+    olt_profile(vendor)
+    name = vendors.pack(vendor).simulator_shell
+    if name is None:
+        raise ConfigError(f"the vendor pack {vendor!r} names no simulator shell: write one in simulator/cli, "
+                          f"register it in SHELLS and name it as simulator_shell in its pack.yaml")
+    try:
+        return shell_class(name)
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None

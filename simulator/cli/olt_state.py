@@ -10,8 +10,10 @@ Running and saved configuration are apart, as on the box: changes go to the runn
 snapshot), which is what a restart (``reboot``) loads. ``saved`` says whether anything changed since the
 last save; ``startup`` says what a restart would bring back.
 
-ZTE wording is this project's choice, modelled on C300 V2.x answers (``%Code <n>-GPONSRV : ...``): verify
-against a real box before relying on the exact text.
+What differs by vendor comes from the vendor's simulator profile (``simulator.vendors``: the refusals'
+wording, an ONU's type and its ONU-side service block) and its vendor pack (the ONT id range); an OLT of
+a vendor without a profile cannot be built. ZTE wording is this project's choice, modelled on C300 V2.x
+answers (``%Code <n>-GPONSRV : ...``): verify against a real box before relying on the exact text.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from ftthnoc.normalise import normalise_serial
+from simulator.vendors import OltProfile, olt_profile
 
 if TYPE_CHECKING:
     from simulator.town import Olt
 
-OltVendor = Literal["huawei", "zte"]
+#: an OLT vendor pack's name, with a simulator profile
+OltVendor = str
 Listener = Callable[["OltState"], None]
 
 
@@ -39,11 +43,6 @@ def serial_hex(serial: str) -> str:
 def serial_raw(serial: str) -> str:
     """The dashless form ZTE prints and accepts: ``ZTEG-C0000001`` → ``ZTEGC0000001``."""
     return normalise_serial(serial).replace("-", "")
-
-
-def zte_onu_service_lines(vlan: int, gemport: int = 1) -> tuple[str, ...]:
-    """A ZTE ONU's management block for one bridged home on ``vlan`` (DOMAIN.md §3, onmt-zte-c300)."""
-    return (f"service 1 gemport {gemport} vlan {vlan}", f"vlan port eth_0/1 mode tag vlan {vlan}")
 
 
 class CliRefusal(Exception):
@@ -111,29 +110,6 @@ class StartupConfig:
         return [s for s in self.services if (s.pon_port, s.ont_id) == (pon_port, ont_id)]
 
 
-# The device's own words, per vendor: (huawei, zte)
-_WORDS: dict[str, tuple[str, str]] = {
-    "no_port": ("Failure: The port does not exist", "%Code 32300-GPONSRV : The PON port does not exist."),
-    "sn_exists": ("Failure: SN already exists", "%Code 32301-GPONSRV : SN already exists."),
-    "id_exists": ("Failure: The ONT ID has already existed", "%Code 32302-GPONSRV : ONU already exists."),
-    "port_full": (
-        "Failure: The number of ONTs on the port reaches the maximum",
-        "%Code 32303-GPONSRV : The number of ONUs on the PON port reaches the maximum.",
-    ),
-    "bad_id": ("Failure: The ONT ID is out of range", "%Code 32304-GPONSRV : Invalid ONU ID."),
-    "no_ont": ("Failure: The ONT does not exist", "%Code 32305-GPONSRV : ONU does not exist."),
-    "has_services": (
-        "Failure: This configured object has some service virtual ports",
-        "%Code 32306-GPONSRV : The ONU has service ports configured.",
-    ),
-    "no_service": ("Failure: The service virtual port does not exist", "%Code 32307-GPONSRV : No such service-port."),
-    "service_exists": (
-        "Failure: The service virtual port has already existed",
-        "%Code 32308-GPONSRV : Service-port already exists.",
-    ),
-}
-
-
 @dataclass(eq=False)
 class OltState:
     """One OLT's configuration and plugged ONUs; every public method is thread-safe."""
@@ -141,8 +117,10 @@ class OltState:
     name: str
     vendor: OltVendor
     pon_ports: list[str]
-    max_onts_per_port: int = 128
-    first_ont_id: int = -1  # -1: the vendor's default (Huawei 0, ZTE 1)
+    #: -1: as the vendor pack says (its last ONT id − its first + 1)
+    max_onts_per_port: int = -1
+    #: -1: the vendor pack's first ONT id (Huawei 0, ZTE 1)
+    first_ont_id: int = -1
     #: no configuration change since the last save (or restart)
     saved: bool = True
     #: configuration changes since start (a restart that changes the running configuration counts)
@@ -161,8 +139,15 @@ class OltState:
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
+        profile = self.profile  # an unknown vendor fails here, not on its first command
         if self.first_ont_id < 0:
-            self.first_ont_id = 0 if self.vendor == "huawei" else 1
+            self.first_ont_id = profile.first_ont_id
+        if self.max_onts_per_port < 0:
+            self.max_onts_per_port = profile.ont_ids
+
+    @property
+    def profile(self) -> OltProfile:
+        return olt_profile(self.vendor)
 
     # ------------------------------------------------------------------ construction
 
@@ -170,13 +155,14 @@ class OltState:
     def from_town_olt(cls, olt: Olt, plan_profiles: tuple[int, int] = (10, 10), vlan: int = 100) -> OltState:
         """The OLT as the simulated town has it: every ONU configured, with one service port each."""
         state = cls(name=olt.name, vendor=olt.vendor, pon_ports=[p.name for p in olt.pon_ports])
+        profile = state.profile
         line, service = plan_profiles
         for port in olt.pon_ports:
             for onu in port.onus:
                 state._onts[(onu.pon_port, onu.onu_id)] = SimOnt(
                     onu.pon_port, onu.onu_id, normalise_serial(onu.serial), line, service, onu.household,
                     active=onu.last_down_cause != "deactivated" or onu.online,  # `ont deactivate`d
-                    onu_type="ZTE-F660" if olt.vendor == "zte" else "",
+                    onu_type=profile.onu_type,
                 )
                 state._plugged[normalise_serial(onu.serial)] = PluggedOnu(
                     onu.pon_port, normalise_serial(onu.serial),
@@ -185,8 +171,8 @@ class OltState:
                 )
                 index = state._free_index()
                 state._services[index] = SimServicePort(index, onu.pon_port, onu.onu_id, vlan, vlan, 1)
-                if olt.vendor == "zte":  # the town's homes have service: their ONUs' management block
-                    state._onu_configs[(onu.pon_port, onu.onu_id)] = zte_onu_service_lines(vlan)
+                if profile.onu_service_lines is not None:  # the town's homes have service: ZTE's ONU block
+                    state._onu_configs[(onu.pon_port, onu.onu_id)] = profile.onu_service_lines(vlan)
         state.startup = state._snapshot()  # the town's OLTs have saved their configuration
         return state
 
@@ -211,8 +197,7 @@ class OltState:
             fn(self)
 
     def _refuse(self, key: str) -> CliRefusal:
-        huawei, zte = _WORDS[key]
-        return CliRefusal(huawei if self.vendor == "huawei" else zte)
+        return CliRefusal(self.profile.refusal(key))
 
     def _check_port(self, pon_port: str) -> None:
         if pon_port not in self.pon_ports:

@@ -25,16 +25,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
-from ftthnoc import vendors
 from simulator.agents import TownAgents
-from simulator.cli import shell_class
+from simulator.cli import olt_shell_class
 from simulator.cli.olt_state import OltState, PluggedOnu, SimOnt
 from simulator.cli.router_state import RouterState
 from simulator.cli.server import SshDeviceServer
 from simulator.cli.yamaha import YamahaShell
 from simulator.faults import current_olt, set_olt_onus
-from simulator.generate.fibre import huawei_model
 from simulator.town import OLT_CLI_AUTH, ROUTER_CLI_AUTH, Olt, Onu, Town
+from simulator.vendors import olt_profile
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,8 @@ def plan_installs(town: Town, seed: int | None = None) -> dict[str, Install]:
         olt = olts[rng.randrange(len(olts))]
         port = min(olt.pon_ports, key=lambda p: (load[(olt.name, p.name)], p.name)).name
         load[(olt.name, port)] += 1
-        prefix = "HWTC" if olt.vendor == "huawei" else "ZTEG"
+        profile = olt_profile(olt.vendor)
+        prefix = profile.serial_prefix
         while True:
             raw = f"{prefix}{rng.getrandbits(32):08X}"
             if raw not in taken:
@@ -87,12 +87,12 @@ def plan_installs(town: Town, seed: int | None = None) -> dict[str, Install]:
         onu = PluggedOnu(
             pon_port=port,
             serial=f"{raw[:4]}-{raw[4:]}",
-            equipment="EG8145V5" if olt.vendor == "huawei" else "ZTE-F660",
+            equipment=profile.plugged_equipment,
             rx_dbm=rx,
-            tx_dbm=round(rng.uniform(1.5, 3.0), 2) if olt.vendor == "huawei" else None,
+            tx_dbm=round(rng.uniform(1.5, 3.0), 2) if profile.plugged_optics else None,
             olt_rx_dbm=round(rx - rng.uniform(0.5, 3.0), 2),
             distance_m=rng.randrange(300, 14000),
-            temperature_c=rng.randrange(30, 55) if olt.vendor == "huawei" else None,
+            temperature_c=rng.randrange(30, 55) if profile.plugged_optics else None,
         )
         installs[h.code] = Install(h.code, olt.name, onu)
     return installs
@@ -131,13 +131,13 @@ def served_onus(olt: Olt, state: OltState, suspended: set[tuple[str, int]]) -> d
 def _onu_for(olt: Olt, state: OltState, ont: SimOnt, raw: str) -> Onu:
     plugged = state.plugged(ont.serial)
     now = int(time.time())
-    huawei = olt.vendor == "huawei"  # only Huawei's tables carry times, the model and a "deactivated" cause
-    model, firmware = huawei_model(raw) if huawei else ("", "")
+    profile = olt_profile(olt.vendor)  # only Huawei's tables carry times, the model and a "deactivated" cause
+    model, firmware = profile.ont_model(raw)
     if ont.active and plugged is not None and plugged.pon_port == ont.pon_port:
         return Onu(raw, olt.name, ont.pon_port, ont.ont_id, ont.description, "online", None, plugged.rx_dbm,
                    plugged.tx_dbm, plugged.olt_rx_dbm, plugged.distance_m, plugged.temperature_c,
-                   model=model, firmware=firmware, last_up_at=now if huawei else None)
-    if not ont.active and huawei:
+                   model=model, firmware=firmware, last_up_at=now if profile.reports_history else None)
+    if not ont.active and profile.reports_deactivated:
         # deactivated (``ont deactivate``): down on purpose, HUAWEI-XPON-MIB last down cause 8
         return Onu(raw, olt.name, ont.pon_port, ont.ont_id, ont.description, "deactivated", "deactivated", None,
                    None, None, None, None, model=model, firmware=firmware, last_down_at=now)
@@ -176,7 +176,7 @@ class TownCli:
             state.plug_many(i.onu for i in self.installs.values() if i.olt == olt.name)
             state.add_listener(self._changed)
             self.olt_states[olt.name] = state
-            shell = shell_class(vendors.pack(olt.vendor).simulator_shell or f"<no shell in pack {olt.vendor}>")
+            shell = olt_shell_class(olt.vendor)
             self._serve(olt.name, lambda _user, st=state, sh=shell: sh(st))
         if self.with_schools:
             for n, school in enumerate(town.schools):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import random
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from simulator.devices import DownCause, Interface, Olt, Onu, OnuState, PonClass, PonPort, Vendor
 from simulator.generate.draws import largest_remainder, quantise, stream
-from simulator.specs import HUAWEI_ONT_MODELS, MODELS, TOWN_CLOCK, DistrictSpec, FaultRates, OltSpec
+from simulator.specs import MODELS, TOWN_CLOCK, DistrictSpec, FaultRates, OltSpec
+from simulator.vendors import olt_profile
 
 #: ONUs per PON port: a 1:64 split is the most a GPON port takes here.
 MAX_ONUS_PER_PORT = 64
@@ -43,22 +43,6 @@ def fill_ports(n: int, capacity: int, rng: random.Random, lo: int, hi: int) -> l
         counts.append(k)
         remaining -= k
     return counts
-
-
-def pon_indexes(vendor: Vendor, frame: int, slot: int, port: int) -> tuple[int, int]:
-    """(ifIndex, ONU-table index) of a GPON port."""
-    if vendor == "huawei":
-        idx = 4194304000 + frame * 2**19 + slot * 8192 + port * 256
-        return idx, idx
-    # ZTE: ifIndex counts slots and ports from 0 (gpon_1/1/1 = 268435456), the ONU tables from 1
-    # (gpon-olt_1/1/1 = 268501248), as in the C320 peer walk.
-    return 0x10000000 + (slot - 1) * 65536 + (port - 1) * 256, 0x10000000 + slot * 65536 + port * 256
-
-
-def uplink_index(vendor: Vendor, slot: int, port: int) -> int:
-    if vendor == "huawei":
-        return 0x0E000000 + slot * 8192 + port * 64  # ethernet0/7/0 = 234938368 in the smartax walk
-    return 0x10000000 + (slot - 1) * 65536 + (port - 1) * 256
 
 
 @dataclass
@@ -95,26 +79,22 @@ def lay_out(
         specs = [s for s in olts if s.district == d.code]
         for spec, n in zip(specs, largest_remainder(n_d, [s.weight for s in specs]), strict=True):
             model = MODELS[spec.model]
+            profile = olt_profile(model.vendor)
+            prefix, first_id = profile.serial_prefix, profile.first_ont_id  # the vendor pack's facts
             rng = stream(seed, "ports", spec.name)
             capacity = len(model.service_slots) * PORTS_PER_BOARD
             counts = fill_ports(n, capacity, rng, *onus_per_port)
             boards = max(1, math.ceil(len(counts) / PORTS_PER_BOARD))
-            layout: PortLayout = []
-            for slot in model.service_slots[:boards]:
-                for p in range(PORTS_PER_BOARD):
-                    if model.vendor == "huawei":
-                        layout.append((0, slot, p, f"0/{slot}/{p}"))
-                    else:
-                        layout.append((1, slot, p + 1, f"1/{slot}/{p + 1}"))
+            layout: PortLayout = [profile.port(slot, p) for slot in model.service_slots[:boards]
+                                  for p in range(PORTS_PER_BOARD)]
             port_layout[spec.name] = layout
             ports: list[list[OnuDraft]] = []
             for i, (_f, _s, _p, fsp) in enumerate(layout):
                 k = counts[i] if i < len(counts) else 0
-                onu_id = 0 if model.vendor == "huawei" else 1
+                onu_id = first_id
                 drafts: list[OnuDraft] = []
                 for _ in range(k):
                     while True:
-                        prefix = "HWTC" if model.vendor == "huawei" else "ZTEG"
                         serial = f"{prefix}{rng.getrandbits(32):08X}"
                         if serial not in serials:
                             serials.add(serial)
@@ -154,11 +134,11 @@ def draw_faults(seed: int, drafts_by_olt: dict[str, list[list[OnuDraft]]], rates
         dr.state = "los"
     for dr in pick(rates.weak):
         dr.weak = True
-    # last, so that the draws above stay as they were: a few Huawei ONUs down on purpose (only the Huawei
-    # tables name such a cause)
-    huawei = [dr for dr in ordinary if dr.vendor == "huawei"]
-    pool = [dr for dr in huawei if dr.state == "online" and not dr.weak]
-    n = min(len(pool), max(1, round(rates.deliberate * len(huawei)))) if rates.deliberate > 0 and pool else 0
+    # last, so that the draws above stay as they were: a few ONUs down on purpose, of the vendors whose
+    # tables name such a cause (Huawei's)
+    named = [dr for dr in ordinary if olt_profile(dr.vendor).reports_deactivated]
+    pool = [dr for dr in named if dr.state == "online" and not dr.weak]
+    n = min(len(pool), max(1, round(rates.deliberate * len(named)))) if rates.deliberate > 0 and pool else 0
     for k, dr in enumerate(frng.sample(pool, n)):
         dr.state, dr.down_cause = "deactivated", ("deactivated", "optics_shutdown")[k % 2]
 
@@ -177,6 +157,7 @@ def build_olts(
     olt_objs: list[Olt] = []
     for n_olt, spec in enumerate(olts):
         model = MODELS[spec.model]
+        profile = olt_profile(model.vendor)
         orng = stream(seed, "optics", spec.name)
         trng = stream(seed, "times", spec.name)  # a stream of its own: the optics stay as they were
         pon_ports: list[PonPort] = []
@@ -185,20 +166,20 @@ def build_olts(
         ):
             port_tx = quantise(orng.uniform(3.0, 5.0) if spec.pon_class == "B+" else orng.uniform(5.0, 7.0), 0.01)
             onu_objs = [make_onu(dr, port_tx, rates.history, orng) for dr in drafts]
-            if model.vendor == "huawei":
+            if profile.reports_history:
                 onu_objs = with_history(onu_objs, drafts, trng)
-            if_index, pon_index = pon_indexes(model.vendor, frame, slot, port)
+            if_index, pon_index = profile.pon_indexes(frame, slot, port)
             online = sum(1 for u in onu_objs if u.online)
             per_home = orng.uniform(1.5e5, 4.0e5)  # bytes/s downstream per online home, evening average
             out_rate = round(online * per_home, 1)
             in_rate = round(out_rate * orng.uniform(0.15, 0.3), 1)
             iface = Interface(
                 if_index=if_index,
-                name=f"GPON {fsp}" if model.vendor == "huawei" else f"gpon_{fsp}",
-                descr=model.gpon_if_descr if model.vendor == "huawei" else f"gpon_{fsp}",
+                name=profile.pon_if_name.format(fsp=fsp, gpon_if_descr=model.gpon_if_descr),
+                descr=profile.pon_if_descr.format(fsp=fsp, gpon_if_descr=model.gpon_if_descr),
                 if_type=250,
                 speed_bps=2_488_320_000,
-                mtu=2000 if model.vendor == "huawei" else 1500,
+                mtu=profile.pon_mtu,
                 oper_up=online > 0,
                 alias=f"{spec.district} feeder {fsp}" if drafts else "",
                 in_octets=orng.randrange(10**9, 10**12) if drafts else 0,
@@ -234,12 +215,12 @@ def build_olts(
         uplinks: list[Interface] = []
         for k, (slot, port) in enumerate(model.uplinks):
             share = 0.6 if k == 0 else 0.4
-            name = f"ethernet0/{slot}/{port}" if model.vendor == "huawei" else f"xgei_1/{slot}/{port}"
+            name = profile.uplink_name.format(slot=slot, port=port)
             uplinks.append(
                 Interface(
-                    if_index=uplink_index(model.vendor, slot, port),
+                    if_index=profile.uplink_index(slot, port),
                     name=name,
-                    descr=f"Huawei-{spec.model}-ETHERNET" if model.vendor == "huawei" else name,
+                    descr=profile.uplink_descr.format(name=name, model=spec.model),
                     if_type=6,
                     speed_bps=10_000_000_000,
                     mtu=1500,
@@ -276,31 +257,19 @@ def build_olts(
     return olt_objs
 
 
-_HISTORY_CAUSES: tuple[DownCause, ...] = ("dying_gasp", "los", "losi", "lofi")
-_HISTORY_WEIGHTS = (70, 15, 10, 5)
-#: Huawei's tables also name the ONT taken down on purpose: a reset from the button or the ONT's own
-#: software, a deactivation, a reset from the OLT (drawn with one random number, as the list above)
-_HUAWEI_HISTORY_CAUSES: tuple[DownCause, ...] = (
-    "dying_gasp", "los", "losi", "lofi", "reset_by_button", "reset_by_software", "deactivated", "reset",
-)  # fmt: skip
-_HUAWEI_HISTORY_WEIGHTS = (60, 12, 8, 4, 6, 4, 3, 3)
 DAY = 86400
-
-
-def huawei_model(serial: str) -> tuple[str, str]:
-    """The ONT's model and firmware, fixed by its serial (no random stream moves)."""
-    return HUAWEI_ONT_MODELS[zlib.crc32(serial.encode("ascii")) % len(HUAWEI_ONT_MODELS)]
 
 
 def with_history(onus: Sequence[Onu], drafts: Sequence[OnuDraft], rng: random.Random,
                  clock: int = TOWN_CLOCK) -> list[Onu]:
-    """Huawei ONUs with what the version and control tables add: model and firmware, and the last up, down
-    and dying-gasp times before ``clock``. The ONUs of a cut feeder went down within seconds of each other;
-    an ONU down now came up last before it went down; one that went down before came back since."""
+    """ONUs with what Huawei's version and control tables add (``OltProfile.reports_history``): model and
+    firmware, and the last up, down and dying-gasp times before ``clock``. The ONUs of a cut feeder went
+    down within seconds of each other; an ONU down now came up last before it went down; one that went
+    down before came back since."""
     cut_at = clock - rng.randrange(600, 3 * 3600)
     out: list[Onu] = []
     for u, dr in zip(onus, drafts, strict=True):
-        model, firmware = huawei_model(u.serial)
+        model, firmware = olt_profile(dr.vendor).ont_model(u.serial)
         if not u.online:
             down = cut_at + rng.randrange(0, 5) if dr.feeder_cut else clock - rng.randrange(600, 3 * DAY)
             up: int | None = down - rng.randrange(DAY, 200 * DAY)
@@ -322,27 +291,23 @@ def make_onu(dr: OnuDraft, port_tx: float, history_rate: float, rng: random.Rand
     base = -22.0 if dr.pon_class == "B+" else -23.5
     rx = base - 0.12 * (distance / 1000 - 8) + rng.gauss(0, 0.9)
     rx = min(-15.0, max(-26.5, rx))
+    profile = olt_profile(dr.vendor)
     if dr.weak:
-        # ZTE sends a level below -30 dBm as an unsigned 16-bit value (32768-65534): some of its weak
-        # lines are that weak, so the demo shows them (and a poller that drops them would be caught)
-        rx = rng.uniform(-33.5, -27.1) if dr.vendor == "zte" else rng.uniform(-29.5, -27.1)
+        rx = rng.uniform(*profile.weak_rx_dbm)
     tx = min(4.5, max(0.8, rng.gauss(2.5, 0.4)))
     upstream_loss = (port_tx - rx) + rng.gauss(0.5, 0.3)
     olt_rx = quantise(tx - upstream_loss, 0.01)
     temperature = rng.randint(35, 55)
     history = rng.random() < history_rate
-    causes, weights = ((_HUAWEI_HISTORY_CAUSES, _HUAWEI_HISTORY_WEIGHTS) if dr.vendor == "huawei"
-                       else (_HISTORY_CAUSES, _HISTORY_WEIGHTS))
-    past_cause = rng.choices(causes, weights)[0]
+    past_cause = rng.choices(profile.history_causes, profile.history_weights)[0]
     los_cause: DownCause = "losi" if dr.feeder_cut else rng.choice(("los", "losi"))
 
-    rx_q = quantise(rx, 0.01) if dr.vendor == "huawei" else quantise(rx, 0.002)
+    rx_q = quantise(rx, profile.optics_step_db)
     if dr.state != "online":
         cause: DownCause = ("dying_gasp" if dr.state == "dying_gasp" else dr.down_cause
                             if dr.state == "deactivated" and dr.down_cause else los_cause)
         return Onu(dr.serial, dr.olt, dr.pon_port, dr.onu_id, dr.household, dr.state, cause,
                    None, None, None, None, None)  # fmt: skip
-    huawei = dr.vendor == "huawei"
     return Onu(
         serial=dr.serial,
         olt=dr.olt,
@@ -352,7 +317,7 @@ def make_onu(dr: OnuDraft, port_tx: float, history_rate: float, rng: random.Rand
         state="online",
         last_down_cause=past_cause if history else None,
         rx_dbm=rx_q,
-        tx_dbm=quantise(tx, 0.01) if huawei else quantise(tx, 0.002),
+        tx_dbm=quantise(tx, profile.optics_step_db),
         olt_rx_dbm=olt_rx,
         distance_m=distance,
         temperature_c=temperature,

@@ -4,7 +4,8 @@ A pack passes when: its pack.yaml loads; its README names every source it cites;
 modules carries a ``# source:`` comment (``# source: unverified …`` where no public source exists, and the
 module is then listed under ``unverified``); every module has a golden fixture (a recording we did not
 make, with the expected samples written by hand); every CLI platform has a driver, golden transcripts
-and, for the demo, a simulator shell; its trap rules load.
+and, for the demo, a simulator shell; an OLT the demo simulates has a simulator profile and its tables'
+writer; its trap rules load.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collectors.traps.mapping import parse_rules
 from ftthnoc import vendors
 from provisioning.drivers import DRIVER_PATHS
 from simulator.cli import SHELLS
+from simulator.snmprec import OLT_WRITERS
+from simulator.vendors import OLT_PROFILES
 
 from .golden import FIXTURES
 
@@ -90,6 +93,16 @@ def test_every_cli_platform_has_a_driver_transcripts_and_a_shell(name: str) -> N
         assert pack.olt.onu_module.value in pack.modules()
     if pack.simulator_shell is not None:
         assert pack.simulator_shell in SHELLS, f"{name}: simulator shell {pack.simulator_shell} is not registered"
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_a_simulated_olt_has_a_profile_and_a_writer(name: str) -> None:
+    pack = vendors.pack(name)
+    if pack.olt is None or pack.simulator_shell is None:
+        assert name not in OLT_PROFILES, f"{name}: a simulator profile for a pack that is not a simulated OLT"
+        return
+    assert name in OLT_PROFILES, f"{name}: no OltProfile in simulator/vendors.py"
+    assert OLT_PROFILES[name].snmprec in OLT_WRITERS, f"{name}: its profile's writer is not in snmprec.OLT_WRITERS"
 
 
 @pytest.mark.parametrize("name", PACKS)
