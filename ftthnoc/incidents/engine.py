@@ -31,8 +31,8 @@ Rules (defaults in ``IncidentConfig``; DOMAIN.md §2):
   (``ftthnoc_onu_down_events_total{cause}``).
 - **The state of each poll**: after the changes, the ONUs a poll shows down that no open incident holds
   are checked against the same rules, each ONU dated by the OLT's own last-down time where the module
-  reads one (``ftth_onu_last_down_timestamp_seconds``, Huawei), else by the poll in which the engine saw
-  it go down. The burst windows then apply to those times: ONUs of one port that went down within 60 s
+  reads one (``ftth_onu_last_down_timestamp_seconds``, Huawei), else by the first poll that showed it
+  down. The burst windows then apply to those times: ONUs of one port that went down within 60 s
   of each other an hour before ftthnoc started are a feeder cut that started an hour ago. An ONU already
   down at its first poll without a device time (ZTE) is dated by that poll: it counts toward a feeder cut
   (half of a port dark is a fact of the port) but not toward a power outage (five homes of a district
@@ -256,8 +256,10 @@ class IncidentEngine:
         self._lock = threading.RLock()
         self.differ = PollDiffer()
         self._down: dict[OnuKey, DownCause] = {}
-        #: when the engine saw an ONU go down in a poll (for ONUs whose OLT gives no time of its own)
+        #: the first poll that showed an ONU down (for ONUs whose OLT gives no time of its own) ...
         self._seen_down: dict[OnuKey, datetime] = {}
+        #: ... and those already down in it, not seen going down: since when they are down, nobody knows
+        self._undated: set[OnuKey] = set()
         self._los_pending: dict[tuple[str, str], dict[OnuKey, datetime]] = {}
         self._power_pending: dict[str, dict[OnuKey, datetime]] = {}
         self._open: list[_Incident] = []
@@ -335,11 +337,15 @@ class IncidentEngine:
             self._polled[(olt, port)] = frozenset(onus)
         before = self.differ.last(olt)
         for (port, onu), r in readings.items():
-            was = before.get((port, onu))
+            key = (olt, port, onu)
             if r.up:
-                self._seen_down.pop((olt, port, onu), None)
-            elif was is not None and was.up:
-                self._seen_down.setdefault((olt, port, onu), when)
+                self._seen_down.pop(key, None)
+                self._undated.discard(key)
+            elif key not in self._seen_down:
+                self._seen_down[key] = when
+                was = before.get((port, onu))
+                if was is None or not was.up:
+                    self._undated.add(key)
         events = self.differ.diff_readings(olt, readings, when)
         back = {(e.pon_port, e.onu_id) for e in events if e.kind == "onu_up"}
         for inc in self._open:
@@ -452,6 +458,7 @@ class IncidentEngine:
     def _up_event(self, key: OnuKey, at: datetime, batch: _Batch) -> None:
         self._down.pop(key, None)
         self._seen_down.pop(key, None)
+        self._undated.discard(key)
         pending_los = self._los_pending.get((key[0], key[1]))
         if pending_los is not None:
             pending_los.pop(key, None)
@@ -547,8 +554,7 @@ class IncidentEngine:
             key = (olt, port, onu)
             if r.up or r.cause != "los" or key in held:
                 continue
-            t = self._down_time(key, r, when)
-            by_port.setdefault(port, {})[key] = when if t is None else t
+            by_port.setdefault(port, {})[key] = self._down_time(key, r, when)
         for port, downs in sorted(by_port.items()):
             if _slot("feeder_cut", olt, port, "") in self._index or self._covering((olt, port, "")) is not None:
                 continue
@@ -569,9 +575,10 @@ class IncidentEngine:
                 key = (olt, port, onu)
                 if r.up or r.cause != "dying_gasp" or key in held or self._covering(key) is not None:
                     continue
+                if r.down_at is None and key in self._undated:
+                    continue  # down since an unknown time: cannot be part of a burst of gasps
                 t = self._down_time(key, r, when)
-                if t is not None:
-                    by_district.setdefault(self._district(key, None, r.district), {})[key] = t
+                by_district.setdefault(self._district(key, None, r.district), {})[key] = t
         for district, downs in sorted(by_district.items()):
             if _slot("power_outage", None, None, district) in self._index or len(downs) < self.config.power_min_onus:
                 continue
@@ -580,12 +587,12 @@ class IncidentEngine:
                 self._power_pending.pop(district, None)
                 self._open_incident("power_outage", None, None, district, burst, batch)
 
-    def _down_time(self, key: OnuKey, reading: OnuReading | None, when: datetime) -> datetime | None:
-        """Since when an ONU is down: the OLT's own time (never after the poll), else the poll in which the
-        engine saw it go down, else None (down at its first poll, and the OLT gives no time)."""
+    def _down_time(self, key: OnuKey, reading: OnuReading | None, when: datetime) -> datetime:
+        """Since when an ONU is down: the OLT's own time (never after the poll), else the first poll that
+        showed it down (the one that saw it go down, or its first poll: ``_undated``)."""
         if reading is not None and reading.down_at is not None:
             return min(reading.down_at, when)
-        return self._seen_down.get(key)
+        return self._seen_down.get(key, when)
 
     def _held(self) -> set[OnuKey]:
         """ONUs an open incident holds as down (not returned)."""

@@ -107,6 +107,20 @@ def test_below_the_thresholds_or_spread_over_days_the_first_poll_opens_nothing(m
     assert open_series(eng.families()) == []
 
 
+def test_onus_without_a_time_keep_the_poll_that_first_showed_them_down(make_engine: MakeIncidentEngine) -> None:
+    """Three ONUs of a six-ONU ZTE port down since before ftthnoc started (dated by its first poll), a fourth
+    an hour later, two more an hour after that: six down, but never four within the 60 s window, as the
+    event rule counts them: each household's own ticket, no cut."""
+    eng = make_engine()
+    assert eng.observe_readings("olt-b", poll("olt-b", los("1/1/1", range(3))), T0) == []
+    assert eng.observe_readings("olt-b", poll("olt-b", los("1/1/1", range(4))), T0 + H) == []
+    assert eng.observe_readings("olt-b", poll("olt-b", los("1/1/1", range(6))), T0 + 2 * H) == []
+    assert open_series(eng.families()) == []
+    # a whole port going dark in one poll is a cut, whatever was down before
+    [opened] = eng.observe_readings("olt-b", poll("olt-b", los("1/1/2", range(6))), T0 + 2 * H)
+    assert (opened.kind, opened.pon_port, opened.onu_count) == ("feeder_cut", "1/1/2", 6)
+
+
 def test_a_power_cut_present_at_the_first_poll_opens_when_the_olt_dates_it(
     make_engine: MakeIncidentEngine, network: Engine
 ) -> None:
