@@ -293,8 +293,8 @@ class IncidentEngine:
             return self._commit(batch)
 
     def observe_poll(self, poll: Poll) -> None:
-        """A ``PollConsumer``: the poll's ONU readings and port states, or its report on itself (``_scrape``:
-        an OLT that did not answer), with the changes it made logged."""
+        """A ``PollConsumer``: the poll's ONU readings, or its report on itself (``_scrape``: whether an OLT
+        answered), with the changes it made logged."""
         _log_changes(self.observe_readings(poll.target, poll.families, poll.at))
 
     def observe_event(self, event: DeviceEvent) -> None:
@@ -306,8 +306,8 @@ class IncidentEngine:
     ) -> list[IncidentChange]:
         """Read this poll of ``olt`` as a state and as a change from the last one, and act on both.
 
-        Fits the poller's ``publish(target, module, families)``: ``ftth_onu_up`` (with causes, times and
-        port states) is the OLT's state; ``ftthnoc_scrape_success`` of an OLT module says whether the OLT
+        Fits the poller's ``publish(target, module, families)``: ``ftth_onu_up`` (with causes and times)
+        is the OLT's state; ``ftthnoc_scrape_success`` of an OLT module says whether the OLT
         answered; families with neither (another module, a failed module poll) change nothing. Members of
         open incidents that the poll shows up are returned even without a diff (the first poll after a
         restart, a missed change).
