@@ -7,9 +7,10 @@ changes between polls add what a state cannot give (each ONU's own time, flaps b
 
 Rules (defaults in ``IncidentConfig``; DOMAIN.md §2):
 
-- **OLT unreachable**: the poll of one of an OLT's ONU modules failed (``ftthnoc_scrape_success`` 0) →
-  one ``olt_unreachable`` incident for the OLT, its ONUs as members (every home on it is dark to the
-  poller): an OLT that cannot be polled must not read as "no incidents". It closes when the OLT answers.
+- **OLT unreachable**: ``unreachable_polls`` (2) polls in a row of one of an OLT's ONU modules failed
+  (``ftthnoc_scrape_success`` 0) → one ``olt_unreachable`` incident for the OLT, started at the first
+  failed poll, its ONUs as members (every home on it is dark to the poller): an OLT that cannot be polled
+  must not read as "no incidents"; one timeout on a busy OLT is not an outage. It closes when it answers.
   ONUs under an unreachable OLT open nothing else: that incident explains them. (No ``pon_port_down``
   yet: a Huawei port reads faulty whenever none of its ONUs answers, which is what a whole feeder cut
   looks like too; telling the two apart needs more than the port state.)
@@ -112,6 +113,7 @@ class IncidentConfig(BaseModel):
     power_min_onus: int = Field(5, ge=1)
     power_window_seconds: float = Field(300.0, gt=0)
     close_share: float = Field(1.0, gt=0, le=1)
+    unreachable_polls: int = Field(2, ge=1)
     reportable_seconds: float = Field(7200.0, gt=0)
 
 
@@ -265,6 +267,8 @@ class IncidentEngine:
         self._open: list[_Incident] = []
         self._index: dict[Slot, _Incident] = {}
         self._polled: dict[tuple[str, str], frozenset[str]] = {}
+        #: OLT → (failed polls in a row, the first one's time)
+        self._failing: dict[str, tuple[int, datetime]] = {}
         self._dirty: dict[_Incident, None] = {}
         self._totals: Counter[str] = Counter()
         self._down_events: Counter[tuple[str, str]] = Counter()
@@ -535,6 +539,7 @@ class IncidentEngine:
 
     # ------------------------------------------------------------------ the state of a poll
     def _olt_answers(self, olt: str, when: datetime, batch: _Batch) -> None:
+        self._failing.pop(olt, None)
         inc = self._index.get(_slot("olt_unreachable", olt, None, ""))
         if inc is not None:
             self._return_all(inc, when, batch)
@@ -543,8 +548,12 @@ class IncidentEngine:
     def _olt_unreachable(self, olt: str, when: datetime, batch: _Batch) -> None:
         if _slot("olt_unreachable", olt, None, "") in self._index:
             return
+        failed, since = self._failing.get(olt, (0, when))
+        self._failing[olt] = (failed + 1, since)
+        if failed + 1 < self.config.unreachable_polls:
+            return
         onus = self._olt_onus(olt)
-        self._open_incident("olt_unreachable", olt, None, None, dict.fromkeys(sorted(onus), when), batch, when)
+        self._open_incident("olt_unreachable", olt, None, None, dict.fromkeys(sorted(onus), since), batch, since)
 
     def _feeder_state(self, olt: str, readings: dict[PortOnu, OnuReading], when: datetime, batch: _Batch) -> None:
         """Ports of this poll whose LOS ONUs, as the poll shows them, make a feeder cut no incident holds."""
