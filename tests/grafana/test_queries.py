@@ -303,9 +303,13 @@ def test_the_rules_flag_the_simulated_feeder_cut_and_no_dead_olt(prom: PromAPI) 
                                  20, "the feeder-cut alert")
     assert len(cuts) == 1, cuts
     port = f'olt="{cuts[0]["metric"]["olt"]}", pon_port="{cuts[0]["metric"]["pon_port"]}"'
-    [down] = prom.instant(f'sum(ftth_pon_port_onus_down{{cause="los", {port}}})')
-    [known] = prom.instant(f"sum(ftth_pon_port_onus_known{{{port}}})")
-    assert float(down["value"][1]) >= max(4.0, 0.5 * float(known["value"][1]))  # what the gauges say of that port
+    # what the gauges say of that port (waited for: a poll of the OLT that timed out leaves none for a moment,
+    # while the incident, rightly, stays open)
+    [down] = wait_until(lambda: prom.instant(f'sum(ftth_pon_port_onus_down{{cause="los", {port}}})'), 20,
+                        "the cut port's LOS count")
+    [known] = wait_until(lambda: prom.instant(f"sum(ftth_pon_port_onus_known{{{port}}})"), 20,
+                         "the cut port's ONU count")
+    assert float(down["value"][1]) >= max(4.0, 0.5 * float(known["value"][1]))
     opened = [o["metric"] for o in prom.instant("ftthnoc_incident_open")]
     assert [(o["kind"], o.get("olt"), o.get("pon_port")) for o in opened] == [
         ("feeder_cut", cuts[0]["metric"]["olt"], cuts[0]["metric"]["pon_port"])], opened
