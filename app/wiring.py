@@ -27,6 +27,7 @@ from ftthnoc.config import Config, validate_section
 from ftthnoc.settings import Settings
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
     from sqlalchemy import Engine
 
     from collectors.probes import Prober
@@ -190,19 +191,26 @@ def run_service(config: Config, settings: Settings, cycles: int | None = None,
             engine.dispose()
 
 
+def registry(d: Deployment) -> CollectorRegistry:
+    """What ``/metrics`` serves: the snapshot of the last polls and every source's own families (open
+    incidents, writer and consumer health)."""
+    from exporters.prometheus.collector import SourceCollector, make_registry
+    from ftthnoc.samples import merge
+
+    # one collector over every source, merged by name: two consumers' queue gauges are one family
+    return make_registry(d.snapshot, [SourceCollector(lambda: merge(f for s in d.sources for f in s.families()))])
+
+
 def _serve(d: Deployment, cycles: int | None, on_ready: Callable[[str], None] | None, api_listen: str | None,
            on_api: Callable[[str], None] | None) -> None:
-    from exporters.prometheus.collector import SourceCollector, make_registry
     from exporters.prometheus.http import make_app, serve
     from ftthnoc.errors import ConfigError
-    from ftthnoc.samples import merge
 
     if api_listen is not None and d.engine is None:
         raise ConfigError("--api needs a migrated inventory database (FTTHNOC_DATABASE_URL; "
                           "'ftthnoc inventory migrate')")
-    # one collector over every source, merged by name: two consumers' queue gauges are one family
-    registry = make_registry(d.snapshot, [SourceCollector(lambda: merge(f for s in d.sources for f in s.families()))])
-    app = make_app(registry, probe=d.poller.probe, default_auth="public_v2" if "public_v2" in d.config.auths else None)
+    app = make_app(registry(d), probe=d.poller.probe,
+                   default_auth="public_v2" if "public_v2" in d.config.auths else None)
     server = serve(app, d.settings.listen_host, d.settings.listen_port)
     d.closers.callback(server.shutdown)
     url = f"http://{d.settings.listen_host}:{server.server_port}"

@@ -1,5 +1,5 @@
-"""``/api/incidents``: correlated outages (feeder cuts, power cuts), through ``api.services.incidents``;
-counts of households, never their codes."""
+"""``/api/incidents``: correlated outages (feeder cuts, power cuts, unreachable OLTs), through
+``api.services.incidents``; counts of households, never their codes."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from pydantic import BaseModel, Field
 from api.deps import MAX_ID, DbSession, Paging
 from api.routers.common import NOT_FOUND, Page, UtcDatetime, text_filter
 from api.services import incidents
-from ftthnoc.incidents.models import Incident
+from ftthnoc.incidents.models import Incident, IncidentKind
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 
 class IncidentOut(BaseModel):
     id: int
-    kind: Literal["feeder_cut", "power_outage"]
+    kind: IncidentKind
     status: Literal["open", "closed"]
     district: str
     olt: str | None
@@ -41,7 +41,7 @@ def list_incidents(
     session: DbSession,
     paging: Paging,
     open: Annotated[bool | None, Query(description="true: only open ones; false: only closed ones.")] = None,
-    kind: Annotated[Literal["feeder_cut", "power_outage"] | None, Query()] = None,
+    kind: Annotated[IncidentKind | None, Query()] = None,
     district: Annotated[str | None, text_filter("District code.")] = None,
     reportable: Annotated[bool | None, Query(description="Lasted 2 hours or more.")] = None,
 ) -> Page[IncidentOut]:

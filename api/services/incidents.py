@@ -1,4 +1,4 @@
-"""Correlated outages (feeder cuts, power cuts): counts of households, never their codes."""
+"""Correlated outages (feeder cuts, power cuts, unreachable OLTs): counts of households, never their codes."""
 
 from __future__ import annotations
 

@@ -8,15 +8,17 @@ changed into the same ``DeviceEvent``s the trap receiver emits; the incident eng
 which one it got.
 
 What a diff cannot see: an ONU that went down and came back between two polls (its last-down cause
-changes while it stays up) produces no event; traps cover that. The first poll of an OLT is a baseline:
-ONUs already down then went down at an unknown time, so they produce no event.
+changes while it stays up) produces no event; traps cover that. The first poll of an OLT is a baseline
+for the diff: ONUs already down then produce no event. They are not forgotten: the engine also reads each
+poll as a state (``read_onus``, with the device's own last-down time where the module gives one,
+``ftth_onu_last_down_timestamp_seconds``) and opens what that state shows (``engine``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ftthnoc import causes
 from ftthnoc.events import DeviceEvent, DownCause
@@ -24,6 +26,7 @@ from ftthnoc.samples import MetricFamily
 
 UP_FAMILY = "ftth_onu_up"
 CAUSE_FAMILY = "ftth_onu_last_down_cause"
+DOWN_TIME_FAMILY = "ftth_onu_last_down_timestamp_seconds"
 
 #: (pon_port, onu_id) on one OLT
 PortOnu = tuple[str, str]
@@ -49,12 +52,14 @@ def classify_event(event: DeviceEvent) -> DownCause:
 
 @dataclass(frozen=True, slots=True)
 class OnuReading:
-    """One ONU in one poll: up or not, and (when down) why, with the district label if the poll had one."""
+    """One ONU in one poll: up or not, and (when down) why, with the district label if the poll had one and
+    the device's own last-down time (UTC) where its module reads one (Huawei), else None."""
 
     up: bool
     cause: DownCause
     label: str
     district: str | None = None
+    down_at: datetime | None = None
 
 
 def read_onus(olt: str, families: Iterable[MetricFamily]) -> dict[PortOnu, OnuReading] | None:
@@ -62,6 +67,7 @@ def read_onus(olt: str, families: Iterable[MetricFamily]) -> dict[PortOnu, OnuRe
     module has no ``ftth_onu_up``): a failed poll must never read as "every ONU is gone"."""
     up_fam: MetricFamily | None = None
     labels: dict[PortOnu, str] = {}
+    times: dict[PortOnu, datetime] = {}
     for fam in families:
         if fam.name == UP_FAMILY:
             up_fam = fam
@@ -69,6 +75,11 @@ def read_onus(olt: str, families: Iterable[MetricFamily]) -> dict[PortOnu, OnuRe
             for s in fam.samples:
                 if s.labels.get("olt", olt) == olt:
                     labels[(s.labels.get("pon_port", ""), s.labels.get("onu_id", ""))] = s.labels.get("cause", "")
+        elif fam.name == DOWN_TIME_FAMILY:
+            for s in fam.samples:
+                if s.labels.get("olt", olt) == olt and s.value > 0:
+                    key = (s.labels.get("pon_port", ""), s.labels.get("onu_id", ""))
+                    times[key] = datetime.fromtimestamp(s.value, UTC)
     if up_fam is None or not up_fam.samples:
         return None
     out: dict[PortOnu, OnuReading] = {}
@@ -78,7 +89,8 @@ def read_onus(olt: str, families: Iterable[MetricFamily]) -> dict[PortOnu, OnuRe
         key = (s.labels["pon_port"], s.labels["onu_id"])
         label = labels.get(key, "")
         up = s.value >= 1
-        out[key] = OnuReading(up, classify_label(label), label, s.labels.get("district"))
+        down_at = None if up else times.get(key)
+        out[key] = OnuReading(up, classify_label(label), label, s.labels.get("district"), down_at)
     return out
 
 
@@ -94,6 +106,10 @@ class PollDiffer:
 
     def seen(self, olt: str) -> bool:
         return olt in self._last
+
+    def olts(self) -> list[str]:
+        """The OLTs polled so far."""
+        return list(self._last)
 
     def last(self, olt: str) -> Mapping[PortOnu, OnuReading]:
         return self._last.get(olt, {})
@@ -136,3 +152,19 @@ def _order(key: PortOnu) -> tuple[tuple[int, ...], int, str, str]:
     except ValueError:
         return ((), 0, port, onu)
     return (nums, onu_n, "", "")
+
+
+SCRAPE_FAMILY = "ftthnoc_scrape_success"
+
+
+def read_reachable(target: str, families: Iterable[MetricFamily], olt_modules: frozenset[str]) -> bool | None:
+    """From a poll's report on itself (``ftthnoc_scrape_success``): False if the poll of one of the target's
+    OLT modules failed, True if they all succeeded, None if the families say nothing about an OLT module."""
+    seen: list[bool] = []
+    for fam in families:
+        if fam.name != SCRAPE_FAMILY:
+            continue
+        for s in fam.samples:
+            if s.labels.get("target") == target and s.labels.get("module") in olt_modules:
+                seen.append(s.value >= 1)
+    return None if not seen else all(seen)

@@ -1,8 +1,14 @@
 """The incident engine's metrics, as neutral families for whichever exporter publishes them.
 
-Identity labels only (``kind``, ``district``, ``cause``): the households of an incident are in the
-database and the CSV export, never in a label. Every (kind, district) pair the inventory knows is
-reported, with 0 when nothing is open, so that a dashboard shows "no outage" rather than no data.
+``ftthnoc_incident_open`` is the contract everything else reads: one series, value 1, per open incident,
+labelled ``kind``, ``district``, ``olt``, ``pon_port`` (empty where the kind has none) and ``scope``
+(``pon_port``, ``district`` or ``olt``: what the incident covers; ``models.SCOPE_OF_KIND``). The alert
+rules fire exactly while such a series exists. The other families are roll-ups of the same model.
+
+Identity labels only (``kind``, ``district``, ``olt``, ``pon_port``, ``cause``): the households of an
+incident are in the database and the CSV export, never in a label. Every (kind, district) pair the
+inventory knows is reported in the roll-ups, with 0 when nothing is open, so that a dashboard shows
+"no outage" rather than no data.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ class OpenSummary:
     kind: str
     district: str
     affected_households: int
+    olt: str = ""
+    pon_port: str = ""
+    scope: str = ""
 
 
 def incident_families(
@@ -34,13 +43,23 @@ def incident_families(
 ) -> list[MetricFamily]:
     """Families for the open incidents, the per-kind totals and the classified down events."""
     open_list = list(open_incidents)
+    each = MetricFamily(
+        "ftthnoc_incident_open",
+        "1 for each open incident (the one incident model alerts, pages and reports read), by kind "
+        "(feeder_cut, power_outage, olt_unreachable), district, olt, pon_port and scope.",
+    )
+    for inc in sorted(open_list, key=lambda i: (i.kind, i.district, i.olt, i.pon_port)):
+        each.add({"kind": inc.kind, "district": inc.district, "olt": inc.olt, "pon_port": inc.pon_port,
+                  "scope": inc.scope}, 1.0)  # fmt: skip
     known = sorted(set(districts) | {i.district for i in open_list})
     count: dict[tuple[str, str], int] = {(k, d): 0 for k in INCIDENT_KINDS for d in known}
     affected: dict[tuple[str, str], int] = dict(count)
     for inc in open_list:
         count[(inc.kind, inc.district)] = count.get((inc.kind, inc.district), 0) + 1
         affected[(inc.kind, inc.district)] = affected.get((inc.kind, inc.district), 0) + inc.affected_households
-    open_fam = MetricFamily("ftthnoc_incidents_open", "Open incidents by kind (feeder_cut, power_outage) and district.")
+    open_fam = MetricFamily(
+        "ftthnoc_incidents_open", "Open incidents by kind and district (ftthnoc_incident_open summed)."
+    )
     affected_fam = MetricFamily(
         "ftthnoc_incident_affected_households", "Households affected by open incidents, by kind and district."
     )
@@ -61,4 +80,4 @@ def incident_families(
     down_keys = {(c, d) for c in DOWN_CAUSES for d in known} | set(down_events)
     for cause, district in sorted(down_keys):
         down_fam.add({"cause": cause, "district": district}, float(down_events.get((cause, district), 0)))
-    return [open_fam, total_fam, affected_fam, down_fam]
+    return [each, open_fam, total_fam, affected_fam, down_fam]

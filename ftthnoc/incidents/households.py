@@ -36,6 +36,8 @@ class HouseholdsLookup(Protocol):
 
     def port_onus(self, olt: str, pon_port: str) -> frozenset[str]: ...
 
+    def olt_onus(self, olt: str) -> frozenset[OnuKey]: ...
+
     def olt_district(self, olt: str) -> str | None: ...
 
     def districts(self) -> Sequence[str]: ...
@@ -82,6 +84,9 @@ class InventoryHouseholds:
 
     def port_onus(self, olt: str, pon_port: str) -> frozenset[str]:
         return self._ports.get((olt, pon_port), frozenset())
+
+    def olt_onus(self, olt: str) -> frozenset[OnuKey]:
+        return frozenset(k for k in self.onus if k[0] == olt)
 
     def olt_district(self, olt: str) -> str | None:
         return self.olts.get(olt)

@@ -24,15 +24,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ftthnoc.inventory.models import Base
 
-IncidentKind = Literal["feeder_cut", "power_outage"]
+IncidentKind = Literal["feeder_cut", "power_outage", "olt_unreachable"]
 IncidentStatus = Literal["open", "closed"]
-INCIDENT_KINDS: tuple[IncidentKind, ...] = ("feeder_cut", "power_outage")
-#: What an incident's cause column holds: the fault class of its ONUs (DOMAIN.md §2).
-CAUSE_OF_KIND: dict[IncidentKind, str] = {"feeder_cut": "los", "power_outage": "dying_gasp"}
+INCIDENT_KINDS: tuple[IncidentKind, ...] = ("feeder_cut", "power_outage", "olt_unreachable")
+#: What an incident's cause column holds: the fault class of its ONUs (DOMAIN.md §2), or what the OLT said
+#: of itself (no answer to the poll).
+CAUSE_OF_KIND: dict[IncidentKind, str] = {
+    "feeder_cut": "los", "power_outage": "dying_gasp", "olt_unreachable": "unreachable",
+}  # fmt: skip
+#: What an incident covers, the ``scope`` label of ``ftthnoc_incident_open``: one PON port, one district, one OLT.
+SCOPE_OF_KIND: dict[IncidentKind, str] = {
+    "feeder_cut": "pon_port", "power_outage": "district", "olt_unreachable": "olt",
+}  # fmt: skip
+KIND_CHECK = "kind IN (" + ", ".join(f"'{k}'" for k in INCIDENT_KINDS) + ")"
 
 
 class Incident(Base):
-    """One correlated outage: a cut feeder on a PON port, or a power cut in a district.
+    """One correlated outage: a cut feeder on a PON port, a power cut in a district, an OLT that does not
+    answer its poll.
 
     ``affected_count`` is the number of distinct households among the affected ONUs (what the report
     counts); ``onu_count`` counts every affected ONU, with or without a household. ``duration_seconds``
@@ -41,7 +50,7 @@ class Incident(Base):
 
     __tablename__ = "incidents"
     __table_args__ = (
-        CheckConstraint("kind IN ('feeder_cut', 'power_outage')", name="kind"),
+        CheckConstraint(KIND_CHECK, name="kind"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
         CheckConstraint("affected_count >= 0", name="affected_count_non_negative"),
     )

@@ -33,14 +33,15 @@ def build() -> db.Dashboard:
             q(f'count(ftthnoc_scrape_success{{{GPON_MODULES}, target=~"$olt"}})', "対象 / polled")))
         .with_panel(single(
             "進行中のインシデント / Open incidents",
-            "Feeder cuts and power outages the correlation engine has open in the chosen districts, and the "
+            "Incidents the engine has open in the chosen districts (the ones the alerts fire for), and the "
             "households they affect (counts only; `ftthnoc incidents list --open` names the ports).",
             q(f"sum by (kind) (ftthnoc_incidents_open{{{DIST}}})", "{{kind}}"),
             q(f"sum(ftthnoc_incident_affected_households{{{DIST}}})", "影響世帯 / households"),
             w=8, h=6, steps=((None, "green"), (1, "red"))))
         .with_panel(rows(
             "インシデント（種別・地区別） / Open incidents by kind and district",
-            "feeder_cut = many ONUs of one port in LOS (fibre); power_outage = clustered dying gasps (mains power).",
+            "feeder_cut = many ONUs of one port in LOS (fibre); power_outage = clustered dying gasps (mains power); "
+            "olt_unreachable = an OLT that does not answer its poll (its homes dark to ftthnoc).",
             table_q(f"sum by (kind, district) (ftthnoc_incidents_open{{{DIST}}})"),
             table_q(f"sum by (kind, district) (ftthnoc_incident_affected_households{{{DIST}}})"),
             w=16, h=6, rename={"Value #A": "件数 / open", "Value #B": "影響世帯 / households"}))

@@ -79,8 +79,8 @@ def test_demo_serves_the_whole_town_and_promtool_accepts_our_metrics(tmp_path: P
     """`ftthnoc demo` end to end: agents, inventory, poller and exporter in one process."""
     from simulator.town import generate_town
 
-    expected_polls = sum(len(t["modules"]) for t in
-                         generate_town(onus=500, school_routers=True).poller_config()["targets"])
+    town = generate_town(onus=500, school_routers=True)  # the demo's own town
+    expected_polls = sum(len(t["modules"]) for t in town.poller_config()["targets"])
     proc = subprocess.Popen([*FTTHNOC, "demo", "--onus", "500", "--listen", "127.0.0.1:0", "--interval", "3600"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
                             env={**os.environ, "FTTHNOC_DATA_DIR": str(tmp_path / "var")})
@@ -119,8 +119,13 @@ def test_demo_serves_the_whole_town_and_promtool_accepts_our_metrics(tmp_path: P
         # telework figures exist only for periods with one (the time of day decides): a subset, with the headcount
         assert ours <= names() | names(INCIDENTS) | names(TELEWORK), "metrics the catalogue does not list"
         assert [s.value for s in exposed["ftthnoc_telework_staff"].samples] == [300.0]
-        opened = {(s.labels["kind"], s.labels["district"]): s.value for s in exposed["ftthnoc_incidents_open"].samples}
-        assert opened and set(opened.values()) == {0.0}  # the town's cut port was cut before the first poll
+        # the town's cut port was cut before the first poll: read as a state, that poll opens its incident
+        [(cut_olt, cut_port)] = [(o.name, p.name) for o in town.olts for p in o.pon_ports if p.feeder_cut]
+        opened = [(s.labels["kind"], s.labels["olt"], s.labels["pon_port"], s.labels["scope"])
+                  for s in exposed["ftthnoc_incident_open"].samples]
+        assert opened == [("feeder_cut", cut_olt, cut_port, "pon_port")]
+        by_kind = {(s.labels["kind"], s.labels["district"]): s.value for s in exposed["ftthnoc_incidents_open"].samples}
+        assert sum(by_kind.values()) == 1.0
         for entry in (e for e in CATALOGUE if e.when in ("", INCIDENTS)):  # identity labels only, as catalogued
             for s in exposed[entry.name].samples[:50]:
                 assert set(s.labels) == set(entry.labels), entry.name

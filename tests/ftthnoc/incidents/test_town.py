@@ -114,8 +114,13 @@ async def test_feeder_cut_and_power_cut_become_one_incident_each(
     engine, incident_engine = inventory_engine(agents, make_database)
     try:
         poller = TownPoller(agents)
-        # the town starts with its own cut port and scattered dying gasps: a baseline, no incident
-        assert await poller.feed(incident_engine, T0) == []
+        # the town starts with its own cut port, already cut at the first poll: level-triggered, it opens at
+        # once. Its scattered dying gasps went down days apart (the OLTs' own times): no power cut
+        [own] = await poller.feed(incident_engine, T0)
+        town_olt, town_port = next((o, p) for o in agents.town.olts for p in o.pon_ports if p.feeder_cut)
+        assert (own.change, own.kind, own.olt, own.pon_port) == ("opened", "feeder_cut", town_olt.name, town_port.name)
+        assert set(own.households) == {u.household for u in town_port.onus if not u.online and u.household}
+        town_cut = ("feeder_cut", "open", town_port.name, set(own.households), False)
         olt, port = port_to_cut(agents, "huawei", "oasa")
         before_down = {u.household for u in port.onus if not u.online}
         expected = {u.household for u in port.onus if u.online}
@@ -133,13 +138,18 @@ async def test_feeder_cut_and_power_cut_become_one_incident_each(
         assert set(feeder.households) == expected and not set(feeder.households) & before_down
         assert (power.district, set(power.households)) == ("oasa", gasp.households)
         assert incidents(engine) == [
+            town_cut,
             ("feeder_cut", "open", port.name, expected, False),
             ("power_outage", "open", None, set(gasp.households), False),
         ]
         fams = {f.name: f for f in incident_engine.families()}
+        each = {(s.labels["kind"], s.labels["olt"], s.labels["pon_port"], s.labels["scope"])
+                for s in fams["ftthnoc_incident_open"].samples}
+        assert each == {("feeder_cut", town_olt.name, town_port.name, "pon_port"),
+                        ("feeder_cut", olt.name, port.name, "pon_port"), ("power_outage", "", "", "district")}
         opened = {(s.labels["kind"], s.labels["district"]): s.value for s in fams["ftthnoc_incidents_open"].samples}
-        assert opened[("feeder_cut", olt.district)] == 1 and opened[("power_outage", "oasa")] == 1
-        assert sum(opened.values()) == 2
+        assert opened[("power_outage", "oasa")] == 1
+        assert sum(opened.values()) == 3
 
         # nothing changes while the faults last: no new incident, no growth
         assert await poller.feed(incident_engine, t1 + timedelta(minutes=5)) == []
@@ -149,12 +159,14 @@ async def test_feeder_cut_and_power_cut_become_one_incident_each(
         assert [(c.change, c.kind) for c in closed] == [("closed", "power_outage")]
         restore(agents, cut)  # the feeder spliced after 2 h 5 min: closed and reportable
         closed = await poller.feed(incident_engine, t1 + timedelta(minutes=125))
-        assert [(c.change, c.kind) for c in closed] == [("reportable", "feeder_cut"), ("closed", "feeder_cut")]
+        assert [(c.change, c.pon_port) for c in closed] == [
+            ("reportable", town_port.name), ("reportable", port.name), ("closed", port.name)]  # fmt: skip
         assert incidents(engine) == [
+            (*town_cut[:-1], True),  # still cut, and reportable too by now
             ("feeder_cut", "closed", port.name, expected, True),
             ("power_outage", "closed", None, set(gasp.households), False),
         ]
-        assert incident_engine.open_incidents() == []
+        assert [(i.kind, i.pon_port) for i in incident_engine.open_incidents()] == [("feeder_cut", town_port.name)]
     finally:
         engine.dispose()
 
