@@ -152,3 +152,24 @@ def test_resume_needs_no_confirmation(client: TestClient, engine: Engine, runner
     answer = client.post("/support/households/HH-000002/resume", data={"csrf_token": form_csrf(page)},
                          follow_redirects=False)  # fmt: skip
     assert answer.status_code == 303 and [j.kind for j in runner.jobs()] == ["resume"]
+
+
+# ------------------------------------------------------------------------------------------ search
+def test_support_searches_by_phone_name_and_serial_on_the_page(client: TestClient, engine: Engine) -> None:
+    login_as(client, engine, "support")
+    assert 'id="search-text"' in client.get("/support").text
+    page = client.get("/support", params={"q": "０８２６－７２－０００１", "lang": "en"}).text
+    assert "1 found" in page and "HH-000001" in page and "山田 太郎" in page
+    assert "HH-000003" in client.get("/support", params={"q": "hwtca1b2c3d6"}).text
+    assert "HH-000001" in client.get("/support", params={"q": "山田太郎"}).text
+    with db.session_scope(engine) as s:
+        reads = [e.detail["households"] for e in s.scalars(select(AuditEntry).where(
+            AuditEntry.entity == "household_contacts"))]  # fmt: skip
+    assert reads == [["HH-000001"], ["HH-000003"], ["HH-000001"]]
+
+
+def test_operators_have_no_personal_search(client: TestClient, engine: Engine) -> None:
+    login_as(client, engine, "operator")
+    assert 'id="search-text"' not in client.get("/support").text
+    assert client.get("/support", params={"q": "0826"}).status_code == 403
+    assert "HH-000003" in client.get("/support", params={"district": "oasa"}).text
