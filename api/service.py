@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from api.app import create_app
 from api.services.onus import NOT_POLLED, OnuLine
 from ftthnoc.config import Config
+from ftthnoc.incidents.classify import CAUSE_FAMILY
 from ftthnoc.inventory import db
 from ftthnoc.kpi import figures
 from ftthnoc.samples import MetricFamily
@@ -30,9 +31,9 @@ from ftthnoc.settings import Settings
 OnuKey = tuple[str, str, int]
 
 
-#: The snapshot's families a line's state is read from.
-_LINE_FAMILIES = ("ftth_onu_up", "ftth_onu_rx_power_dbm", "ftth_onu_last_down_cause_info",
-                  "ftth_onu_last_down_timestamp_seconds")  # fmt: skip
+#: The snapshot's families a line's state is read from (the cause is an info family: the exporters add
+#: ``_info`` to its name, the snapshot holds it without).
+_LINE_FAMILIES = ("ftth_onu_up", "ftth_onu_rx_power_dbm", CAUSE_FAMILY, "ftth_onu_last_down_timestamp_seconds")
 
 
 class SnapshotOnuState:
@@ -68,7 +69,7 @@ class SnapshotOnuState:
                     key = (s.labels["olt"], s.labels["pon_port"], int(s.labels["onu_id"]))
                 except (KeyError, ValueError):
                     continue
-                if fam.name == "ftth_onu_last_down_cause_info":
+                if fam.name == CAUSE_FAMILY:
                     if s.labels.get("cause"):
                         causes[key] = s.labels["cause"]
                 else:

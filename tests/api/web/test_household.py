@@ -35,10 +35,11 @@ DOWN_AT = datetime(2026, 11, 20, 3, 4, tzinfo=UTC)  # 12:04 JST
 
 def snapshot(*, up: float | None, rx: float | None = None, cause: str | None = None,
              down_at: datetime | None = None) -> list[MetricFamily]:  # fmt: skip
-    """The poller's families for HH-000001's ONU, as the collectors name them."""
+    """The poller's families for HH-000001's ONU, as the collectors name them (the info family without
+    the ``_info`` the exporters add)."""
     families = []
     for name, value, extra in (("ftth_onu_up", up, {}), ("ftth_onu_rx_power_dbm", rx, {}),
-                               ("ftth_onu_last_down_cause_info", 1.0 if cause else None, {"cause": cause or ""}),
+                               ("ftth_onu_last_down_cause", 1.0 if cause else None, {"cause": cause or ""}),
                                ("ftth_onu_last_down_timestamp_seconds",
                                 down_at.timestamp() if down_at else None, {})):  # fmt: skip
         fam = MetricFamily(name, "")
