@@ -130,7 +130,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "line_no_onu": "ONU が登録されていません",
         "cause_dying_gasp": "停電の可能性：dying gasp",
         "cause_los": "光信号断（LOS）：光ファイバーの断線または ONU の故障の可能性",
-        "cause_deliberate": "操作による停止（休止・リセットなど）",
+        "cause_deliberate": "操作による停止（利用停止・リセットなど）",
         "cause_other": "その他の障害",
         "cause_unknown": "原因は不明です",
         "last_cause": "最後の停止原因",
