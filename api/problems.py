@@ -7,6 +7,7 @@ from fastapi import status
 
 from api.services.common import (
     Conflict,
+    Forbidden,
     Invalid,
     NotFound,
     ServiceError,
@@ -17,6 +18,7 @@ from api.services.common import (
 
 STATUS: dict[type[ServiceError], int] = {
     NotFound: status.HTTP_404_NOT_FOUND,
+    Forbidden: status.HTTP_403_FORBIDDEN,
     Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
     Conflict: status.HTTP_409_CONFLICT,
     Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,

@@ -20,7 +20,9 @@ import uvicorn
 from sqlalchemy import Engine
 
 from api.app import create_app
+from api.services.onus import NOT_POLLED, OnuLine
 from ftthnoc.config import Config
+from ftthnoc.incidents.classify import CAUSE_FAMILY
 from ftthnoc.inventory import db
 from ftthnoc.kpi import figures
 from ftthnoc.samples import MetricFamily
@@ -29,39 +31,56 @@ from ftthnoc.settings import Settings
 OnuKey = tuple[str, str, int]
 
 
+#: The snapshot's families a line's state is read from (the cause is an info family: the exporters add
+#: ``_info`` to its name, the snapshot holds it without).
+_LINE_FAMILIES = ("ftth_onu_up", "ftth_onu_rx_power_dbm", CAUSE_FAMILY, "ftth_onu_last_down_timestamp_seconds")
+
+
 class SnapshotOnuState:
-    """``(olt, pon_port, onu_id) -> (up, rx_dbm)`` from the latest poll, indexed at most every few seconds."""
+    """``(olt, pon_port, onu_id) -> (up, rx_dbm)`` from the latest poll, indexed at most every few seconds;
+    ``line(...)`` adds the last down cause and time (``api.services.onus.OnuLine``)."""
 
     def __init__(self, families: Callable[[], Iterable[MetricFamily]], max_age: float = 5.0) -> None:
         self._families = families
         self._max_age = max_age
         self._lock = threading.Lock()
-        self._index: dict[OnuKey, tuple[bool | None, float | None]] = {}
+        self._index: dict[OnuKey, OnuLine] = {}
         self._built = -1e9
 
     def __call__(self, olt: str, pon_port: str, onu_id: int) -> tuple[bool | None, float | None]:
+        found = self.line(olt, pon_port, onu_id)
+        return found.up, found.rx_dbm
+
+    def line(self, olt: str, pon_port: str, onu_id: int) -> OnuLine:
         with self._lock:
             if time.monotonic() - self._built > self._max_age:
                 self._index = self._build()
                 self._built = time.monotonic()
-            return self._index.get((olt, pon_port, onu_id), (None, None))
+            return self._index.get((olt, pon_port, onu_id), NOT_POLLED)
 
-    def _build(self) -> dict[OnuKey, tuple[bool | None, float | None]]:
-        up: dict[OnuKey, bool] = {}
-        rx: dict[OnuKey, float] = {}
+    def _build(self) -> dict[OnuKey, OnuLine]:
+        values: dict[str, dict[OnuKey, float]] = {name: {} for name in _LINE_FAMILIES}
+        causes: dict[OnuKey, str] = {}
         for fam in self._families():
-            if fam.name not in ("ftth_onu_up", "ftth_onu_rx_power_dbm"):
+            if fam.name not in values:
                 continue
             for s in fam.samples:
                 try:
                     key = (s.labels["olt"], s.labels["pon_port"], int(s.labels["onu_id"]))
                 except (KeyError, ValueError):
                     continue
-                if fam.name == "ftth_onu_up":
-                    up[key] = s.value == 1.0
+                if fam.name == CAUSE_FAMILY:
+                    if s.labels.get("cause"):
+                        causes[key] = s.labels["cause"]
                 else:
-                    rx[key] = s.value
-        return {k: (up.get(k), rx.get(k)) for k in up.keys() | rx.keys()}
+                    values[fam.name][key] = s.value
+        up, rx, _cause, down = (values[name] for name in _LINE_FAMILIES)
+        index: dict[OnuKey, OnuLine] = {}
+        for key in up.keys() | rx.keys():
+            stamp = down.get(key)
+            index[key] = OnuLine(True, up[key] == 1.0 if key in up else None, rx.get(key), causes.get(key),
+                                 datetime.fromtimestamp(stamp, UTC) if stamp and stamp > 0 else None)  # fmt: skip
+        return index
 
 
 class ApiServer:

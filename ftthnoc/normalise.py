@@ -74,3 +74,21 @@ def normalise_ipv4(value: str) -> str:
     if address.is_unspecified or address.is_multicast or address == ipaddress.IPv4Address("255.255.255.255"):
         raise ValueError(f"{text} is not the address of one host")
     return str(address)
+
+
+#: Hiragana (ぁ U+3041 to ゖ U+3096, and the iteration marks ゝゞ) and their katakana, 0x60 further on.
+_HIRAGANA_TO_KATAKANA = {c: c + 0x60 for c in (*range(0x3041, 0x3097), 0x309D, 0x309E)}
+
+
+def fold_kana(value: str) -> str:
+    """A name, reading or address as a search compares it: full- and half-width alike (NFKC: ﾔﾏﾀﾞ and
+    ＹＡＭＡＤＡ become ヤマダ and YAMADA), hiragana as katakana (やまだ → ヤマダ), letters case-folded and
+    every space dropped (山田 太郎, 山田　太郎 and 山田太郎 compare equal)."""
+    text = unicodedata.normalize("NFKC", value).translate(_HIRAGANA_TO_KATAKANA).casefold()
+    return "".join(text.split())
+
+
+def digits_of(value: str) -> str:
+    """The digits of a phone number as a search compares them (full-width digits too): hyphens, spaces and
+    brackets ignored, so 0826-72-0001, 0826720001 and ０８２６（７２）０００１ are the same number."""
+    return "".join(c for c in unicodedata.normalize("NFKC", value) if c.isascii() and c.isdigit())

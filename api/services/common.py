@@ -28,6 +28,10 @@ class NotFound(ServiceError):
         super().__init__(f"{what} not found")
 
 
+class Forbidden(ServiceError):
+    """The caller's role may not do this inside a route it may call (search by personal fields)."""
+
+
 class Invalid(ServiceError):
     """The request is well-formed but its content is refused (a serial that is no serial)."""
 

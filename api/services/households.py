@@ -7,24 +7,39 @@ that a new personal field is one edit there plus its column) are disclosed only 
 None, and the answers leave the keys out rather than sending nulls). Every call that discloses them writes
 one audit entry (``api.services.audit.record_personal_read``) naming the households and the fields, never
 the values.
+
+Search by personal fields (``text``: name or its kana, phone, address, ONU serial) is for the same roles
+only; others get ``Forbidden``. Names and addresses are compared folded (``ftthnoc.normalise.fold_kana``:
+hiragana as katakana, full- and half-width alike, spaces ignored), phones by their digits, serials
+without hyphens and case. The comparison runs here over the contacts, not in SQL, so that it is the same
+on SQLite and PostgreSQL; a town has a few thousand. Only the households shown are audited, as any read.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from api.security import Principal
 from api.services import audit
-from api.services.common import Found, NotFound, Window, page_of
+from api.services.common import Forbidden, Found, NotFound, Window, page_of
 from ftthnoc import personal as personal_data
-from ftthnoc.inventory.models import District, Enrolment, Household, HouseholdContact, HouseholdStatus
+from ftthnoc.inventory.models import District, Enrolment, Household, HouseholdContact, HouseholdStatus, Onu
 from ftthnoc.kpi.models import HouseholdStatusChange
+from ftthnoc.normalise import digits_of, fold_kana
+
+#: Digits a query needs before it is compared with phone numbers too (``0826`` yes, ``1`` no).
+MIN_PHONE_DIGITS = 3
+#: Letters and digits a query needs before it is compared with ONU serials.
+MIN_SERIAL_CHARS = 4
+_PHONE_LIKE = re.compile(r"[0-9+()\-\u2010-\u2015\u2212\u30fc\s]+")  # digits, brackets, any dash
 
 
 def personal_fields() -> tuple[str, ...]:
@@ -88,11 +103,41 @@ def _records(session: Session, principal: Principal, rows: list[Any], *, via: st
     return records
 
 
+def matching(session: Session, principal: Principal, text: str) -> set[int]:
+    """Ids of the households whose name (or kana), address or phone, or ONU serial, matches ``text``;
+    ``Forbidden`` for a role that may not see personal data."""
+    if not sees_personal_data(principal):
+        raise Forbidden("searching by name, phone, address or serial needs the admin or support role")
+    folded = fold_kana(text)
+    if not folded:
+        return set()
+    plain = unicodedata.normalize("NFKC", text).strip()
+    digits = digits_of(text) if _PHONE_LIKE.fullmatch(plain) else ""
+    found: set[int] = set()
+    rows = session.execute(select(HouseholdContact.household_id, HouseholdContact.name, HouseholdContact.address,
+                                  HouseholdContact.phone))  # fmt: skip
+    for household_id, name, address, phone in rows:
+        if (folded in fold_kana(name or "") or folded in fold_kana(address or "")
+                or (len(digits) >= MIN_PHONE_DIGITS and digits in digits_of(phone or ""))):  # fmt: skip
+            found.add(household_id)
+    serial = re.sub(r"[-\s]", "", plain).upper()
+    if len(serial) >= MIN_SERIAL_CHARS and serial.isascii() and serial.isalnum():
+        stored = func.upper(func.replace(Onu.serial, "-", ""))
+        by_serial = select(Onu.household_id).where(Onu.household_id.is_not(None),
+                                                   stored.contains(serial, autoescape=True))  # fmt: skip
+        found.update(i for i in session.scalars(by_serial) if i is not None)
+    return found
+
+
 def search(session: Session, principal: Principal, window: Window, *, via: str, district: str | None = None,
            status: HouseholdStatus | None = None, code: str | None = None,
-           code_contains: str | None = None) -> Found[HouseholdRecord]:  # fmt: skip
-    """Households by code, in ``window``, filtered by district, status, exact ``code`` or a part of it."""
+           code_contains: str | None = None, text: str | None = None) -> Found[HouseholdRecord]:  # fmt: skip
+    """Households by code, in ``window``, filtered by district, status, exact ``code`` or a part of it, and
+    ``text`` (name, kana, phone, address or serial: admin and support only, see ``matching``)."""
     stmt = _base()
+    if text is not None and text.strip():
+        ids = matching(session, principal, text)
+        stmt = stmt.where(Household.id.in_(ids) if ids else false())
     if district is not None:
         stmt = stmt.where(District.code == district)
     if status is not None:

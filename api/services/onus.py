@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,46 @@ log = logging.getLogger(__name__)
 
 #: ``(olt, pon_port, onu_id) -> (up, rx_dbm)`` from the poller's latest snapshot; None where unknown.
 OnuStateProvider = Callable[[str, str, int], tuple[bool | None, float | None]]
+
+
+@dataclass(frozen=True)
+class OnuLine:
+    """What the latest poll says of one ONU's line; ``polled`` False: no poll has seen it (the rest None)."""
+
+    polled: bool
+    up: bool | None = None
+    rx_dbm: float | None = None
+    #: the last down cause as the module names it (``dying_gasp``, ``los``, ``deactivated``...), if reported
+    cause: str | None = None
+    #: when it last went down, if the OLT says (Huawei's last-down time)
+    down_at: datetime | None = None
+
+
+NOT_POLLED = OnuLine(polled=False)
+
+
+@runtime_checkable
+class OnuLineProvider(Protocol):
+    """A state provider that also tells the last down cause and time (``api.service.SnapshotOnuState``)."""
+
+    def line(self, olt: str, pon_port: str, onu_id: int) -> OnuLine: ...
+
+
+def line_of(provider: OnuStateProvider | None, olt: str, pon_port: str, onu_id: int) -> OnuLine:
+    """One ONU's line from the snapshot: with cause and time where the provider knows them, else up and
+    Rx only; a provider that fails or knows nothing of the ONU gives ``NOT_POLLED``."""
+    if provider is None:
+        return NOT_POLLED
+    try:
+        if isinstance(provider, OnuLineProvider):
+            return provider.line(olt, pon_port, onu_id)
+        up, rx = provider(olt, pon_port, onu_id)
+    except Exception:  # a broken snapshot must not break the household page
+        log.exception("ONU state provider failed")
+        return NOT_POLLED
+    if up is None and rx is None:
+        return NOT_POLLED
+    return OnuLine(True, up, rx)
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,20 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, st
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from api.deps import Auth, Authenticated, DbSession, csrf_protect, job_runner, may
+from api.deps import Auth, Authenticated, DbSession, csrf_protect, job_runner, may, onu_state
 from api.jobs import Job, JobRunner
 from api.problems import status_of
-from api.services import enrolments, households, onus
+from api.services import enrolments, households, lines, onus
 from api.services.common import NotFound, ServiceError, Window
 from api.web.common import form_error, render
-from api.web.i18n import LANGS
+from api.web.i18n import LANGS, lang_of, translator
+from ftthnoc.config import Config, Thresholds, default_thresholds
 from ftthnoc.inventory.models import HouseholdStatus
 
 #: Provisioning runs and status changes shown at most.
 HISTORY = 50
+#: Line changes that run only once the clerk has typed the household's code (the others run at once).
+CONFIRMED: frozenset[str] = frozenset({"suspend", "cancel"})
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,6 +37,12 @@ def _job_view(job: Job) -> dict[str, Any]:
     data = job.as_json()
     data["state_key"] = {"queued": "job_queued", "running": "job_running"}.get(data["state"], "job_finished")
     return data
+
+
+def _thresholds(request: Request) -> dict[str, Thresholds]:
+    """The PON classes' Rx alarm levels: the loaded configuration's, else the defaults the poller uses."""
+    config: Config | None = getattr(request.app.state, "config", None)
+    return dict(config.thresholds) if config is not None else default_thresholds()
 
 
 def _page(request: Request, session: Session, auth: Authenticated, code: str, *, job_id: str | None = None,
@@ -54,7 +63,8 @@ def _page(request: Request, session: Session, auth: Authenticated, code: str, *,
         if ok
     ]  # fmt: skip
     can_enrol = may(request, principal, "POST /support/households/{code}/enrol") and hs == HouseholdStatus.INSTALLED
-    return render(request, "household.html", auth, status_code, household=record, status=str(hs),
+    line = lines.status(session, onu_state(request), record.code, _thresholds(request))
+    return render(request, "household.html", auth, status_code, household=record, status=str(hs), line=line,
                   district=record.district, district_name=record.district_name,
                   personal=record.personal is not None, contact=record.personal,
                   onus=onus.search(session, None, Window(HISTORY), household=record.code).items,
@@ -98,7 +108,17 @@ def household_enrol(
 
 @router.post("/support/households/{code}/{action}", dependencies=[Depends(csrf_protect)])
 def household_line(request: Request, session: DbSession, auth: Auth, code: Code,
-                   action: Annotated[str, Path(max_length=16)]) -> Response:  # fmt: skip
+                   action: Annotated[str, Path(max_length=16)],
+                   confirm_code: Annotated[str | None, Form(max_length=64)] = None) -> Response:  # fmt: skip
+    """A line change; suspend and cancel first answer a confirmation page, and run only when the form
+    comes back with the household's code typed (spaces and case ignored, nothing else)."""
     if action not in enrolments.LINE_CHANGES:
         raise NotFound(f"action {action}")
+    typed = None if confirm_code is None else "".join(confirm_code.split()).upper()
+    if action in CONFIRMED and typed != code.upper():
+        record = households.get(session, auth.principal, code, via="web")  # the clerk sees whose line it is
+        t = translator(lang_of(request))
+        mismatch = t("confirm_mismatch") if confirm_code is not None else None
+        return render(request, "confirm.html", auth, 200 if mismatch is None else 422, household=record,
+                      action=action, action_word=t(action), contact=record.personal, error=mismatch)  # fmt: skip
     return _start(request, session, auth, code, action)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from api.app import create_app
 from api.service import ApiServer, SnapshotOnuState, add_demo_users, start_api
+from api.services.onus import NOT_POLLED
 from ftthnoc.config import Config
 from ftthnoc.inventory import db
 from ftthnoc.samples import MetricFamily
@@ -38,6 +40,19 @@ def test_onu_state_comes_from_the_latest_snapshot_and_is_reindexed_when_old() ->
     assert cached("o1", "0/1/0", 3) == (False, None)
     current["families"] = _families(1.0, -20.0)
     assert cached("o1", "0/1/0", 3) == (False, None)  # within max_age the index is kept
+
+
+def test_the_snapshot_also_gives_a_lines_last_down_cause_and_time() -> None:
+    labels = {"olt": "o1", "pon_port": "0/1/0", "onu_id": "3", "district": "chiyoda"}
+    cause = MetricFamily("ftth_onu_last_down_cause", "", "info")
+    cause.add({**labels, "cause": "dying_gasp"}, 1.0)
+    down = MetricFamily("ftth_onu_last_down_timestamp_seconds", "")
+    down.add(labels, 1_795_000_000.0)
+    state = SnapshotOnuState(lambda: [*_families(0.0, None), cause, down], max_age=0.0)
+    line = state.line("o1", "0/1/0", 3)
+    assert (line.polled, line.up, line.rx_dbm, line.cause) == (True, False, None, "dying_gasp")
+    assert line.down_at == datetime.fromtimestamp(1_795_000_000, UTC)
+    assert state.line("o1", "0/1/0", 4) == NOT_POLLED and state("o1", "0/1/0", 3) == (False, None)
 
 
 def test_the_api_server_thread_serves_health_and_stops(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ftthnoc.normalise import normalise_ipv4, normalise_mac, normalise_serial
+from ftthnoc.normalise import digits_of, fold_kana, normalise_ipv4, normalise_mac, normalise_serial
 
 
 def test_full_width_input_is_read_as_ascii() -> None:
@@ -18,3 +18,18 @@ def test_full_width_input_is_read_as_ascii() -> None:
 def test_what_is_no_serial_stays_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="not an ONU serial"):
         normalise_serial(bad)
+
+
+@pytest.mark.parametrize("spelling", ["やまだ たろう", "ヤマダ　タロウ", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダタロウ", "やまだタロウ"])
+def test_kana_fold_to_one_spelling(spelling: str) -> None:
+    assert fold_kana(spelling) == "ヤマダタロウ"
+
+
+def test_kana_folding_keeps_kanji_and_folds_latin() -> None:
+    assert fold_kana("山田 太郎") == "山田太郎" and fold_kana("ＹＡＭＡＤＡ") == fold_kana("yamada") == "yamada"
+    assert fold_kana("ゔぁ ゞ") == "ヴァヾ"  # the edges of the hiragana block
+
+
+def test_phone_digits_ignore_hyphens_brackets_and_width() -> None:
+    assert digits_of("0826-72-0001") == digits_of("０８２６（７２）０００１") == "0826720001"
+    assert digits_of("0826 72 0001") == "0826720001"

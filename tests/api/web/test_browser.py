@@ -8,6 +8,7 @@ snmpsim; skipped with the reason when either is missing). Screenshots go to ``te
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -22,8 +23,13 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.security import hash_password
+from api.service import SnapshotOnuState
+from collectors.runner import Poller
+from ftthnoc.causes import class_of
+from ftthnoc.incidents.classify import CAUSE_FAMILY
 from ftthnoc.inventory import db
-from ftthnoc.inventory.models import School, Tablet, User
+from ftthnoc.inventory.models import Household, HouseholdContact, Olt, Onu, PonPort, School, Tablet, User
+from ftthnoc.samples import MetricFamily
 from tests.api.conftest import settings_for
 from tests.provisioning.conftest import Env
 from tests.provisioning.conftest import env as env
@@ -52,6 +58,8 @@ class Site:
     url: str
     env: Env
     school: str
+    #: the families of one real poll of the town's OLTs, as the API's state provider reads them
+    families: list[MetricFamily]
 
 
 def _free_port() -> int:
@@ -79,7 +87,13 @@ def site(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             elif i % 3 == 1:
                 tablet.last_seen_at = now - timedelta(days=2)
     settings = settings_for(tmp_path_factory.mktemp("browser"), api_secret=SecretStr(SECRET))
-    app = create_app(env.engine, settings=settings)
+    families: list[MetricFamily] = []  # one real poll of every OLT of the simulated town
+    poller = Poller(env.config, lambda _target, _module, fams: families.extend(fams))
+    polling = threading.Thread(target=lambda: asyncio.run(poller.run(asyncio.Event(), cycles=1)),
+                               name="poll-once")  # its own thread: Playwright's loop may run in this one
+    polling.start()
+    polling.join()
+    app = create_app(env.engine, settings=settings, onu_state=SnapshotOnuState(lambda: families))
     app.state.config = env.config
     app.state.school_peaks_mbps = {code: 250.0}
     port = _free_port()
@@ -90,7 +104,7 @@ def site(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     if not server.started:
         pytest.fail("uvicorn did not start")
     try:
-        yield Site(f"http://127.0.0.1:{port}", env, code)
+        yield Site(f"http://127.0.0.1:{port}", env, code, families)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -183,3 +197,39 @@ def test_the_kpi_page_renders_its_svg_charts(page: Any, site: Site) -> None:
     assert box is not None and box["width"] > 200 and box["height"] > 10
     assert page.locator("a.external").get_attribute("href")  # operators get the Grafana link
     _shot(page, "kpis.png")
+
+
+def _dying_gasp_household(site: Site) -> str:
+    """A household whose ONU the poll found down after a dying gasp (the town has a few)."""
+    down = {(s.labels["olt"], s.labels["pon_port"], s.labels["onu_id"]) for f in site.families
+            if f.name == "ftth_onu_up" for s in f.samples if s.value == 0.0}  # fmt: skip
+    gasps = {(s.labels["olt"], s.labels["pon_port"], s.labels["onu_id"]) for f in site.families
+             if f.name == CAUSE_FAMILY for s in f.samples
+             if class_of(s.labels.get("cause")) == "dying_gasp"}  # fmt: skip
+    with db.session_scope(site.env.engine) as s:
+        rows = s.execute(select(Household.code, Olt.name, PonPort.port, Onu.onu_id)
+                         .join(Onu, Onu.household_id == Household.id).join(PonPort, Onu.pon_port_id == PonPort.id)
+                         .join(Olt, PonPort.olt_id == Olt.id).order_by(Household.code))  # fmt: skip
+        for code, olt, port, onu_id in rows:
+            if (olt, port, str(onu_id)) in down & gasps:
+                return str(code)
+    pytest.fail("the simulated town's poll found no ONU down with a dying gasp")
+
+
+def test_support_finds_a_caller_by_kana_and_sees_the_line_is_down(page: Any, site: Site) -> None:
+    code = _dying_gasp_household(site)
+    with db.session_scope(site.env.engine) as s:  # the caller's name as the register holds it, in katakana
+        contact = s.scalars(select(HouseholdContact).join(Household).where(Household.code == code)).one()
+        contact.name = "ヤマダ ハナコ"
+    _login(page, site, "web-support", "/support")
+    page.fill("#search-text", "やまだ はなこ")  # the clerk types the reading in hiragana
+    page.click("form.search button[type=submit]")
+    page.wait_for_selector("table.households")
+    assert page.locator("table.households tbody tr").count() == 1
+    assert "ヤマダ ハナコ" in page.inner_text("table.households")
+    _shot(page, "support-search-kana.png")
+    page.click(f"a.row-link:has-text('{code}')")
+    page.wait_for_selector("#line-status")
+    assert page.inner_text("#line-headline") == "回線が停止しています（停電の可能性：dying gasp）"
+    assert "停止" in page.inner_text("#line-status")
+    _shot(page, "household-down.png")
