@@ -13,8 +13,8 @@ Fed like the incident engine and the telework KPI (``observe_poll`` after each p
 is away costs that poll's contribution, logged, never the poll.
 
 It also publishes the schools' figures as gauges (``families``, see ``ftthnoc.kpi.families``): read from the
-database at start and at most every ``gauges_seconds`` after a poll, on the recorder's own thread, so a
-scrape never waits on SQL.
+database at start and after a poll at most every ``gauges_seconds`` (the poll interval, a minute at most),
+on the recorder's own thread, so a scrape never waits on SQL.
 """
 
 from __future__ import annotations
@@ -57,11 +57,12 @@ OFF_STATUSES: tuple[HouseholdStatus, ...] = (HouseholdStatus.SUSPENDED, Househol
 
 class KpiRecorder:
     def __init__(self, engine: Engine, interval_seconds: float, refresh_seconds: float = 300.0,
-                 gauges_seconds: float = 60.0) -> None:
+                 gauges_seconds: float | None = None) -> None:
         self.engine = engine
         self.interval = interval_seconds
         self.refresh_seconds = refresh_seconds
-        self.gauges_seconds = gauges_seconds
+        #: how often the schools' gauges are read again: every poll interval, at most every minute
+        self.gauges_seconds = min(interval_seconds, 60.0) if gauges_seconds is None else gauges_seconds
         self._lock = threading.Lock()
         self._tablet_rows: list[dict[str, object]] = []
         self._recommended: dict[str, float] = {}
