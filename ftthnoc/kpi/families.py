@@ -6,9 +6,10 @@ the ``FtthSchoolUplinkSaturated`` alert read them).
   or ``7d`` — the KPI page's figures (``ftthnoc.kpi.figures.tablets_seen``), as counts.
 - ``ftthnoc_school_uplink_recommended_bytes_per_second{school}``: MEXT's recommended bandwidth for the
   school's pupils (``ftthnoc.kpi.figures.mext_mbps``), in bytes per second as every rate here.
-- ``ftthnoc_school_uplink_info{school, device, ifName}``: which interface of which polled router is the
-  school's uplink (the inventory's ``uplink_target`` and ``uplink_interface``), so that PromQL joins the
-  router's ``if_mib`` series (``device``, ``ifName``) to the school.
+- ``ftthnoc_school_uplink_info{school, device, interface}``: which interface (its ``ifName``) of which
+  polled router is the school's uplink (the inventory's ``uplink_target`` and ``uplink_interface``), so
+  that PromQL joins the router's ``if_mib`` series to the school: on ``device`` and ``ifName``, copied from
+  ``interface`` with ``label_join`` (a label of ours is snake_case, as ``promtool check metrics`` wants).
 
 Labels name the school by its code and devices by their inventory names: no pupil, no tablet, no person.
 """
@@ -38,8 +39,8 @@ def school_families(tablets: Iterable[Mapping[str, Any]], recommended_mbps: Mapp
                                       "table) in the last period: 24h, 7d.")
     target = MetricFamily(RECOMMENDED, "MEXT's recommended uplink bandwidth for the school's pupils (2024 table), "
                                        "bytes per second.")
-    uplink = MetricFamily(UPLINK, "The polled router interface (device, ifName of if_mib) that is the school's "
-                                  "uplink.", type="info")
+    uplink = MetricFamily(UPLINK, "The polled router interface (if_mib's device and ifName) that is the "
+                                  "school's uplink.", type="info")
     for row in tablets:
         count.add({"school": row["school"]}, float(row["tablets"]))
         for period, key in PERIODS:
@@ -48,5 +49,5 @@ def school_families(tablets: Iterable[Mapping[str, Any]], recommended_mbps: Mapp
         target.add({"school": school}, mbps * 1e6 / 8)
     for device, pairs in sorted(uplinks.items()):
         for school, interface in pairs:
-            uplink.add({"school": school, "device": device, "ifName": interface}, 1.0)
+            uplink.add({"school": school, "device": device, "interface": interface}, 1.0)
     return [count, seen, target, uplink]

@@ -4,7 +4,8 @@ Per GIGA school: the share of its active tablets seen in the last 24 hours and 7
 KPI, from the KPI recorder's ``ftthnoc_school_tablets*`` gauges, fed by the prober's ARP sweep and the
 school router's ARP table), and its uplink's traffic from the router's ``if_mib`` counters against MEXT's
 recommended bandwidth for its pupils. The uplink is the interface the inventory names for the school
-(``ftthnoc_school_uplink_info``: ``device``, ``ifName``), so no panel needs to know the routers' names.
+(``ftthnoc_school_uplink_info``: ``device``, and ``interface`` copied to ``ifName``), so no panel needs to
+know the routers' names.
 Schools are named by code only: no pupil, no tablet, no person.
 """
 
@@ -20,7 +21,8 @@ from .common import DASHED, dashboard, panel, q, query_var, rows, series, table_
 #: The schools the `school` variable chooses.
 SCH = 'school=~"$school"'
 #: An if_mib series of a router interface, joined to the school whose uplink it is.
-JOIN = f" * on (device, ifName) group_left (school) ftthnoc_school_uplink_info{{{SCH}}}"
+JOIN = (" * on (device, ifName) group_left (school) "
+        f'label_join(ftthnoc_school_uplink_info{{{SCH}}}, "ifName", "", "interface")')
 IN = f"sum by (school) (rate(ifHCInOctets[$__rate_interval]){JOIN})"
 OUT = f"sum by (school) (rate(ifHCOutOctets[$__rate_interval]){JOIN})"
 #: bytes per second in the busier direction (downloads, most of the school day)
