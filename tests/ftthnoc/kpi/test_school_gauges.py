@@ -62,7 +62,8 @@ def test_gauges_from_the_start_and_after_the_router_saw_tablets(engine: Engine) 
     assert got["ftthnoc_school_uplink_recommended_bytes_per_second"] == {
         (("school", "es-1"),): mext_mbps(250) * 1e6 / 8, (("school", "es-2"),): 108e6 / 8}
     # es-2 has no uplink in the inventory: no mapping
-    assert got["ftthnoc_school_uplink_info"] == {(("device", "es-1-rtx"), ("interface", "LAN2"), ("school", "es-1")): 1.0}
+    assert got["ftthnoc_school_uplink_info"] == {
+        (("device", "es-1-rtx"), ("interface", "LAN2"), ("school", "es-1")): 1.0}
 
     # the router's ARP table lists T-001, T-002 (and es-2's T-005, not this router's school's)
     recorder.record_poll("es-1-rtx", [arp("es-1-rtx", mac(1), mac(2), mac(5))], NOW)
