@@ -203,19 +203,14 @@ def registry(d: Deployment) -> CollectorRegistry:
 
 def _serve(d: Deployment, cycles: int | None, on_ready: Callable[[str], None] | None, api_listen: str | None,
            on_api: Callable[[str], None] | None) -> None:
-    from exporters.prometheus.http import make_app, serve
+    from exporters.prometheus.http import example_query, make_app, project_readme, serve
     from ftthnoc.errors import ConfigError
 
     if api_listen is not None and d.engine is None:
         raise ConfigError("--api needs a migrated inventory database (FTTHNOC_DATABASE_URL; "
                           "'ftthnoc inventory migrate')")
-    app = make_app(registry(d), probe=d.poller.probe,
-                   default_auth="public_v2" if "public_v2" in d.config.auths else None)
-    server = serve(app, d.settings.listen_host, d.settings.listen_port)
-    d.closers.callback(server.shutdown)
-    url = f"http://{d.settings.listen_host}:{server.server_port}"
-    log.info("exporter listening on %s/metrics", url)
-    if api_listen is not None:
+    web_url = None
+    if api_listen is not None:  # first, so that the exporter's landing page can link the web pages
         from api.service import start_api
         from ftthnoc.config import split_host_port
 
@@ -223,9 +218,18 @@ def _serve(d: Deployment, cycles: int | None, on_ready: Callable[[str], None] | 
         host, port = split_host_port(api_listen, 8080)
         api = start_api(d.engine, d.config, d.snapshot.families, host, port, settings=d.settings)
         d.closers.callback(api.stop)
+        web_url = api.url
         log.info("API and web pages on %s", api.url)
         if on_api:
             on_api(api.url)
+    default_auth = "public_v2" if "public_v2" in d.config.auths else None
+    example = example_query(((t.address, t.modules, t.auth) for t in d.config.targets), default_auth)
+    app = make_app(registry(d), probe=d.poller.probe, default_auth=default_auth, example=example, web_url=web_url,
+                   readme=project_readme())
+    server = serve(app, d.settings.listen_host, d.settings.listen_port)
+    d.closers.callback(server.shutdown)
+    url = f"http://{d.settings.listen_host}:{server.server_port}"
+    log.info("exporter listening on %s/metrics", url)
     asyncio.run(_main_loop(d, cycles, lambda: on_ready(url) if on_ready else None))
 
 

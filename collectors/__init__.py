@@ -1,1 +1,2 @@
-"""Collectors: SNMP polling today; probes and traps later. Never imports exporters or api."""
+"""Collectors: SNMP polling (``snmp``), ICMP/TCP/ARP probes (``probes``) and traps (``traps``). Never imports
+exporters or api."""

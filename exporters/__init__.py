@@ -1,1 +1,1 @@
-"""Exporters: turn neutral samples into Prometheus (and later InfluxDB) output."""
+"""Exporters: turn neutral samples into Prometheus (``prometheus``) and InfluxDB line protocol (``influx``) output."""

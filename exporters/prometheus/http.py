@@ -1,4 +1,5 @@
-"""HTTP face of the exporter: ``/metrics`` from the snapshot and snmp_exporter's ``/snmp?target=`` pattern.
+"""HTTP face of the exporter: ``/metrics`` from the snapshot and snmp_exporter's ``/snmp?target=`` pattern,
+and a landing page (Japanese first) that links them, the web pages and the README.
 
 A WSGI application (so it can also be mounted elsewhere) plus a small threaded server: each request gets
 its own daemon thread because ``/snmp`` runs a probe that may take seconds, and one slow OLT must not
@@ -14,9 +15,11 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterable
+from importlib.metadata import PackageNotFoundError, metadata
+from pathlib import Path
 from socketserver import TCPServer, ThreadingMixIn
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -27,7 +30,7 @@ from ftthnoc.samples import MetricFamily
 
 from .collector import FamiliesCollector, exposition
 
-__all__ = ["ExporterServer", "Probe", "make_app", "serve"]
+__all__ = ["ExporterServer", "Probe", "example_query", "make_app", "project_readme", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -126,17 +129,77 @@ def _gzip_accepted(accept_encoding: str) -> bool:
     return False
 
 
-def _landing(example_query: str) -> bytes:
-    example = "snmp?" + example_query
+#: what the landing page says instead of an example probe when there is none to give
+NO_TARGET = ("例はありません: 設定に機器がありません / no example: no target is configured")
+
+
+def example_query(targets: Iterable[tuple[str, list[str], str]], default_auth: str | None) -> str | None:
+    """A ``/snmp`` query that works here: a configured target (address, modules, auth), ``if_mib`` if it has
+    it, else its first module; ``auth`` only when the target's is not the default. A target on the default
+    auth first, so the example reads as snmp_exporter's. None without a target."""
+    listed = list(targets)
+    listed.sort(key=lambda t: t[2] != default_auth)  # stable: the configuration's order otherwise
+    for address, modules, auth in listed:
+        if not modules:
+            continue
+        params = {"target": address, "module": "if_mib" if "if_mib" in modules else modules[0]}
+        if auth != default_auth:
+            params["auth"] = auth
+        return urlencode(params, safe=":[]")
+    return None
+
+
+def project_readme() -> str | None:
+    """The project's README: the checkout's ``README.md`` (an editable install), else the installed
+    distribution's long description; None when neither is there."""
+    checkout = Path(__file__).resolve().parents[2] / "README.md"
+    try:
+        return checkout.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    try:
+        text = metadata("ftthnoc").json.get("description")
+    except PackageNotFoundError:
+        return None
+    return text if isinstance(text, str) and text.strip() else None
+
+
+def _landing(example: str | None, *, probing: bool, web_url: str | None, readme: bool) -> bytes:
+    """A short bilingual page (Japanese first): where the metrics, a probe, the web pages and the README are."""
+    e = html.escape
+    if not probing:
+        snmp = ("<li><code>/snmp</code>: このプロセスでは無効です / not enabled in this process</li>")
+    elif example is None:
+        snmp = (f"<li><code>/snmp?target=HOST:PORT&amp;module=MODULE[&amp;auth=AUTH]</code>: {e(NO_TARGET)}</li>")
+    else:
+        link = "snmp?" + example
+        snmp = (f'<li><a href="{e(link)}">/{e(link)}</a>: 機器 1 台をいま問い合わせます / probe one target now '
+                "(snmp_exporter の multi-target 形式 / snmp_exporter's multi-target pattern; "
+                "<code>module</code> はカンマ区切りで複数可 / may list several, comma-separated)</li>")
+    if web_url:
+        base = web_url.rstrip("/")
+        web = (f'<li><a href="{e(base)}/">{e(base)}/</a>: 画面（ログイン） / web pages (log in); '
+               f'<a href="{e(base)}/docs">API</a></li>')
+    else:
+        web = ("<li>画面: このプロセスでは動いていません（<code>ftthnoc serve --api HOST:PORT</code> で起動） / "
+               "web pages: not served by this process (start them with <code>ftthnoc serve --api "
+               "HOST:PORT</code>)</li>")
+    doc = ('<li><a href="readme">README</a>: 使い方と指標の一覧 / how to use ftthnoc, the metric catalogue</li>'
+           if readme else "")
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>ftthnoc exporter</title></head>
+<html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ftthnoc エクスポーター / exporter</title></head>
 <body>
-<h1>ftthnoc exporter</h1>
+<h1>ftthnoc エクスポーター / exporter</h1>
+<p>北広島町の FTTH を監視する ftthnoc の Prometheus 向け出力です。 /
+ftthnoc's Prometheus output for Kitahiroshima's FTTH network.</p>
 <ul>
-<li><a href="metrics">/metrics</a>: the latest poll of every configured target</li>
-<li><a href="{html.escape(example)}">/{html.escape(example)}</a>: probe one target now
-(snmp_exporter's multi-target pattern; <code>module</code> may list several, comma-separated)</li>
-<li><a href="-/healthy">/-/healthy</a></li>
+<li><a href="metrics">/metrics</a>: 全機器の最新のポーリング結果（Prometheus の取得先） /
+the latest poll of every configured target (what Prometheus scrapes)</li>
+{snmp}
+{web}
+{doc}
+<li><a href="-/healthy">/-/healthy</a>: 稼働確認 / health check</li>
 </ul>
 </body></html>
 """
@@ -150,15 +213,20 @@ def make_app(
     timestamps: bool = False,
     default_module: str | None = None,
     default_auth: str | None = None,
-    example_query: str = "target=192.0.2.1:161&module=if_mib&auth=public_v2",
+    example: str | None = None,
+    web_url: str | None = None,
+    readme: str | None = None,
 ) -> WSGIApplication:
     """The exporter's WSGI application.
 
     ``registry`` is served on ``/metrics``; ``probe`` (thread-safe, supplied by the poller) backs
     ``/snmp``, which answers 404 without one. ``timestamps`` applies to ``/snmp`` output; the registry
-    decides for ``/metrics``.
+    decides for ``/metrics``. The landing page links ``example`` (a ``/snmp`` query that works here, see
+    ``example_query``; without one it says why), the web pages at ``web_url`` when the same process serves
+    them, and ``readme`` (served as text on ``/readme``).
     """
-    landing = _landing(example_query)
+    landing = _landing(example, probing=probe is not None, web_url=web_url, readme=readme is not None)
+    readme_body = readme.encode("utf-8") if readme is not None else None
 
     def respond(
         start_response: StartResponse,
@@ -241,6 +309,8 @@ def make_app(
                 return snmp(environ, start_response, head)
             if path == "/":
                 return respond(start_response, "200 OK", landing, "text/html; charset=utf-8", head=head)
+            if path == "/readme" and readme_body is not None:
+                return respond(start_response, "200 OK", readme_body, "text/plain; charset=utf-8", head=head)
             if path == "/-/healthy":
                 return respond(start_response, "200 OK", b"OK", head=head)
             return line(start_response, "404 Not Found", f"no such page {_q(path)}", head)

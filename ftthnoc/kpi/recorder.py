@@ -11,11 +11,16 @@ only ever moves forward.
 
 Fed like the incident engine and the telework KPI (``observe_poll`` after each publish); a database that
 is away costs that poll's contribution, logged, never the poll.
+
+It also publishes the schools' figures as gauges (``families``, see ``ftthnoc.kpi.families``): read from the
+database at start and after a poll at most every ``gauges_seconds`` (the poll interval, a minute at most),
+on the recorder's own thread, so a scrape never waits on SQL.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -28,6 +33,8 @@ from ftthnoc.consumers import Poll
 from ftthnoc.inventory.db import session_scope
 from ftthnoc.inventory.lookup import onu_rows
 from ftthnoc.inventory.models import Household, HouseholdStatus, School, Tablet
+from ftthnoc.kpi.families import school_families
+from ftthnoc.kpi.figures import mext_mbps, tablets_seen
 from ftthnoc.kpi.models import AvailabilityMonth
 from ftthnoc.kpi.uplinks import UplinkMeter
 from ftthnoc.normalise import normalise_mac
@@ -49,10 +56,17 @@ OFF_STATUSES: tuple[HouseholdStatus, ...] = (HouseholdStatus.SUSPENDED, Househol
 
 
 class KpiRecorder:
-    def __init__(self, engine: Engine, interval_seconds: float, refresh_seconds: float = 300.0) -> None:
+    def __init__(self, engine: Engine, interval_seconds: float, refresh_seconds: float = 300.0,
+                 gauges_seconds: float | None = None) -> None:
         self.engine = engine
         self.interval = interval_seconds
         self.refresh_seconds = refresh_seconds
+        #: how often the schools' gauges are read again: every poll interval, at most every minute
+        self.gauges_seconds = min(interval_seconds, 60.0) if gauges_seconds is None else gauges_seconds
+        self._lock = threading.Lock()
+        self._tablet_rows: list[dict[str, object]] = []
+        self._recommended: dict[str, float] = {}
+        self._gauges_at = -1e18
         #: (olt, pon_port, onu_id) of ONUs whose household is suspended or cancelled, refreshed periodically
         self.off_lines: frozenset[tuple[str, str, str]] = frozenset()
         self._off_loaded = -1e18
@@ -61,6 +75,29 @@ class KpiRecorder:
             self.uplinks.refresh()
         except SQLAlchemyError as exc:  # tried again at the first poll
             log.warning("school uplinks not loaded: %s", type(exc).__name__)
+        self._school_figures(datetime.now(UTC))
+
+    def families(self) -> list[MetricFamily]:
+        """The schools' figures as gauges (a ``FamilySource``: from memory, never the database)."""
+        with self._lock:
+            rows, recommended = list(self._tablet_rows), dict(self._recommended)
+        return school_families(rows, recommended, self.uplinks.uplinks)
+
+    def _school_figures(self, now: datetime) -> None:
+        """Read the tablets seen and each school's MEXT figure again (on this thread, off the scrape)."""
+        if time.monotonic() - self._gauges_at < self.gauges_seconds:
+            return
+        self._gauges_at = time.monotonic()
+        try:
+            with session_scope(self.engine, actor="kpi") as s:
+                rows = tablets_seen(s, now)["schools"]
+                recommended = {code: mext_mbps(pupils) for code, pupils in s.execute(select(School.code,
+                                                                                           School.pupils))}
+        except SQLAlchemyError as exc:
+            log.warning("school figures not read: %s", type(exc).__name__)
+            return
+        with self._lock:
+            self._tablet_rows, self._recommended = rows, recommended
 
     def observe_poll(self, poll: Poll) -> None:
         """A ``PollConsumer`` (it writes to the database: wired behind ``OffLoop``)."""
@@ -83,6 +120,7 @@ class KpiRecorder:
         except SQLAlchemyError as exc:
             log.warning("tablets seen in the router's ARP table not recorded for this poll: %s",
                         type(exc).__name__)
+        self._school_figures(now)
 
     def _refresh_off_lines(self) -> None:
         if time.monotonic() - self._off_loaded < self.refresh_seconds:

@@ -13,6 +13,7 @@ from . import (
     pon_optics,
     probes,
     regional_bwa,
+    schools,
     subscription_kpis,
     telework_vpn,
 )
@@ -27,4 +28,5 @@ DASHBOARDS: dict[str, Callable[[], db.Dashboard]] = {
     "subscription-kpis": subscription_kpis.build,
     "regional-bwa": regional_bwa.build,
     "telework-vpn": telework_vpn.build,
+    "schools": schools.build,
 }

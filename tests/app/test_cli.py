@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -86,12 +87,14 @@ def test_demo_serves_the_whole_town_and_promtool_accepts_our_metrics(tmp_path: P
                             env={**os.environ, "FTTHNOC_DATA_DIR": str(tmp_path / "var")})
     try:
         assert proc.stdout is not None
-        base = snmp_url = enrol = None
+        base = snmp_url = enrol = web = None
         for line in proc.stdout:  # the demo prints its banner when it serves, or exits with an error
             if m := re.search(r"(http://127\.0\.0\.1:\d+)/metrics", line):
                 base = m.group(1)
             if m := re.search(r"(http://\S+/snmp\?\S+)", line):
                 snmp_url = m.group(1)
+            if m := re.search(r"web pages\s+(http://\S+)/login", line):
+                web = m.group(1)
             if m := re.search(r"enrol a home (ftthnoc enroll household .*)$", line):
                 enrol = m.group(1).split()[1:]
             if line.startswith("Press Ctrl-C"):
@@ -139,6 +142,14 @@ def test_demo_serves_the_whole_town_and_promtool_accepts_our_metrics(tmp_path: P
         got = {f.name: f for f in text_string_to_metric_families(snmp)}
         assert [s.value for s in got["ftthnoc_scrape_success"].samples] == [1.0]
         assert got["ftth_onu_up"].samples and {s.labels["olt"] for s in got["ftth_onu_up"].samples} == {"chiyoda-olt1"}
+        # the landing page links the web pages, the README and an example probe that works as it is
+        landing = urllib.request.urlopen(f"{base}/", timeout=30).read().decode()
+        assert web and f'href="{web}/"' in landing and 'href="readme"' in landing
+        [example] = re.findall(r'href="(snmp\?[^"]+)"', landing)
+        probed = urllib.request.urlopen(f"{base}/{html.unescape(example)}", timeout=30).read().decode()
+        success = [s.value for f in text_string_to_metric_families(probed) if f.name == "ftthnoc_scrape_success"
+                   for s in f.samples]
+        assert success == [1.0], probed[-500:]
         # the printed enrolment works over the demo's SSH OLTs, and the new ONU is up in the next poll
         assert enrol, "the demo prints an enroll command"
         done = subprocess.run([*FTTHNOC, *enrol], capture_output=True, text=True, timeout=180, cwd=tmp_path)

@@ -38,8 +38,9 @@ IDS = [p.stem for p in FILES]
 SELECTION = ("district", "olt", "pon_port")
 #: Dashboards of devices that are not on the FTTH, with their own first variable instead of the shared three:
 #: BWA stations (in Geihoku and Oasa, but their series carry no district, OLT or PON port label) and VPN
-#: gateways (one per organisation). The shared variables would select nothing there.
-OWN_SELECTION = {"ftthnoc-bwa": "station", "ftthnoc-telework": "gateway"}
+#: gateways (one per organisation), schools (their series carry the school's code only). The shared variables
+#: would select nothing there.
+OWN_SELECTION = {"ftthnoc-bwa": "station", "ftthnoc-telework": "gateway", "ftthnoc-schools": "school"}
 _KPI = "the telework KPI is the organisation's, over every VPN gateway: no gateway label"
 #: Panels that use no template variable, on purpose.
 TOWN_WIDE = {

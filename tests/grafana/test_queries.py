@@ -9,6 +9,7 @@ value of each.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -30,7 +31,16 @@ import pytest
 import yaml
 
 from app.cli.demo import raw_socket_refusal
-from tests.grafana.grafana_json import RULES, Query, dashboard_files, load, metric_names, queries, variables
+from tests.grafana.grafana_json import (
+    RULES,
+    Query,
+    dashboard_files,
+    load,
+    load_builder,
+    metric_names,
+    queries,
+    variables,
+)
 from tests.waiting import wait_until
 
 PROMETHEUS = shutil.which("prometheus")
@@ -348,3 +358,36 @@ def test_the_exception_list_is_short_and_only_covers_metrics_the_demo_cannot_hav
         assert "ftthnoc_probe_" not in NO_DATA_YET
     else:
         assert all(exempt(q) == PROBES_NEED_ROOT for q in probe_queries)
+
+
+def test_the_school_dashboard_joins_every_school_to_its_routers_uplink(prom: PromAPI) -> None:
+    """Every demo school has a router: its uplink's busier direction runs at 40-120 % of the school's MEXT
+    figure (simulator.generate.schools), and 70-90 % of its tablets are in the router's ARP table (the KPI
+    recorder marks them seen: the share of 24 hours is at least that)."""
+    load_builder()  # puts the dashboards_src package (beside build.py, not installed) on the path
+    schools = importlib.import_module("dashboards_src.schools")
+    everyone = {"$school": ".*", "$__rate_interval": INTERVALS["__rate_interval"]}
+
+    def expr(text: str) -> str:
+        for name, value in everyone.items():
+            text = text.replace(name, value)
+        return text
+
+    codes = set(prom.label_values("school", "ftthnoc_school_tablets"))
+    assert codes, "no school in the demo"
+
+    def measured() -> list[Any] | None:
+        got = prom.instant(expr(f"({schools.BUSIER}) / on (school) {schools.RECOMMENDED}"))
+        return got if {r["metric"]["school"] for r in got} == codes else None
+
+    # a rate over four polls of a counter that steps once a poll (and polls late on a busy machine) is
+    # rough: the bounds only say that the series joined is the school's uplink, on its MEXT figure's scale
+    for r in wait_until(measured, 60, "every school's uplink rate"):
+        assert 0.1 <= float(r["value"][1]) <= 2.0, r
+
+    def seen() -> list[Any] | None:
+        got = prom.instant('ftthnoc_school_tablets_seen{period="24h"} / ignoring (period) ftthnoc_school_tablets')
+        return got if {r["metric"]["school"] for r in got if float(r["value"][1]) > 0} == codes else None
+
+    for r in wait_until(seen, 60, "tablets seen at every school"):
+        assert 0.6 <= float(r["value"][1]) <= 1.0, r

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from ftthnoc.catalogue import CATALOGUE
 from ftthnoc.personal import FORBIDDEN_LABELS
-from tests.grafana.grafana_json import GRAFANA, RULES
+from tests.grafana.grafana_json import GRAFANA, ROOT, RULES, metric_names
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (Debian package prometheus)")
@@ -120,3 +121,43 @@ def test_the_prefecture_example_shards_targets_with_hashmod() -> None:
     assert hashmod["source_labels"] == ["__param_target"] and hashmod["modulus"] > 1
     for group in snmp["static_configs"]:
         assert {"__param_module", "__param_auth"} <= set(group["labels"])
+
+
+#: Prometheus' own series: scrape bookkeeping and the alerts' state.
+PROMETHEUS_OWN = frozenset({"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_series_added",
+                            "scrape_samples_post_metric_relabeling", "ALERTS", "ALERTS_FOR_STATE"})
+
+
+def loaded_rule_files() -> set[Path]:
+    """The rule files some example Prometheus configuration loads (paths relative to the configuration)."""
+    return {(path.parent / f).resolve() for path in CONFIGS for f in _yaml(path).get("rule_files") or []}
+
+
+def module_metric_names() -> set[str]:
+    """Every metric a device module of a vendor pack names (if_mib's snmp_exporter names among them)."""
+    return {m["name"] for path in sorted((ROOT / "ftthnoc" / "vendors").glob("*/snmp/*.yaml"))
+            for m in _yaml(path).get("metrics") or []}
+
+
+def test_every_rule_file_is_loaded_by_the_example_configurations() -> None:
+    """A rule file no configuration loads would be checked here for nothing: none is left aside today."""
+    assert {p.resolve() for p in RULE_FILES} == loaded_rule_files()
+
+
+def test_every_metric_a_rule_reads_is_exported() -> None:
+    """Each rule's expression reads only what ftthnoc exports (the catalogue, a histogram's series, a device
+    module's metric), a recording rule of these files, or Prometheus' own series."""
+    rules = [(path.name, r) for path in RULE_FILES if path.resolve() in loaded_rule_files()
+             for g in _yaml(path)["groups"] for r in g["rules"]]
+    records = {r["record"] for _, r in rules if "record" in r}
+    histograms = {f"{e.name}{s}" for e in CATALOGUE if e.type == "histogram" for s in ("_bucket", "_sum", "_count")}
+    known = {e.name for e in CATALOGUE} | histograms | module_metric_names() | records | PROMETHEUS_OWN
+    unknown = {f"{file}: {r.get('alert') or r.get('record')} reads {sorted(metric_names(r['expr']) - known)}"
+               for file, r in rules if metric_names(r["expr"]) - known}
+    assert not unknown, sorted(unknown)
+    assert all(metric_names(r["expr"]) for _, r in rules), "the parser found no metric in some rule"
+
+
+def test_the_school_uplink_alert_reads_the_routers_if_mib_through_the_schools_uplink() -> None:
+    expr = alerts()["FtthSchoolUplinkSaturated"]["expr"]
+    assert metric_names(expr) == {"ifHCInOctets", "ifHCOutOctets", "ifHighSpeed", "ftthnoc_school_uplink_info"}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import html
+import re
 import socket
 import threading
 import time
@@ -12,6 +14,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from exporters.prometheus import ExporterServer, Snapshot
+from exporters.prometheus.http import example_query, project_readme
 from ftthnoc.errors import ConfigError, SnmpTimeout
 from ftthnoc.samples import MetricFamily
 
@@ -243,11 +246,81 @@ def test_a_slow_probe_does_not_block_metrics(start_server: StartServer, snapshot
 # --- other pages ----------------------------------------------------------------------------------
 
 
-def test_landing_page_links_metrics_and_an_example_probe(server: ExporterServer) -> None:
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _text(page: str) -> str:
+    """The page's words, tags dropped, on one line."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page)).split())
+
+
+def test_landing_page_without_a_target_web_pages_or_readme_says_why(server: ExporterServer) -> None:
     resp = http_get(server.url + "/")
     assert resp.status == 200 and resp.headers["content-type"] == "text/html; charset=utf-8"
-    assert '<a href="metrics">' in resp.text
-    assert 'href="snmp?target=192.0.2.1:161&amp;module=if_mib&amp;auth=public_v2"' in resp.text
+    assert '<html lang="ja">' in resp.text and '<a href="metrics">' in resp.text
+    words = _text(resp.text)
+    assert "no target is configured" in words and "設定に機器がありません" in words  # no example link: why
+    assert 'href="snmp?' not in resp.text
+    assert "not served by this process" in words and "ftthnoc serve --api" in words
+    assert 'href="readme"' not in resp.text and http_get(server.url + "/readme").status == 404
+
+
+def test_landing_page_is_japanese_first_in_every_line(start_server: StartServer, snapshot: Snapshot,
+                                                      fake_probe: FakeProbe) -> None:
+    server = start_server(snapshot, fake_probe, example="target=olt1:161&module=if_mib",
+                          web_url="http://127.0.0.1:8080", readme="# ftthnoc\n")
+    page = http_get(server.url + "/").text
+    title = re.search(r"<h1>(.*)</h1>", page)
+    assert title and JAPANESE.search(title.group(1).partition(" / ")[0]) and " / exporter" in title.group(1)
+    for item in re.findall(r"<li>(.*?)</li>", page, flags=re.S):
+        ja, sep, en = _text(item).partition(" / ")
+        assert sep and JAPANESE.search(ja) and en.strip(), item  # Japanese, then the English after " / "
+
+
+def test_landing_page_links_a_working_probe_the_web_pages_and_the_readme(
+    start_server: StartServer, snapshot: Snapshot
+) -> None:
+    probe = FakeProbe(result=if_mib_families("olt1"))
+    server = start_server(snapshot, probe, default_auth="public_v2", example="target=olt1%3A161&module=if_mib",
+                          web_url="http://127.0.0.1:8080/", readme="# ftthnoc\n\n北広島町\n")
+    page = http_get(server.url + "/").text
+    links = re.findall(r'href="([^"]+)"', page)
+    assert links[:1] == ["metrics"] and "-/healthy" in links
+    assert "http://127.0.0.1:8080/" in links and "http://127.0.0.1:8080/docs" in links
+    [example] = [html.unescape(link) for link in links if link.startswith("snmp?")]
+    resp = http_get(f"{server.url}/{example}")
+    assert resp.status == 200 and probe.calls == [("olt1:161", ["if_mib"], "public_v2")]  # the default auth
+    readme = http_get(server.url + "/readme")
+    assert readme.status == 200 and readme.headers["content-type"] == "text/plain; charset=utf-8"
+    assert readme.text == "# ftthnoc\n\n北広島町\n"
+
+
+def test_landing_page_of_an_exporter_without_probing() -> None:
+    from exporters.prometheus.http import _landing
+
+    page = _landing("target=a&module=m", probing=False, web_url=None, readme=False).decode()
+    assert 'href="snmp?' not in page and "not enabled in this process" in page
+
+
+@pytest.mark.parametrize(("targets", "default", "expected"), [
+    ([], "public_v2", None),
+    # a target on the default auth first (no auth parameter), if_mib when it has it
+    ([("10.0.0.1:161", ["huawei_gpon"], "olt_v3"), ("10.0.0.2:161", ["huawei_gpon", "if_mib"], "public_v2")],
+     "public_v2", "target=10.0.0.2:161&module=if_mib"),
+    # none on the default: the auth is named
+    ([("10.0.0.1:161", ["zte_gpon"], "olt_v3")], "public_v2", "target=10.0.0.1:161&module=zte_gpon&auth=olt_v3"),
+    ([("olt1", ["if_mib"], "olt_v3")], None, "target=olt1&module=if_mib&auth=olt_v3"),
+    ([("[2001:db8::1]:161", ["if_mib"], "public_v2")], "public_v2", "target=[2001:db8::1]:161&module=if_mib"),
+    ([("10.0.0.1:161", [], "public_v2")], "public_v2", None),
+])
+def test_the_example_probe_is_a_configured_target(targets: list[tuple[str, list[str], str]], default: str | None,
+                                                  expected: str | None) -> None:
+    assert example_query(targets, default) == expected
+
+
+def test_the_readme_is_the_projects() -> None:
+    text = project_readme()
+    assert text is not None and text.startswith("# ftthnoc")
 
 
 def test_healthy(server: ExporterServer) -> None:
