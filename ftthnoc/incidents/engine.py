@@ -794,8 +794,9 @@ def _prune(pending: dict[OnuKey, datetime], at: datetime, window_seconds: float)
 
 
 def _log_changes(changes: Sequence[IncidentChange]) -> None:
-    for change in changes:
-        log.info("incident: %s", change)
+    """One readable line per change; a change's repr lists (masked) household codes, one per home."""
+    for line in summarize(changes).splitlines():
+        log.info("incident %s", line)
 
 
 def summarize(changes: Sequence[IncidentChange]) -> str:
