@@ -1,4 +1,4 @@
-"""Why an ONU is down (DOMAIN.md §2), from a trap or from two consecutive polls.
+"""Why an ONU is down (docs/facts.md, "Why an ONU is down"), from a trap or from two consecutive polls.
 
 Three classes matter to the operators: ``dying_gasp`` (the home lost power), ``los`` (fibre or ONU
 failed: the ``los``/``losi_lobi`` labels) and ``other``. They are read from the neutral ``cause`` labels of
