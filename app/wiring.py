@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ftthnoc.config import Config, validate_section
 from ftthnoc.settings import Settings
+from ftthnoc.shard import Shard, ShardMap
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -125,8 +126,14 @@ class Deployment:
         self.closers.close()
 
 
-def build(config: Config, settings: Settings, engine: Engine | None, labeler: Labeler | None = None) -> Deployment:
-    """The deployment's parts and their wiring; nothing runs yet."""
+def build(config: Config, settings: Settings, engine: Engine | None, labeler: Labeler | None = None,
+          shard: Shard | None = None) -> Deployment:
+    """The deployment's parts and their wiring; nothing runs yet. With ``shard``, the poller takes that
+    shard's targets and ``/metrics`` says which shard polls each target of the configuration."""
+    shard_map = None
+    if shard is not None:
+        shard_map = ShardMap(shard, tuple((t.name, t.address) for t in config.targets))
+        config = config.model_copy(update={"targets": shard.select(config.targets, lambda t: t.address)})
     from collectors.runner import Poller
     from collectors.traps import TrapConfig, TrapReceiver
     from exporters.influx import InfluxWriter
@@ -146,7 +153,7 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
     traps = _section(config, "traps", TrapConfig)
     receiver = TrapReceiver(traps, config.auths, fanout.on_event) if traps is not None else None
     poller = Poller(config, fanout.publish, labeler=labeler or district_labeler(engine))
-    sources = [c for c in (writer, receiver, *off_loop) if c is not None]
+    sources = [c for c in (writer, receiver, *off_loop, shard_map) if c is not None]
     return Deployment(config, settings, engine, snapshot, fanout, poller, _prober(config, engine), receiver,
                       sources, off_loop, closers)
 
@@ -176,12 +183,13 @@ def _database_consumers(config: Config, engine: Engine | None) -> list[tuple[str
 def run_service(config: Config, settings: Settings, cycles: int | None = None,
                 on_ready: Callable[[str], None] | None = None,
                 database_url: str | None = None, api_listen: str | None = None,
-                on_api: Callable[[str], None] | None = None) -> None:
+                on_api: Callable[[str], None] | None = None, shard: Shard | None = None) -> None:
     """Everything the configuration asks for, in one process, until SIGINT/SIGTERM (or ``cycles`` polls of
-    each target). Any part may be absent: a deployment of only traps, or only the API, runs as well."""
+    each target). Any part may be absent: a deployment of only traps, or only the API, runs as well. With
+    ``shard``, only that shard's SNMP targets are polled."""
     engine = open_inventory(database_url or settings.database_url)
     try:
-        deployment = build(config, settings, engine)
+        deployment = build(config, settings, engine, shard=shard)
         try:
             _serve(deployment, cycles, on_ready, api_listen, on_api)
         finally:

@@ -105,6 +105,8 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_scrape_unanswered", "gauge", SCRAPE,
           "1 if the last poll failed because the agent stopped answering (a timeout), 0 if it answered."),
     Entry("ftthnoc_scrape_errors_total", "counter", SCRAPE, "Failed polls since ftthnoc started."),
+    Entry("ftthnoc_shard_target", "gauge", ("target", "polled_by"),
+          "1 for each target of the shared configuration, with the shard whose poller polls it (serve --shard)."),
     Entry("ftthnoc_influx_up", "gauge", (), "1 if the last write to InfluxDB succeeded.", INFLUX),
     Entry("ftthnoc_influx_queue_points", "gauge", (), "Points waiting in memory for the writer.", INFLUX),
     Entry("ftthnoc_influx_spool_bytes", "gauge", (), "Bytes spooled on disk during an outage.", INFLUX),
