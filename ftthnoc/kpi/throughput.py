@@ -80,26 +80,48 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def latest(session: Session, school: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
-    """Each school's most recent test per direction: school -> direction -> {at, mbps (None when it failed),
-    error, server, streams, seconds}."""
-    newest = (select(SchoolThroughputTest.school, SchoolThroughputTest.direction,
-                     func.max(SchoolThroughputTest.started_at).label("at"))
-              .group_by(SchoolThroughputTest.school, SchoolThroughputTest.direction))  # fmt: skip
+def latest(session: Session, school: str | None = None, *,
+           ok: bool = False) -> dict[str, dict[str, dict[str, Any]]]:  # fmt: skip
+    """Each school's most recent test per direction (``ok``: the most recent that worked): school ->
+    direction -> {at, mbps (None when it failed), error, server, streams, seconds}."""
+    T = SchoolThroughputTest
+    newest = select(T.school, T.direction, func.max(T.started_at).label("at")).group_by(T.school, T.direction)
     if school is not None:
-        newest = newest.where(SchoolThroughputTest.school == school)
+        newest = newest.where(T.school == school)
+    if ok:
+        newest = newest.where(T.bits_per_second.is_not(None))
     sub = newest.subquery()
-    rows = session.scalars(
-        select(SchoolThroughputTest)
-        .join(sub, (SchoolThroughputTest.school == sub.c.school) & (SchoolThroughputTest.direction == sub.c.direction)
-              & (SchoolThroughputTest.started_at == sub.c.at))
-        .order_by(SchoolThroughputTest.id))  # fmt: skip
+    stmt = (select(T).join(sub, (T.school == sub.c.school) & (T.direction == sub.c.direction)
+                           & (T.started_at == sub.c.at)).order_by(T.id))  # fmt: skip
+    if ok:
+        stmt = stmt.where(T.bits_per_second.is_not(None))
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in rows:  # two rows at the same instant: the later id wins
+    for r in session.scalars(stmt):  # two rows at the same instant: the later id wins
         bps = r.bits_per_second
         out.setdefault(r.school, {})[r.direction] = {
             "at": _aware(r.started_at), "mbps": None if bps is None else round(bps / 1e6, 1), "error": r.error,
             "server": r.server, "streams": r.streams, "seconds": r.seconds}
+    return out
+
+
+def measured(session: Session, school: str | None = None) -> dict[str, dict[str, Any]]:
+    """What the MEXT verdict of each tested school reads: school -> {
+    ``mbps``/``at``/``streams``/``seconds``/``server``: the latest successful ``VERDICT_DIRECTION`` test (None
+    when none worked yet), ``upload_mbps``/``upload_at``: the latest successful upload, ``failed``: the latest
+    attempt in either direction when it failed after that success ({at, direction, error}; else None)}."""
+    good, last = latest(session, school, ok=True), latest(session, school)
+    out: dict[str, dict[str, Any]] = {}
+    for code in sorted(set(good) | set(last)):
+        down, up = good.get(code, {}).get(VERDICT_DIRECTION), good.get(code, {}).get("upload")
+        failures = [(t["at"], d, t["error"]) for d, t in last.get(code, {}).items() if t["mbps"] is None]
+        at, direction, error = max(failures, key=lambda f: f[0]) if failures else (None, None, None)
+        out[code] = {
+            "mbps": down["mbps"] if down else None, "at": down["at"] if down else None,
+            "streams": down["streams"] if down else None, "seconds": down["seconds"] if down else None,
+            "server": down["server"] if down else None,
+            "upload_mbps": up["mbps"] if up else None, "upload_at": up["at"] if up else None,
+            "failed": {"at": at, "direction": direction, "error": error} if failures else None,
+        }  # fmt: skip
     return out
 
 
@@ -121,4 +143,4 @@ def throughput_families(results: Iterable[ThroughputResult]) -> list[MetricFamil
 
 
 __all__: Sequence[str] = ("DIRECTIONS", "FAMILY_NAMES", "VERDICT_DIRECTION", "Direction", "ThroughputResult",
-                          "clip_error", "latest", "record", "throughput_families")
+                          "clip_error", "latest", "measured", "record", "throughput_families")
