@@ -106,6 +106,7 @@ class ThroughputTester:
                 await self.test_school(school, publish)
 
         await every(tick, body, stop)
+        await self.flush()  # on the way out: what the database refused so far, one last time
 
     def families(self) -> list[MetricFamily]:
         """The latest result of every school and direction tested since start."""
