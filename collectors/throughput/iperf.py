@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,8 @@ class Iperf3Run:
     bind: str | None = None
     command: tuple[str, ...] = ()
     iperf3: str = "iperf3"
+    #: seconds allowed beyond the test itself before the run is killed
+    margin_seconds: float = MARGIN_SECONDS
 
     @property
     def server(self) -> str:
@@ -50,7 +54,7 @@ class Iperf3Run:
 
     @property
     def timeout(self) -> float:
-        return self.seconds + self.omit_seconds + self.connect_timeout_seconds + MARGIN_SECONDS
+        return self.seconds + self.omit_seconds + self.connect_timeout_seconds + self.margin_seconds
 
 
 def parse(stdout: str, stderr: str = "", returncode: int | None = 0) -> tuple[float | None, str | None]:
@@ -83,26 +87,33 @@ async def run_iperf3(run: Iperf3Run, school: str, direction: Direction,
         return ThroughputResult(school, direction, started, run.server, run.streams, run.seconds, bps, error)
 
     argv = run.argv(direction)
-    try:
+    try:  # its own process group: a timeout kills the prefix (ssh, ip netns exec) and iperf3 together
         proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                                                    start_new_session=True)  # fmt: skip
     except OSError as exc:  # FileNotFoundError: not installed (or the command prefix is not)
         return result(None, clip_error(f"cannot start {argv[0]}: {exc.strerror or exc}"))
+    talk = asyncio.ensure_future(proc.communicate())
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=run.timeout)
-    except TimeoutError:
-        await _kill(proc)
-        return result(None, f"iperf3 did not finish within {run.timeout:g} s")
+        done, _ = await asyncio.wait({talk}, timeout=run.timeout)
     except asyncio.CancelledError:
-        await _kill(proc)  # stopping the service must not leave iperf3 running at the school
+        await _kill(proc, talk)  # stopping the service must not leave iperf3 running at the school
         raise
+    if not done:
+        await _kill(proc, talk)
+        return result(None, f"iperf3 did not finish within {run.timeout:g} s")
+    out, err = talk.result()
     bps, error = parse(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), proc.returncode)
     return result(bps, error)
 
 
-async def _kill(proc: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        proc.kill()
+async def _kill(proc: asyncio.subprocess.Process, talk: asyncio.Future[tuple[bytes, bytes]]) -> None:
+    """Kill the run's process group and wait (bounded) for its pipes to close."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    done, _ = await asyncio.wait({talk}, timeout=5.0)
+    if not done:
+        talk.cancel()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(proc.wait(), timeout=5.0)
 
