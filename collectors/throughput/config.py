@@ -70,6 +70,8 @@ class SchoolProbe(BaseModel):
     server: str | None = None
     streams: int | None = Field(None, ge=1, le=128)
     schedule: Schedule | None = None
+    #: cap the test at this rate (Mbit/s, all streams together): only to emulate a line (the demo)
+    bitrate_mbps: float | None = Field(None, gt=0)
 
 
 class ThroughputConfig(BaseModel):
@@ -81,6 +83,9 @@ class ThroughputConfig(BaseModel):
     omit_seconds: float = Field(1.0, ge=0.0, le=10.0)
     connect_timeout_seconds: float = Field(5.0, gt=0.0, le=60.0)
     iperf3: str = "iperf3"
+    #: seconds after start before the first test: the first SNMP polls go first (a test loads the CPU and
+    #: the link)
+    start_delay_seconds: float = Field(60.0, ge=0.0)
     schedule: Schedule = Field(default_factory=Schedule)
     schools: dict[str, SchoolProbe] = Field(default_factory=dict)
 
@@ -107,7 +112,8 @@ class ThroughputConfig(BaseModel):
         host, port = _address(probe.server or self.server)
         return Iperf3Run(host=host, port=port, streams=probe.streams or self.streams, seconds=self.seconds,
                          omit_seconds=self.omit_seconds, connect_timeout_seconds=self.connect_timeout_seconds,
-                         bind=probe.bind, command=probe.command, iperf3=self.iperf3)  # fmt: skip
+                         bind=probe.bind, command=probe.command, iperf3=self.iperf3,
+                         bitrate_mbps=probe.bitrate_mbps)  # fmt: skip
 
 
 def _address(value: str) -> tuple[str, int]:

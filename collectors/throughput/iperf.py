@@ -38,6 +38,9 @@ class Iperf3Run:
     bind: str | None = None
     command: tuple[str, ...] = ()
     iperf3: str = "iperf3"
+    #: cap of the whole test (Mbit/s, shared by the streams; iperf3 --bitrate): None measures what the line
+    #: carries, as the MEXT figure wants; the demo emulates each school's line on loopback with it
+    bitrate_mbps: float | None = None
     #: seconds allowed beyond the test itself before the run is killed
     margin_seconds: float = MARGIN_SECONDS
 
@@ -50,7 +53,9 @@ class Iperf3Run:
                 "--parallel", str(self.streams), "--time", f"{self.seconds:g}", "--omit", f"{self.omit_seconds:g}",
                 "--connect-timeout", str(max(1, round(self.connect_timeout_seconds * 1000))),
                 *(["--reverse"] if direction == "download" else []),
-                *(["--bind", self.bind] if self.bind else [])]  # fmt: skip
+                *(["--bind", self.bind] if self.bind else []),
+                *(["--bitrate", f"{self.bitrate_mbps * 1e6 / self.streams:.0f}"] if self.bitrate_mbps
+                  else [])]  # fmt: skip
 
     @property
     def timeout(self) -> float:

@@ -10,6 +10,7 @@ write costs nothing: the results wait in ``pending`` and go with the next write 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -105,7 +106,11 @@ class ThroughputTester:
                     return
                 await self.test_school(school, publish)
 
-        await every(tick, body, stop)
+        if self.config.start_delay_seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.config.start_delay_seconds)
+        if not stop.is_set():
+            await every(tick, body, stop)
         await self.flush()  # on the way out: what the database refused so far, one last time
 
     def families(self) -> list[MetricFamily]:

@@ -58,7 +58,9 @@ def test_the_command_line() -> None:
     down, up = run.argv("download"), run.argv("upload")
     assert down[:3] == ["ssh", "probe@school", "iperf3"] and "--reverse" in down and "--reverse" not in up
     assert down[down.index("--parallel") + 1] == "8" and down[down.index("--bind") + 1] == "10.0.0.5"
-    assert "--json" in up and run.server == "192.0.2.10:5202"
+    assert "--json" in up and run.server == "192.0.2.10:5202" and "--bitrate" not in up
+    capped = Iperf3Run("192.0.2.10", streams=4, bitrate_mbps=200).argv("upload")
+    assert capped[capped.index("--bitrate") + 1] == "50000000"  # shared by the streams
 
 
 # ------------------------------------------------------------------------------------- real failures
