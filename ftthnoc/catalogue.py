@@ -140,6 +140,8 @@ CATALOGUE: tuple[Entry, ...] = (
           "When the tablet last answered.", PROBES),
     Entry("ftthnoc_probe_arp_unknown_macs", "gauge", ("school", "subnet"), "Unregistered MACs that answered.",
           PROBES),
+    Entry("ftthnoc_probe_arp_private_macs", "gauge", ("school", "subnet"),
+          "Unregistered private (locally administered) MACs that answered.", PROBES),
     Entry("ftthnoc_probe_arp_hosts", "gauge", ("school", "subnet"), "Hosts that answered the sweep.", PROBES),
     Entry("ftthnoc_probe_arp_sweep_success", "gauge", ("school", "subnet"), "1 if the sweep could run.", PROBES),
     Entry("ftthnoc_probe_success", "gauge", ("probe",), "1 if the last cycle of the probe (icmp, tcp, arp) ran.",

@@ -323,9 +323,11 @@ class TabletSighting(Base):
     latest of them."""
 
     __tablename__ = "tablet_sightings"
+    __table_args__ = (UniqueConstraint("tablet_id", "source"),)
 
-    tablet_id: Mapped[int] = mapped_column(ForeignKey("tablets.id", ondelete="CASCADE"), primary_key=True)
-    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tablet_id: Mapped[int] = mapped_column(ForeignKey("tablets.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -336,11 +338,13 @@ class SchoolArpCount(Base):
     from an MDM, not a stranger."""
 
     __tablename__ = "school_arp_counts"
+    __table_args__ = (UniqueConstraint("school", "source"),)
 
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: the school's code
-    school: Mapped[str] = mapped_column(String(32), primary_key=True)
+    school: Mapped[str] = mapped_column(String(32))
     #: ``arp`` or ``router_arp``
-    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     unknown: Mapped[int] = mapped_column(Integer)
     private: Mapped[int] = mapped_column(Integer)

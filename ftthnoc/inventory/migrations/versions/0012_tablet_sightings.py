@@ -26,21 +26,25 @@ def upgrade() -> None:
     op.create_index(op.f("ix_tablets_network_mac"), "tablets", ["network_mac"], unique=True)
     op.create_table(
         "tablet_sightings",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tablet_id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["tablet_id"], ["tablets.id"], name=op.f("fk_tablet_sightings_tablet_id_tablets"),
                                 ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("tablet_id", "source", name=op.f("pk_tablet_sightings")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tablet_sightings")),
+        sa.UniqueConstraint("tablet_id", "source", name=op.f("uq_tablet_sightings_tablet_id_source")),
     )
     op.create_table(
         "school_arp_counts",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("school", sa.String(length=32), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("unknown", sa.Integer(), nullable=False),
         sa.Column("private", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("school", "source", name=op.f("pk_school_arp_counts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_school_arp_counts")),
+        sa.UniqueConstraint("school", "source", name=op.f("uq_school_arp_counts_school_source")),
     )
 
 
