@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
@@ -224,3 +225,43 @@ def test_sqlite_and_postgres_agree_on_the_sightings_table(town: Engine) -> None:
     with town.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM tablet_sightings WHERE source = 'mdm:google'")).scalar_one()
     assert n == 3
+
+
+# ------------------------------------------------------------------------------------ the command
+def _cli(*args: str) -> Any:
+    from click.testing import CliRunner
+
+    from app.cli.tablets import tablets
+
+    return CliRunner().invoke(tablets, list(args), catch_exceptions=False)
+
+
+def test_the_command_imports_audits_and_refuses_bad_lines(town: Engine) -> None:
+    url = town.url.render_as_string(hide_password=False)
+    before = table_snapshot(town)
+    result = _cli("import-mdm", "--kind", "google", str(FIXTURES / "google_bad.csv"), "--database-url", url)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "google_bad.csv line 3 (mdm:google): last sync: 'yesterday' is not a time (want e.g. 2026-12-03T08:15:00Z)",
+        "google_bad.csv line 4 (mdm:google): no serial number",
+        "google_bad.csv line 5 (mdm:google): Wi-Fi MAC: 'not-a-mac' is not a MAC address (want e.g. 00:1a:2b:3c:4d:5e)",
+        "ftthnoc: 3 problem(s) in google_bad.csv; nothing was written",
+    ]  # fmt: skip
+    assert table_snapshot(town) == before
+
+    args = ("import-mdm", "--kind", "intune", str(FIXTURES / "intune_devices.csv"), "--database-url", url,
+            "--actor", "kyoiku-iinkai")  # fmt: skip
+    result = _cli(*args, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith("0 not in the inventory (dry run: nothing written)\n")
+    assert table_snapshot(town) == before
+    result = _cli(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("mdm:intune: 3 device(s), 3 tablet(s) matched by serial")
+    assert state(town)["T-0101"][1] == "3a:1b:2c:3d:4e:01"
+    with db.session_scope(town) as s:
+        audit = s.scalars(select(AuditEntry)).one()
+    assert (audit.actor, audit.action, audit.entity, audit.outcome) == ("kyoiku-iinkai", "import", "mdm:intune", "ok")
+    assert audit.detail == {"devices": 3, "matched": 3, "seen": 3, "never_synced": 0, "macs_learned": 1,
+                            "not_in_inventory": 0, "schools": ["JH-OASA"]}  # fmt: skip
+    assert not [p for p in PERSONAL if p in result.output]
