@@ -14,7 +14,7 @@ from api.security import Principal
 from api.services import kpis
 from api.services.common import Found, NotFound, Window, page_of
 from api.services.scope import ensure_visible, own_school
-from ftthnoc.inventory.models import District, School, Tablet
+from ftthnoc.inventory.models import District, School, SchoolArpCount, Tablet, TabletSighting
 
 #: A tablet seen within this long is online.
 ONLINE_WINDOW = timedelta(hours=24)
@@ -128,9 +128,12 @@ class SchoolTablets:
     """A school's active tablets grouped by grade and class, with counts by state."""
 
     school: SchoolRecord
-    #: [{"grade": g, "classes": [{"name", "tablets": [{"asset", "os", "state", "seen"}], "online"}]}]
+    #: [{"grade": g, "classes": [{"name", "tablets": [{"asset", "os", "state", "seen", "sources"}], "online"}]}]
+    #: where ``sources`` is [(source, seen at)], latest first: ``arp``, ``router_arp``, ``mdm:<kind>``
     groups: list[dict[str, Any]]
     totals: dict[str, int]
+    #: what each ARP source last found that is no tablet's: [{"source", "at", "unknown", "private"}]
+    unidentified: list[dict[str, Any]]
     #: The school's row of the bandwidth KPI (None: no such row).
     bandwidth: dict[str, Any] | None
 
@@ -140,25 +143,35 @@ def school_tablets(session: Session, principal: Principal, code: str, now: datet
     """The school page's content (``NotFound`` for another school's, as for a missing one)."""
     school = get_school(session, principal, code)
     rows = session.execute(
-        select(Tablet.asset_no, Tablet.os, Tablet.grade, Tablet.class_name, Tablet.last_seen_at)
+        select(Tablet.id, Tablet.asset_no, Tablet.os, Tablet.grade, Tablet.class_name, Tablet.last_seen_at)
         .join(School, Tablet.school_id == School.id)
         .where(School.code == code, Tablet.status == "active")
         .order_by(Tablet.grade, Tablet.class_name, Tablet.asset_no))  # fmt: skip
+    sources: dict[int, list[tuple[str, datetime]]] = {}
+    for tablet_id, source, at in session.execute(
+            select(TabletSighting.tablet_id, TabletSighting.source, TabletSighting.seen_at)
+            .join(Tablet, TabletSighting.tablet_id == Tablet.id).join(School, Tablet.school_id == School.id)
+            .where(School.code == code, Tablet.status == "active")):  # fmt: skip
+        sources.setdefault(tablet_id, []).append((source, _aware(at)))
     grades: dict[int | None, dict[str, list[dict[str, Any]]]] = {}
     totals = {"online": 0, "offline": 0, "never_seen": 0}
-    for asset, os_name, grade, class_name, seen in rows:
+    for tablet_id, asset, os_name, grade, class_name, seen in rows:
         state = tablet_state(seen, now)
         totals[state] += 1
+        by = sorted(sources.get(tablet_id, []), key=lambda p: p[1], reverse=True)
         grades.setdefault(grade, {}).setdefault(class_name or "–", []).append(
-            {"asset": asset, "os": os_name, "state": state, "seen": seen})
+            {"asset": asset, "os": os_name, "state": state, "seen": seen, "sources": by})
     groups = [
         {"grade": grade, "classes": [
             {"name": name, "tablets": items, "online": sum(1 for i in items if i["state"] == "online")}
             for name, items in classes.items()]}
         for grade, classes in sorted(grades.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
     ]  # fmt: skip
+    unidentified = [{"source": c.source, "at": c.at, "unknown": c.unknown, "private": c.private}
+                    for c in session.scalars(select(SchoolArpCount).where(SchoolArpCount.school == code)
+                                             .order_by(SchoolArpCount.source))]  # fmt: skip
     found = kpis.school_bandwidth(session, principal, peaks, school=code)
-    return SchoolTablets(school, groups, totals, found[0] if found else None)
+    return SchoolTablets(school, groups, totals, unidentified=unidentified, bandwidth=found[0] if found else None)
 
 
 def overview(session: Session, principal: Principal, now: datetime,
