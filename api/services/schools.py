@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from api.security import Principal
 from api.services import kpis
-from api.services.common import Found, NotFound, Window, page_of
+from api.services.common import Found, Invalid, NotFound, Window, page_of
 from api.services.scope import ensure_visible, own_school
+from ftthnoc.errors import InventoryError
+from ftthnoc.inventory.mdm import MdmResult, decode_export, import_text
 from ftthnoc.inventory.models import District, School, SchoolArpCount, Tablet, TabletSighting
+from ftthnoc.inventory.rows import InventoryImportError
 
 #: A tablet seen within this long is online.
 ONLINE_WINDOW = timedelta(hours=24)
@@ -180,3 +183,27 @@ def overview(session: Session, principal: Principal, now: datetime,
     rows = kpis.school_bandwidth(session, principal, peaks)
     seen = {r["school"]: r for r in kpis.tablets_seen(session, principal, now)["schools"]}
     return [{**row, "seen": seen.get(row["school"])} for row in rows]
+
+
+# ------------------------------------------------------------------------------------ MDM imports
+#: problems listed in a refusal at most (the count says how many there were)
+MAX_PROBLEMS_SHOWN = 50
+
+
+def import_mdm(session: Session, principal: Principal, kind: str, raw: bytes, filename: str) -> MdmResult:
+    """An MDM export uploaded by an admin (every school's tablets) or a school user (its own school's only:
+    another school's serials count as not in the inventory). All or nothing; committed here with its audit
+    entry. ``Invalid`` lists the bad lines."""
+    try:
+        text = decode_export(raw, filename)
+        result = import_text(session, kind, text, filename, actor=principal.name, school=own_school(principal),
+                             via="api")  # fmt: skip
+    except InventoryImportError as exc:
+        session.rollback()
+        shown = "; ".join(str(p) for p in exc.problems[:MAX_PROBLEMS_SHOWN])
+        raise Invalid(f"{len(exc.problems)} problem(s); nothing was written: {shown}") from None
+    except InventoryError as exc:
+        session.rollback()
+        raise Invalid(str(exc)) from None
+    session.commit()
+    return result

@@ -253,10 +253,13 @@ def _latest(records: Iterable[MdmRecord]) -> list[MdmRecord]:
 
 
 def import_records(session: Session, kind: str, records: list[MdmRecord], source: str, *, actor: str,
-                   now: datetime | None = None, problems: Iterable[RowProblem] = ()) -> MdmResult:  # fmt: skip
+                   now: datetime | None = None, problems: Iterable[RowProblem] = (), school: str | None = None,
+                   via: str = "cli") -> MdmResult:  # fmt: skip
     """Check every record against the inventory and, only if all are good, mark the tablets seen and
     learn their Wi-Fi MACs in ``session`` (flushed, not committed) with one audit entry.
 
+    ``school`` limits the import to that school's tablets (a school user's): another school's serials
+    count as not in the inventory, and a clash with another school's tablet does not name it.
     Raises InventoryImportError listing every bad line (with ``problems``, those found reading the file);
     then nothing was added to the session.
     """
@@ -268,7 +271,8 @@ def import_records(session: Session, kind: str, records: list[MdmRecord], source
     owner: dict[str, Tablet] = {}  # a MAC in use (registered or learned) → its tablet
     school_of: dict[int, str] = {}
     for tablet, code in rows:
-        by_serial.setdefault(normalise_device_serial(tablet.serial), []).append((tablet, code))
+        if school is None or code == school:
+            by_serial.setdefault(normalise_device_serial(tablet.serial), []).append((tablet, code))
         owner[tablet.mac] = tablet
         if tablet.network_mac:
             owner[tablet.network_mac] = tablet
@@ -296,8 +300,9 @@ def import_records(session: Session, kind: str, records: list[MdmRecord], source
         if mac is not None and mac != tablet.mac:
             other = owner.get(mac)
             if other is not None and other is not tablet:
-                problems.append(RowProblem(section, rec.line, f"Wi-Fi MAC {mac} is tablet "
-                                           f"{school_of[other.id]}/{other.asset_no}'s", source))  # fmt: skip
+                whose = (f"tablet {school_of[other.id]}/{other.asset_no}'s"
+                         if school is None or school_of[other.id] == school else "another school's tablet's")
+                problems.append(RowProblem(section, rec.line, f"Wi-Fi MAC {mac} is {whose}", source))
                 continue
             prior = claimed.get(mac)
             if prior is not None and prior[0] is not tablet:
@@ -326,7 +331,8 @@ def import_records(session: Session, kind: str, records: list[MdmRecord], source
             continue
         if mark_seen(session, tablet, known, section, rec.last_sync):
             result.seen += 1
-    session.add(AuditEntry(actor=actor, action="import", entity=section, detail=result.detail(), outcome="ok"))
+    detail = {**result.detail(), "file": source, "via": via}
+    session.add(AuditEntry(actor=actor, action="import", entity=section, detail=detail, outcome="ok"))
     session.flush()
     log.info("%s", result.summary())
     return result
@@ -335,5 +341,24 @@ def import_records(session: Session, kind: str, records: list[MdmRecord], source
 def import_export(session: Session, kind: str, path: Path, *, actor: str, now: datetime | None = None,
                   naive_tz: tzinfo | None = None) -> MdmResult:  # fmt: skip
     """Read an MDM export file and import it (``import_records``); all or nothing."""
-    records, problems = read_export(_decode(path), kind, path.name, naive_tz)
-    return import_records(session, kind, records, path.name, actor=actor, now=now, problems=problems)
+    return import_text(session, kind, _decode(path), path.name, actor=actor, now=now, naive_tz=naive_tz)
+
+
+def import_text(session: Session, kind: str, text: str, source: str, *, actor: str, now: datetime | None = None,
+                naive_tz: tzinfo | None = None, school: str | None = None, via: str = "cli") -> MdmResult:
+    """Import an MDM export's text (``source`` names it in problems and the audit); all or nothing."""
+    records, problems = read_export(text, kind, source, naive_tz)
+    return import_records(session, kind, records, source, actor=actor, now=now, problems=problems, school=school,
+                          via=via)  # fmt: skip
+
+
+def decode_export(raw: bytes, source: str) -> str:
+    """An uploaded export's bytes as text: UTF-8 (with or without BOM) or Shift_JIS, as files are read."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp932")
+    except UnicodeDecodeError:
+        raise InventoryError(f"{source} is neither UTF-8 nor Shift_JIS text: save it as CSV UTF-8") from None

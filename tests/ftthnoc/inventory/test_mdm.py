@@ -263,5 +263,6 @@ def test_the_command_imports_audits_and_refuses_bad_lines(town: Engine) -> None:
         audit = s.scalars(select(AuditEntry)).one()
     assert (audit.actor, audit.action, audit.entity, audit.outcome) == ("kyoiku-iinkai", "import", "mdm:intune", "ok")
     assert audit.detail == {"devices": 3, "matched": 3, "seen": 3, "never_synced": 0, "macs_learned": 1,
-                            "not_in_inventory": 0, "schools": ["JH-OASA"]}  # fmt: skip
+                            "not_in_inventory": 0, "schools": ["JH-OASA"], "file": "intune_devices.csv",
+                            "via": "cli"}  # fmt: skip
     assert not [p for p in PERSONAL if p in result.output]
