@@ -4,6 +4,7 @@ school's (others: 404)."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -19,6 +20,12 @@ from ftthnoc.inventory.mdm import MDM_KINDS
 router = APIRouter(prefix="/tablets", tags=["schools"])
 
 
+class SightingOut(BaseModel):
+    source: str = Field(description="arp (the prober's sweep), router_arp (the school router's ARP table) or "
+                                    "mdm:google, mdm:intune, mdm:jamf (an MDM export's last sync).")
+    seen_at: datetime
+
+
 class TabletOut(BaseModel):
     id: int
     school: str
@@ -29,6 +36,9 @@ class TabletOut(BaseModel):
     grade: int | None
     class_name: str | None
     status: Literal["active", "retired"]
+    network_mac: str | None = Field(description="The Wi-Fi MAC an MDM reported, where it is not `mac`.")
+    last_seen_at: datetime | None = Field(description="The latest time any source saw the tablet.")
+    seen_by: list[SightingOut] = Field(description="Each source's last sighting, latest first.")
 
 
 def _out(record: TabletRecord) -> TabletOut:

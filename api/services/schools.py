@@ -44,6 +44,11 @@ class TabletRecord:
     grade: int | None
     class_name: str | None
     status: str
+    #: the Wi-Fi MAC an MDM reported for it, where that is not ``mac`` (learned by an MDM import)
+    network_mac: str | None = None
+    last_seen_at: datetime | None = None
+    #: [{"source": arp | router_arp | mdm:<kind>, "seen_at"}], latest first
+    seen_by: tuple[dict[str, Any], ...] = ()
 
 
 def _schools() -> Select[Any]:
@@ -80,9 +85,23 @@ def get_school(session: Session, principal: Principal, code: str) -> SchoolRecor
     return _school(*row)
 
 
-def _tablet(tablet: Tablet, school: str) -> TabletRecord:
+def _tablet(tablet: Tablet, school: str, seen_by: list[tuple[str, datetime]] | None = None) -> TabletRecord:
+    by = tuple({"source": source, "seen_at": at}
+               for source, at in sorted(seen_by or [], key=lambda p: p[1], reverse=True))  # fmt: skip
     return TabletRecord(tablet.id, school, tablet.asset_no, tablet.serial, tablet.mac, tablet.os, tablet.grade,
-                        tablet.class_name, tablet.status)  # fmt: skip
+                        tablet.class_name, tablet.status, tablet.network_mac,
+                        None if tablet.last_seen_at is None else _aware(tablet.last_seen_at), by)  # fmt: skip
+
+
+def _seen_by(session: Session, tablet_ids: list[int]) -> dict[int, list[tuple[str, datetime]]]:
+    found: dict[int, list[tuple[str, datetime]]] = {}
+    if not tablet_ids:
+        return found
+    for tablet_id, source, at in session.execute(
+            select(TabletSighting.tablet_id, TabletSighting.source, TabletSighting.seen_at)
+            .where(TabletSighting.tablet_id.in_(tablet_ids))):  # fmt: skip
+        found.setdefault(tablet_id, []).append((source, _aware(at)))
+    return found
 
 
 def list_tablets(session: Session, principal: Principal, window: Window, *, school: str | None = None,
@@ -101,7 +120,8 @@ def list_tablets(session: Session, principal: Principal, window: Window, *, scho
     if status is not None:
         stmt = stmt.where(Tablet.status == status)
     rows, total = page_of(session, stmt.order_by(School.code, Tablet.asset_no), window)
-    return Found([_tablet(*r) for r in rows], total)
+    seen_by = _seen_by(session, [t.id for t, _code in rows])
+    return Found([_tablet(t, code, seen_by.get(t.id)) for t, code in rows], total)
 
 
 def get_tablet(session: Session, principal: Principal, tablet_id: int) -> TabletRecord:
@@ -111,7 +131,7 @@ def get_tablet(session: Session, principal: Principal, tablet_id: int) -> Tablet
     if row is None:
         raise NotFound(f"tablet {tablet_id}")
     ensure_visible(principal, row[1], f"tablet {tablet_id}")
-    return _tablet(row[0], row[1])
+    return _tablet(row[0], row[1], _seen_by(session, [row[0].id]).get(row[0].id))
 
 
 # ------------------------------------------------------------------------------- the schools' pages

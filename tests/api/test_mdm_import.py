@@ -46,6 +46,11 @@ def test_a_school_user_imports_its_own_tablets_only(client: TestClient, engine: 
     assert audit.actor == "chiyoda-teacher" and audit.detail["via"] == "api" and audit.detail["file"] == "chromeos.csv"
     assert "山田" not in repr(audit.detail) and "taro" not in repr(audit.detail)
 
+    tablet = client.get(f"/api/tablets/{seeded.tablets[('chiyoda-es', 'T-0001')]}",
+                        headers=bearer(seeded.tokens["school"])).json()  # fmt: skip
+    assert tablet["seen_by"] == [{"source": "mdm:google", "seen_at": synced.isoformat().replace("+00:00", "Z")}]
+    assert tablet["network_mac"] is None and tablet["last_seen_at"] is not None
+
     # the same file by an admin: both schools' tablets
     answer = client.post("/api/tablets/mdm-imports?kind=google", content=body.encode(),
                          headers={**bearer(seeded.tokens["admin"]), "Content-Type": "text/csv"})  # fmt: skip
