@@ -266,3 +266,21 @@ def test_the_command_imports_audits_and_refuses_bad_lines(town: Engine) -> None:
                             "not_in_inventory": 0, "schools": ["JH-OASA"], "file": "intune_devices.csv",
                             "via": "cli"}  # fmt: skip
     assert not [p for p in PERSONAL if p in result.output]
+
+
+def test_an_inventory_import_may_not_give_a_tablet_another_ones_learned_wifi_mac(town: Engine) -> None:
+    from ftthnoc.inventory.io import import_document
+
+    do_import(town, "intune", "intune_devices.csv")  # T-0101 learns 3a:1b:2c:3d:4e:01
+    row = {"school": "JH-OASA", "asset_no": "T-0199", "serial": "NEW1", "mac": "3A-1B-2C-3D-4E-01", "os": "iPadOS",
+           "grade": 1, "class_name": "1-1"}  # fmt: skip
+    before = table_snapshot(town)
+    with pytest.raises(InventoryImportError) as exc, db.session_scope(town) as s:
+        import_document(s, {"tablets": [row]})
+    assert [str(p) for p in exc.value.problems] == [
+        "tablets row 1: mac 3a:1b:2c:3d:4e:01 is the Wi-Fi MAC an MDM reported for tablet JH-OASA/T-0101"]
+    assert table_snapshot(town) == before
+    with db.session_scope(town) as s:  # the tablet itself may be imported again unchanged
+        import_document(s, {"tablets": [{**row, "asset_no": "T-0101", "serial": "DMPXK0101ABC",
+                                         "mac": "f0:99:b6:00:01:01"}]})  # fmt: skip
+    assert state(town)["T-0101"][1] == "3a:1b:2c:3d:4e:01"
