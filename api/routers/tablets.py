@@ -81,6 +81,7 @@ class MdmImportOut(BaseModel):
     seen: int = Field(description="Tablets whose MDM sighting moved forward.")
     never_synced: int
     macs_learned: int = Field(description="Wi-Fi MACs learned (reported and not the registered MAC).")
+    classes_filled: int = Field(description="Tablets without grade and class given them by the org unit.")
     not_in_inventory: int = Field(description="Serials that are no tablet of the inventory (or not yours).")
     schools: list[str]
 
@@ -109,4 +110,5 @@ async def import_mdm(
     result = schools.import_mdm(session, principal, kind, raw, filename)
     return MdmImportOut(kind=kind, devices=result.devices, matched=result.matched, seen=result.seen,
                         never_synced=result.never_synced, macs_learned=result.macs_learned,
+                        classes_filled=result.classes_filled,
                         not_in_inventory=result.not_in_inventory, schools=sorted(result.schools))

@@ -17,8 +17,10 @@ files and where their columns come from are in ``tests/fixtures/mdm/``):
 * ``jamf``: a Jamf Pro mobile device search exported as CSV (Serial Number, Last Inventory Update,
   Wi-Fi MAC Address, …).
 
-Only the serial, the last sync time, the Wi-Fi MAC and the model are read; every other cell (user
-names, e-mail addresses, annotated users) is dropped as the line is read and never stored or logged.
+Only the serial, the last sync time, the Wi-Fi MAC and the model are read, and the digits of a grade
+and class in the org unit path (Google) or department (Jamf), filled in only for a tablet the inventory
+has none for; every other cell (user names, e-mail addresses, annotated users) is dropped as the line is
+read and never stored or logged.
 The import is all or nothing, like the inventory's: any bad row (no serial, a time or MAC that does not
 parse, a last sync in the future, a serial two active tablets share, a Wi-Fi MAC that is another
 tablet's) is reported as ``FILE line N: problem`` and nothing is written. Serials that are no tablet of
@@ -32,6 +34,7 @@ import csv
 import io
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -64,6 +67,9 @@ class Layout:
     last_sync: tuple[str, ...]
     wifi_mac: tuple[str, ...]
     model: tuple[str, ...]
+    #: where the school's grade and class may be written (an org unit ``/…/3年/3-1``, a department
+    #: ``3年1組``): read for tablets the inventory has none for, digits only (never a name)
+    group: tuple[str, ...]
     #: how a time without an offset is read: Intune's export is UTC, the others the admin's clock
     naive_tz: tzinfo
     #: personal columns the export carries: named for the README and the tests, never read
@@ -77,6 +83,7 @@ LAYOUTS: dict[str, Layout] = {
         # the Directory API's macAddress is the wireless one; "Wifi MAC" where the export names it so
         wifi_mac=("Wifi MAC", "Wi-Fi MAC", "MAC Address", "macAddress"),
         model=("Model", "model"),
+        group=("Org Unit Path", "orgUnitPath"),
         naive_tz=JST,
         personal=("User", "Annotated User", "annotatedUser", "Most Recent User", "Recent User 1",
                   "Recent User 2"),
@@ -86,6 +93,7 @@ LAYOUTS: dict[str, Layout] = {
         last_sync=("Last check-in", "lastSyncDateTime"),
         wifi_mac=("Wi-Fi MAC", "wiFiMacAddress"),
         model=("Model", "model"),
+        group=(),
         naive_tz=UTC,
         personal=("Primary user UPN", "Primary user email address", "Primary user display name",
                   "userPrincipalName", "emailAddress", "userDisplayName"),
@@ -95,6 +103,7 @@ LAYOUTS: dict[str, Layout] = {
         last_sync=("Last Inventory Update",),
         wifi_mac=("Wi-Fi MAC Address",),
         model=("Model",),
+        group=("Department",),
         naive_tz=JST,
         personal=("Username", "Full Name", "Email Address", "Phone Number", "Position"),
     ),
@@ -130,6 +139,28 @@ def parse_time(text: str, naive_tz: tzinfo) -> datetime:
     return parsed.astimezone(UTC)
 
 
+_KUMI = re.compile(r"(\d{1,2})\s*年\s*(\d{1,2})\s*組")
+_DASHED = re.compile(r"^(\d{1,2})\s*-\s*(\d{1,2})$")
+_GRADE = re.compile(r"^(?:(\d{1,2})\s*年(?:生)?|grade\s*(\d{1,2}))$", re.IGNORECASE)
+
+
+def grade_class(text: str) -> tuple[int | None, str | None]:
+    """Grade and class from an org unit path or a department (``/小学校/ES/3年/3-1``, ``3年1組``,
+    ``Grade 3``): the class as the inventory writes it (``3-1``); (None, None) when nothing says so.
+    Only digits are taken: whatever else the cell holds is never kept."""
+    grade: int | None = None
+    class_name: str | None = None
+    for part in unicodedata.normalize("NFKC", text).split("/"):
+        part = part.strip()
+        if (m := _KUMI.search(part)) or (m := _DASHED.match(part)):
+            grade, class_name = int(m.group(1)), f"{int(m.group(1))}-{int(m.group(2))}"
+        elif m := _GRADE.match(part):
+            grade, class_name = int(m.group(1) or m.group(2)), None
+    if grade is not None and not 1 <= grade <= 9:
+        return None, None
+    return grade, class_name
+
+
 def normalise_device_serial(value: str) -> str:
     """Serials compare without spaces or hyphens and in capitals (``c02 xk-1`` is ``C02XK1``)."""
     return re.sub(r"[\s\-]", "", value).upper()
@@ -144,6 +175,8 @@ class MdmRecord:
     last_sync: datetime | None
     wifi_mac: str | None
     model: str | None
+    grade: int | None = None
+    class_name: str | None = None
 
 
 def _column(header: list[str], names: Iterable[str]) -> int | None:
@@ -171,7 +204,8 @@ def read_export(text: str, kind: str, source: str, naive_tz: tzinfo | None = Non
         raise InventoryError(f"{source} is empty: want the {kind} export's header row") from None
     except csv.Error as exc:
         raise InventoryError(f"{source} line 1: {exc}") from None
-    cols = {name: _column(header, getattr(layout, name)) for name in ("serial", "last_sync", "wifi_mac", "model")}
+    cols = {name: _column(header, getattr(layout, name))
+            for name in ("serial", "last_sync", "wifi_mac", "model", "group")}  # fmt: skip
     missing = [getattr(layout, name)[0] for name in ("serial", "last_sync") if cols[name] is None]
     if missing:
         raise InventoryError(f"{source} is not a {kind} export: no column {', '.join(repr(m) for m in missing)}")
@@ -214,7 +248,8 @@ def read_export(text: str, kind: str, source: str, naive_tz: tzinfo | None = Non
             except ValueError as exc:
                 problems.append(RowProblem(section, start, f"Wi-Fi MAC: {exc}", source))
                 continue
-        records.append(MdmRecord(start, serial, last_sync, wifi_mac, cell("model") or None))
+        grade, class_name = grade_class(cell("group"))
+        records.append(MdmRecord(start, serial, last_sync, wifi_mac, cell("model") or None, grade, class_name))
     return records, problems
 
 
@@ -228,18 +263,21 @@ class MdmResult:
     seen: int = 0
     never_synced: int = 0
     macs_learned: int = 0
+    classes_filled: int = 0
     not_in_inventory: int = 0
     schools: set[str] = field(default_factory=set)
 
     def detail(self) -> dict[str, object]:
         return {"devices": self.devices, "matched": self.matched, "seen": self.seen,
                 "never_synced": self.never_synced, "macs_learned": self.macs_learned,
-                "not_in_inventory": self.not_in_inventory, "schools": sorted(self.schools)}  # fmt: skip
+                "classes_filled": self.classes_filled, "not_in_inventory": self.not_in_inventory,
+                "schools": sorted(self.schools)}  # fmt: skip
 
     def summary(self) -> str:
         return (f"mdm:{self.kind}: {self.devices} device(s), {self.matched} tablet(s) matched by serial, "
                 f"{self.seen} seen later than before, {self.never_synced} never synced, "
-                f"{self.macs_learned} Wi-Fi MAC(s) learned, {self.not_in_inventory} not in the inventory")
+                f"{self.macs_learned} Wi-Fi MAC(s) learned, {self.classes_filled} grade/class filled in, "
+                f"{self.not_in_inventory} not in the inventory")
 
 
 def _latest(records: Iterable[MdmRecord]) -> list[MdmRecord]:
@@ -326,6 +364,10 @@ def import_records(session: Session, kind: str, records: list[MdmRecord], source
     for rec, tablet in plans:
         result.matched += 1
         result.schools.add(school_of[tablet.id])
+        if tablet.grade is None and tablet.class_name is None and rec.grade is not None:
+            # only where the inventory has none: what the school registered is never overwritten
+            tablet.grade, tablet.class_name = rec.grade, rec.class_name
+            result.classes_filled += 1
         if rec.last_sync is None:
             result.never_synced += 1
             continue

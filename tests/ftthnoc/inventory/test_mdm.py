@@ -33,7 +33,7 @@ PERSONAL = ("山田太郎", "鈴木花子", "佐藤一郎", "田中次郎", "伊
 TABLETS = [  # (school, asset, serial, registered MAC, os)
     ("ES-CHIYODA", "T-0001", "5CD1230AAA", "a4:5e:60:00:00:01", "ChromeOS"),
     ("ES-CHIYODA", "T-0002", "5CD1230AAB", "a4:5e:60:00:00:02", "ChromeOS"),
-    ("ES-CHIYODA", "T-0003", "5CD1230AAC", "a4:5e:60:00:00:03", "ChromeOS"),
+    ("ES-CHIYODA", "T-0003", "5CD1230AAC", "a4:5e:60:00:00:03", "ChromeOS"),  # no grade: its org unit says
     ("ES-CHIYODA", "T-0004", "5CD1230AAD", "a4:5e:60:00:00:04", "ChromeOS"),
     ("ES-CHIYODA", "T-0005", "5CD1230AAE", "a4:5e:60:00:00:05", "ChromeOS"),  # in no export
     ("JH-OASA", "T-0101", "DMPXK0101ABC", "f0:99:b6:00:01:01", "iPadOS"),  # the MDM reports a private MAC
@@ -51,8 +51,9 @@ def town(engine: Engine) -> Engine:
         s.add_all([d, *schools.values()])
         s.flush()
         for school, asset, serial, mac, os_name in TABLETS:
+            registered = (None, None) if asset == "T-0003" else (3, "3-1")
             s.add(Tablet(school_id=schools[school].id, asset_no=asset, serial=serial, mac=mac, os=os_name,
-                         grade=3, class_name="3-1"))  # fmt: skip
+                         grade=registered[0], class_name=registered[1]))  # fmt: skip
     return engine
 
 
@@ -87,10 +88,10 @@ def test_google_and_intune_exports_mark_the_right_tablets_seen_and_random_macs_a
     caplog.set_level(logging.DEBUG)
     summary = do_import(town, "google", "google_chromeos.csv")
     assert summary == ("mdm:google: 5 device(s), 4 tablet(s) matched by serial, 3 seen later than before, "
-                       "1 never synced, 0 Wi-Fi MAC(s) learned, 1 not in the inventory")  # fmt: skip
+                       "1 never synced, 0 Wi-Fi MAC(s) learned, 1 grade/class filled in, 1 not in the inventory")  # fmt: skip
     summary = do_import(town, "intune", "intune_devices.csv")
     assert summary == ("mdm:intune: 3 device(s), 3 tablet(s) matched by serial, 3 seen later than before, "
-                       "0 never synced, 1 Wi-Fi MAC(s) learned, 0 not in the inventory")  # fmt: skip
+                       "0 never synced, 1 Wi-Fi MAC(s) learned, 0 grade/class filled in, 0 not in the inventory")  # fmt: skip
     got = state(town)
     t1 = datetime(2026, 12, 4, 0, 15, tzinfo=UTC)
     t2 = datetime(2026, 12, 3, 23, 40, 12, tzinfo=UTC)
@@ -108,8 +109,10 @@ def test_google_and_intune_exports_mark_the_right_tablets_seen_and_random_macs_a
         "T-0102": (i2, None, {"mdm:intune": i2}),  # the MDM reports the registered MAC: nothing to learn
         "T-0103": (i3, None, {"mdm:intune": i3}),
     }
-    with db.session_scope(town) as s:
+    with db.session_scope(town) as s:  # the org unit filled in T-0003's grade and class, and nothing else
+        classes = {t.asset_no: (t.grade, t.class_name) for t in s.scalars(select(Tablet))}
         seen = figures.tablets_seen(s, NOW)
+    assert classes["T-0003"] == (4, "4-1") and classes["T-0001"] == (3, "3-1")
     per = {r["school"]: (r["tablets"], r["seen_24h"], r["seen_7d"]) for r in seen["schools"]}
     assert per == {"ES-CHIYODA": (5, 2, 2), "JH-OASA": (3, 2, 3)}
 
@@ -263,7 +266,7 @@ def test_the_command_imports_audits_and_refuses_bad_lines(town: Engine) -> None:
         audit = s.scalars(select(AuditEntry)).one()
     assert (audit.actor, audit.action, audit.entity, audit.outcome) == ("kyoiku-iinkai", "import", "mdm:intune", "ok")
     assert audit.detail == {"devices": 3, "matched": 3, "seen": 3, "never_synced": 0, "macs_learned": 1,
-                            "not_in_inventory": 0, "schools": ["JH-OASA"], "file": "intune_devices.csv",
+                            "classes_filled": 0, "not_in_inventory": 0, "schools": ["JH-OASA"], "file": "intune_devices.csv",
                             "via": "cli"}  # fmt: skip
     assert not [p for p in PERSONAL if p in result.output]
 
@@ -284,3 +287,14 @@ def test_an_inventory_import_may_not_give_a_tablet_another_ones_learned_wifi_mac
         import_document(s, {"tablets": [{**row, "asset_no": "T-0101", "serial": "DMPXK0101ABC",
                                          "mac": "f0:99:b6:00:01:01"}]})  # fmt: skip
     assert state(town)["T-0101"][1] == "3a:1b:2c:3d:4e:01"
+
+
+def test_grade_and_class_from_an_org_unit_or_a_department() -> None:
+    from ftthnoc.inventory.mdm import grade_class
+
+    assert grade_class("/小学校/ES-CHIYODA/3年/3-1") == (3, "3-1")
+    assert grade_class("/中学校/JH-OASA/２年/２年１組") == (2, "2-1")  # full-width digits
+    assert grade_class("2年1組") == (2, "2-1")
+    assert grade_class("/Students/Grade 5") == (5, None)
+    assert grade_class("/教職員") == (None, None)
+    assert grade_class("/Students/12-1") == (None, None)  # not a grade of the inventory (1-9)
