@@ -39,7 +39,8 @@ def test_a_school_user_imports_its_own_tablets_only(client: TestClient, engine: 
                          headers={**bearer(seeded.tokens["school"]), "Content-Type": "text/csv"})  # fmt: skip
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"kind": "google", "devices": 2, "matched": 1, "seen": 1, "never_synced": 0,
-                             "macs_learned": 0, "classes_filled": 0, "not_in_inventory": 1, "schools": ["chiyoda-es"]}  # fmt: skip
+                             "macs_learned": 0, "classes_filled": 0, "not_in_inventory": 1,
+                             "schools": ["chiyoda-es"]}  # fmt: skip
     assert sightings(engine) == {("chiyoda-es", "T-0001"): synced}
     with db.session_scope(engine) as s:
         audit = s.scalars(select(AuditEntry).where(AuditEntry.entity == "mdm:google")).one()

@@ -88,10 +88,12 @@ def test_google_and_intune_exports_mark_the_right_tablets_seen_and_random_macs_a
     caplog.set_level(logging.DEBUG)
     summary = do_import(town, "google", "google_chromeos.csv")
     assert summary == ("mdm:google: 5 device(s), 4 tablet(s) matched by serial, 3 seen later than before, "
-                       "1 never synced, 0 Wi-Fi MAC(s) learned, 1 grade/class filled in, 1 not in the inventory")  # fmt: skip
+                       "1 never synced, 0 Wi-Fi MAC(s) learned, 1 grade/class filled in, "
+                       "1 not in the inventory")  # fmt: skip
     summary = do_import(town, "intune", "intune_devices.csv")
     assert summary == ("mdm:intune: 3 device(s), 3 tablet(s) matched by serial, 3 seen later than before, "
-                       "0 never synced, 1 Wi-Fi MAC(s) learned, 0 grade/class filled in, 0 not in the inventory")  # fmt: skip
+                       "0 never synced, 1 Wi-Fi MAC(s) learned, 0 grade/class filled in, "
+                       "0 not in the inventory")  # fmt: skip
     got = state(town)
     t1 = datetime(2026, 12, 4, 0, 15, tzinfo=UTC)
     t2 = datetime(2026, 12, 3, 23, 40, 12, tzinfo=UTC)
@@ -266,8 +268,8 @@ def test_the_command_imports_audits_and_refuses_bad_lines(town: Engine) -> None:
         audit = s.scalars(select(AuditEntry)).one()
     assert (audit.actor, audit.action, audit.entity, audit.outcome) == ("kyoiku-iinkai", "import", "mdm:intune", "ok")
     assert audit.detail == {"devices": 3, "matched": 3, "seen": 3, "never_synced": 0, "macs_learned": 1,
-                            "classes_filled": 0, "not_in_inventory": 0, "schools": ["JH-OASA"], "file": "intune_devices.csv",
-                            "via": "cli"}  # fmt: skip
+                            "classes_filled": 0, "not_in_inventory": 0, "schools": ["JH-OASA"],
+                            "file": "intune_devices.csv", "via": "cli"}  # fmt: skip
     assert not [p for p in PERSONAL if p in result.output]
 
 
