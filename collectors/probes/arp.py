@@ -29,6 +29,7 @@ from scapy.layers.l2 import ARP, Ether
 
 from collectors.probes.config import RegisteredTablet, TabletSubnet
 from collectors.probes.engine import enlarge_buffers
+from ftthnoc.normalise import locally_administered
 
 log = logging.getLogger(__name__)
 
@@ -192,10 +193,6 @@ class ArpCycle:
     tablets: tuple[TabletSighting, ...]
 
 
-def _locally_administered(mac: str) -> bool:
-    return bool(int(mac[:2], 16) & 0x02)
-
-
 def account(state: ArpState, sweeps: Sequence[ArpSweep], tablets: Iterable[RegisteredTablet]) -> ArpCycle:
     """Registered tablets are known town-wide: one visiting another school is seen, not a stranger."""
     registered = {t.mac: t for t in tablets}
@@ -206,7 +203,7 @@ def account(state: ArpState, sweeps: Sequence[ArpSweep], tablets: Iterable[Regis
         macs = s.macs
         infra = set(s.subnet.infrastructure_macs)
         strangers = {m for m in macs if m not in registered and m not in infra}
-        private = {m for m in strangers if _locally_administered(m)}
+        private = {m for m in strangers if locally_administered(m)}
         if s.success:
             swept_ok.add(s.subnet.school)
         for m in macs & registered.keys():

@@ -387,12 +387,6 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def locally_administered(mac: str) -> bool:
-    """Whether a (normalised) MAC has the locally administered bit (0x02 of the first octet) set: the
-    random per-network addresses of iPadOS 14+, Android 10+ and Windows, never a vendor's."""
-    return bool(int(mac[:2], 16) & 0x02)
-
-
 TABLET_STATUSES: tuple[str, ...] = ("active", "retired")
 #: the operating systems the town's tablets run, as stored (imports accept any letter case)
 TABLET_OS: tuple[str, ...] = ("iPadOS", "ChromeOS", "Windows")

@@ -43,7 +43,6 @@ from ftthnoc.inventory.models import (
     School,
     SchoolArpCount,
     Tablet,
-    locally_administered,
     mark_seen,
     sightings_of,
 )
@@ -51,7 +50,7 @@ from ftthnoc.kpi.families import school_families
 from ftthnoc.kpi.figures import mext_mbps, tablets_seen
 from ftthnoc.kpi.models import AvailabilityMonth
 from ftthnoc.kpi.uplinks import UplinkMeter
-from ftthnoc.normalise import normalise_mac
+from ftthnoc.normalise import locally_administered, normalise_mac
 from ftthnoc.samples import MetricFamily
 from ftthnoc.timezone import JST
 
