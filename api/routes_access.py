@@ -57,6 +57,7 @@ ACCESS: Mapping[str, frozenset[Role]] = {
     "GET /api/schools/{code}": frozenset({ADMIN, OPERATOR, SCHOOL}),
     "GET /api/tablets": frozenset({ADMIN, OPERATOR, SCHOOL}),
     "GET /api/tablets/{tablet_id}": frozenset({ADMIN, OPERATOR, SCHOOL}),
+    "POST /api/tablets/mdm-imports": frozenset({ADMIN, SCHOOL}),  # a school user: its own tablets only
     "GET /api/bwa_stations": frozenset({ADMIN, OPERATOR, SUPPORT}),
     "GET /api/vpn_gateways": frozenset({ADMIN, OPERATOR}),
     "GET /api/incidents": INFRASTRUCTURE,

@@ -102,8 +102,10 @@ def _prober(config: Config, engine: Engine | None) -> Prober | None:
         with db.session(engine) as s:
             if probes.from_inventory:  # targets of these kinds come from the inventory too
                 probes = probes.with_targets(lookup.probe_targets(s))
-            rows = s.query(School.code, Tablet.asset_no, Tablet.mac).join(Tablet, Tablet.school_id == School.id)
-            tablets = [RegisteredTablet(school=c, asset_no=a, mac=m) for c, a, m in rows]
+            rows = s.query(School.code, Tablet.asset_no, Tablet.mac, Tablet.network_mac).join(
+                Tablet, Tablet.school_id == School.id)
+            # a tablet's Wi-Fi MAC learned from its MDM is a second name for the same tablet
+            tablets = [RegisteredTablet(school=c, asset_no=a, mac=m) for c, a, *macs in rows for m in macs if m]
     elif probes.from_inventory:
         raise ConfigError("probes.from_inventory needs a migrated inventory database (FTTHNOC_DATABASE_URL)")
     return Prober(probes, tablets=tablets)

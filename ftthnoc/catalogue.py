@@ -145,6 +145,8 @@ CATALOGUE: tuple[Entry, ...] = (
           "When the tablet last answered.", PROBES),
     Entry("ftthnoc_probe_arp_unknown_macs", "gauge", ("school", "subnet"), "Unregistered MACs that answered.",
           PROBES),
+    Entry("ftthnoc_probe_arp_private_macs", "gauge", ("school", "subnet"),
+          "Unregistered private (locally administered) MACs that answered.", PROBES),
     Entry("ftthnoc_probe_arp_hosts", "gauge", ("school", "subnet"), "Hosts that answered the sweep.", PROBES),
     Entry("ftthnoc_probe_arp_sweep_success", "gauge", ("school", "subnet"), "1 if the sweep could run.", PROBES),
     Entry("ftthnoc_probe_success", "gauge", ("probe",), "1 if the last cycle of the probe (icmp, tcp, arp) ran.",
@@ -152,8 +154,8 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_probe_duration_seconds", "gauge", ("probe",), "Wall time of the last cycle.", PROBES),
     Entry("ftthnoc_school_tablets", "gauge", ("school",), "Active tablets registered to the school.", INCIDENTS),
     Entry("ftthnoc_school_tablets_seen", "gauge", ("school", "period"),
-          "Active tablets of the school seen (ARP sweep or the school router's ARP table) in the last period: "
-          "24h, 7d (the tablets-seen KPI as counts).", INCIDENTS),
+          "Active tablets of the school seen (ARP sweep, the school router's ARP table or an MDM's last sync) "
+          "in the last period: 24h, 7d (the tablets-seen KPI as counts).", INCIDENTS),
     Entry("ftthnoc_school_uplink_recommended_bytes_per_second", "gauge", ("school",),
           "MEXT's recommended uplink bandwidth for the school's pupils (2024 table).", INCIDENTS),
     Entry("ftthnoc_school_uplink_info", "info", ("school", "device", "interface"),

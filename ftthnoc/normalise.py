@@ -35,6 +35,12 @@ def normalise_mac(value: str) -> str:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
+def locally_administered(mac: str) -> bool:
+    """Whether a (normalised) MAC has the locally administered bit (0x02 of the first octet) set: the
+    random per-network addresses of iPadOS 14+, Android 10+ and Windows, never a vendor's."""
+    return bool(int(mac[:2], 16) & 0x02)
+
+
 _SERIAL_DASHED = re.compile(r"^([A-Z0-9]{4})-?([0-9A-F]{8})$")
 _SERIAL_HEX = re.compile(r"^([0-9A-F]{8})([0-9A-F]{8})$")
 

@@ -219,13 +219,16 @@ def router_target(
 
 
 def active_macs(session: Session, school: School) -> list[str]:
-    """The MACs of the school's active tablets, by asset number (the order new addresses are given in)."""
+    """The MACs of the school's active tablets, by asset number (the order new addresses are given in):
+    each tablet's registered MAC and, after it, the Wi-Fi MAC its MDM reported when that differs
+    (``Tablet.network_mac``: a private per-network address would otherwise get no address from a
+    bind-only scope)."""
     stmt = (
-        select(Tablet.mac)
+        select(Tablet.mac, Tablet.network_mac)
         .where(Tablet.school_id == school.id, Tablet.status == "active")
         .order_by(Tablet.asset_no, Tablet.id)
     )
-    return list(session.scalars(stmt))
+    return [mac for pair in session.execute(stmt) for mac in pair if mac]
 
 
 def reconcile_school(session: Session, school: School, driver: RouterDriver, actor: str) -> ReconcileResult:

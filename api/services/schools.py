@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from api.security import Principal
 from api.services import kpis
-from api.services.common import Found, NotFound, Window, page_of
+from api.services.common import Found, Invalid, NotFound, Window, page_of
 from api.services.scope import ensure_visible, own_school
-from ftthnoc.inventory.models import District, School, Tablet
+from ftthnoc.errors import InventoryError
+from ftthnoc.inventory.mdm import MdmResult, decode_export, import_text
+from ftthnoc.inventory.models import District, School, SchoolArpCount, Tablet, TabletSighting
+from ftthnoc.inventory.rows import InventoryImportError
 
 #: A tablet seen within this long is online.
 ONLINE_WINDOW = timedelta(hours=24)
@@ -41,6 +44,11 @@ class TabletRecord:
     grade: int | None
     class_name: str | None
     status: str
+    #: the Wi-Fi MAC an MDM reported for it, where that is not ``mac`` (learned by an MDM import)
+    network_mac: str | None = None
+    last_seen_at: datetime | None = None
+    #: [{"source": arp | router_arp | mdm:<kind>, "seen_at"}], latest first
+    seen_by: tuple[dict[str, Any], ...] = ()
 
 
 def _schools() -> Select[Any]:
@@ -77,9 +85,23 @@ def get_school(session: Session, principal: Principal, code: str) -> SchoolRecor
     return _school(*row)
 
 
-def _tablet(tablet: Tablet, school: str) -> TabletRecord:
+def _tablet(tablet: Tablet, school: str, seen_by: list[tuple[str, datetime]] | None = None) -> TabletRecord:
+    by = tuple({"source": source, "seen_at": at}
+               for source, at in sorted(seen_by or [], key=lambda p: p[1], reverse=True))  # fmt: skip
     return TabletRecord(tablet.id, school, tablet.asset_no, tablet.serial, tablet.mac, tablet.os, tablet.grade,
-                        tablet.class_name, tablet.status)  # fmt: skip
+                        tablet.class_name, tablet.status, tablet.network_mac,
+                        None if tablet.last_seen_at is None else _aware(tablet.last_seen_at), by)  # fmt: skip
+
+
+def _seen_by(session: Session, tablet_ids: list[int]) -> dict[int, list[tuple[str, datetime]]]:
+    found: dict[int, list[tuple[str, datetime]]] = {}
+    if not tablet_ids:
+        return found
+    for tablet_id, source, at in session.execute(
+            select(TabletSighting.tablet_id, TabletSighting.source, TabletSighting.seen_at)
+            .where(TabletSighting.tablet_id.in_(tablet_ids))):  # fmt: skip
+        found.setdefault(tablet_id, []).append((source, _aware(at)))
+    return found
 
 
 def list_tablets(session: Session, principal: Principal, window: Window, *, school: str | None = None,
@@ -98,7 +120,8 @@ def list_tablets(session: Session, principal: Principal, window: Window, *, scho
     if status is not None:
         stmt = stmt.where(Tablet.status == status)
     rows, total = page_of(session, stmt.order_by(School.code, Tablet.asset_no), window)
-    return Found([_tablet(*r) for r in rows], total)
+    seen_by = _seen_by(session, [t.id for t, _code in rows])
+    return Found([_tablet(t, code, seen_by.get(t.id)) for t, code in rows], total)
 
 
 def get_tablet(session: Session, principal: Principal, tablet_id: int) -> TabletRecord:
@@ -108,7 +131,7 @@ def get_tablet(session: Session, principal: Principal, tablet_id: int) -> Tablet
     if row is None:
         raise NotFound(f"tablet {tablet_id}")
     ensure_visible(principal, row[1], f"tablet {tablet_id}")
-    return _tablet(row[0], row[1])
+    return _tablet(row[0], row[1], _seen_by(session, [row[0].id]).get(row[0].id))
 
 
 # ------------------------------------------------------------------------------- the schools' pages
@@ -128,9 +151,12 @@ class SchoolTablets:
     """A school's active tablets grouped by grade and class, with counts by state."""
 
     school: SchoolRecord
-    #: [{"grade": g, "classes": [{"name", "tablets": [{"asset", "os", "state", "seen"}], "online"}]}]
+    #: [{"grade": g, "classes": [{"name", "tablets": [{"asset", "os", "state", "seen", "sources"}], "online"}]}]
+    #: where ``sources`` is [(source, seen at)], latest first: ``arp``, ``router_arp``, ``mdm:<kind>``
     groups: list[dict[str, Any]]
     totals: dict[str, int]
+    #: what each ARP source last found that is no tablet's: [{"source", "at", "unknown", "private"}]
+    unidentified: list[dict[str, Any]]
     #: The school's row of the bandwidth KPI (None: no such row).
     bandwidth: dict[str, Any] | None
 
@@ -140,25 +166,35 @@ def school_tablets(session: Session, principal: Principal, code: str, now: datet
     """The school page's content (``NotFound`` for another school's, as for a missing one)."""
     school = get_school(session, principal, code)
     rows = session.execute(
-        select(Tablet.asset_no, Tablet.os, Tablet.grade, Tablet.class_name, Tablet.last_seen_at)
+        select(Tablet.id, Tablet.asset_no, Tablet.os, Tablet.grade, Tablet.class_name, Tablet.last_seen_at)
         .join(School, Tablet.school_id == School.id)
         .where(School.code == code, Tablet.status == "active")
         .order_by(Tablet.grade, Tablet.class_name, Tablet.asset_no))  # fmt: skip
+    sources: dict[int, list[tuple[str, datetime]]] = {}
+    for tablet_id, source, at in session.execute(
+            select(TabletSighting.tablet_id, TabletSighting.source, TabletSighting.seen_at)
+            .join(Tablet, TabletSighting.tablet_id == Tablet.id).join(School, Tablet.school_id == School.id)
+            .where(School.code == code, Tablet.status == "active")):  # fmt: skip
+        sources.setdefault(tablet_id, []).append((source, _aware(at)))
     grades: dict[int | None, dict[str, list[dict[str, Any]]]] = {}
     totals = {"online": 0, "offline": 0, "never_seen": 0}
-    for asset, os_name, grade, class_name, seen in rows:
+    for tablet_id, asset, os_name, grade, class_name, seen in rows:
         state = tablet_state(seen, now)
         totals[state] += 1
+        by = sorted(sources.get(tablet_id, []), key=lambda p: p[1], reverse=True)
         grades.setdefault(grade, {}).setdefault(class_name or "–", []).append(
-            {"asset": asset, "os": os_name, "state": state, "seen": seen})
+            {"asset": asset, "os": os_name, "state": state, "seen": seen, "sources": by})
     groups = [
         {"grade": grade, "classes": [
             {"name": name, "tablets": items, "online": sum(1 for i in items if i["state"] == "online")}
             for name, items in classes.items()]}
         for grade, classes in sorted(grades.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
     ]  # fmt: skip
+    unidentified = [{"source": c.source, "at": c.at, "unknown": c.unknown, "private": c.private}
+                    for c in session.scalars(select(SchoolArpCount).where(SchoolArpCount.school == code)
+                                             .order_by(SchoolArpCount.source))]  # fmt: skip
     found = kpis.school_bandwidth(session, principal, peaks, school=code)
-    return SchoolTablets(school, groups, totals, found[0] if found else None)
+    return SchoolTablets(school, groups, totals, unidentified=unidentified, bandwidth=found[0] if found else None)
 
 
 def overview(session: Session, principal: Principal, now: datetime,
@@ -167,3 +203,27 @@ def overview(session: Session, principal: Principal, now: datetime,
     rows = kpis.school_bandwidth(session, principal, peaks)
     seen = {r["school"]: r for r in kpis.tablets_seen(session, principal, now)["schools"]}
     return [{**row, "seen": seen.get(row["school"])} for row in rows]
+
+
+# ------------------------------------------------------------------------------------ MDM imports
+#: problems listed in a refusal at most (the count says how many there were)
+MAX_PROBLEMS_SHOWN = 50
+
+
+def import_mdm(session: Session, principal: Principal, kind: str, raw: bytes, filename: str) -> MdmResult:
+    """An MDM export uploaded by an admin (every school's tablets) or a school user (its own school's only:
+    another school's serials count as not in the inventory). All or nothing; committed here with its audit
+    entry. ``Invalid`` lists the bad lines."""
+    try:
+        text = decode_export(raw, filename)
+        result = import_text(session, kind, text, filename, actor=principal.name, school=own_school(principal),
+                             via="api")  # fmt: skip
+    except InventoryImportError as exc:
+        session.rollback()
+        shown = "; ".join(str(p) for p in exc.problems[:MAX_PROBLEMS_SHOWN])
+        raise Invalid(f"{len(exc.problems)} problem(s); nothing was written: {shown}") from None
+    except InventoryError as exc:
+        session.rollback()
+        raise Invalid(str(exc)) from None
+    session.commit()
+    return result

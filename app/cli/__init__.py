@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("app.cli.provisioning", "audit", "Who changed what, when, with the device's answers."),
     "users": ("app.cli.users", "users", "API and web users, roles and tokens."),
     "throughput": ("app.cli.throughput", "throughput", "Run the schools' throughput tests (iperf3) now."),
+    "tablets": ("app.cli.tablets", "tablets", "Tablets seen by an MDM's export (Google, Intune, Jamf)."),
 }
 
 

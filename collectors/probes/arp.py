@@ -6,7 +6,10 @@ sent on an ``AF_PACKET`` socket bound to the school's interface; replies are rea
 (``loop.add_reader``) and parsed by scapy (a /24 is 254 packets, so scapy's cost does not matter here).
 Addresses that stay silent are asked again ``retries`` times. Tablets are identified by asset number
 only; answering MACs that are neither a registered tablet nor the school's infrastructure are counted,
-never listed.
+never listed: a locally administered one (a private, random per-network address of iPadOS 14+, Android
+10+ or Windows, most likely a tablet whose address no MDM has reported yet) apart from an unknown device.
+A tablet may be registered under two MACs (the delivered one and the Wi-Fi MAC its MDM reports): it is
+one tablet, seen if either answers.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from scapy.layers.l2 import ARP, Ether
 
 from collectors.probes.config import RegisteredTablet, TabletSubnet
 from collectors.probes.engine import enlarge_buffers
+from ftthnoc.normalise import locally_administered
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +176,8 @@ class SubnetSummary:
     success: bool
     duration: float
     hosts: int  # addresses that answered
-    unknown_macs: int  # distinct MACs neither registered nor infrastructure
+    unknown_macs: int  # distinct MACs neither registered nor infrastructure, globally administered
+    private_macs: int = 0  # the same, locally administered (random per-network addresses)
 
 
 @dataclass(slots=True)
@@ -197,21 +202,27 @@ def account(state: ArpState, sweeps: Sequence[ArpSweep], tablets: Iterable[Regis
     for s in sweeps:
         macs = s.macs
         infra = set(s.subnet.infrastructure_macs)
-        unknown = {m for m in macs if m not in registered and m not in infra}
+        strangers = {m for m in macs if m not in registered and m not in infra}
+        private = {m for m in strangers if locally_administered(m)}
         if s.success:
             swept_ok.add(s.subnet.school)
         for m in macs & registered.keys():
             seen_now.add(m)
             state.last_seen[m] = s.started
         summaries.append(SubnetSummary(s.subnet.school, str(s.subnet.subnet), s.success, s.duration,
-                                       len(s.answers), len(unknown)))
+                                       len(s.answers), len(strangers - private), len(private)))
     swept_schools = {s.subnet.school for s in sweeps}
-    sightings: list[TabletSighting] = []
+    # one sighting per tablet, whichever of its MACs answered
+    per_tablet: dict[tuple[str, str], list[str]] = {}
     for mac, t in registered.items():
-        if t.school not in swept_schools:
-            continue  # the school has no subnet configured: nothing to say
-        seen: bool | None = True if mac in seen_now else (False if t.school in swept_ok else None)
-        sightings.append(TabletSighting(t.school, t.asset_no, seen, state.last_seen.get(mac)))
+        if t.school in swept_schools:  # else the school has no subnet configured: nothing to say
+            per_tablet.setdefault((t.school, t.asset_no), []).append(mac)
+    sightings: list[TabletSighting] = []
+    for (school, asset), tablet_macs in per_tablet.items():
+        any_seen = any(m in seen_now for m in tablet_macs)
+        seen: bool | None = True if any_seen else (False if school in swept_ok else None)
+        times = [state.last_seen[m] for m in tablet_macs if m in state.last_seen]
+        sightings.append(TabletSighting(school, asset, seen, max(times) if times else None))
     return ArpCycle(tuple(summaries), tuple(sightings))
 
 

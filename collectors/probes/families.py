@@ -96,8 +96,12 @@ def arp_families(cycle: ArpCycle) -> list[MetricFamily]:
                         "sweep of its school's subnets, 0 if not (absent when the sweep failed).")
     last = MetricFamily("ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds", "Unix time of the last sweep "
                         "the tablet answered (absent until it has answered once).", unit="seconds")
-    unknown = MetricFamily("ftthnoc_probe_arp_unknown_macs", "Distinct MACs that answered the last sweep of "
-                           "the subnet and are neither registered tablets nor school infrastructure.")
+    unknown = MetricFamily("ftthnoc_probe_arp_unknown_macs", "Distinct globally administered MACs that "
+                           "answered the last sweep of the subnet and are neither registered tablets nor "
+                           "school infrastructure.")
+    private = MetricFamily("ftthnoc_probe_arp_private_macs", "Distinct locally administered (private, random "
+                           "per-network) MACs that answered the last sweep of the subnet and are no registered "
+                           "tablet's: not identified, not counted as unknown.")
     hosts = MetricFamily("ftthnoc_probe_arp_hosts", "Addresses of the subnet that answered the last sweep.")
     success = MetricFamily("ftthnoc_probe_arp_sweep_success", "1 if the last sweep of the subnet ran (the "
                            "interface exists and packets could be sent).")
@@ -106,6 +110,7 @@ def arp_families(cycle: ArpCycle) -> list[MetricFamily]:
         success.add(lab, 1.0 if s.success else 0.0)
         if s.success:
             unknown.add(lab, float(s.unknown_macs))
+            private.add(lab, float(s.private_macs))
             hosts.add(lab, float(s.hosts))
     for t in cycle.tablets:
         lab = {"school": t.school, "tablet": t.asset_no}
@@ -113,7 +118,7 @@ def arp_families(cycle: ArpCycle) -> list[MetricFamily]:
             seen.add(lab, 1.0 if t.seen else 0.0)
         if t.last_seen is not None:
             last.add(lab, t.last_seen)
-    return [seen, last, unknown, hosts, success]
+    return [seen, last, unknown, private, hosts, success]
 
 
 def cycle_families(outcomes: Mapping[str, tuple[bool, float]]) -> list[MetricFamily]:

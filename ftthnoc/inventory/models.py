@@ -293,8 +293,12 @@ class Tablet(Base):
     #: ``active`` tablets get a DHCP binding on their school's router; ``retired`` ones lose it but stay
     #: on record (asset history), their MAC still reserved to them.
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
-    #: last time the tablet answered an ARP sweep of its school's subnet (the "seen" KPIs)
+    #: last time any source saw the tablet (the "seen" KPIs): the latest of its ``TabletSighting`` rows
+    #: (an ARP sweep, the school router's ARP table, an MDM's last sync)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the Wi-Fi MAC an MDM reports for the tablet when it is not ``mac`` (iPadOS 14+ and Android 10+ use
+    #: a private address per network): learned by ``ftthnoc.inventory.mdm`` so that ARP sources match it
+    network_mac: Mapped[str | None] = mapped_column(String(17), unique=True, index=True)
 
     school: Mapped[School] = relationship()
 
@@ -302,11 +306,85 @@ class Tablet(Base):
     def _mac(self, _key: str, value: str) -> str:
         return normalise_mac(value)
 
+    @validates("network_mac")
+    def _network_mac(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else normalise_mac(value)
+
     @validates("status")
     def _status(self, _key: str, value: str) -> str:
         if value not in TABLET_STATUSES:
             raise InventoryError(f"tablet status must be one of {', '.join(TABLET_STATUSES)}, not {value!r}")
         return value
+
+
+class TabletSighting(Base):
+    """When one source last saw a tablet: ``arp`` (the prober's sweep), ``router_arp`` (the school router's
+    ARP table over SNMP) or ``mdm:<kind>`` (an MDM's last sync, imported). ``Tablet.last_seen_at`` is the
+    latest of them."""
+
+    __tablename__ = "tablet_sightings"
+    __table_args__ = (UniqueConstraint("tablet_id", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tablet_id: Mapped[int] = mapped_column(ForeignKey("tablets.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SchoolArpCount(Base):
+    """What one ARP source found on a school's LAN besides its tablets, as counts (never the MACs):
+    ``unknown`` globally administered MACs that are no tablet's, and ``private`` locally administered
+    (random, per-network) MACs that are no tablet's — a tablet with a private address not yet learned
+    from an MDM, not a stranger."""
+
+    __tablename__ = "school_arp_counts"
+    __table_args__ = (UniqueConstraint("school", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the school's code
+    school: Mapped[str] = mapped_column(String(32))
+    #: ``arp`` or ``router_arp``
+    source: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    unknown: Mapped[int] = mapped_column(Integer)
+    private: Mapped[int] = mapped_column(Integer)
+
+
+def sightings_of(session: Session, tablet_ids: Iterable[int], source: str) -> dict[int, TabletSighting]:
+    """The ``source``'s sightings of these tablets, by tablet id (for ``mark_seen``)."""
+    ids = list(tablet_ids)
+    found: dict[int, TabletSighting] = {}
+    for i in range(0, len(ids), 500):  # well under SQLite's parameter limit
+        stmt = select(TabletSighting).where(TabletSighting.source == source,
+                                            TabletSighting.tablet_id.in_(ids[i : i + 500]))
+        found.update((row.tablet_id, row) for row in session.scalars(stmt))
+    return found
+
+
+def mark_seen(session: Session, tablet: Tablet, known: dict[int, TabletSighting], source: str,
+              when: datetime) -> bool:
+    """Record that ``source`` saw ``tablet`` at ``when``, never moving backwards, in its sighting (from
+    ``known``, ``sightings_of``'s answer; a new one is added to ``session`` and to ``known``) and in
+    ``Tablet.last_seen_at``. Returns whether the source's sighting moved forward."""
+    when = _as_utc(when)
+    row = known.get(tablet.id)
+    moved = False
+    if row is None:
+        row = TabletSighting(tablet_id=tablet.id, source=source, seen_at=when)
+        session.add(row)
+        known[tablet.id] = row
+        moved = True
+    elif _as_utc(row.seen_at) < when:
+        row.seen_at = when
+        moved = True
+    last = tablet.last_seen_at
+    if last is None or _as_utc(last) < when:
+        tablet.last_seen_at = when
+    return moved
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 TABLET_STATUSES: tuple[str, ...] = ("active", "retired")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ftthnoc.errors import InventoryError
 from ftthnoc.inventory import tables
-from ftthnoc.inventory.models import check_transition
+from ftthnoc.inventory.models import Tablet, check_transition
 from ftthnoc.inventory.rows import (
     InventoryImportError,
     Key,
@@ -97,12 +97,26 @@ def validate(session: Session, rows: Sequence[SourceRow]) -> Checked:
                 except InventoryError as exc:
                     bad(str(exc))
         problems.extend(_unique_problems(spec, first_of_key, existing.get(name, {})))
+    problems.extend(_learned_mac_problems(good["tablets"], index.get("tablets", {})))
 
     if problems:
         order = {name: i for i, name in enumerate(SECTIONS)}
         problems.sort(key=lambda pr: (order[pr.section], pr.source or "", pr.row))
         raise InventoryImportError(problems)
     return Checked(good, index)
+
+
+def _learned_mac_problems(rows: list[ParsedRow], tablets: Mapping[Key, object]) -> list[RowProblem]:
+    """A tablet's MAC must not be the Wi-Fi MAC an MDM reported for another tablet (``Tablet.network_mac``,
+    not a column of the import): two tablets would then answer to one MAC."""
+    learned = {obj.network_mac: key for key, obj in tablets.items() if isinstance(obj, Tablet) and obj.network_mac}
+    problems: list[RowProblem] = []
+    for p in rows:
+        owner = learned.get(str(p.values.get("mac")))
+        if owner is not None and owner != p.key:
+            problems.append(RowProblem(p.row.section, p.row.row, f"mac {p.values['mac']} is the Wi-Fi MAC an MDM "
+                                       f"reported for tablet {'/'.join(map(str, owner))}", p.row.source))  # fmt: skip
+    return problems
 
 
 def _unique_problems(spec: Section, rows: list[ParsedRow], existing: Mapping[Key, Record]) -> list[RowProblem]:

@@ -2,8 +2,8 @@
 the ``FtthSchoolUplinkSaturated`` alert read them).
 
 - ``ftthnoc_school_tablets{school}``: the school's active tablets; ``ftthnoc_school_tablets_seen{school,
-  period}``: how many of them were seen (prober's ARP sweep or the router's ARP table) in the last ``24h``
-  or ``7d`` — the KPI page's figures (``ftthnoc.kpi.figures.tablets_seen``), as counts.
+  period}``: how many of them were seen (prober's ARP sweep, the router's ARP table or an MDM's last sync) in
+  the last ``24h`` or ``7d`` — the KPI page's figures (``ftthnoc.kpi.figures.tablets_seen``), as counts.
 - ``ftthnoc_school_uplink_recommended_bytes_per_second{school}``: MEXT's recommended bandwidth for the
   school's pupils (``ftthnoc.kpi.figures.mext_mbps``), in bytes per second as every rate here.
 - ``ftthnoc_school_uplink_info{school, device, interface}``: which interface (its ``ifName``) of which
@@ -35,8 +35,8 @@ def school_families(tablets: Iterable[Mapping[str, Any]], recommended_mbps: Mapp
     """Gauges from ``tablets_seen``'s rows, each school's MEXT figure (Mbps) and the uplink mapping
     (target -> [(school, ifName)])."""
     count = MetricFamily(TABLETS, "Active tablets registered to the school.")
-    seen = MetricFamily(TABLETS_SEEN, "Active tablets of the school seen (ARP sweep or the school router's ARP "
-                                      "table) in the last period: 24h, 7d.")
+    seen = MetricFamily(TABLETS_SEEN, "Active tablets of the school seen (ARP sweep, the school router's "
+                                      "ARP table or an MDM's last sync) in the last period: 24h, 7d.")
     target = MetricFamily(RECOMMENDED, "MEXT's recommended uplink bandwidth for the school's pupils (2024 table), "
                                        "bytes per second.")
     uplink = MetricFamily(UPLINK, "The polled router interface (if_mib's device and ifName) that is the "

@@ -6,8 +6,12 @@ A tablet is seen from two sources: the prober's ARP sweep of the school's subnet
 timestamp), and, passively, the school router's ARP table polled over SNMP (the ``school_router_arp``
 module's ``ftth_router_arp_entry_info``): an active tablet of the school whose MAC is in the table of the
 school's router (the target the uplink mapping names, ``School.uplink_target``) is seen at that poll's
-time. MACs that are not a registered tablet's of that school are ignored, never stored. ``last_seen_at``
-only ever moves forward.
+time. A tablet's MAC is the one registered or the Wi-Fi MAC an MDM reported for it (``network_mac``,
+learned by ``ftthnoc.inventory.mdm``, whose last sync is a third source). Each source's time is kept per
+tablet (``TabletSighting``: ``arp``, ``router_arp``, ``mdm:<kind>``) and ``last_seen_at`` is the latest;
+neither ever moves backwards. MACs that are no tablet's are never stored: they are counted per school
+(``SchoolArpCount``), a locally administered one (a private, random per-network address: a tablet whose
+address no MDM has reported yet) apart from an unknown device.
 
 Fed like the incident engine and the telework KPI (``observe_poll`` after each publish); a database that
 is away costs that poll's contribution, logged, never the poll.
@@ -28,16 +32,25 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from ftthnoc.consumers import Poll
 from ftthnoc.inventory.db import session_scope
 from ftthnoc.inventory.lookup import onu_rows
-from ftthnoc.inventory.models import Household, HouseholdStatus, School, Tablet
+from ftthnoc.inventory.models import (
+    Household,
+    HouseholdStatus,
+    School,
+    SchoolArpCount,
+    Tablet,
+    mark_seen,
+    sightings_of,
+)
 from ftthnoc.kpi.families import school_families
 from ftthnoc.kpi.figures import mext_mbps, tablets_seen
 from ftthnoc.kpi.models import AvailabilityMonth
 from ftthnoc.kpi.uplinks import UplinkMeter
-from ftthnoc.normalise import normalise_mac
+from ftthnoc.normalise import locally_administered, normalise_mac
 from ftthnoc.samples import MetricFamily
 from ftthnoc.timezone import JST
 
@@ -45,6 +58,12 @@ log = logging.getLogger(__name__)
 TABLET_LAST_SEEN = "ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds"
 #: one sample per ARP entry of a polled router, the MAC in the ``mac`` label (module ``school_router_arp``)
 ROUTER_ARP_ENTRY = "ftth_router_arp_entry_info"
+#: the prober's per-subnet counts of MACs that are no tablet's (``collectors.probes.families``)
+ARP_UNKNOWN = "ftthnoc_probe_arp_unknown_macs"
+ARP_PRIVATE = "ftthnoc_probe_arp_private_macs"
+#: ``TabletSighting.source`` of the prober's sweeps and of the school routers' ARP tables
+SOURCE_ARP = "arp"
+SOURCE_ROUTER_ARP = "router_arp"
 
 
 def month_of(when: datetime) -> str:
@@ -70,6 +89,9 @@ class KpiRecorder:
         #: (olt, pon_port, onu_id) of ONUs whose household is suspended or cancelled, refreshed periodically
         self.off_lines: frozenset[tuple[str, str, str]] = frozenset()
         self._off_loaded = -1e18
+        #: every tablet's MACs (registered and learned), town-wide: a visiting tablet is not a stranger
+        self._tablet_macs: frozenset[str] = frozenset()
+        self._macs_loaded = -1e18
         self.uplinks = UplinkMeter(engine, interval_seconds)
         try:
             self.uplinks.refresh()
@@ -108,7 +130,7 @@ class KpiRecorder:
         now = now or datetime.now(UTC)
         try:
             self._availability(families, now)
-            self._tablets(families)
+            self._tablets(families, now)
         except SQLAlchemyError as exc:
             log.warning("KPI inputs not recorded for this poll: %s", type(exc).__name__)
         try:
@@ -157,29 +179,55 @@ class KpiRecorder:
                 row.up_seconds += up * self.interval
                 row.expected_seconds += total * self.interval
 
-    def _tablets(self, families: list[MetricFamily]) -> None:
+    def _tablets(self, families: list[MetricFamily], now: datetime) -> None:
         seen: dict[tuple[str, str], float] = {}
+        counts: dict[str, list[int]] = {}  # school → [unknown, private], summed over its subnets
         for fam in families:
             if fam.name == TABLET_LAST_SEEN:
                 for sample in fam.samples:
                     seen[(sample.labels.get("school", ""), sample.labels.get("tablet", ""))] = sample.value
+            elif fam.name in (ARP_UNKNOWN, ARP_PRIVATE):
+                for sample in fam.samples:
+                    row = counts.setdefault(sample.labels.get("school", ""), [0, 0])
+                    row[fam.name == ARP_PRIVATE] += int(sample.value)
+        if counts:
+            when = now if now.tzinfo else now.replace(tzinfo=UTC)
+            with session_scope(self.engine, actor="kpi") as s:
+                self._store_counts(s, SOURCE_ARP, {k: (v[0], v[1]) for k, v in counts.items()}, when)
         if not seen:
             return
         with session_scope(self.engine, actor="kpi") as s:
             rows = s.execute(select(Tablet, School.code).join(School, Tablet.school_id == School.id)
-                             .where(School.code.in_({k[0] for k in seen})))
+                             .where(School.code.in_({k[0] for k in seen}))).all()
+            known = sightings_of(s, (t.id for t, _code in rows), SOURCE_ARP)
             for tablet, school in rows:
                 ts = seen.get((school, tablet.asset_no))
-                if ts is None:
-                    continue
-                when = datetime.fromtimestamp(ts, UTC)
-                last = tablet.last_seen_at
-                if last is None or (last if last.tzinfo else last.replace(tzinfo=UTC)) < when:
-                    tablet.last_seen_at = when
+                if ts is not None:
+                    mark_seen(s, tablet, known, SOURCE_ARP, datetime.fromtimestamp(ts, UTC))
+
+    @staticmethod
+    def _store_counts(s: Session, source: str, counts: dict[str, tuple[int, int]], when: datetime) -> None:
+        rows = {r.school: r for r in s.scalars(select(SchoolArpCount).where(
+            SchoolArpCount.source == source, SchoolArpCount.school.in_(counts)))}  # fmt: skip
+        for school, (unknown, private) in counts.items():
+            row = rows.get(school)
+            if row is None:
+                s.add(SchoolArpCount(school=school, source=source, at=when, unknown=unknown, private=private))
+            else:
+                row.at, row.unknown, row.private = when, unknown, private
+
+    def _refresh_tablet_macs(self) -> None:
+        if time.monotonic() - self._macs_loaded < self.refresh_seconds:
+            return
+        with session_scope(self.engine, actor="kpi") as s:
+            macs = {m for pair in s.execute(select(Tablet.mac, Tablet.network_mac)) for m in pair if m}
+        self._tablet_macs = frozenset(macs)
+        self._macs_loaded = time.monotonic()
 
     def _router_arp(self, target: str, families: list[MetricFamily], now: datetime) -> int:
-        """Mark the active tablets of the schools whose router ``target`` is, and whose MAC is in the
-        polled ARP table, as seen at ``now``; returns how many moved forward."""
+        """Mark the active tablets of the schools whose router ``target`` is, and whose MAC (registered or
+        learned from an MDM) is in the polled ARP table, as seen at ``now``; count the other MACs per
+        school (unknown, or private: locally administered). Returns how many tablets moved forward."""
         schools = {code for code, _interface in self.uplinks.uplinks.get(target, ())}
         if not schools:
             return 0
@@ -196,16 +244,21 @@ class KpiRecorder:
             return 0  # another module's families, a failed poll, or an empty table
         when = now if now.tzinfo else now.replace(tzinfo=UTC)
         marked = 0
+        self._refresh_tablet_macs()
         with session_scope(self.engine, actor="kpi") as s:
             # the schools' tablets (a few hundred each), matched here: no MAC from the router is sent to
             # the database, and a long IN list never meets the SQLite parameter limit
             rows = s.scalars(select(Tablet).join(School, Tablet.school_id == School.id)
-                             .where(School.code.in_(schools), Tablet.status == "active"))
+                             .where(School.code.in_(schools), Tablet.status == "active")).all()
+            mine = {m for t in rows for m in (t.mac, t.network_mac) if m}
+            known = sightings_of(s, (t.id for t in rows), SOURCE_ROUTER_ARP)
             for tablet in rows:
-                if tablet.mac not in macs:
+                if tablet.mac not in macs and tablet.network_mac not in macs:
                     continue
-                last = tablet.last_seen_at
-                if last is None or (last if last.tzinfo else last.replace(tzinfo=UTC)) < when:
-                    tablet.last_seen_at = when
+                if mark_seen(s, tablet, known, SOURCE_ROUTER_ARP, when):
                     marked += 1
+            strangers = [m for m in macs if m not in mine and m not in self._tablet_macs]
+            private = sum(1 for m in strangers if locally_administered(m))
+            self._store_counts(s, SOURCE_ROUTER_ARP,
+                               {code: (len(strangers) - private, private) for code in schools}, when)
         return marked

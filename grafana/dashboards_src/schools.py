@@ -55,7 +55,8 @@ def build() -> db.Dashboard:
         d.with_row(db.Row("端末 / Tablets"))
         .with_panel(seen_share(
             "端末の確認率（24 時間） / Tablets seen in 24 h", "Share of each school's active tablets seen in the "
-            "last 24 hours (ARP sweep or the school router's ARP table); 100 % = every tablet.", "24h"))
+            "last 24 hours (ARP sweep, the school router's ARP table or an MDM's last sync); "
+            "100 % = every tablet.", "24h"))
         .with_panel(seen_share(
             "端末の確認率（7 日） / Tablets seen in 7 d", "Share of each school's active tablets seen in the "
             "last 7 days: a tablet missing here has not been online at school for a week.", "7d"))

@@ -48,6 +48,8 @@ EXPECTED: dict[str, tuple[str, str, int]] = {
     "GET /api/schools/{code}": ("/api/schools/chiyoda-es", "admin operator school", 200),
     "GET /api/tablets": ("/api/tablets", "admin operator school", 200),
     "GET /api/tablets/{tablet_id}": ("/api/tablets/{chiyoda_tablet}", "admin operator school", 200),
+    # no body: the roles let in get the importer's refusal (nothing written); tests/api/test_mdm_import.py imports
+    "POST /api/tablets/mdm-imports": ("/api/tablets/mdm-imports?kind=google", "admin school", 422),
     "GET /api/bwa_stations": ("/api/bwa_stations", "admin operator support", 200),
     "GET /api/vpn_gateways": ("/api/vpn_gateways", "admin operator", 200),
     "GET /api/incidents": ("/api/incidents?open=false", INFRA, 200),

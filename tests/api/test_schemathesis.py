@@ -33,7 +33,9 @@ def api_schema(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def _operations(schema: OpenApiSchema) -> list[APIOperation]:
     operations = [result.ok() for result in schema.get_all_operations()]
-    return [op for op in operations if "provisioning" not in (op.tags or [])]
+    # the MDM import's body is a CSV file whose columns no JSON schema can state: any generated string is
+    # "schema-valid" and rightly refused (422); its own tests are tests/api/test_mdm_import.py
+    return [op for op in operations if "provisioning" not in (op.tags or []) and op.path != "/api/tablets/mdm-imports"]
 
 
 def test_api_conforms_to_its_schema(api_schema: OpenApiSchema, seeded: Seeded) -> None:

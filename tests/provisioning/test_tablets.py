@@ -318,3 +318,15 @@ def test_plan_scope_full() -> None:
     with pytest.raises(ScopeFull, match="3 addresses but 4 tablets"):
         plan_bindings([], [mac_of(i) for i in range(4)], ("10.0.0.2", "10.0.0.4"))
 
+
+
+def test_a_learned_wifi_mac_is_bound_too(engine: Engine, rtx: Rtx) -> None:
+    """The private Wi-Fi MAC an MDM reported (``Tablet.network_mac``) gets its own address right after the
+    tablet's registered one: a bind-only scope would give the tablet none under its private address."""
+    _seed(engine, 3, "chiyoda-es")
+    with session_scope(engine) as s:
+        s.scalars(select(Tablet).where(Tablet.asset_no == "A00001")).one().network_mac = "3A-1B-2C-3D-4E-01"
+    with session_scope(engine) as s, rtx.driver(school(s, "chiyoda-es")) as driver:
+        result = reconcile_school(s, school(s, "chiyoda-es"), driver, "test")
+    assert [b.mac for b in result.added] == [mac_of(0), mac_of(1), "3a:1b:2c:3d:4e:01", mac_of(2)]
+    assert rtx.state.bindings(1)["10.20.0.12"] == "3a:1b:2c:3d:4e:01"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.asyncio
 
 PRESENT = {"T-0001": "02:13:00:00:00:01", "T-0002": "02:13:00:00:00:02", "T-0003": "02:13:00:00:00:03"}
 ABSENT = {"T-0004": "02:13:00:00:00:04", "T-0005": "02:13:00:00:00:05"}
-STRANGERS = ["02:13:00:00:0f:01", "02:13:00:00:0f:02"]
+STRANGERS = ["00:13:00:00:0f:01", "02:13:00:00:0f:02"]  # a vendor's MAC and a private (random) one
 ROUTER = "02:13:00:00:ee:01"
 
 
@@ -43,7 +43,9 @@ async def test_sweep_finds_registered_tablets_and_counts_strangers(lab: Lab) -> 
     assert set(last) == set(PRESENT)
     assert all(before - 1 <= t <= time.time() for t in last.values())
     unknown = {s.labels["school"]: s.value for s in fams["ftthnoc_probe_arp_unknown_macs"].samples}
-    assert unknown == {"ES-CHIYODA": 2.0}
+    assert unknown == {"ES-CHIYODA": 1.0}
+    private = {s.labels["school"]: s.value for s in fams["ftthnoc_probe_arp_private_macs"].samples}
+    assert private == {"ES-CHIYODA": 1.0}
     answered = {s.labels["school"]: s.value for s in fams["ftthnoc_probe_arp_hosts"].samples}
     assert answered == {"ES-CHIYODA": 6.0}
     ok = {s.labels["school"]: s.value for s in fams["ftthnoc_probe_arp_sweep_success"].samples}

@@ -118,8 +118,8 @@ def test_arp_accounting() -> None:
         RegisteredTablet(school="XX99", asset_no="T-900", mac="02:13:00:00:09:00"),  # no subnet: no samples
     ]
     answers = {"10.213.210.10": "02:13:00:00:00:01", "10.213.210.11": "02:13:00:00:ee:01",
-               "10.213.210.12": "02:13:00:00:0f:01", "10.213.210.13": "02:13:00:00:0f:02",
-               "10.213.210.14": "02:13:00:00:0f:02"}
+               "10.213.210.12": "00:13:00:00:0f:01", "10.213.210.13": "00:13:00:00:0f:02",
+               "10.213.210.14": "00:13:00:00:0f:02", "10.213.210.15": "da:a1:19:00:00:01"}
     state = ArpState()
     cycle = arp_account(state, [ArpSweep(s1, answers, 1000.0, 0.5),
                                 ArpSweep(s2, {}, 1000.0, 0.1, error="cannot bind to interface x1")], tablets)
@@ -130,6 +130,9 @@ def test_arp_accounting() -> None:
     assert last == {"T-001": 1000.0}
     unknown = {s.labels["school"]: s.value for s in fams["ftthnoc_probe_arp_unknown_macs"].samples}
     assert unknown == {"ES01": 2.0}
+    # a random (locally administered) MAC that is no tablet's is counted apart, not as an unknown device
+    private = {s.labels["school"]: s.value for s in fams["ftthnoc_probe_arp_private_macs"].samples}
+    assert private == {"ES01": 1.0}
     ok = {s.labels["school"]: s.value for s in fams["ftthnoc_probe_arp_sweep_success"].samples}
     assert ok == {"ES01": 1.0, "JH01": 0.0}
     # the next sweep without T-001 keeps its last-seen time
@@ -137,3 +140,20 @@ def test_arp_accounting() -> None:
     fams2 = by_name(arp_families(cycle2))
     assert {s.labels["tablet"]: s.value for s in fams2["ftthnoc_probe_arp_tablet_seen"].samples}["T-001"] == 0.0
     assert fams2["ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds"].samples[0].value == 1000.0
+
+
+def test_a_tablet_registered_under_two_macs_is_one_tablet_seen_by_either() -> None:
+    """The delivered MAC and the private Wi-Fi MAC its MDM reported (``Tablet.network_mac``)."""
+    subnet = TabletSubnet(school="ES01", subnet="10.213.210.0/24", interface="x0")
+    tablets = [RegisteredTablet(school="ES01", asset_no="T-001", mac="f0:99:b6:00:00:01"),
+               RegisteredTablet(school="ES01", asset_no="T-001", mac="3a:1b:2c:3d:4e:01"),
+               RegisteredTablet(school="ES01", asset_no="T-002", mac="f0:99:b6:00:00:02")]
+    state = ArpState()
+    cycle = arp_account(state, [ArpSweep(subnet, {"10.213.210.10": "3a:1b:2c:3d:4e:01"}, 1000.0, 0.5)], tablets)
+    fams = by_name(arp_families(cycle))
+    seen = [(s.labels["tablet"], s.value) for s in fams["ftthnoc_probe_arp_tablet_seen"].samples]
+    assert sorted(seen) == [("T-001", 1.0), ("T-002", 0.0)]  # one sample per tablet, not per MAC
+    assert [s.value for s in fams["ftthnoc_probe_arp_private_macs"].samples] == [0.0]
+    cycle = arp_account(state, [ArpSweep(subnet, {"10.213.210.10": "f0:99:b6:00:00:01"}, 2000.0, 0.5)], tablets)
+    last = by_name(arp_families(cycle))["ftthnoc_probe_arp_tablet_last_seen_timestamp_seconds"].samples
+    assert [(s.labels["tablet"], s.value) for s in last] == [("T-001", 2000.0)]
