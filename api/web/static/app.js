@@ -4,6 +4,10 @@
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });
+  // a long school list is shown folded by class; the printout has every class open
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details.class-group").forEach(function (d) { d.open = true; });
+  });
   var box = document.getElementById("job");
   if (!box || box.getAttribute("data-finished") === "true") return;
   var steps = document.getElementById("job-steps"), state = document.getElementById("job-state");
