@@ -81,8 +81,8 @@ def test_a_long_list_is_folded_by_class_until_filtered(client: TestClient, engin
         school = s.scalars(select(School).where(School.code == "chiyoda-es")).one()
         for i in range(60):
             s.add(Tablet(school_id=school.id, asset_no=f"T-5{i:03d}", serial=f"SN-L{i:04d}",
-                         mac=f"02:00:00:00:50:{i:02x}", os="iPadOS", grade=5, class_name=f"5-{i % 3 + 1}", status="active",
-                         last_seen_at=now - timedelta(days=i % 10)))  # fmt: skip
+                         mac=f"02:00:00:00:50:{i:02x}", os="iPadOS", grade=5, class_name=f"5-{i % 3 + 1}",
+                         status="active", last_seen_at=now - timedelta(days=i % 10)))  # fmt: skip
     login_as(client, engine, "admin")
     page = client.get("/schools/chiyoda-es").text
     assert "62 台を表示" in page and "<details class=\"class-group\" open>" not in page
