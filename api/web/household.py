@@ -80,7 +80,7 @@ def _page(request: Request, session: Session, auth: Authenticated, code: str, *,
                   onus=onus.search(session, None, Window(HISTORY), household=record.code).items,
                   runs=households.runs(session, record, HISTORY),
                   changes=households.status_changes(session, record, HISTORY), job=job, error=error,
-                  error_detail=error_detail,
+                  error_detail=error_detail, reason_of=lambda message: jobtext.failure_reason(t, message),
                   can_enrol=can_enrol, actions=actions, busy=job is not None and not job["finished"])  # fmt: skip
 
 

@@ -78,6 +78,27 @@ def device_words(outcome: Any) -> DeviceWords | None:
     return None
 
 
+#: Why a run failed, told from its record's English words (the Provisioner's refusals), first match wins.
+_REASONS: Sequence[tuple[re.Pattern[str], str]] = [
+    (re.compile(r" refused '"), "reason_refused"),
+    (re.compile(r"is not in the autofind list"), "reason_not_in_autofind"),
+    (re.compile(r"is already recorded on"), "reason_serial_taken"),
+    (re.compile(r"verification failed"), "reason_verify"),
+    (re.compile(r"only an installed household"), "reason_not_installed"),
+    (re.compile(r"the inventory and the OLT disagree"), "reason_disagree"),
+    (re.compile(r"no ONU in the inventory|has no ONT"), "reason_no_ont"),
+    (re.compile(r"session lost|could not reach|not connected|timed out|connect", re.IGNORECASE), "reason_unreachable"),
+    (re.compile(r"not an ONU serial|serial", re.IGNORECASE), "reason_bad_serial"),
+]
+
+
+def failure_reason(t: Translator, message: str | None) -> str | None:
+    """Why a run failed, in the page's language (None: no reason the pages know; the original is shown)."""
+    if not message:
+        return None
+    return next((t(key) for pattern, key in _REASONS if pattern.search(message)), None)
+
+
 def outcome_text(t: Translator, outcome: Any) -> str:
     """What a finished job did, in our words (from its fields, never from its English message)."""
     kind, state = str(outcome.kind), EnrolmentState(outcome.state)
@@ -93,6 +114,7 @@ def outcome_text(t: Translator, outcome: Any) -> str:
         if outcome.dry_run:
             return t("outcome_dry_run")
         return t("outcome_enrol_noop") if kind == "enrol" else t("outcome_line_noop")
-    if state == EnrolmentState.ATTENTION:
-        return t("outcome_attention", action=action)
-    return t("outcome_failed", action=action)
+    reason = failure_reason(t, str(outcome.message or ""))
+    said = t("outcome_attention", action=action) if state == EnrolmentState.ATTENTION else t("outcome_failed",
+                                                                                              action=action)
+    return said if reason is None else t("with_reason", said=said, reason=reason)

@@ -204,7 +204,8 @@ def test_statuses_steps_and_districts_are_japanese_and_the_device_speaks_apart(c
     assert "autofind（未登録 ONU の一覧）で HWTC-0000DEAD を探しています" in failed
     assert "失敗したため、変更を元に戻しています" in failed and "処理中です" in failed  # an unknown step: plain words
     summary = re.search(r'id="job-summary"><strong>(.*?)</strong>', failed)
-    assert summary and summary.group(1) == "開通できませんでした。機器には何も残っていません。"
+    assert summary and summary.group(1) == ("開通できませんでした。機器には何も残っていません。"
+                                            "機器がコマンドを拒否しました（下の「機器の応答」を参照）。")
     device = re.search(r'id="device-said">(.*?)</div>', failed, re.S)
     assert device and "機器の応答" in device.group(1) and "Failure: SN already exists" in device.group(1)
     assert "開通できませんでした" not in device.group(1)  # our words are not in the device's box
