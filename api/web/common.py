@@ -154,7 +154,10 @@ def to_login(request: Request) -> RedirectResponse:
 
 
 #: The error page's message by status (403 of a CSRF check: ``csrf_failed``).
-_MESSAGES = {status.HTTP_403_FORBIDDEN: "forbidden", status.HTTP_404_NOT_FOUND: "not_found"}
+_MESSAGES = {status.HTTP_403_FORBIDDEN: "forbidden", status.HTTP_404_NOT_FOUND: "not_found",
+             status.HTTP_422_UNPROCESSABLE_CONTENT: "invalid_request", status.HTTP_429_TOO_MANY_REQUESTS: "too_many",
+             status.HTTP_500_INTERNAL_SERVER_ERROR: "server_error",
+             status.HTTP_503_SERVICE_UNAVAILABLE: "unavailable"}  # fmt: skip
 
 
 def page_error(request: Request, status_code: int, headers: Mapping[str, str] | None = None, *,

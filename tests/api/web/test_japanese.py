@@ -120,6 +120,7 @@ def _pages(client: TestClient, engine: Engine, seeded: Seeded, runner: JobRunner
     get("search: every household", "/support?code=HH")
     get("search: by district and status", "/support?district=chiyoda&status=active")
     get("search: nothing found", "/support?code=ZZ")
+    get("search: a value too long", "/support?code=" + "x" * 40, 422)  # the validator's refusal, as a page
     household = get("household: line down, history", "/support/households/HH-000001")
     get("household: suspended", "/support/households/HH-000002")
     installed = get("household: installed", "/support/households/HH-000004")
@@ -211,6 +212,16 @@ def test_statuses_steps_and_districts_are_japanese_and_the_device_speaks_apart(c
     assert "開通できませんでした" not in device.group(1)  # our words are not in the device's box
     english = client.get(started.headers["location"] + "&lang=en").text
     assert "Enrolment failed; nothing is left on the device." in english and ">Failed</p>" in english
+
+
+def test_a_pages_invalid_request_is_a_page_and_the_apis_stays_json(client: TestClient, engine: Engine) -> None:
+    login_as(client, engine, "support")
+    page = client.get("/support?code=" + "x" * 40)
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "入力された条件が正しくありません" in page.text
+    assert "The request is not valid" in client.get("/support?lang=en&code=" + "x" * 40).text
+    api = client.get("/api/households?limit=notanumber")
+    assert api.status_code == 422 and api.headers["content-type"].startswith("application/")
 
 
 def test_english_is_kept_through_the_login(client: TestClient) -> None:
