@@ -2,7 +2,8 @@
 ``test_browser.py``: every page at a desktop's 1024×768 and a phone's 390×844, in Japanese and English,
 must not scroll sideways (``scrollWidth <= innerWidth``; wide tables scroll inside their card), must draw
 every chart text at 12 px or more on screen (the computed font size times the SVG's scale, from
-``getScreenCTM``), and must keep each status badge on one line. A screenshot of each goes to
+``getScreenCTM``), and must keep each status badge on one line; in Japanese, no English word may be left
+in its visible text (``visible_text``, as ``test_japanese.py`` checks the test town's pages). A screenshot of each goes to
 ``tests/artifacts/<page>-<width>x<height>-<lang>.png``.
 
 And the school page's filter as a teacher uses it on a phone: the tablets of class 3-2 not seen this week.
@@ -26,6 +27,7 @@ from tests.api.web.test_browser import ARTIFACTS, PASSWORD, Site, _dying_gasp_ho
 from tests.api.web.test_browser import browser_context as browser_context
 from tests.api.web.test_browser import env as env
 from tests.api.web.test_browser import site as site
+from tests.api.web.visible_text import english_words, visible_text
 
 __all__ = ["pytestmark"]
 
@@ -132,6 +134,10 @@ def test_every_page_fits_the_screen_with_readable_charts(tab: Any, site: Site, t
 
     def look(name: str) -> None:
         _check(tab, name, problems)
+        if lang == "ja":  # the simulated town's data (real Provisioner messages, plans, names) in Japanese too
+            english = sorted(set(english_words(visible_text(tab.content(), "ja"))))
+            if english:
+                problems.append(f"{name}: English words on the Japanese page: {english}")
         tab.screenshot(path=str(ARTIFACTS / f"{name}-{suffix}.png"), full_page=True)
 
     tab.goto(f"{site.url}/login?lang={lang}")
