@@ -3,8 +3,8 @@
 must not scroll sideways (``scrollWidth <= innerWidth``; wide tables scroll inside their card), must draw
 every chart text at 12 px or more on screen (the computed font size times the SVG's scale, from
 ``getScreenCTM``), and must keep each status badge on one line; in Japanese, no English word may be left
-in its visible text (``visible_text``, as ``test_japanese.py`` checks the test town's pages). A screenshot of each goes to
-``tests/artifacts/<page>-<width>x<height>-<lang>.png``.
+in its visible text (``visible_text``, as ``test_japanese.py`` checks the test town's pages). A screenshot
+of each goes to ``tests/artifacts/<page>-<width>x<height>-<lang>.png``.
 
 And the school page's filter as a teacher uses it on a phone: the tablets of class 3-2 not seen this week.
 
