@@ -24,7 +24,8 @@ from types import MappingProxyType
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -213,14 +214,24 @@ def create_app(engine: Engine, *, settings: Settings, onu_state: OnuStateProvide
             return page_error(request, code, exc.headers)
         return JSONResponse({"detail": exc.detail}, status_code=code, headers=exc.headers or None)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Any:
+        if is_page(request):  # a page answers in its language, never with the validator's English JSON
+            return page_error(request, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        return await request_validation_exception_handler(request, exc)
+
     @app.exception_handler(SQLAlchemyError)
-    async def database_error(_request: Request, exc: SQLAlchemyError) -> JSONResponse:
+    async def database_error(request: Request, exc: SQLAlchemyError) -> Any:
         log.error("database error: %s", type(exc).__name__)  # not the statement: it may hold personal data
+        if is_page(request):
+            return page_error(request, status.HTTP_503_SERVICE_UNAVAILABLE)
         return JSONResponse({"detail": "database unavailable"}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
     @app.exception_handler(Exception)
-    async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def internal_error(request: Request, exc: Exception) -> Any:
         log.error("internal error: %s", type(exc).__name__, exc_info=exc)
+        if is_page(request):
+            return page_error(request, status.HTTP_500_INTERNAL_SERVER_ERROR)
         return JSONResponse({"detail": "internal error"}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
     app.add_middleware(NoStore)

@@ -2,6 +2,12 @@
 
 Each function returns ``Markup`` (every label is escaped here) sized by a ``viewBox`` so that the chart
 scales with the page; colours come from CSS classes (``style.css``), so the print sheet can change them.
+
+Readable on a phone: the ``viewBox`` is ``WIDTH`` (360) units wide, about a phone's card, and the sheet caps
+a chart's width (``svg.chart { max-width }``), so a text of 14 units is drawn at 13–19 px from a 390-px
+phone to a desktop, never the 4–6 px a 640-unit chart shrunk onto a phone gave. Long words (a bar's
+caption, a measured value against its target) are HTML beside the SVG (``<figcaption>``), where they wrap;
+bar labels sit above their bars, the full width theirs.
 """
 
 from __future__ import annotations
@@ -21,33 +27,42 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _svg(width: int, height: int, label: str, body: list[str], cls: str) -> Markup:
-    head = (f'<svg class="chart {cls}" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
+#: The width of every chart's viewBox, in user units (CSS px at scale 1).
+WIDTH = 360
+
+
+def _svg(width: int, height: float, label: str, body: list[str], cls: str) -> Markup:
+    head = (f'<svg class="chart {cls}" viewBox="0 0 {width} {_num(height)}" role="img" aria-label="{escape(label)}" '
             f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">'
             f"<title>{escape(label)}</title>")  # fmt: skip
     return Markup(head + "".join(body) + "</svg>")
 
 
+def _figure(svg: Markup, caption: list[str], cls: str) -> Markup:
+    """The chart with its words below it, in HTML (they wrap; each ``caption`` part is escaped here)."""
+    parts = "".join(f"<span>{escape(c)}</span>" for c in caption)
+    return Markup(f'<figure class="chart-figure {cls}">{svg}<figcaption>{parts}</figcaption></figure>')
+
+
 def progress(value: float, target: float, label: str, *, text: str | None = None) -> Markup:
-    """A bar filled to ``value / target`` (capped at the end), with the figure written on it."""
-    width, height = 600, 44
+    """A bar filled to ``value / target`` (capped at the end), with the figure written under it."""
+    width, height = WIDTH, 28
     share = 0.0 if target <= 0 else max(0.0, min(1.0, value / target))
     fill = round((width - 2) * share, 1)
     caption = text if text is not None else f"{_num(value)} / {_num(target)} ({pct(share)})"
     body = [
         f'<rect class="track" x="1" y="1" width="{width - 2}" height="{height - 2}" rx="6"/>',
         f'<rect class="bar" x="1" y="1" width="{fill}" height="{height - 2}" rx="6"/>',
-        f'<text class="on-bar" x="12" y="{height / 2 + 6}">{escape(caption)}</text>',
     ]
-    return _svg(width, height, label, body, "progress")
+    return _figure(_svg(width, height, label, body, "progress"), [caption], "progress")
 
 
 def line(points: Sequence[tuple[str, float]], label: str, *, target: float | None = None,
          fmt: Fmt = _num) -> Markup:  # fmt: skip
     """A line over labelled points (e.g. months), with a dashed target line when given."""
-    width, height, left, right, top, bottom = 640, 260, 56, 16, 16, 40
+    width, height, left, right, top, bottom = WIDTH, 210, 52, 24, 14, 34
     if not points:
-        return _svg(width, 60, label, ['<text x="8" y="36" class="empty">–</text>'], "line")
+        return _svg(width, 48, label, ['<text x="8" y="30" class="empty">–</text>'], "line")
     values = [v for _, v in points]
     top_value = max([*values, target or 0.0, 1.0]) * 1.05
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -61,50 +76,54 @@ def line(points: Sequence[tuple[str, float]], label: str, *, target: float | Non
     body = [f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}"/>',
             f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>']  # fmt: skip
     for tick in (0.0, top_value / 2, top_value / 1.05):
-        body.append(f'<text class="tick" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
+        body.append(f'<text class="tick" x="{left - 6}" y="{y(tick) + 5:.1f}" text-anchor="end">'
                     f"{escape(fmt(tick))}</text>")  # fmt: skip
     if target is not None:
         ty = y(target)
         body.append(f'<line class="target" x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}"/>')
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
     body.append(f'<path class="series" d="{path}"/>')
-    step = max(1, len(points) // 6)
+    step = max(1, -(-len(points) // 4))  # at most four labels under the axis: "2026-11" is 60 units wide
     for i, (name, v) in enumerate(points):
         body.append(f'<circle class="dot" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3"><title>{escape(name)}: '
                     f"{escape(fmt(v))}</title></circle>")  # fmt: skip
-        if i % step == 0 or i == len(points) - 1:
-            body.append(f'<text class="tick" x="{x(i):.1f}" y="{height - 14}" text-anchor="middle">'
-                        f"{escape(name)}</text>")  # fmt: skip
+        last = i == len(points) - 1
+        if (i % step == 0 and len(points) - 1 - i >= step / 2) or last:  # the last one, never crowded
+            anchor = "end" if last and len(points) > 1 else "middle"
+            body.append(f'<text class="tick" x="{x(i) + (6 if anchor == "end" else 0):.1f}" y="{height - 10}" '
+                        f'text-anchor="{anchor}">{escape(name)}</text>')  # fmt: skip
     return _svg(width, height, label, body, "line")
 
 
 def bars(rows: Sequence[tuple[str, float | None]], label: str, *, maximum: float = 1.0, fmt: Fmt = pct,
          target: float | None = None) -> Markup:  # fmt: skip
-    """Horizontal bars, one per row (value None: an empty bar marked "–"), an optional target mark."""
-    width, row_h, left, right = 640, 30, 170, 80
-    height = max(1, len(rows)) * row_h + 8
-    plot_w = width - left - right
+    """Horizontal bars, one per row, each under its label with the value at the right (value None: an empty
+    bar marked "–"), an optional target mark."""
+    width, row_h, bar_h, left = WIDTH, 44, 14, 1
+    height = max(1, len(rows)) * row_h + 4
+    plot_w = width - 2 * left
     body: list[str] = []
+    for i, (name, value) in enumerate(rows):
+        y0 = 2 + i * row_h
+        share = 0.0 if value is None or maximum <= 0 else max(0.0, min(1.0, value / maximum))
+        body += [
+            f'<text class="label" x="{left}" y="{y0 + 17}">{escape(name)}</text>',
+            f'<text class="value" x="{width - left}" y="{y0 + 17}" text-anchor="end">'
+            f"{escape('–' if value is None else fmt(value))}</text>",
+            f'<rect class="track" x="{left}" y="{y0 + 24}" width="{plot_w}" height="{bar_h}" rx="3"/>',
+            f'<rect class="bar" x="{left}" y="{y0 + 24}" width="{plot_w * share:.1f}" height="{bar_h}" rx="3"/>',
+        ]
     if target is not None and maximum > 0:
         tx = left + plot_w * min(1.0, target / maximum)
         body.append(f'<line class="target" x1="{tx:.1f}" y1="0" x2="{tx:.1f}" y2="{height}"/>')
-    for i, (name, value) in enumerate(rows):
-        y0 = 4 + i * row_h
-        share = 0.0 if value is None or maximum <= 0 else max(0.0, min(1.0, value / maximum))
-        body += [
-            f'<text class="label" x="{left - 8}" y="{y0 + row_h / 2 + 5}" text-anchor="end">{escape(name)}</text>',
-            f'<rect class="track" x="{left}" y="{y0 + 4}" width="{plot_w}" height="{row_h - 8}" rx="3"/>',
-            f'<rect class="bar" x="{left}" y="{y0 + 4}" width="{plot_w * share:.1f}" height="{row_h - 8}" rx="3"/>',
-            f'<text class="value" x="{left + plot_w + 8}" y="{y0 + row_h / 2 + 5}">'
-            f"{escape('–' if value is None else fmt(value))}</text>",
-        ]
     return _svg(width, height, label, body, "bars")
 
 
 def versus(value: float | None, target: float, label: str, *, unit: str = "Mbps",
            value_label: str = "", target_label: str = "") -> Markup:  # fmt: skip
-    """A measured value against a target: a bar for the value, a mark for the target (e.g. uplink vs MEXT)."""
-    width, height, left = 640, 70, 8
+    """A measured value against a target: a bar for the value, a mark for the target (e.g. uplink vs MEXT),
+    the two figures written under it."""
+    width, height, left = WIDTH, 40, 1
     top_value = max(value or 0.0, target) * 1.2 or 1.0
     plot_w = width - 2 * left
     tx = left + plot_w * target / top_value
@@ -112,11 +131,9 @@ def versus(value: float | None, target: float, label: str, *, unit: str = "Mbps"
     ok = value is not None and value >= target
     shown = "–" if value is None else f"{_num(value)} {unit}"
     body = [
-        f'<rect class="track" x="{left}" y="8" width="{plot_w}" height="26" rx="4"/>',
-        f'<rect class="bar {"ok" if ok else "short"}" x="{left}" y="8" width="{vx:.1f}" height="26" rx="4"/>',
-        f'<line class="target" x1="{tx:.1f}" y1="2" x2="{tx:.1f}" y2="40"/>',
-        f'<text class="value" x="{left}" y="58">{escape(value_label)} {escape(shown)}</text>',
-        f'<text class="value" x="{width - left}" y="58" text-anchor="end">{escape(target_label)} '
-        f"{escape(_num(target))} {escape(unit)}</text>",
+        f'<rect class="track" x="{left}" y="8" width="{plot_w}" height="24" rx="4"/>',
+        f'<rect class="bar {"ok" if ok else "short"}" x="{left}" y="8" width="{vx:.1f}" height="24" rx="4"/>',
+        f'<line class="target" x1="{tx:.1f}" y1="2" x2="{tx:.1f}" y2="38"/>',
     ]
-    return _svg(width, height, label, body, "versus")
+    caption = [f"{value_label} {shown}".strip(), f"{target_label} {_num(target)} {unit}".strip()]
+    return _figure(_svg(width, height, label, body, "versus"), caption, "versus")

@@ -23,9 +23,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.deps import Authenticated, may, secret_of, settings_of
 from api.security import Principal, csrf_token
+from api.services.common import Conflict, Forbidden, Invalid, ServiceError, Unavailable
 from api.services.scope import own_school
 from api.web import charts
-from api.web.i18n import LANG_COOKIE, LANGS, lang_of, translator
+from api.web.i18n import DEFAULT_LANG, LANG_COOKIE, LANGS, lang_of, translator
 from ftthnoc.timezone import JST
 
 HERE = FsPath(__file__).parent
@@ -89,6 +90,17 @@ def _nav(request: Request, principal: Principal, t: Any) -> list[tuple[str, str]
     return nav
 
 
+def place_name(lang: str) -> Any:
+    """A district by name: its (Japanese) name alone on a Japanese page, with the code on an English one."""
+
+    def place(name: str | None, code: str) -> str:
+        if not name or name == code:
+            return code
+        return name if lang == DEFAULT_LANG else f"{name} ({code})"
+
+    return place
+
+
 def render(request: Request, template: str, auth: Authenticated | None, status_code: int = 200,
            **context: Any) -> HTMLResponse:  # fmt: skip
     lang = lang_of(request)
@@ -100,6 +112,8 @@ def render(request: Request, template: str, auth: Authenticated | None, status_c
         t=t,
         lang=lang,
         lang_switch=_lang_url(request, other),
+        other_lang=other,
+        place=place_name(lang),
         user=principal,
         csrf=csrf_token(secret_of(request), auth.token) if auth else "",
         nav=_nav(request, principal, t) if principal is not None else [],
@@ -117,16 +131,33 @@ def error_page(request: Request, auth: Authenticated | None, status_code: int, k
     return render(request, "error.html", auth, status_code, message_key=key)
 
 
+def redirect(request: Request, target: str) -> RedirectResponse:
+    """A 303 to ``target`` that keeps the language asked for with ``?lang=`` (remembered in the cookie, as
+    a rendered page does), so that ``/?lang=en`` stays English through the login."""
+    response = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="lax")
+    return response
+
+
 def to_login(request: Request) -> RedirectResponse:
-    """The login page, coming back here afterwards (for a page; a form's POST cannot be replayed)."""
+    """The login page, coming back here afterwards (for a page; a form's POST cannot be replayed), in the
+    language asked for."""
     if request.method not in ("GET", "HEAD"):
-        return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+        return redirect(request, "/login")
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/login?" + urlencode({"next": target}), status.HTTP_303_SEE_OTHER)
+    query = {"next": target}
+    if request.query_params.get("lang") in LANGS:
+        query["lang"] = request.query_params["lang"]
+    return redirect(request, "/login?" + urlencode(query))
 
 
 #: The error page's message by status (403 of a CSRF check: ``csrf_failed``).
-_MESSAGES = {status.HTTP_403_FORBIDDEN: "forbidden", status.HTTP_404_NOT_FOUND: "not_found"}
+_MESSAGES = {status.HTTP_403_FORBIDDEN: "forbidden", status.HTTP_404_NOT_FOUND: "not_found",
+             status.HTTP_422_UNPROCESSABLE_CONTENT: "invalid_request", status.HTTP_429_TOO_MANY_REQUESTS: "too_many",
+             status.HTTP_500_INTERNAL_SERVER_ERROR: "server_error",
+             status.HTTP_503_SERVICE_UNAVAILABLE: "unavailable"}  # fmt: skip
 
 
 def page_error(request: Request, status_code: int, headers: Mapping[str, str] | None = None, *,
@@ -142,9 +173,16 @@ def page_error(request: Request, status_code: int, headers: Mapping[str, str] | 
     return response
 
 
-def form_error(request: Request, detail: str) -> str:
-    """A refusal's words as a form shows them."""
-    return f"{translator(lang_of(request))('error')}: {detail}"
+#: A service's refusal by its kind, as a form shows it (the service's own detail is English, for the API).
+_REFUSALS: tuple[tuple[type[ServiceError], str], ...] = (
+    (Invalid, "invalid_serial"), (Conflict, "job_conflict"), (Unavailable, "runner_busy"), (Forbidden, "forbidden"),
+)
+
+
+def form_error(request: Request, exc: ServiceError) -> str:
+    """A refusal's words as a form shows them, in the page's language."""
+    key = next((key for kind, key in _REFUSALS if isinstance(exc, kind)), "request_failed")
+    return translator(lang_of(request))(key)
 
 
 def login_csrf(secret: bytes, nonce: str) -> str:

@@ -6,6 +6,7 @@ the page refreshes itself. Pages never talk to a device.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,8 +19,9 @@ from api.jobs import Job, JobRunner
 from api.problems import status_of
 from api.services import enrolments, households, lines, onus
 from api.services.common import NotFound, ServiceError, Window
+from api.web import jobtext
 from api.web.common import form_error, render
-from api.web.i18n import LANGS, lang_of, translator
+from api.web.i18n import LANGS, Translator, lang_of, translator
 from ftthnoc.config import Config, Thresholds, default_thresholds
 from ftthnoc.inventory.models import HouseholdStatus
 
@@ -33,9 +35,15 @@ router = APIRouter(include_in_schema=False)
 Code = Annotated[str, Path(max_length=32)]
 
 
-def _job_view(job: Job) -> dict[str, Any]:
+def _job_view(job: Job, t: Translator) -> dict[str, Any]:
+    """The job as the page shows it: our words translated (steps, outcome), the device's apart."""
     data = job.as_json()
     data["state_key"] = {"queued": "job_queued", "running": "job_running"}.get(data["state"], "job_finished")
+    data["step_texts"] = [(s.at, s.step, jobtext.step_text(t, s.step, s.message)) for s in job.steps]
+    data["step_labels"] = json.dumps(jobtext.step_labels(t), ensure_ascii=False)
+    if job.outcome is not None:
+        data["summary"] = jobtext.outcome_text(t, job.outcome)
+        data["device"] = jobtext.device_words(job.outcome)
     return data
 
 
@@ -46,15 +54,17 @@ def _thresholds(request: Request) -> dict[str, Thresholds]:
 
 
 def _page(request: Request, session: Session, auth: Authenticated, code: str, *, job_id: str | None = None,
-          error: str | None = None, status_code: int = 200) -> Response:  # fmt: skip
+          error: str | None = None, error_detail: str | None = None,
+          status_code: int = 200) -> Response:  # fmt: skip
     principal = auth.principal
     record = households.get(session, principal, code, via="web")
+    t = translator(lang_of(request))
     job = None
     runner: JobRunner | None = getattr(request.app.state, "jobs", None)
     if job_id and runner is not None:
         found_job = runner.get(job_id)
         if found_job is not None and found_job.household == record.code:
-            job = _job_view(found_job)
+            job = _job_view(found_job, t)
     hs = record.status
     can_change = may(request, principal, "POST /support/households/{code}/{action}")
     actions = [] if not can_change else [
@@ -70,6 +80,7 @@ def _page(request: Request, session: Session, auth: Authenticated, code: str, *,
                   onus=onus.search(session, None, Window(HISTORY), household=record.code).items,
                   runs=households.runs(session, record, HISTORY),
                   changes=households.status_changes(session, record, HISTORY), job=job, error=error,
+                  error_detail=error_detail, reason_of=lambda message: jobtext.failure_reason(t, message),
                   can_enrol=can_enrol, actions=actions, busy=job is not None and not job["finished"])  # fmt: skip
 
 
@@ -87,7 +98,8 @@ def _start(request: Request, session: Session, auth: Authenticated, code: str, k
     except NotFound:
         raise
     except ServiceError as exc:
-        return _page(request, session, auth, code, error=form_error(request, exc.detail), status_code=status_of(exc))
+        return _page(request, session, auth, code, error=form_error(request, exc), error_detail=exc.detail,
+                     status_code=status_of(exc))  # fmt: skip
     query = {"job": job.id}
     if request.query_params.get("lang") in LANGS:
         query["lang"] = request.query_params["lang"]

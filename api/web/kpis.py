@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from api.deps import Auth, DbSession, Peaks, kpi_cache, settings_of
 from api.services import kpis
 from api.web import charts
-from api.web.common import render
+from api.web.common import place_name, render
 from api.web.i18n import lang_of, translator
 
 router = APIRouter(include_in_schema=False)
@@ -19,7 +19,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/kpis")
 def kpis_page(request: Request, session: DbSession, auth: Auth, peaks: Peaks) -> Response:
-    t = translator(lang_of(request))
+    lang = lang_of(request)
+    t, place = translator(lang), place_name(lang)
     now = datetime.now(UTC)
     data = kpis.overview(session, auth.principal, now, peaks, kpi_cache(request))
     subs = data["subscriptions"]
@@ -32,7 +33,7 @@ def kpis_page(request: Request, session: DbSession, auth: Auth, peaks: Peaks) ->
                                            pct=charts.pct(subs["progress"]))),
         "monthly": charts.line([(m["month"], float(m["active"])) for m in subs["monthly"]], t("monthly"),
                                target=float(subs["target"]), fmt=lambda v: f"{v:,.0f}"),
-        "take_up": charts.bars([(f"{d['name']} ({d['district']})", d["take_up"]) for d in subs["by_district"]],
+        "take_up": charts.bars([(place(d["name"], d["district"]), d["take_up"]) for d in subs["by_district"]],
                                t("take_up")),
         "tablets": charts.bars([(t("town"), tabs["town"]["share_24h"])]
                                + [(r["name"], r["share_24h"]) for r in tabs["schools"]], t("tablets_seen")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -26,8 +27,8 @@ from api.deps import (
 )
 from api.services import sessions
 from api.services.common import Throttled, Unauthenticated
-from api.web.common import home_of, login_csrf, render, safe_next
-from api.web.i18n import lang_of, translator
+from api.web.common import home_of, login_csrf, redirect, render, safe_next
+from api.web.i18n import LANGS, lang_of, translator
 
 LOGIN_NONCE_COOKIE = "ftthnoc_login"
 
@@ -41,7 +42,8 @@ router = APIRouter(include_in_schema=False)
 def index(request: Request, session: DbSession) -> Response:
     auth = optional_authentication(request, session)
     target = home_of(request, auth.principal) if auth else "/login"
-    return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+    lang = request.query_params.get("lang")
+    return redirect(request, target + (f"?{urlencode({'lang': lang})}" if lang in LANGS else ""))
 
 
 def _login_page(request: Request, *, error: str | None = None, status_code: int = 200, name: str = "",

@@ -101,6 +101,45 @@ def free_port(host: str) -> int:
         return port
 
 
+#: Where the demo serves the API and web pages unless told otherwise (``--api-listen``).
+DEFAULT_API_LISTEN = "127.0.0.1:8080"
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a TCP listener could bind ``host:port`` now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_api_listen(requested: str | None, default: str = DEFAULT_API_LISTEN) -> tuple[str, str | None]:
+    """Where the API and web pages listen: ``(HOST:PORT, a warning or None)``.
+
+    Asked for an address (``--api-listen``), that one, or a ``ConfigError`` that says it is taken (port 0
+    picks a free one). Not asked, the fixed default (127.0.0.1:8080) so that the pages' address is the same
+    every run; when something else holds that port, a free port on the same host, with a warning that
+    says so.
+    """
+    from ftthnoc.config import split_host_port
+
+    if requested is not None:
+        host, port = split_host_port(requested, 8080)
+        if port != 0 and not port_is_free(host, port):
+            raise ConfigError(f"cannot serve the web pages on {host}:{port}: the port is taken or not ours to "
+                              "bind; choose another with --api-listen HOST:PORT (port 0 picks a free one)")
+        return f"{host}:{port}", None
+    host, port = split_host_port(default, 8080)
+    if port == 0 or port_is_free(host, port):
+        return default, None
+    fallback = f"{host}:{free_port(host)}"
+    return fallback, (f"{host}:{port} is taken (another program listens there): serving the web pages on "
+                      f"{fallback} instead; pass --api-listen HOST:PORT to choose")
+
+
 def reachable_on_loopback(host: str) -> bool:
     """Whether a listener on ``host`` answers on 127.0.0.1 (loopback itself or the wildcard address)."""
     if host in ("", "0.0.0.0", "localhost"):
@@ -147,11 +186,12 @@ def loopback_only(probes: dict[str, Any]) -> None:
 @click.option("--listen", default=None, help="HOST:PORT for the exporter (default FTTHNOC_LISTEN_* or "
               "127.0.0.1:9469; port 0 picks a free one).")
 @click.option("--cycles", type=int, default=None, help="Stop after this many polls of each OLT.")
-@click.option("--api-listen", default="127.0.0.1:0", show_default=True,
-              help="HOST:PORT of the API and web pages (port 0 picks a free one).")
+@click.option("--api-listen", default=None,
+              help=f"HOST:PORT of the API and web pages (default {DEFAULT_API_LISTEN}, or a free port when that "
+              "one is taken; port 0 picks a free one).")
 @pass_settings
 def demo(settings: Settings, onus: int, interval: float, listen: str | None, cycles: int | None,
-         api_listen: str) -> None:
+         api_listen: str | None) -> None:
     """Run the poller and exporter against the simulated town of Kitahiroshima."""
     from app.cli.common import fail
     from app.wiring import run_service
@@ -163,6 +203,12 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
     if listen:
         host, _, port = listen.rpartition(":")
         settings = settings.model_copy(update={"listen_host": host or "127.0.0.1", "listen_port": int(port)})
+    try:
+        api_address, api_warning = choose_api_listen(api_listen)
+    except ConfigError as exc:
+        fail(str(exc))
+    if api_warning:
+        click.echo(f"ftthnoc demo: {api_warning}", err=True)
     data = settings.data_dir / "demo"
     if "FTTHNOC_DATABASE_URL" in os.environ:
         url = settings.database_url
@@ -258,7 +304,7 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
 
             api_url: list[str] = []
             run_service(config, settings, cycles, on_ready=ready,
-                        database_url=url, api_listen=api_listen, on_api=api_url.append)
+                        database_url=url, api_listen=api_address, on_api=api_url.append)
     except FtthnocError as exc:
         fail(str(exc))
     except OSError as exc:

@@ -4,15 +4,22 @@
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });
+  // a long school list is shown folded by class; the printout has every class open
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details.class-group").forEach(function (d) { d.open = true; });
+  });
   var box = document.getElementById("job");
   if (!box || box.getAttribute("data-finished") === "true") return;
   var steps = document.getElementById("job-steps"), state = document.getElementById("job-state");
+  // the steps' words in the page's language (the API's messages are English, for logs and scripts)
+  var labels = {};
+  try { labels = JSON.parse(box.getAttribute("data-step-labels") || "{}"); } catch (e) { labels = {}; }
   function show(job) {
     steps.textContent = "";
     job.steps.forEach(function (s) {
       var li = document.createElement("li");
       li.setAttribute("data-step", s.step);
-      li.textContent = s.message;
+      li.textContent = labels[s.step] || labels.other || "…";
       steps.appendChild(li);
     });
     state.textContent = box.getAttribute("data-label-" + job.state) || job.state;

@@ -166,13 +166,16 @@ def _shot(page: Any, name: str) -> Path:
 def test_support_enrols_an_installed_household_and_watches_it_become_active(page: Any, site: Site) -> None:
     code, serial, _port = site.env.install(site.env.olt("huawei"), rx=-19.8)
     _login(page, site, "web-support", f"/support/households/{code}")
-    assert page.inner_text("#household-status") == "installed"
+    assert page.get_attribute("#household-status", "data-status") == "installed"
+    assert page.inner_text("#household-status") == "工事済み"
     page.fill("#enrol-form input[name=serial]", serial)
     page.click("#enrol-form button[type=submit]")
     page.wait_for_selector("#job")  # the job box, following /api/jobs/{id}
     # the page reloads itself when the job has finished (the CSP forbids eval: no wait_for_function here)
-    expect(page.locator("#household-status")).to_have_text("active", timeout=90_000)
-    assert "runs as ONT" in page.inner_text("#job-outcome")
+    expect(page.locator("#household-status")).to_have_attribute("data-status", "active", timeout=90_000)
+    assert page.inner_text("#household-status") == "利用中"
+    assert "として登録しました" in page.inner_text("#job-summary")  # our words, in Japanese
+    assert "runs as ONT" in (page.text_content("#job-detail") or "")  # the record's original, apart
     assert site.env.status(code) == "active"
     steps = page.inner_text("#job-steps")
     assert serial in steps

@@ -27,6 +27,7 @@ from api.security import CSRF_COOKIE, csrf_token, issue_token
 from ftthnoc.config import Config
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import AuditEntry, EnrolmentState, School, Tablet, User
+from provisioning.drivers.base import Transcript
 from provisioning.enrol import Outcome
 from tests.api.conftest import PASSWORD, SECRET, Seeded, bearer, settings_for
 
@@ -45,8 +46,13 @@ class FakeProvisioner:
         self.progress("find", f"looking for {serial} in autofind")
         if serial.endswith("DEAD"):
             self.progress("undo", "failed; undoing")
-            return Outcome(code, "enrol", EnrolmentState.FAILED, "Failure: SN already exists (device said so)",
-                           serial=serial, olt="olt-chiyoda-1", pon_port="0/1/0")
+            transcript = Transcript()
+            command = f"ont add 0 1 sn-auth {serial}"
+            transcript.add(command, "Failure: SN already exists\n  (the ONT is registered elsewhere)", 0.1)
+            return Outcome(code, "enrol", EnrolmentState.FAILED,
+                           f"olt-chiyoda-1 refused {command!r}: Failure: SN already exists (the ONT is registered "
+                           f"elsewhere); nothing is left on olt-chiyoda-1; {code} stays installed",
+                           serial=serial, olt="olt-chiyoda-1", pon_port="0/1/0", transcript=transcript)
         self.progress("add", f"adding {serial} as ONT 7")
         return Outcome(code, "enrol", EnrolmentState.DONE, f"{serial} runs as ONT 7, Rx -19.50 dBm; {code} active",
                        serial=serial, olt="olt-chiyoda-1", pon_port="0/1/0", ont_id=7, rx_dbm=-19.5, run_id=42)
@@ -264,8 +270,12 @@ def test_the_enrol_form_starts_a_job_and_the_page_follows_it(client: TestClient,
     job = runner.wait(job_id, timeout=10)
     assert job is not None and job.state == "done" and job.serial == "HWTC-5EED0001" and job.actor == "sue"
     done = client.get(started.headers["location"])
-    assert "runs as ONT 7" in done.text and "looking for HWTC-5EED0001 in autofind" in done.text
+    assert "runs as ONT 7" in done.text and "Looking for HWTC-5EED0001 in autofind" in done.text
     assert 'data-finished="true"' in done.text
+    japanese = client.get(started.headers["location"].replace("lang=en", "lang=ja")).text  # our words, translated
+    assert "autofind（未登録 ONU の一覧）で HWTC-5EED0001 を探しています" in japanese
+    assert "HWTC-5EED0001 を ONT 7 として登録しています" in japanese
+    assert "HWTC-5EED0001 を olt-chiyoda-1 0/1/0 の ONT 7 として登録しました（受光 -19.50 dBm）" in japanese
     api = client.get(f"/api/jobs/{job_id}").json()
     assert api["state"] == "done" and api["outcome"]["ont_id"] == 7 and [s["step"] for s in api["steps"]] == [
         "find", "add"]
@@ -283,7 +293,12 @@ def test_a_failed_enrolment_shows_the_devices_own_words(client: TestClient, engi
     job_id = started.headers["location"].split("job=")[1]
     runner.wait(job_id, timeout=10)
     failed = client.get(started.headers["location"])
-    assert "Failure: SN already exists (device said so)" in failed.text and "機器の応答" in failed.text
+    assert "開通できませんでした。機器には何も残っていません。" in failed.text  # our words, translated
+    # the device's answer verbatim, apart from ours, under its own label
+    device = re.search(r'<div class="device-box" id="device-said">(.*?)</div>', failed.text, re.S)
+    assert device and "機器の応答" in device.group(1)
+    assert '<samp>Failure: SN already exists\n  (the ONT is registered elsewhere)</samp>' in device.group(1)
+    assert 'lang="en"' in device.group(1) and "ont add 0 1 sn-auth HWTC-0000DEAD" in device.group(1)
 
 
 def test_a_bad_serial_is_refused_on_the_page(client: TestClient, engine: Engine, runner: JobRunner) -> None:
