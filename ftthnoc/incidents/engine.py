@@ -24,9 +24,9 @@ Rules (defaults in ``IncidentConfig``; DOMAIN.md §2):
 - ONUs that go down the same way while an incident for their port (LOS) or district (dying gasp) is
   open join it: the affected count grows, no second incident opens.
 - An incident closes when ``close_share`` (100 %) of its ONUs are back; it then has start, end, duration
-  and affected count. One lasting ``reportable_seconds`` (2 h) or more is flagged ``reportable``: the
-  Telecommunications Business Act counts it in the quarterly report (the flag is set as soon as an
-  open incident has lasted that long, too).
+  and affected count. The ministry's rule (``ftthnoc.incidents.reporting.verdict``: 2 h or more, or
+  30,000 users or more; never a power cut at the homes) flags it ``reportable`` for the quarterly report,
+  as soon as an open incident meets it, too.
 - A single ONU in LOS (or a few, below the thresholds) opens no incident: that is the household's own
   fault ticket, handled by support. It is still classified and counted
   (``ftthnoc_onu_down_events_total{cause}``).
@@ -90,6 +90,7 @@ from ftthnoc.incidents.models import (
     IncidentHousehold,
     IncidentKind,
 )
+from ftthnoc.incidents.reporting import REPORTABLE_SECONDS, REPORTABLE_USERS, verdict
 from ftthnoc.samples import MetricFamily
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ class IncidentConfig(BaseModel):
     power_window_seconds: float = Field(300.0, gt=0)
     close_share: float = Field(1.0, gt=0, le=1)
     unreachable_polls: int = Field(2, ge=1)
-    reportable_seconds: float = Field(7200.0, gt=0)
+    reportable_seconds: float = Field(REPORTABLE_SECONDS, gt=0)
+    reportable_users: int = Field(REPORTABLE_USERS, ge=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,7 +522,7 @@ class IncidentEngine:
     def _close(self, inc: _Incident, at: datetime, batch: _Batch) -> None:
         inc.ended_at = max(at, inc.started_at)
         touched = self._mark(inc, at, batch)
-        if not inc.reportable and inc.ended_at - inc.started_at >= timedelta(seconds=self.config.reportable_seconds):
+        if not inc.reportable and self._reportable(inc, inc.ended_at):
             inc.reportable = touched.reportable = True
         self._open.remove(inc)
         if self._index.get(inc.slot) is inc:
@@ -529,13 +531,20 @@ class IncidentEngine:
         log.info("incident closed: %s %s after %s", inc.kind, inc.district, inc.ended_at - inc.started_at)
 
     def _tick(self, at: datetime, batch: _Batch) -> None:
-        limit = timedelta(seconds=self.config.reportable_seconds)
         for inc in self._open:
-            if not inc.reportable and at - inc.started_at >= limit:
+            if not inc.reportable and self._reportable(inc, at):
                 inc.reportable = True
                 self._mark(inc, at, batch).reportable = True
         _prune_all(self._los_pending, at, self.config.feeder_window_seconds)
         _prune_all(self._power_pending, at, self.config.power_window_seconds)
+
+    def _reportable(self, inc: _Incident, at: datetime) -> bool:
+        """The ministry's rule (``ftthnoc.incidents.reporting``) on the incident as it stands at ``at``."""
+        return verdict(
+            cause=inc.cause, scope=SCOPE_OF_KIND[inc.kind], duration_seconds=(at - inc.started_at).total_seconds(),
+            users_affected=inc.affected_count, min_seconds=self.config.reportable_seconds,
+            min_users=self.config.reportable_users,
+        ).reportable  # fmt: skip
 
     # ------------------------------------------------------------------ the state of a poll
     def _olt_answers(self, olt: str, when: datetime, batch: _Batch) -> None:
