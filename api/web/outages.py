@@ -6,7 +6,10 @@ and since when, and when recent ones were restored, by district only, households
 ``?lang=en``; unlike the staff pages the language comes from the address alone (no cookie is read or set),
 and nobody's session changes the answer, so that a browser or a proxy may keep it for a minute
 (``PUBLIC_CACHE``) and the town's web server may cache it in front of ftthnoc. The CSP is the other pages'
-(no script at all here); the page has Open Graph tags for the link preview LINE shows.
+(no script at all here); the page has Open Graph tags for the link preview LINE shows. The page links by
+path only (the Host header of a request never reaches a cached page); the feed, whose readers need absolute
+links, names entries by incident and start time, not by host, so that the town's proxy and a direct address
+give the same entries.
 """
 
 from __future__ import annotations
@@ -105,9 +108,11 @@ def outages_page(request: Request, session: DbSession) -> Response:
     return HTMLResponse(html, headers=HEADERS)
 
 
-def _entry_id(page: str, key: str) -> str:
-    """A stable entry id that does not change with the language (RFC 4287 §4.2.6): a name-based UUID."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{page}#{key}").urn
+def _entry_id(key: str) -> str:
+    """A stable id (RFC 4287 §4.2.6), the same in every language and under every host name: a name-based UUID
+    of what it is about (an incident and its start time, which another town's incident of the same number
+    does not share)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"urn:ftthnoc:outages:{key}").urn
 
 
 def _iso(value: datetime) -> str:
@@ -137,17 +142,17 @@ def atom_feed(ctx: dict[str, Any]) -> bytes:
         text = (f"{t('outages_started')}: {when(inc.started_at)} / "
                 f"{t('outages_affected')}: {households(inc.households)}")  # fmt: skip
         title = t("outages_entry_open", district=name, kind=kind)
-        key = _entry_id(page, f"incident-{inc.incident_id}")
+        key = _entry_id(f"incident-{inc.incident_id}-{_iso(inc.started_at)}")
         entries.append((inc.started_at, key, title, text, f"district-{inc.district}"))
     for r in status.restored:
         name = district(r.district, r.name)
         kind = t(f"outage_kind_{r.kind}")
         text = f"{t('outages_started')}: {when(r.started_at)} / {t('outages_restored')}: {when(r.restored_at)}"
         title = t("outages_entry_restored", district=name, kind=kind)
-        key = _entry_id(page, f"incident-{r.incident_id}-restored")
+        key = _entry_id(f"incident-{r.incident_id}-{_iso(r.started_at)}-restored")
         entries.append((r.restored_at, key, title, text, f"restored-{r.incident_id}"))
     entries.sort(key=lambda e: e[0], reverse=True)
-    el(feed, "id", _entry_id(page, "feed"))
+    el(feed, "id", uuid.uuid5(uuid.NAMESPACE_URL, page).urn)  # the feed is its page's
     el(feed, "title", t("outages_title"))
     el(feed, "subtitle", t("outages_lead"))
     el(feed, "updated", _iso(entries[0][0] if entries else status.now))

@@ -179,3 +179,17 @@ def test_no_outage_reads_so(seeded: Seeded, tmp_path: Path) -> None:
     engine.dispose()
     assert "現在、障害は発生していません。" in page.text
     assert feed.findall(f"{A}entry") == [] and RFC3339.match(feed.findtext(f"{A}updated") or "")
+
+
+def test_the_host_header_never_reaches_the_page_and_entry_ids_do_not_depend_on_it(anon: TestClient) -> None:
+    """A cached public page must not carry a host a request made up; feed readers behind the town's proxy and
+    on the direct address must see the same entries."""
+    page = anon.get("/outages", headers={"Host": "evil.example"})
+    assert page.status_code == 200 and "evil.example" not in page.text
+    direct = ET.fromstring(anon.get("/outages/feed.atom").content)
+    proxied = ET.fromstring(anon.get("/outages/feed.atom", headers={"Host": "www.town.example"}).content)
+
+    def ids(feed: ET.Element) -> list[str | None]:
+        return [e.findtext(f"{A}id") for e in feed.findall(f"{A}entry")]
+
+    assert ids(direct) == ids(proxied) and len(ids(direct)) == 4
