@@ -19,6 +19,7 @@ from ftthnoc.incidents.reporting import Verdict, due_date, verdict
 from ftthnoc.inventory import db
 
 from .conftest import T0, MakeIncidentEngine, down, up
+from .test_level import los, poll
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "incidents" / "2026Q3.csv"
 H = 3600.0
@@ -74,6 +75,18 @@ def test_the_engine_flags_a_two_home_fault_of_five_hours(make_engine: MakeIncide
     changes = eng.observe_many([up(T0 + timedelta(hours=5), "olt-a", "0/1/2", n) for n in range(2)])
     assert [c.change for c in changes] == ["reportable", "closed"]
     assert changes[0].affected_count == 2
+
+
+def test_the_start_is_the_devices_own_time(make_engine: MakeIncidentEngine, network: Engine) -> None:
+    """A fault the OLT dates 5 hours back, first seen by this poll: it started then, and is reportable now."""
+    eng = make_engine(feeder_min_onus=2)
+    went = T0 - timedelta(hours=5)
+    changes = eng.observe_readings("olt-a", poll("olt-a", los("0/1/2", [0, 1], went)), T0)
+    assert [c.change for c in changes] == ["opened", "reportable"]
+    with db.session(network) as session:
+        [inc] = session.scalars(select(Incident))
+        started = inc.started_at if inc.started_at.tzinfo else inc.started_at.replace(tzinfo=UTC)
+        assert (started, inc.reportable, inc.affected_count) == (went, True, 2)
 
 
 def test_the_engine_flags_the_user_threshold_at_once(make_engine: MakeIncidentEngine) -> None:
