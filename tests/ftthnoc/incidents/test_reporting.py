@@ -114,7 +114,7 @@ def q3(network: Engine) -> Engine:
     u = UTC
     with db.session_scope(network) as s:
         _add(s, 101, "feeder_cut", "chiyoda", "olt-a", "0/1/0", datetime(2026, 6, 30, 14, 59, tzinfo=u), 3 * 3600, 4)
-        _add(s, 102, "feeder_cut", "chiyoda", "olt-a", "0/1/2", datetime(2026, 7, 3, 22, 15, tzinfo=u), 5 * 3600, 2)
+        _add(s, 102, "line_fault", "chiyoda", "olt-a", "0/1/2", datetime(2026, 7, 3, 22, 15, tzinfo=u), 5 * 3600, 2)
         _add(s, 103, "power_outage", "oasa", None, None, datetime(2026, 7, 20, 1, 0, tzinfo=u), 3 * 3600, 40)
         _add(s, 104, "olt_unreachable", "oasa", "olt-b", None, datetime(2026, 7, 31, 18, 0, tzinfo=u), 1800, 500)
         _add(s, 105, "feeder_cut", "chiyoda", "olt-a", "0/1/0", datetime(2026, 8, 10, 1, 0, tzinfo=u), 7199, 4)
