@@ -17,7 +17,7 @@ from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.counters import CounterState
 from collectors.snmp.decode import Labeler, decode_module
 from collectors.snmp.module import Module
-from ftthnoc.errors import SnmpError
+from ftthnoc.errors import SnmpError, SnmpTimeout
 from ftthnoc.samples import MetricFamily
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,9 @@ class ModuleResult:
     varbinds: int
     rejected: int
     error: str | None = None
+    #: the poll failed because the agent stopped answering (a timeout; a wrong v2c community is silence
+    #: too), not because it answered wrongly or without end: what "the OLT is unreachable" rests on
+    unanswered: bool = False
 
 
 async def poll_module(client: SnmpClient, device: Device, module: Module, labeler: Labeler | None = None,
@@ -47,7 +50,8 @@ async def poll_module(client: SnmpClient, device: Device, module: Module, labele
         families, rejected = decode_module(module, module.split(walk.columns), device.name, labeler, counters)
     except SnmpError as exc:
         log.warning("poll failed: %s (module %s)", exc, module.name)
-        return ModuleResult(module.name, [], False, time.perf_counter() - start, 0, 0, exc.reason)
+        return ModuleResult(module.name, [], False, time.perf_counter() - start, 0, 0, exc.reason,
+                            unanswered=isinstance(exc, SnmpTimeout))
     except Exception as exc:  # a bug or an agent answer nobody foresaw: report, never stop the poller
         log.exception("poll of %s with module %s failed unexpectedly", device.name, module.name)
         return ModuleResult(module.name, [], False, time.perf_counter() - start, 0, 0,
@@ -71,6 +75,8 @@ def scrape_families(target: str, results: Sequence[ModuleResult],
     varbinds = MetricFamily("ftthnoc_scrape_varbinds", "Varbinds returned by the last poll.")
     rejected = MetricFamily("ftthnoc_scrape_rejected_readings", "Readings of the last poll that were "
                             "sentinels, out of range or malformed, and so exported as no reading.")
+    unanswered = MetricFamily("ftthnoc_scrape_unanswered", "1 if the last poll failed because the agent stopped "
+                              "answering (a timeout), 0 if it answered.")
     errors = MetricFamily("ftthnoc_scrape_errors_total", "Failed polls of this target and module since "
                           "ftthnoc started.", type="counter")
     for r in results:
@@ -79,9 +85,10 @@ def scrape_families(target: str, results: Sequence[ModuleResult],
         duration.add(lab, r.duration)
         varbinds.add(lab, float(r.varbinds))
         rejected.add(lab, float(r.rejected))
+        unanswered.add(lab, 1.0 if r.unanswered else 0.0)
         if errors_total is not None:
             errors.add(lab, float(errors_total.get((target, r.module), 0)))
-    fams = [success, duration, varbinds, rejected]
+    fams = [success, duration, varbinds, rejected, unanswered]
     if errors_total is not None:
         fams.append(errors)
     return fams

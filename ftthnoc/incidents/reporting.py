@@ -1,6 +1,6 @@
 """The ministry's rule, in one place: which outages go into the quarterly report to MIC, and when it is due.
 
-電気通信事業報告規則 第7条の3 (the Telecommunications Business Act's reporting ordinance; DOMAIN.md §2): an
+電気通信事業報告規則 第7条の3 (the Telecommunications Business Act's reporting ordinance; docs/facts.md): an
 outage of the operator's service that lasted **2 hours or more, or affected 30,000 users or more**, goes
 into the operator's quarterly report (四半期報告), filed **within 2 months after the quarter has passed**.
 Each record gives start, recovery, duration, users affected, cause and the equipment at fault.
