@@ -92,7 +92,7 @@ TAGS = [
     {"name": "inventory", "description": "Districts, OLTs, PON ports, ONUs, BWA cells, VPN gateways."},
     {"name": "households", "description": "Subscribers; personal fields only for admin and support."},
     {"name": "schools", "description": "GIGA-school schools and tablets; school users see their own."},
-    {"name": "incidents", "description": "Correlated outages and the 2-hour reportable flag."},
+    {"name": "incidents", "description": "Correlated outages and the quarterly report's reportable flag."},
     {"name": "audit", "description": "Who changed or read what (operator, admin; support: households)."},
 ]
 

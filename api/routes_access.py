@@ -41,6 +41,8 @@ INFRASTRUCTURE: frozenset[Role] = frozenset({ADMIN, OPERATOR, SUPPORT, VIEWER})
 #: Routes that need no authentication at all: the health check, the logins, the landing redirect, assets.
 PUBLIC: frozenset[str] = frozenset({"GET /api/health", "POST /api/login", "GET /", "GET /login", "POST /login",
                                     "GET /static/{name}"})  # fmt: skip
+#: The residents' outage page and its feed (``api.web.outages``): districts and ranges only, for anyone.
+PUBLIC |= frozenset({"GET /outages", "GET /outages/feed.atom"})
 
 ACCESS: Mapping[str, frozenset[Role]] = {
     "POST /api/logout": EVERYONE,

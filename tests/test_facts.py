@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ftthnoc.config import default_thresholds
+from ftthnoc.incidents.reporting import DUE_MONTHS, REPORTABLE_SECONDS, REPORTABLE_USERS
 from ftthnoc.kpi.figures import MEXT_BANDWIDTH
 from ftthnoc.targets import FTTH_SUBSCRIBERS, TELEWORK_OFFICE_REDUCTION
 
@@ -50,6 +51,12 @@ def test_the_targets_are_the_ones_the_kpis_compare_with() -> None:
     rows = {r[0]: r[1] for r in _rows(_section("The town's targets"))[1:]}
     assert _number(rows["FTTH subscribing households"]) == FTTH_SUBSCRIBERS
     assert _number(rows["town staff office attendance"]) == -100 * TELEWORK_OFFICE_REDUCTION
+
+
+def test_the_ministrys_thresholds_are_the_rules() -> None:
+    rows = {r[0]: _number(r[1]) for r in _rows(_section("Outages the ministry counts"))[1:]}
+    assert rows == {"duration (hours)": REPORTABLE_SECONDS / 3600, "users affected": REPORTABLE_USERS,
+                    "report due (months after the quarter)": DUE_MONTHS}
 
 
 def test_every_file_the_page_names_exists() -> None:

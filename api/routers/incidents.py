@@ -28,7 +28,8 @@ class IncidentOut(BaseModel):
     duration_seconds: int | None
     affected_count: int = Field(ge=0, description="Distinct households affected.")
     onu_count: int = Field(ge=0)
-    reportable: bool = Field(description="Lasted 2 hours or more: goes into the quarterly report.")
+    reportable: bool = Field(description="Meets the ministry's rule (2 hours or more, or 30,000 users or more; "
+                             "never a power cut at the homes): goes into the quarterly report.")
     cause: str
 
 
@@ -43,7 +44,7 @@ def list_incidents(
     open: Annotated[bool | None, Query(description="true: only open ones; false: only closed ones.")] = None,
     kind: Annotated[IncidentKind | None, Query()] = None,
     district: Annotated[str | None, text_filter("District code.")] = None,
-    reportable: Annotated[bool | None, Query(description="Lasted 2 hours or more.")] = None,
+    reportable: Annotated[bool | None, Query(description="Meets the quarterly report's rule.")] = None,
 ) -> Page[IncidentOut]:
     found = incidents.search(session, paging.window, open=open, kind=kind, district=district, reportable=reportable)
     return Page[IncidentOut].of(found, paging, _out)

@@ -14,7 +14,7 @@ import click
 from sqlalchemy import select
 
 from app.cli.common import database_option, engine_for, fail, resolve_url
-from ftthnoc.incidents.export import as_utc, export_quarter, quarter_bounds
+from ftthnoc.incidents.export import as_utc, export_quarter, quarter_bounds, quarter_due
 from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory import db
 from ftthnoc.timezone import JST
@@ -63,18 +63,24 @@ def list_cmd(only_open: bool, database_url: str | None) -> None:
               help="CSV file to write (default: standard output).")  # fmt: skip
 @database_option
 def export_cmd(quarter: str, output: Path | None, database_url: str | None) -> None:
-    """The incidents that started in QUARTER as CSV, with the 2-hour ``reportable`` flag."""
+    """The incidents that started in QUARTER as CSV, with the ministry's ``reportable`` verdict and its reason,
+    and the day the quarter's report to MIC is due (on standard error when the CSV goes to standard output)."""
     try:
         quarter_bounds(quarter)
     except ValueError as exc:
         fail(str(exc))
+    name = quarter.strip().upper()
+    due = (f"{name}: the quarterly report to MIC is due by {quarter_due(quarter).isoformat()} "
+           "(within 2 months of the quarter's end, 電気通信事業報告規則 第7条の3)")  # fmt: skip
     with engine_for(resolve_url(database_url)) as engine, db.session(engine) as session:
         if output is None:
             export_quarter(session, quarter, sys.stdout)
+            click.echo(due, err=True)
             return
         try:
             with open(output, "w", encoding="utf-8", newline="") as f:
                 n = export_quarter(session, quarter, f)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}")
-    click.echo(f"exported {n} incident(s) of {quarter.strip().upper()} to {output}")
+    click.echo(f"exported {n} incident(s) of {name} to {output}")
+    click.echo(due)

@@ -24,11 +24,17 @@ Rules (defaults in ``IncidentConfig``; docs/facts.md):
 - ONUs that go down the same way while an incident for their port (LOS) or district (dying gasp) is
   open join it: the affected count grows, no second incident opens.
 - An incident closes when ``close_share`` (100 %) of its ONUs are back; it then has start, end, duration
-  and affected count. One lasting ``reportable_seconds`` (2 h) or more is flagged ``reportable``: the
-  Telecommunications Business Act counts it in the quarterly report (the flag is set as soon as an
-  open incident has lasted that long, too).
-- A single ONU in LOS (or a few, below the thresholds) opens no incident: that is the household's own
-  fault ticket, handled by support. It is still classified and counted
+  and affected count. The ministry's rule (``ftthnoc.incidents.reporting.verdict``: 2 h or more, or
+  30,000 users or more; never a power cut at the homes) flags it ``reportable`` for the quarterly report,
+  as soon as an open incident meets it, too.
+- **Line fault** (off unless ``line_fault_min_onus`` is set, e.g. 2): a few ONUs of one port in LOS within
+  the feeder window of each other, below the feeder-cut thresholds and still down once that window has
+  passed (so that a feeder cut cannot grow out of them any more) → one ``line_fault`` for the port: a
+  second-stage splitter or a shared drop. The ministry's 2-hour rule counts a 2-home fault of 5 hours, and
+  only an incident reaches the quarterly export. Homes dark since unknown times at the first poll (no device
+  time) are no group, as for power outages.
+- A single ONU in LOS (or a few, below the thresholds, line faults off) opens no incident: that is the
+  household's own fault ticket, handled by support. It is still classified and counted
   (``ftthnoc_onu_down_events_total{cause}``).
 - **The state of each poll**: after the changes, the ONUs a poll shows down that no open incident holds
   are checked against the same rules, each ONU dated by the OLT's own last-down time where the module
@@ -90,6 +96,7 @@ from ftthnoc.incidents.models import (
     IncidentHousehold,
     IncidentKind,
 )
+from ftthnoc.incidents.reporting import REPORTABLE_SECONDS, REPORTABLE_USERS, verdict
 from ftthnoc.samples import MetricFamily
 
 log = logging.getLogger(__name__)
@@ -100,6 +107,8 @@ UNKNOWN_DISTRICT = "unknown"
 K = TypeVar("K")
 #: what an open incident is found by: (kind, olt, pon_port, district), the parts its kind does not use empty
 Slot = tuple[str, str, str, str]
+#: kinds that close when their ONUs are back (an unreachable OLT closes when it answers)
+_BY_MEMBERS: frozenset[str] = frozenset({"feeder_cut", "power_outage", "line_fault"})
 
 
 class IncidentConfig(BaseModel):
@@ -114,7 +123,14 @@ class IncidentConfig(BaseModel):
     power_window_seconds: float = Field(300.0, gt=0)
     close_share: float = Field(1.0, gt=0, le=1)
     unreachable_polls: int = Field(2, ge=1)
-    reportable_seconds: float = Field(7200.0, gt=0)
+    reportable_seconds: float = Field(REPORTABLE_SECONDS, gt=0)
+    reportable_users: int = Field(REPORTABLE_USERS, ge=1)
+    #: a few homes of one port dark together, below the feeder-cut thresholds: at least this many ONUs in LOS
+    #: within ``feeder_window_seconds`` of each other and still down once that window has passed open a
+    #: ``line_fault`` (None: off, they stay the households' own tickets). The ministry's 2-hour rule does not
+    #: depend on the number of users: a 2-home fault of 5 hours is reportable, and only an incident reaches
+    #: the quarterly export.
+    line_fault_min_onus: int | None = Field(None, ge=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,8 +458,8 @@ class IncidentEngine:
                 self._join(open_inc, key, at, batch)
                 return
             pending = self._los_pending.setdefault(port, {})
+            self._expire_los(port, at, batch)
             pending[key] = at
-            _prune(pending, at, self.config.feeder_window_seconds)
             n = len(pending)
             known = len(self._households.port_onus(*port) | self._polled.get(port, frozenset()))
             if n >= self.config.feeder_min_onus and n >= self.config.feeder_min_share * max(known, n):
@@ -474,7 +490,7 @@ class IncidentEngine:
                 continue
             m.returned_at, m.dirty = at, True
             self._mark(inc, at, batch)
-            if inc.kind in ("feeder_cut", "power_outage") and inc.returned_share() >= self.config.close_share - 1e-9:
+            if inc.kind in _BY_MEMBERS and inc.returned_share() >= self.config.close_share - 1e-9:
                 self._close(inc, at, batch)  # an unreachable OLT closes when it answers again
 
     def _open_incident(
@@ -499,9 +515,9 @@ class IncidentEngine:
         pending.clear()
         self._open.append(inc)
         self._index[inc.slot] = inc
-        if kind in ("feeder_cut", "power_outage"):
+        if kind in _BY_MEMBERS:
             for k in members:
-                self._down.setdefault(k, "los" if kind == "feeder_cut" else "dying_gasp")
+                self._down.setdefault(k, "dying_gasp" if kind == "power_outage" else "los")
         self._totals[kind] += 1
         latest = max((m.joined_at for m in members.values()), default=began)
         touched = self._mark(inc, latest, batch)
@@ -520,7 +536,7 @@ class IncidentEngine:
     def _close(self, inc: _Incident, at: datetime, batch: _Batch) -> None:
         inc.ended_at = max(at, inc.started_at)
         touched = self._mark(inc, at, batch)
-        if not inc.reportable and inc.ended_at - inc.started_at >= timedelta(seconds=self.config.reportable_seconds):
+        if not inc.reportable and self._reportable(inc, inc.ended_at):
             inc.reportable = touched.reportable = True
         self._open.remove(inc)
         if self._index.get(inc.slot) is inc:
@@ -529,13 +545,23 @@ class IncidentEngine:
         log.info("incident closed: %s %s after %s", inc.kind, inc.district, inc.ended_at - inc.started_at)
 
     def _tick(self, at: datetime, batch: _Batch) -> None:
-        limit = timedelta(seconds=self.config.reportable_seconds)
         for inc in self._open:
-            if not inc.reportable and at - inc.started_at >= limit:
+            if not inc.reportable and self._reportable(inc, at):
                 inc.reportable = True
                 self._mark(inc, at, batch).reportable = True
-        _prune_all(self._los_pending, at, self.config.feeder_window_seconds)
+        for port in list(self._los_pending):
+            self._expire_los(port, at, batch)
+            if not self._los_pending[port]:
+                del self._los_pending[port]
         _prune_all(self._power_pending, at, self.config.power_window_seconds)
+
+    def _reportable(self, inc: _Incident, at: datetime) -> bool:
+        """The ministry's rule (``ftthnoc.incidents.reporting``) on the incident as it stands at ``at``."""
+        return verdict(
+            cause=inc.cause, scope=SCOPE_OF_KIND[inc.kind], duration_seconds=(at - inc.started_at).total_seconds(),
+            users_affected=inc.affected_count, min_seconds=self.config.reportable_seconds,
+            min_users=self.config.reportable_users,
+        ).reportable  # fmt: skip
 
     # ------------------------------------------------------------------ the state of a poll
     def _olt_answers(self, olt: str, when: datetime, batch: _Batch) -> None:
@@ -573,6 +599,46 @@ class IncidentEngine:
             if n >= self.config.feeder_min_onus and n >= self.config.feeder_min_share * max(known, n):
                 self._los_pending.pop((olt, port), None)
                 self._open_incident("feeder_cut", olt, port, None, burst, batch)
+            elif self.config.line_fault_min_onus is not None:
+                # down since unknown times (the first poll, no device time) are no group of homes
+                dated = {k: t for k, t in downs.items()
+                         if k not in self._undated or readings[(k[1], k[2])].down_at is not None}  # fmt: skip
+                self._line_fault(olt, port, dated, when, batch)
+
+    def _expire_los(self, port: tuple[str, str], at: datetime, batch: _Batch) -> None:
+        """Drop a port's pending LOS events older than the feeder window; those that are still down and
+        make a group of homes (``line_fault_min_onus``) open a line fault instead of being forgotten."""
+        pending = self._los_pending.get(port)
+        if pending is None:
+            return
+        window = timedelta(seconds=self.config.feeder_window_seconds)
+        old = {k: t for k, t in pending.items() if t < at - window}
+        if old and self.config.line_fault_min_onus is not None:
+            self._line_fault(port[0], port[1], old, at, batch)
+        for k in old:
+            pending.pop(k, None)
+
+    def _line_fault(self, olt: str, pon_port: str, downs: dict[OnuKey, datetime], at: datetime,
+                    batch: _Batch) -> None:  # fmt: skip
+        """A group of at least ``line_fault_min_onus`` ONUs of one port, down within the feeder window of each
+        other, that window past (a feeder cut can no longer grow out of them) and no incident holding them:
+        one ``line_fault``, or more members of the one open on the port."""
+        least = self.config.line_fault_min_onus
+        if least is None:
+            return
+        held = self._held()
+        window = timedelta(seconds=self.config.feeder_window_seconds)
+        free = {k: t for k, t in downs.items()
+                if k not in held and self._covering(k) is None and t < at - window}  # fmt: skip
+        burst = _densest(free, self.config.feeder_window_seconds)
+        if len(burst) < least:
+            return
+        open_inc = self._index.get(_slot("line_fault", olt, pon_port, ""))
+        if open_inc is None:
+            self._open_incident("line_fault", olt, pon_port, None, dict(burst), batch)
+            return
+        for k, t in sorted(burst.items()):
+            self._join(open_inc, k, t, batch)
 
     def _power_state(self, when: datetime, batch: _Batch) -> None:
         """Districts whose dying gasps, over every OLT's last poll, make a power cut no incident holds. Only
@@ -667,8 +733,8 @@ class IncidentEngine:
                     key = (h.olt, h.pon_port, h.onu_id)
                     returned = _utc(h.returned_at) if h.returned_at is not None else None
                     inc.members[key] = _Member(h.household, _utc(h.joined_at), returned, h.id, dirty=False)
-                    if returned is None and kind in ("feeder_cut", "power_outage"):
-                        self._down[key] = "los" if kind == "feeder_cut" else "dying_gasp"
+                    if returned is None and kind in _BY_MEMBERS:
+                        self._down[key] = "dying_gasp" if kind == "power_outage" else "los"
                 self._open.append(inc)
                 self._index[inc.slot] = inc
 

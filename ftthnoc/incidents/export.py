@@ -1,8 +1,11 @@
 """The quarterly incident CSV: what the operator's report to the Ministry (MIC) is written from.
 
-The Telecommunications Business Act counts outages of 2 hours or more in the quarterly report, with
-start, end, affected subscribers and cause; the CSV holds every incident that *started* in the
-quarter, with the ``reportable`` flag, so that the report and its denominator come from one file.
+The Telecommunications Business Act counts outages of 2 hours or more, or of 30,000 users or more, in the
+quarterly report (``ftthnoc.incidents.reporting``: the rule, its exemptions and the due date), with start,
+recovery, duration, users affected, cause and the equipment at fault; the CSV holds every incident that
+*started* in the quarter, with the rule's verdict and its reason (``reportable``, ``reportable_reason``),
+so that the report and its denominator come from one file. The verdict is the rule applied to the stored
+record, so a row an older version flagged differently reads as the rule says now.
 Quarters are calendar quarters in Japan time (2026Q3 = 1 July 00:00 JST up to 1 October 00:00 JST),
 not the April-based fiscal year. Times are written both in JST (what the report uses) and in UTC
 (what the logs use), as ISO 8601. Household codes are counted, never listed: the CSV goes by e-mail.
@@ -13,13 +16,14 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ftthnoc.incidents.models import Incident
+from ftthnoc.incidents.models import SCOPE_OF_KIND, Incident
+from ftthnoc.incidents.reporting import Verdict, due_date, verdict
 from ftthnoc.timezone import JST
 
 #: Japan has no daylight saving time: a fixed offset needs no tz database.
@@ -36,8 +40,17 @@ COLUMNS: tuple[str, ...] = (
     "duration_minutes",
     "affected_households",
     "cause",
+    "cause_ja",
+    "equipment",
     "reportable",
+    "reportable_reason",
 )
+#: the report's 発生原因 in its language, by the incident's cause column
+CAUSE_JA: dict[str, str] = {
+    "los": "光信号断（幹線光ファイバーまたは分岐の断）",
+    "dying_gasp": "利用者宅の停電（事業者設備の故障ではない）",
+    "unreachable": "OLT 応答なし（OLT またはその上位回線の故障）",
+}
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
 
 
@@ -69,10 +82,36 @@ def quarter_incidents(session: Session, quarter: str) -> list[Incident]:
     return list(session.scalars(stmt))
 
 
-def incident_row(inc: Incident) -> dict[str, str]:
+def quarter_due(quarter: str) -> date:
+    """The last day to file ``quarter``'s report to MIC (2 months after it, ``reporting.due_date``)."""
+    return due_date(quarter_bounds(quarter)[1].astimezone(JST))
+
+
+def equipment(inc: Incident) -> str:
+    """The equipment at fault as the report names it: the OLT and PON port (a feeder's fibre or splitter
+    between them and the homes), the OLT, or none of the operator's (a power cut at the homes)."""
+    if inc.cause == "dying_gasp":
+        return ""
+    return " ".join(part for part in (f"OLT {inc.olt}" if inc.olt else "",
+                                      f"PON {inc.pon_port}" if inc.pon_port else "") if part)  # fmt: skip
+
+
+def incident_verdict(inc: Incident, now: datetime | None = None) -> Verdict:
+    """The ministry's rule on a stored incident: its duration, or for an open one its age at ``now``
+    (the export's time) so that an outage still going after 2 hours reads as reportable."""
+    if inc.duration_seconds is not None:
+        seconds = float(inc.duration_seconds)
+    else:
+        seconds = ((now or datetime.now(UTC)) - as_utc(inc.started_at)).total_seconds()
+    scope = next((s for k, s in SCOPE_OF_KIND.items() if k == inc.kind), "pon_port")
+    return verdict(cause=inc.cause, scope=scope, duration_seconds=seconds, users_affected=inc.affected_count)
+
+
+def incident_row(inc: Incident, now: datetime | None = None) -> dict[str, str]:
     """One CSV row; duration in whole minutes (floor, so that 119 min 59 s never reads as 120)."""
     started = as_utc(inc.started_at)
     ended = as_utc(inc.ended_at) if inc.ended_at is not None else None
+    judged = incident_verdict(inc, now)
     return {
         "id": str(inc.id),
         "kind": inc.kind,
@@ -86,24 +125,28 @@ def incident_row(inc: Incident) -> dict[str, str]:
         "duration_minutes": "" if inc.duration_seconds is None else str(inc.duration_seconds // 60),
         "affected_households": str(inc.affected_count),
         "cause": inc.cause,
-        "reportable": "true" if inc.reportable else "false",
+        "cause_ja": CAUSE_JA.get(inc.cause, inc.cause),
+        "equipment": equipment(inc),
+        "reportable": "true" if judged.reportable else "false",
+        "reportable_reason": judged.reason,
     }
 
 
-def write_csv(incidents: Iterable[Incident], out: TextIO, columns: Sequence[str] = COLUMNS) -> int:
+def write_csv(incidents: Iterable[Incident], out: TextIO, columns: Sequence[str] = COLUMNS,
+              now: datetime | None = None) -> int:  # fmt: skip
     """Write the header and one row per incident; returns the number of rows."""
     writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     n = 0
     for inc in incidents:
-        writer.writerow(incident_row(inc))
+        writer.writerow(incident_row(inc, now))
         n += 1
     return n
 
 
-def export_quarter(session: Session, quarter: str, out: TextIO) -> int:
-    """The quarter's CSV to ``out``; returns the number of incidents written."""
-    return write_csv(quarter_incidents(session, quarter), out)
+def export_quarter(session: Session, quarter: str, out: TextIO, now: datetime | None = None) -> int:
+    """The quarter's CSV to ``out``; returns the number of incidents written. ``now`` ages open incidents."""
+    return write_csv(quarter_incidents(session, quarter), out, now=now)
 
 
 def as_utc(value: datetime) -> datetime:

@@ -24,24 +24,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ftthnoc.inventory.models import Base
 
-IncidentKind = Literal["feeder_cut", "power_outage", "olt_unreachable"]
+IncidentKind = Literal["feeder_cut", "power_outage", "olt_unreachable", "line_fault"]
 IncidentStatus = Literal["open", "closed"]
-INCIDENT_KINDS: tuple[IncidentKind, ...] = ("feeder_cut", "power_outage", "olt_unreachable")
+INCIDENT_KINDS: tuple[IncidentKind, ...] = ("feeder_cut", "power_outage", "olt_unreachable", "line_fault")
 #: What an incident's cause column holds: the fault class of its ONUs (docs/facts.md), or what the OLT said
 #: of itself (no answer to the poll).
 CAUSE_OF_KIND: dict[IncidentKind, str] = {
-    "feeder_cut": "los", "power_outage": "dying_gasp", "olt_unreachable": "unreachable",
+    "feeder_cut": "los", "power_outage": "dying_gasp", "olt_unreachable": "unreachable", "line_fault": "los",
 }  # fmt: skip
 #: What an incident covers, the ``scope`` label of ``ftthnoc_incident_open``: one PON port, one district, one OLT.
 SCOPE_OF_KIND: dict[IncidentKind, str] = {
-    "feeder_cut": "pon_port", "power_outage": "district", "olt_unreachable": "olt",
+    "feeder_cut": "pon_port", "power_outage": "district", "olt_unreachable": "olt", "line_fault": "pon_port",
 }  # fmt: skip
 KIND_CHECK = "kind IN (" + ", ".join(f"'{k}'" for k in INCIDENT_KINDS) + ")"
 
 
 class Incident(Base):
     """One correlated outage: a cut feeder on a PON port, a power cut in a district, an OLT that does not
-    answer its poll.
+    answer its poll, a few homes of one port dark together (``line_fault``: below a feeder cut's thresholds,
+    still reportable after 2 hours).
 
     ``affected_count`` is the number of distinct households among the affected ONUs (what the report
     counts); ``onu_count`` counts every affected ONU, with or without a household. ``duration_seconds``

@@ -9,6 +9,7 @@ may call it; ``create_app`` refuses to start with one the table does not name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -275,7 +276,11 @@ PUBLIC_PAGES: dict[str, tuple[str, int]] = {
     "GET /login": ("/login", 200),
     "POST /login": ("/login", 403),  # without the login form's token
     "GET /static/{name}": ("/static/style.css", 200),
+    "GET /outages": ("/outages", 200),  # the residents' outage page: districts and ranges only
+    "GET /outages/feed.atom": ("/outages/feed.atom", 200),
 }
+#: Public pages every role gets too, and gets the same (no session changes a publicly cached answer).
+PUBLIC_FOR_EVERY_ROLE = ("GET /outages", "GET /outages/feed.atom")
 
 
 def _page_routes(app: FastAPI) -> set[str]:
@@ -353,6 +358,21 @@ def test_public_pages_need_no_session(matrix_client: TestClient, route: str) -> 
     url, expected = PUBLIC_PAGES[route]
     matrix_client.cookies.clear()
     assert matrix_client.request(route.split()[0], url, follow_redirects=False).status_code == expected
+
+
+@pytest.mark.parametrize("route", PUBLIC_FOR_EVERY_ROLE)
+@pytest.mark.parametrize("role", ROLES)
+def test_public_pages_answer_every_role_alike(matrix_app: FastAPI, seeded: Seeded, route: str, role: str) -> None:
+    url, expected = PUBLIC_PAGES[route]
+    with TestClient(matrix_app) as client:
+        stranger = client.get(url)
+        _web_session(matrix_app.state.engine, client, role)
+        page = client.get(url)
+    assert page.status_code == expected == stranger.status_code
+    assert page.headers["cache-control"] == "public, max-age=60"
+    assert "set-cookie" not in page.headers
+    as_of = re.compile(r'<p class="as-of".*?</p>')  # "as of" the minute: it may tick between the two
+    assert as_of.sub("", page.text) == as_of.sub("", stranger.text), role  # no name, no nav, no CSRF token
 
 
 def _fake_web(monkeypatch: pytest.MonkeyPatch, *, protected: str | None = None, public: str | None = None) -> None:

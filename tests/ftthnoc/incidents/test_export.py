@@ -82,10 +82,13 @@ def test_export_holds_exactly_the_quarters_incidents(network: Engine, quarter: d
         "id": str(quarter["q3_first_second"]), "kind": "power_outage", "district": "chiyoda", "olt": "",
         "pon_port": "", "started_at_jst": "2026-07-01T00:00:00+09:00", "started_at_utc": "2026-06-30T15:00:00+00:00",
         "ended_at_jst": "2026-07-01T02:00:00+09:00", "ended_at_utc": "2026-06-30T17:00:00+00:00",
-        "duration_minutes": "120", "affected_households": "3", "cause": "dying_gasp", "reportable": "true",
+        "duration_minutes": "120", "affected_households": "3", "cause": "dying_gasp",
+        "cause_ja": "利用者宅の停電（事業者設備の故障ではない）", "equipment": "", "reportable": "false",
+        "reportable_reason": "power_cut_at_homes",
     }  # fmt: skip
     assert (mid["duration_minutes"], mid["reportable"], mid["kind"], mid["pon_port"]) == ("119", "false",
                                                                                         "feeder_cut", "0/1/0")
+    assert (mid["equipment"], mid["reportable_reason"]) == ("OLT olt-a PON 0/1/0", "below_thresholds")
     assert (still_open["ended_at_jst"], still_open["duration_minutes"]) == ("", "")
     assert still_open["started_at_jst"] == "2026-09-30T23:59:59+09:00"
     assert "HH-" not in text  # households are counted, never listed
@@ -113,9 +116,11 @@ def test_cli_export_and_list(network: Engine, quarter: dict[str, int], tmp_path:
     result = runner.invoke(incidents, ["export", "--quarter", "2026Q3", "--output", str(target), "--database-url", url])
     assert result.exit_code == 0, result.output
     assert "exported 3 incident(s) of 2026Q3" in result.output
+    assert "due by 2026-11-30" in result.output
     assert len(read(target.read_text(encoding="utf-8"))) == 3
     stdout = runner.invoke(incidents, ["export", "--quarter", "2026Q4", "--database-url", url])
-    assert stdout.exit_code == 0 and [int(r["id"]) for r in read(stdout.output)] == [quarter["q4_first_second"]]
+    assert stdout.exit_code == 0 and [int(r["id"]) for r in read(stdout.stdout)] == [quarter["q4_first_second"]]
+    assert "due by 2027-02-28" in stdout.stderr  # the CSV stays clean on standard output
 
     listed = runner.invoke(incidents, ["list", "--database-url", url])
     assert listed.exit_code == 0
