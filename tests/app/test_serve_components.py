@@ -260,3 +260,69 @@ def test_a_dead_shards_targets_show_as_unpolled_and_the_other_shard_goes_on(smal
         if prom is not None:
             prom.terminate()
             prom.wait(timeout=30)
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus not installed (Debian package prometheus)")
+def test_a_shards_prometheus_sends_the_shard_to_victoriametrics(small_agents: TownAgents, tmp_path: Path) -> None:
+    """The prefecture's long-term store: a shard's Prometheus server, with the remote_write of
+    grafana/prometheus/prometheus.prefecture.yml pointed at a VictoriaMetrics on loopback, lands the shard's
+    polls there, under the server's external `shard` label."""
+    import json
+    import urllib.parse
+
+    from tests.exporters.influx.conftest import VictoriaMetrics
+
+    binary = shutil.which("victoria-metrics")
+    if binary is None:
+        pytest.skip("victoria-metrics not installed (Debian package victoria-metrics)")
+
+    prefecture = yaml.safe_load((Path(__file__).resolve().parents[2] / "grafana" / "prometheus" /
+                                 "prometheus.prefecture.yml").read_text())
+    [remote] = prefecture["remote_write"]
+    vm = VictoriaMetrics(binary, tmp_path / "vm")
+    (tmp_path / "vm").mkdir()
+    vm.start()
+    doc = small_agents.poller_config(interval_seconds=3600)
+    cfg = tmp_path / "ftthnoc.yaml"
+    cfg.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    poller = subprocess.Popen([sys.executable, "-m", "app", "serve", "--config", str(cfg), "--shard", "0/2"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    prom: subprocess.Popen[bytes] | None = None
+    try:
+        assert poller.stdout is not None
+        poller.stdout.readline()
+        m = re.search(r"http://(\S+)/metrics", poller.stdout.readline())
+        assert m, poller.stderr.read() if poller.stderr else ""
+        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+            "global": {"scrape_interval": "2s", "external_labels": prefecture["global"]["external_labels"]},
+            "remote_write": [{**remote, "url": f"{vm.url}/api/v1/write"}],
+            "scrape_configs": [{"job_name": "ftthnoc", "static_configs": [
+                {"targets": [m.group(1)], "labels": {"shard": "0"}}]}],
+        }))
+        port = free_port(socket.SOCK_STREAM)
+        with (tmp_path / "prometheus.log").open("w") as log:
+            prom = subprocess.Popen(["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+                                     f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                                     f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                                    stdout=log, stderr=subprocess.STDOUT)
+        from ftthnoc.shard import Shard
+
+        held = {t["name"] for t in Shard(0, 2).select(doc["targets"], lambda t: t["address"])}
+
+        def landed() -> set[str] | None:
+            query = urllib.parse.urlencode({"query": 'ftthnoc_scrape_success{shard="0"}'})
+            with urllib.request.urlopen(f"{vm.url}/api/v1/query?{query}", timeout=10) as r:
+                rows = json.loads(r.read())["data"]["result"]
+            got = {row["metric"]["target"] for row in rows}
+            return got if got == held else None
+
+        wait_until(landed, 60, "the shard's polls in VictoriaMetrics", retry_on=(OSError,),
+                   detail=lambda: (tmp_path / "prometheus.log").read_text()[-2000:])
+    finally:
+        poller.send_signal(signal.SIGTERM)
+        poller.wait(timeout=30)
+        if prom is not None:
+            prom.terminate()
+            prom.wait(timeout=30)
+        vm.stop()
