@@ -28,6 +28,7 @@ PROBES = "probes: configured (root or CAP_NET_RAW)"
 TELEWORK = "telework: configured (with an inventory)"
 CPE = "a target with the bwa_cpe module"
 THROUGHPUT = "throughput: configured (iperf3)"
+SHARDS = "serve --shard I/N"
 CELL = ("station", "cell")
 PROBE = ("target", "kind", "district")
 ONU = ("olt", "pon_port", "onu_id", "district")
@@ -107,7 +108,8 @@ CATALOGUE: tuple[Entry, ...] = (
           "1 if the last poll failed because the agent stopped answering (a timeout), 0 if it answered."),
     Entry("ftthnoc_scrape_errors_total", "counter", SCRAPE, "Failed polls since ftthnoc started."),
     Entry("ftthnoc_shard_target", "gauge", ("target", "polled_by"),
-          "1 for each target of the shared configuration, with the shard whose poller polls it (serve --shard)."),
+          "1 for each target of the shared configuration, with the shard whose poller polls it (serve --shard).",
+          SHARDS),
     Entry("ftthnoc_influx_up", "gauge", (), "1 if the last write to InfluxDB succeeded.", INFLUX),
     Entry("ftthnoc_influx_queue_points", "gauge", (), "Points waiting in memory for the writer.", INFLUX),
     Entry("ftthnoc_influx_spool_bytes", "gauge", (), "Bytes spooled on disk during an outage.", INFLUX),

@@ -86,3 +86,15 @@ def net_snmp() -> dict[str, str]:
     if missing:
         pytest.skip(f"net-snmp tools not installed: {', '.join(missing)}")
     return {n: p for n, p in tools.items() if p is not None}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cli_settings() -> Iterator[None]:
+    """Each test's in-process CLI reads the environment afresh, as each real `ftthnoc` process does: the
+    settings object is read once per process, and a test that sets FTTHNOC_DATABASE_URL must not get the one
+    an earlier test's command cached."""
+    import app.cli.common as common
+
+    common._SETTINGS = None
+    yield
+    common._SETTINGS = None

@@ -171,10 +171,9 @@ def _prom_query(base: str, expr: str, **params: str) -> list[dict[str, object]]:
 def test_a_dead_shards_targets_show_as_unpolled_and_the_other_shard_goes_on(small_agents: TownAgents,
                                                                            tmp_path: Path) -> None:
     """Two `serve --shard i/2` pollers scraped by a Prometheus server with the project's rules: killing one
-    shows its targets as unknown (target:ftthnoc_shard_target:unpolled) within two scrape intervals of the
-    first failed scrape, and the other shard's polls and scrapes go on as before."""
-    import time
-
+    shows its targets as unknown (target:ftthnoc_shard_target:unpolled), and the other shard's polls and
+    scrapes go on as before. That the rule shows them at the first evaluation after the first failed scrape
+    (so within two scrape intervals) is promtool's case in grafana/rules/tests, on a clock no load can bend."""
     from ftthnoc.shard import Shard
 
     doc = small_agents.poller_config(interval_seconds=5)
@@ -229,7 +228,6 @@ def test_a_dead_shards_targets_show_as_unpolled_and_the_other_shard_goes_on(smal
                        detail=lambda: (tmp_path / "prometheus.log").read_text()[-2000:])
         wait_until(lambda: _prom_query(base, "target:ftthnoc_shard_target:unpolled") == [], 60,
                    "both shards scraped: nothing unpolled")
-        killed_at = time.time()
         pollers[1].kill()
         pollers[1].wait(timeout=30)
 
@@ -239,14 +237,6 @@ def test_a_dead_shards_targets_show_as_unpolled_and_the_other_shard_goes_on(smal
             return got or None
 
         assert wait_until(unpolled, 30, "shard 1's targets shown as unpolled") == held[1]
-        # When, by Prometheus' own clock: the first failed scrape of poller 1, then the first evaluation
-        # that showed its targets unpolled.
-        span = {"start": f"{killed_at:.3f}", "end": f"{time.time():.3f}", "step": "0.25"}
-        [down] = _prom_query(base, 'up{shard="1"} == 0', **span)
-        first_down = float(down["values"][0][0])  # type: ignore[index]
-        first_unpolled = min(float(r["values"][0][0]) for r in  # type: ignore[index]
-                             _prom_query(base, "target:ftthnoc_shard_target:unpolled", **span))
-        assert first_unpolled - first_down <= 2 * scrape + 0.25, (first_down, first_unpolled)
         # the rest goes on: shard 0's poller is still scraped, with all its targets' polls, after the kill
         assert polled(0) == held[0]
         wait_until(lambda: [float(r["value"][1]) for r in _prom_query(base, 'up{shard="0"}')] == [1.0],  # type: ignore[index]
