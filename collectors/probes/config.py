@@ -348,8 +348,8 @@ class ProbeConfig(BaseModel):
                 raise ValueError(f"target names must be unique within kind {kind!r}: {dup}")
         if self.icmp.timeout_seconds >= self.cycle_seconds:
             raise ValueError("icmp.timeout_seconds must be shorter than cycle_seconds")
-        for section, timeout in (("http", self.http.timeout_seconds), ("dns", self.dns.timeout_seconds)):
-            if timeout >= self.cycle_seconds:
+        for section, settings in (("http", self.http), ("dns", self.dns)):
+            if settings.targets and settings.timeout_seconds >= self.cycle_seconds:  # only what runs
                 raise ValueError(f"{section}.timeout_seconds must be shorter than cycle_seconds")
         macs = [t.mac for t in self.arp.tablets]
         dup_macs = sorted({m for m in macs if macs.count(m) > 1})
