@@ -127,28 +127,34 @@ async def check(target: HttpTarget, settings: HttpSettings) -> HttpResult:
             phases[phase] += now - started.pop(phase)
 
     timeout = httpx.Timeout(settings.timeout_seconds)
-    start = time.perf_counter()
     result = HttpResult(target, False, "")
     try:
-        async with (
-            httpx.AsyncClient(verify=_context(target), follow_redirects=target.follow_redirects, timeout=timeout,
-                              trust_env=False, headers={"User-Agent": "ftthnoc-probe"}) as client,
-            asyncio.timeout(settings.timeout_seconds),
-            client.stream("GET", target.url, extensions={"trace": trace}) as response,
-        ):
-            stream = response.extensions.get("network_stream")
-            result.cert_expiry = earliest_expiry(stream.get_extra_info("ssl_object") if stream else None)
-            result.status = response.status_code
-            result.redirects = len(response.history)
-            body_start = time.perf_counter()
-            body = bytearray()
-            if settings.max_body_bytes:
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) >= settings.max_body_bytes:
-                        del body[settings.max_body_bytes:]
-                        break
-            phases["transfer"] = time.perf_counter() - body_start
+        context = _context(target)
+    except (OSError, ssl.SSLError) as exc:  # ca_file removed or unreadable since start-up
+        result.reason = f"TLS settings unusable: {exc}"
+        return result
+    start = time.perf_counter()
+    try:
+        async with httpx.AsyncClient(verify=context, follow_redirects=target.follow_redirects, timeout=timeout,
+                                     trust_env=False, headers={"User-Agent": "ftthnoc-probe"}) as client:
+            start = time.perf_counter()  # the client's own set-up is not the service's time
+            async with (
+                asyncio.timeout(settings.timeout_seconds),
+                client.stream("GET", target.url, extensions={"trace": trace}) as response,
+            ):
+                stream = response.extensions.get("network_stream")
+                result.cert_expiry = earliest_expiry(stream.get_extra_info("ssl_object") if stream else None)
+                result.status = response.status_code
+                result.redirects = len(response.history)
+                body_start = time.perf_counter()
+                body = bytearray()
+                if settings.max_body_bytes:
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) >= settings.max_body_bytes:
+                            del body[settings.max_body_bytes:]
+                            break
+                phases["transfer"] = time.perf_counter() - body_start
     except (httpx.HTTPError, TimeoutError, OSError, ssl.SSLError) as exc:
         result.reason = _reason(exc) if not isinstance(exc, TimeoutError) else "timeout"
         result.seconds = time.perf_counter() - start
