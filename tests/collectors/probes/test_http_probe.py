@@ -6,6 +6,7 @@ Nothing leaves loopback.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import http.server
 import ipaddress
@@ -15,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -217,3 +219,19 @@ def test_families_module_names_every_http_family() -> None:
     assert names == {"ftthnoc_probe_http_success", "ftthnoc_probe_http_status_code",
                      "ftthnoc_probe_http_duration_seconds", "ftthnoc_probe_http_phase_seconds",
                      "ftthnoc_probe_http_redirects", "ftthnoc_probe_tls_cert_expiry_timestamp_seconds"}
+
+
+async def test_run_repeats_the_service_checks_only_when_configured(https: Server) -> None:
+    published: list[tuple[str, str, list[str]]] = []
+
+    def publish(source: str, probe: str, families: list[Any]) -> None:
+        published.append((source, probe, [f.name for f in families]))
+
+    website = {"name": "website", "url": https.base + "/", "ca_file": str(https.pki.ca_file)}
+    cfg = ProbeConfig.model_validate({"cycle_seconds": 0.5, "icmp": {"timeout_seconds": 0.3},
+                                      "arp": {"cycle_seconds": 0.3},
+                                      "http": {"timeout_seconds": 0.4, "targets": [website]}})
+    await Prober(cfg).run(asyncio.Event(), publish, cycles=2)
+    probes = sorted(p for _, p, _ in published)
+    assert probes == ["arp", "arp", "http", "http", "icmp", "icmp", "tcp", "tcp"]  # no dns: it has no target
+    assert all("ftthnoc_probe_http_success" in names for _, p, names in published if p == "http")
