@@ -1,9 +1,11 @@
 """The composition root's wiring: which collectors feed which consumers in ``serve`` and the demo.
 
-The one place that knows every package; nothing imports it but the command line. The flow::
+The one place that knows every package; nothing imports it but the command line. The flow (the
+throughput tester also stores each iperf3 result in the database itself, off the loop)::
 
     Poller (SNMP) ─┐                        ┌─ Snapshot ──────────► /metrics, /snmp, the API's ONU state
-    Prober ────────┼─► Fanout.publish(poll) ┼─ InfluxWriter (own thread, spool)
+    Prober ────────┤                        │
+    Throughput ────┼─► Fanout.publish(poll) ┼─ InfluxWriter (own thread, spool)
     TrapReceiver ──┘   Fanout.on_event(ev)  ├─ OffLoop(IncidentEngine)  ─┐
                                             ├─ OffLoop(TeleworkKpi)      ├─ one database engine
                                             └─ OffLoop(KpiRecorder)     ─┘  (also the API's)
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ftthnoc.config import Config, validate_section
 from ftthnoc.settings import Settings
+from ftthnoc.shard import Shard, ShardMap
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from collectors.probes import Prober
     from collectors.runner import Poller
     from collectors.snmp.decode import Labeler
+    from collectors.throughput import ThroughputTester
     from collectors.traps import TrapReceiver
     from exporters.prometheus.snapshot import Snapshot
     from ftthnoc.consumers import Fanout, OffLoop
@@ -105,6 +109,21 @@ def _prober(config: Config, engine: Engine | None) -> Prober | None:
     return Prober(probes, tablets=tablets)
 
 
+def _throughput(config: Config, engine: Engine | None) -> ThroughputTester | None:
+    """The scheduled school throughput tests (``throughput:``), storing every result in the inventory."""
+    from collectors.throughput import ThroughputConfig, ThroughputTester
+
+    section = _section(config, "throughput", ThroughputConfig)
+    if section is None:
+        return None
+    if engine is None:
+        log.warning("throughput: no inventory database, so the results reach /metrics only (not the KPI)")
+        return ThroughputTester(section)
+    from ftthnoc.kpi import throughput
+
+    return ThroughputTester(section, record=lambda results: throughput.record(engine, results))
+
+
 @dataclass
 class Deployment:
     """Everything ``serve`` runs, built once from the configuration; ``close`` undoes it in reverse."""
@@ -118,6 +137,7 @@ class Deployment:
     prober: Prober | None
     receiver: TrapReceiver | None
     sources: list[Any]
+    tester: ThroughputTester | None = None
     off_loop: list[OffLoop] = field(default_factory=list)
     closers: ExitStack = field(default_factory=ExitStack)
 
@@ -125,8 +145,14 @@ class Deployment:
         self.closers.close()
 
 
-def build(config: Config, settings: Settings, engine: Engine | None, labeler: Labeler | None = None) -> Deployment:
-    """The deployment's parts and their wiring; nothing runs yet."""
+def build(config: Config, settings: Settings, engine: Engine | None, labeler: Labeler | None = None,
+          shard: Shard | None = None) -> Deployment:
+    """The deployment's parts and their wiring; nothing runs yet. With ``shard``, the poller takes that
+    shard's targets and ``/metrics`` says which shard polls each target of the configuration."""
+    shard_map = None
+    if shard is not None:
+        shard_map = ShardMap(shard, tuple((t.name, t.address) for t in config.targets))
+        config = config.model_copy(update={"targets": shard.select(config.targets, lambda t: t.address)})
     from collectors.runner import Poller
     from collectors.traps import TrapConfig, TrapReceiver
     from exporters.influx import InfluxWriter
@@ -146,9 +172,9 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
     traps = _section(config, "traps", TrapConfig)
     receiver = TrapReceiver(traps, config.auths, fanout.on_event) if traps is not None else None
     poller = Poller(config, fanout.publish, labeler=labeler or district_labeler(engine))
-    sources = [c for c in (writer, receiver, *off_loop) if c is not None]
+    sources = [c for c in (writer, receiver, *off_loop, shard_map) if c is not None]
     return Deployment(config, settings, engine, snapshot, fanout, poller, _prober(config, engine), receiver,
-                      sources, off_loop, closers)
+                      sources, _throughput(config, engine), off_loop, closers)
 
 
 def _database_consumers(config: Config, engine: Engine | None) -> list[tuple[str, object]]:
@@ -176,12 +202,13 @@ def _database_consumers(config: Config, engine: Engine | None) -> list[tuple[str
 def run_service(config: Config, settings: Settings, cycles: int | None = None,
                 on_ready: Callable[[str], None] | None = None,
                 database_url: str | None = None, api_listen: str | None = None,
-                on_api: Callable[[str], None] | None = None) -> None:
+                on_api: Callable[[str], None] | None = None, shard: Shard | None = None) -> None:
     """Everything the configuration asks for, in one process, until SIGINT/SIGTERM (or ``cycles`` polls of
-    each target). Any part may be absent: a deployment of only traps, or only the API, runs as well."""
+    each target). Any part may be absent: a deployment of only traps, or only the API, runs as well. With
+    ``shard``, only that shard's SNMP targets are polled."""
     engine = open_inventory(database_url or settings.database_url)
     try:
-        deployment = build(config, settings, engine)
+        deployment = build(config, settings, engine, shard=shard)
         try:
             _serve(deployment, cycles, on_ready, api_listen, on_api)
         finally:
@@ -242,6 +269,8 @@ async def _main_loop(d: Deployment, cycles: int | None, ready: Callable[[], None
     tasks = [asyncio.create_task(d.poller.run(stop, cycles), name="poller")]
     if d.prober is not None and cycles is None:
         tasks.append(asyncio.create_task(d.prober.run(stop, d.fanout.publish), name="prober"))
+    if d.tester is not None and cycles is None:
+        tasks.append(asyncio.create_task(d.tester.run(stop, d.fanout.publish), name="throughput"))
     try:
         if d.receiver is not None:
             await d.receiver.start()

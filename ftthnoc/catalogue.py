@@ -28,6 +28,7 @@ PROBES = "probes: configured (root or CAP_NET_RAW)"
 SERVICES = "probes.http or probes.dns configured"
 TELEWORK = "telework: configured (with an inventory)"
 CPE = "a target with the bwa_cpe module"
+THROUGHPUT = "throughput: configured (iperf3)"
 CELL = ("station", "cell")
 PROBE = ("target", "kind", "district")
 ONU = ("olt", "pon_port", "onu_id", "district")
@@ -106,6 +107,8 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_scrape_unanswered", "gauge", SCRAPE,
           "1 if the last poll failed because the agent stopped answering (a timeout), 0 if it answered."),
     Entry("ftthnoc_scrape_errors_total", "counter", SCRAPE, "Failed polls since ftthnoc started."),
+    Entry("ftthnoc_shard_target", "gauge", ("target", "polled_by"),
+          "1 for each target of the shared configuration, with the shard whose poller polls it (serve --shard)."),
     Entry("ftthnoc_influx_up", "gauge", (), "1 if the last write to InfluxDB succeeded.", INFLUX),
     Entry("ftthnoc_influx_queue_points", "gauge", (), "Points waiting in memory for the writer.", INFLUX),
     Entry("ftthnoc_influx_spool_bytes", "gauge", (), "Bytes spooled on disk during an outage.", INFLUX),
@@ -173,6 +176,15 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_school_uplink_info", "info", ("school", "device", "interface"),
           "Which polled router (if_mib's device) and interface (its ifName) is the school's uplink (inventory).",
           INCIDENTS),
+    Entry("ftthnoc_school_throughput_bits_per_second", "gauge", ("school", "direction"),
+          "Throughput the school's last active test achieved (iperf3, parallel TCP streams from the school's probe "
+          "point to the town's measurement server), by direction: download, upload. MEXT's verdict reads download.",
+          THROUGHPUT),
+    Entry("ftthnoc_school_throughput_test_success", "gauge", ("school", "direction"),
+          "1 if the school's last throughput test in the direction ran, 0 if it failed (server unreachable, "
+          "iperf3 error).", THROUGHPUT),
+    Entry("ftthnoc_school_throughput_test_timestamp_seconds", "gauge", ("school", "direction"),
+          "When the school's last throughput test in the direction started (Unix s).", THROUGHPUT),
     Entry("ftthnoc_telework_remote_share_ratio", "gauge", ("period",),
           "Share of staff working remotely: today so far (day) and this month's finished working days (month).",
           TELEWORK),

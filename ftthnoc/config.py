@@ -126,6 +126,8 @@ class Config(BaseModel):
     telework: dict[str, Any] | None = None
     #: → provisioning.config.ProvisioningConfig (credentials, plans, verification)
     provisioning: dict[str, Any] | None = None
+    #: → collectors.throughput.ThroughputConfig (the measurement server, the schedule, schools' probe points)
+    throughput: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _auths_known(self) -> Config:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ftthnoc.errors import ConfigError
+from ftthnoc.samples import MetricFamily
 
 T = TypeVar("T")
 
@@ -56,3 +57,21 @@ class Shard:
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class ShardMap:
+    """Who polls what, exported by every shard's poller for *every* target of the shared configuration
+    (``ftthnoc_shard_target{target, polled_by}``): when one poller dies its own series go stale with it, and
+    the live shards still say which targets it held — the rule ``ftthnoc:target_unpolled`` joins this with
+    ``up`` to show them as unknown, not as healthy and not as vanished."""
+
+    shard: Shard
+    addresses: tuple[tuple[str, str], ...]  # (target name, address)
+
+    def families(self) -> list[MetricFamily]:
+        fam = MetricFamily("ftthnoc_shard_target", "1 for each target of the shared configuration, labelled with "
+                           "the shard (0 to N-1) whose poller polls it.")
+        for name, address in self.addresses:
+            fam.add({"target": name, "polled_by": str(hashmod(address, self.shard.count))}, 1.0)
+        return [fam]

@@ -5,9 +5,10 @@ Every role may read them: they are aggregates, never personal. A ``school`` user
 figures but, in the per-school sections (tablets, bandwidth), only its own school's rows.
 
 The figures, their cache and the school scoping are ``api.services.kpis`` (the KPI page uses the same);
-the schools' measured uplink peaks come from ``app.state.school_peaks_mbps`` when the application sets
-it (a mapping school code -> Mbps, or a callable returning one, e.g. from the poller's snapshot); without
-it ``peak_mbps`` is null and ``meets`` unknown.
+the MEXT verdict (``meets``, ``gap_mbps``) reads the schools' latest active throughput tests in the database
+(``school_throughput_tests``); the uplinks' utilisation peaks, a separate figure, come from
+``app.state.school_peaks_mbps`` when the application sets it (a mapping school code -> Mbps, or a callable
+returning one); without it ``peak_mbps`` is null.
 """
 
 from __future__ import annotations
@@ -74,13 +75,31 @@ class Tablets(BaseModel):
     town: TabletsTown = Field(description="The whole town (also for a school user).")
 
 
+class ThroughputFailure(BaseModel):
+    at: datetime
+    direction: str = Field(description="download or upload.")
+    error: str | None = Field(description="Why the test failed, in iperf3's (or ftthnoc's) words.")
+
+
 class SchoolBandwidth(BaseModel):
     school: str
     name: str
     pupils: int
     target_mbps: float = Field(description="MEXT's recommended bandwidth for the pupils (2024 table).")
-    peak_mbps: float | None = Field(description="Measured uplink peak; null when not known.")
-    meets: bool | None = Field(description="peak >= target; null when the peak is not known.")
+    measured_mbps: float | None = Field(description="Download throughput of the latest successful active test "
+                                                    "(iperf3 to the town's measurement server); null: none yet.")
+    measured_at: datetime | None = Field(description="When that test started.")
+    upload_mbps: float | None = Field(description="Upload throughput of the latest successful test.")
+    upload_at: datetime | None
+    streams: int | None = Field(description="Parallel TCP streams of the measured test.")
+    test_seconds: float | None = Field(description="Seconds the measured test ran (per direction).")
+    server: str | None = Field(description="The measurement server, HOST:PORT.")
+    last_failure: ThroughputFailure | None = Field(
+        description="The latest test when it failed after the measured one (null otherwise).")
+    meets: bool | None = Field(description="measured_mbps >= target_mbps; null when no test has worked yet.")
+    gap_mbps: float | None = Field(description="target - measured when below it, else 0; null without a test.")
+    peak_mbps: float | None = Field(description="Uplink utilisation peak (busiest interval between two polls, last "
+                                                "7 days): a separate figure that never decides meets.")
 
 
 class Telework(BaseModel):
@@ -159,7 +178,7 @@ def tablets(session: DbSession, principal: CurrentPrincipal, now: Now) -> list[T
     return [TabletsSchool.model_validate(r) for r in data["schools"]]
 
 
-@router.get("/schools/bandwidth", summary="Each school's uplink peak against its MEXT target (rows)")
+@router.get("/schools/bandwidth", summary="Each school's measured throughput against its MEXT target (rows)")
 def schools_bandwidth(session: DbSession, principal: CurrentPrincipal, peaks: Peaks) -> list[SchoolBandwidth]:
     rows = kpis.school_bandwidth(session, principal, peaks)
     return [SchoolBandwidth.model_validate(r) for r in rows]

@@ -1,9 +1,10 @@
 """The town's KPIs (``ftthnoc.kpi.figures``), computed at most once per cache period, with the per-school
 sections (tablets, bandwidth) limited to a school user's own school (``api.services.scope``).
 
-Aggregates only, never personal. The schools' measured uplink peaks come from a provider the caller hands
-in (``app.state.school_peaks_mbps``: a mapping school code -> Mbps, or a callable returning one); without
-one ``peak_mbps`` is null and ``meets`` unknown.
+Aggregates only, never personal. The MEXT bandwidth verdict reads the schools' throughput tests from the
+database; the uplinks' utilisation peaks (a separate figure) come from a provider the caller hands in
+(``app.state.school_peaks_mbps``: a mapping school code -> Mbps, or a callable returning one); without
+one ``peak_mbps`` is null.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def tablets_seen(session: Session, principal: Principal, now: datetime) -> dict[
 
 def school_bandwidth(session: Session, principal: Principal, peaks: dict[str, float] | None,
                      school: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    """Each school's uplink peak against its MEXT target (a school user: its own; ``school``: that one)."""
+    """Each school's measured throughput against its MEXT target, and its utilisation peak (a school user: its
+    own; ``school``: that one)."""
     mine = own_school(principal)
     if mine is not None and school is not None and school != mine:
         return []

@@ -42,8 +42,8 @@ def kpis_page(request: Request, session: DbSession, auth: Auth, peaks: Peaks) ->
                                     text=f"{charts.pct(tele['reduction'])} / {t('target')} "
                                          f"{charts.pct(tele['target'])}"),
         "bandwidth": [
-            (row, charts.versus(row["peak_mbps"], row["target_mbps"], f"{t('bandwidth')} {row['name']}",
-                                value_label=t("peak"), target_label=t("mext_target")))
+            (row, charts.versus(row["measured_mbps"], row["target_mbps"], f"{t('bandwidth')} {row['name']}",
+                                value_label=t("measured"), target_label=t("mext_target")))
             for row in data["school_bandwidth"]
         ],
     }  # fmt: skip

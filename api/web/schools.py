@@ -37,7 +37,7 @@ def school_page(request: Request, session: DbSession, auth: Auth, peaks: Peaks,
     t = translator(lang_of(request))
     chart = None
     if found.bandwidth is not None:
-        chart = charts.versus(found.bandwidth["peak_mbps"], found.bandwidth["target_mbps"], t("bandwidth"),
-                              value_label=t("peak"), target_label=t("mext_target"))  # fmt: skip
+        chart = charts.versus(found.bandwidth["measured_mbps"], found.bandwidth["target_mbps"], t("bandwidth"),
+                              value_label=t("measured"), target_label=t("mext_target"))  # fmt: skip
     return render(request, "school.html", auth, school=found.school, groups=found.groups, totals=found.totals,
                   total=sum(found.totals.values()), bandwidth=found.bandwidth, chart=chart, now=now)  # fmt: skip

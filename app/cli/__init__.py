@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "enroll": ("app.cli.provisioning", "enroll", "Enrol households' ONUs and schools' tablets."),
     "audit": ("app.cli.provisioning", "audit", "Who changed what, when, with the device's answers."),
     "users": ("app.cli.users", "users", "API and web users, roles and tokens."),
+    "throughput": ("app.cli.throughput", "throughput", "Run the schools' throughput tests (iperf3) now."),
 }
 
 

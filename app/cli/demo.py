@@ -15,16 +15,23 @@ its service port, and one school of the town is 127.0.0.1 as well; the town's on
 HTTPS portal and a DNS server the demo runs on 127.0.0.1 (``simulator.services``). No ARP (a tablet subnet
 is a real link). The demo never sends a probe packet anywhere else: :func:`demo_probes` builds the section from
 constants and :func:`loopback_only` refuses anything that is not 127.0.0.1 before the prober exists.
+
+With ``iperf3`` installed, the demo also runs the schools' throughput tests (the MEXT verdict's input)
+against an ``iperf3 -s`` of its own on 127.0.0.1, each school's line emulated with iperf3's pacing
+(:func:`demo_throughput`): the first school's line carries 130 % of its MEXT figure, the second's 60 %, so the
+school pages show one "meets" and one "not met" with its gap. Loopback only, as the probes.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
+import subprocess
 import sys
 from collections.abc import Mapping
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -45,6 +52,41 @@ LOOPBACK = "127.0.0.1"
 GATEWAY_NAME = "telework-vpn (simulated)"
 PROBE_CYCLE_SECONDS = 15.0
 PROBE_PACKETS = 5
+#: the demo's emulated school lines, as shares of each school's MEXT figure (first school, second school)
+THROUGHPUT_LINES = (1.3, 0.6)
+
+
+def demo_throughput(schools: list[tuple[str, float]], port: int) -> dict[str, Any]:
+    """The demo's ``throughput:`` section: the schools (code, MEXT Mbps) tested against 127.0.0.1:``port``
+    at any hour, every 30 minutes, each line emulated at its share of ``THROUGHPUT_LINES``."""
+    return {
+        "server": f"{LOOPBACK}:{port}", "streams": 4, "seconds": 3, "omit_seconds": 1, "start_delay_seconds": 20,
+        "schedule": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "23:59:59",
+                     "every_minutes": 30},
+        "schools": {code: {"bitrate_mbps": round(mbps * share, 1)}
+                    for (code, mbps), share in zip(schools, THROUGHPUT_LINES, strict=False)},
+    }  # fmt: skip
+
+
+def start_iperf3_server(stack: ExitStack) -> int | None:
+    """``iperf3 -s`` on 127.0.0.1 for the demo's throughput tests (stopped with ``stack``); its port, or None
+    without iperf3."""
+    if shutil.which("iperf3") is None:
+        return None
+    port = free_port(LOOPBACK)
+    proc = subprocess.Popen(["iperf3", "--server", "--bind", LOOPBACK, "--port", str(port)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    stack.callback(stop)
+    return port
 
 
 def raw_socket_refusal() -> str | None:
@@ -184,8 +226,17 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                f"{len(town.bwa_stations)} BWA base stations, {len(town.vpn_gateways)} VPN gateway(s) and "
                f"{len(town.school_routers)} school routers ...", err=True)
     try:
-        with TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents, \
-                TownCli(agents) as cli, services or nullcontext():
+        with ExitStack() as servers, TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents, \
+                TownCli(agents) as cli:
+            from ftthnoc.kpi.figures import mext_mbps
+
+            if services is not None:  # the town's online services, for the http and dns probes
+                servers.enter_context(services)
+
+            # started before the agents answer, so it listens long before the first test
+            iperf3_port = start_iperf3_server(servers) if town.schools else None
+            throughput = None if iperf3_port is None else demo_throughput(
+                [(sc.code, mext_mbps(sc.pupils)) for sc in town.schools[:len(THROUGHPUT_LINES)]], iperf3_port)
             click.echo(f"ftthnoc demo: {len(agents.agents)} SNMP agents in {len(agents.processes)} processes "
                        f"answered in {agents.startup_seconds or 0:.1f} s", err=True)
             db.upgrade(url)
@@ -199,6 +250,8 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
             doc = agents.poller_config(interval_seconds=interval)
             if probes is not None:
                 doc["probes"] = probes
+            if throughput is not None:
+                doc["throughput"] = throughput
             if town.vpn_gateways:  # the town office's telework figure, from its gateway's sessions
                 doc["telework"] = {"staff": town.staff}
             doc["provisioning"] = provisioning_section()
@@ -228,6 +281,12 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                                                 for t in ts),
                                               *(f"{check} {t['name']}" for check in ("http", "dns")
                                                 for t in (probes.get(check) or {}).get("targets", []))]))
+                if throughput is not None:
+                    lines.append(f"  throughput   iperf3 on {LOOPBACK} only, every 30 min: "
+                                 + ", ".join(f"{code} (line {p['bitrate_mbps']:g} Mbit/s)"
+                                             for code, p in throughput["schools"].items()))
+                else:
+                    lines.append("  throughput   none: iperf3 is not installed (Debian package iperf3)")
                 lines.append("Press Ctrl-C to stop.")
                 click.echo("\n".join(lines))
                 sys.stdout.flush()

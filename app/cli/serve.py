@@ -31,13 +31,12 @@ def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None, 
         fail("serve needs --config FILE (or FTTHNOC_CONFIG)")
     try:
         config = load_config(path)
-        if shard_text is not None:
-            shard = Shard.parse(shard_text)
+        shard = Shard.parse(shard_text) if shard_text is not None else None
+        if shard is not None:
             mine = shard.select(config.targets, lambda t: t.address)
             click.echo(f"ftthnoc: shard {shard}: polling {len(mine)} of the {len(config.targets)} SNMP targets")
-            config = config.model_copy(update={"targets": mine})
-        run_service(config, settings, cycles, on_ready=lambda url: click.echo(f"ftthnoc: serving {url}/metrics"),
-                    api_listen=api_listen,
+        run_service(config, settings, cycles, shard=shard,
+                    on_ready=lambda url: click.echo(f"ftthnoc: serving {url}/metrics"), api_listen=api_listen,
                     on_api=lambda url: click.echo(f"ftthnoc: API and web pages on {url}"))
     except FtthnocError as exc:
         fail(str(exc))

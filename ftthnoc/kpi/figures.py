@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory.models import District, Household, HouseholdStatus, School, Tablet
+from ftthnoc.kpi import throughput
 from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange, SchoolUplinkPeak
 from ftthnoc.targets import FTTH_SUBSCRIBERS, TELEWORK_OFFICE_REDUCTION
 from ftthnoc.telework.kpi import load_month
@@ -128,16 +129,29 @@ def tablets_seen(session: Session, now: datetime, school: str | None = None) -> 
 
 def school_bandwidth(session: Session, peaks_mbps: dict[str, float] | None = None,
                      school: str | None = None) -> list[dict[str, Any]]:
-    """Each school's MEXT target for its pupils, against its measured uplink peak where one is known."""
+    """Each school's MEXT target for its pupils against its latest measured throughput (an active iperf3
+    test, ``ftthnoc.kpi.throughput``: the download figure decides), and, apart, the uplink's utilisation peak.
+
+    ``meets`` is None until a test has worked; ``gap_mbps`` is how far below the target the measurement is
+    (0 when it meets it). ``peak_mbps`` (utilisation, the busiest interval between two polls) never decides.
+    """
     stmt = select(School.code, School.name, School.pupils).order_by(School.code)
     if school is not None:
         stmt = stmt.where(School.code == school)
+    tests = throughput.measured(session, school)
     out = []
     for code, name, pupils in session.execute(stmt):
         target = mext_mbps(pupils)
-        peak = (peaks_mbps or {}).get(code)
-        out.append({"school": code, "name": name, "pupils": pupils, "target_mbps": target, "peak_mbps": peak,
-                    "meets": None if peak is None else peak >= target})
+        test = tests.get(code) or {}
+        mbps = test.get("mbps")
+        meets = None if mbps is None else mbps >= target
+        out.append({"school": code, "name": name, "pupils": pupils, "target_mbps": target,
+                    "measured_mbps": mbps, "measured_at": test.get("at"), "upload_mbps": test.get("upload_mbps"),
+                    "upload_at": test.get("upload_at"), "streams": test.get("streams"),
+                    "test_seconds": test.get("seconds"), "server": test.get("server"),
+                    "last_failure": test.get("failed"), "meets": meets,
+                    "gap_mbps": None if mbps is None else round(max(0.0, target - mbps), 1),
+                    "peak_mbps": (peaks_mbps or {}).get(code)})  # fmt: skip
     return out
 
 

@@ -6,13 +6,26 @@ extra bookkeeping anywhere. ``db.make_engine`` and ``db.session_factory`` instal
 ``ftthnoc.inventory.listeners``); importing this module registers nothing.
 ``AvailabilityMonth`` accumulates, per month and district, the ONU-seconds polled up and expected.
 ``SchoolUplinkPeak`` keeps, per school and JST day, the highest uplink rate measured between two polls.
+``SchoolThroughputTest`` keeps each active throughput test (``ftthnoc.kpi.throughput``), the MEXT verdict's input.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, insert, inspect
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    insert,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
 from ftthnoc.inventory.models import Base, Household
@@ -72,3 +85,26 @@ def record_status_changes(session: Session, _ctx: UOWTransaction) -> None:
             rows.append({"household_id": obj.id, "status": str(obj.status), "at": _utcnow()})
     if rows:
         session.execute(insert(HouseholdStatusChange), rows)
+
+
+class SchoolThroughputTest(Base):
+    """One direction of one active throughput test (iperf3) from a school's probe point to the town's
+    measurement server: the receiver's bits per second, or the error that stopped it (``bits_per_second``
+    null). Kept as measured, failures included: the KPI reads the latest of each school."""
+
+    __tablename__ = "school_throughput_tests"
+    __table_args__ = (CheckConstraint("direction IN ('download', 'upload')", name="direction"),
+                      Index("ix_school_throughput_tests_school_started_at", "school", "started_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the school's code
+    school: Mapped[str] = mapped_column(String(32))
+    #: download (server to school, iperf3 -R) or upload
+    direction: Mapped[str] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the measurement server as HOST:PORT (a town server, not a person)
+    server: Mapped[str] = mapped_column(String(128))
+    streams: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    bits_per_second: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)

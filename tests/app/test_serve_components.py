@@ -152,3 +152,111 @@ def test_serve_refuses_a_shard_outside_its_count(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "bad shard '3/3': with N=3 the shard must be 0 to 2" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _prom_query(base: str, expr: str, **params: str) -> list[dict[str, object]]:
+    import json
+    import urllib.parse
+
+    path = "query_range" if "start" in params else "query"
+    url = f"{base}/api/v1/{path}?{urllib.parse.urlencode({'query': expr, **params})}"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        body = json.loads(r.read())
+    assert body["status"] == "success", body
+    result: list[dict[str, object]] = body["data"]["result"]
+    return result
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus not installed (Debian package prometheus)")
+def test_a_dead_shards_targets_show_as_unpolled_and_the_other_shard_goes_on(small_agents: TownAgents,
+                                                                           tmp_path: Path) -> None:
+    """Two `serve --shard i/2` pollers scraped by a Prometheus server with the project's rules: killing one
+    shows its targets as unknown (target:ftthnoc_shard_target:unpolled) within two scrape intervals of the
+    first failed scrape, and the other shard's polls and scrapes go on as before."""
+    import time
+
+    from ftthnoc.shard import Shard
+
+    doc = small_agents.poller_config(interval_seconds=5)
+    addresses = {t["name"]: t["address"] for t in doc["targets"]}
+    held = {i: {n for n, _ in Shard(i, 2).select(addresses.items(), lambda kv: kv[1])} for i in (0, 1)}
+    assert held[0] and held[1], addresses
+    cfg = tmp_path / "ftthnoc.yaml"
+    cfg.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    pollers: dict[int, subprocess.Popen[str]] = {}
+    urls: dict[int, str] = {}
+    prom: subprocess.Popen[bytes] | None = None
+    try:
+        for i in (0, 1):
+            env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": f"sqlite:///{tmp_path}/x{i}.db"}
+            pollers[i] = subprocess.Popen([sys.executable, "-m", "app", "serve", "--config", str(cfg), "--shard",
+                                           f"{i}/2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                          env=env)
+            out = pollers[i].stdout
+            assert out is not None
+            out.readline()  # the shard's own line
+            m = re.search(r"http://(\S+)/metrics", out.readline())
+            assert m, pollers[i].stderr.read() if pollers[i].stderr else ""
+            urls[i] = m.group(1)
+        scrape = 3  # seconds; rules evaluated as often (a loaded machine needs a second or two per /metrics)
+        rules = Path(__file__).resolve().parents[2] / "grafana" / "rules" / "ftthnoc.rules.yml"
+        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+            "global": {"scrape_interval": f"{scrape}s", "evaluation_interval": f"{scrape}s"},
+            "rule_files": [str(rules)],
+            "scrape_configs": [{"job_name": "ftthnoc", "static_configs": [
+                {"targets": [urls[i]], "labels": {"shard": str(i)}} for i in (0, 1)]}],
+        }))
+        port = free_port(socket.SOCK_STREAM)
+        base = f"http://127.0.0.1:{port}"
+        with (tmp_path / "prometheus.log").open("w") as log:
+            prom = subprocess.Popen(["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+                                     f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                                     f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                                    stdout=log, stderr=subprocess.STDOUT)
+
+        def polled(i: int) -> set[str] | None:
+            """The targets of shard i's polls that Prometheus scraped (whether the poll succeeded is the
+            other test's business: on a loaded machine a 5 s poll bound may fail a poll now and then)."""
+            try:
+                got = {str(r["metric"]["target"]) for r in  # type: ignore[index]
+                       _prom_query(base, f'ftthnoc_scrape_success{{shard="{i}"}}')}
+            except OSError:
+                return None
+            return got if got == held[i] else None
+
+        for i in (0, 1):
+            wait_until(lambda i=i: polled(i), 60, f"Prometheus holding shard {i}'s polls",
+                       detail=lambda: (tmp_path / "prometheus.log").read_text()[-2000:])
+        wait_until(lambda: _prom_query(base, "target:ftthnoc_shard_target:unpolled") == [], 60,
+                   "both shards scraped: nothing unpolled")
+        killed_at = time.time()
+        pollers[1].kill()
+        pollers[1].wait(timeout=30)
+
+        def unpolled() -> set[str] | None:
+            rows = _prom_query(base, "target:ftthnoc_shard_target:unpolled")
+            got = {str(r["metric"]["target"]) for r in rows}  # type: ignore[index]
+            return got or None
+
+        assert wait_until(unpolled, 30, "shard 1's targets shown as unpolled") == held[1]
+        # When, by Prometheus' own clock: the first failed scrape of poller 1, then the first evaluation
+        # that showed its targets unpolled.
+        span = {"start": f"{killed_at:.3f}", "end": f"{time.time():.3f}", "step": "0.25"}
+        [down] = _prom_query(base, 'up{shard="1"} == 0', **span)
+        first_down = float(down["values"][0][0])  # type: ignore[index]
+        first_unpolled = min(float(r["values"][0][0]) for r in  # type: ignore[index]
+                             _prom_query(base, "target:ftthnoc_shard_target:unpolled", **span))
+        assert first_unpolled - first_down <= 2 * scrape + 0.25, (first_down, first_unpolled)
+        # the rest goes on: shard 0's poller is still scraped, with all its targets' polls, after the kill
+        assert polled(0) == held[0]
+        wait_until(lambda: [float(r["value"][1]) for r in _prom_query(base, 'up{shard="0"}')] == [1.0],  # type: ignore[index]
+                   30, "shard 0's poller scraped after the kill")
+        assert pollers[0].poll() is None
+    finally:
+        for p in pollers.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=30)
+        if prom is not None:
+            prom.terminate()
+            prom.wait(timeout=30)

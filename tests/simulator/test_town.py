@@ -43,9 +43,9 @@ def _digest(document: Any) -> str:
 #: Then: Huawei's ifIndex values above 2³¹−1 are sent as Gauge32, which snmpsim can encode.
 PINNED = {
     "inventory": "97352bc334f19e832ba50c957dead9466b2e03a16a517ff6b2bf0a94b650d4f7",
-    "poller_config": "7e30ba81a481e6016f5d6d98f9f0e21db5d72a3df181901b643906efd2e026d2",
+    "poller_config": "58196299e8c88c81b084fb58a2a832cfe4017dbe19519d4c43477cbb3a4a0afd",
     "inventory_with_routers": "d5c472f61de80966c92aba74ad1c00f3ac0bdc7a2b261213470510ae2bfa5178",
-    "poller_config_with_routers": "9044873cf9b71ee516158257a76001286d3383221b6d2285a79a3746d378d36a",
+    "poller_config_with_routers": "cd8b5b911e8eddeabfc832a58798ea15abdb914e094c4c73df43d7231007a0cb",
     "snmprec_with_routers": "c40f38e143d87febbaa2364d611d7844f6587b0bf4a680351565a03010789690",
 }
 

@@ -105,7 +105,7 @@ def test_recorder_keeps_the_days_peak_per_jst_day(engine: Engine) -> None:
         assert figures.recent_peaks(s, at(210) + timedelta(days=7)) == {}  # 4 Dec: the 27th left the week
         assert figures.recent_peaks(s, at(210) + timedelta(days=7), days=8) == {"es-1": 120.0}
         rows = figures.school_bandwidth(s, figures.recent_peaks(s, at(210)))
-        assert [(r["school"], r["peak_mbps"], r["meets"]) for r in rows] == [("es-1", 120.0, False),
+        assert [(r["school"], r["peak_mbps"], r["meets"]) for r in rows] == [("es-1", 120.0, None),
                                                                            ("es-2", None, None)]
 
 
