@@ -25,6 +25,7 @@ INFLUX = "FTTHNOC_INFLUX_URL set"
 INCIDENTS = "an inventory database (serve, demo)"
 TRAPS = "traps: configured"
 PROBES = "probes: configured (root or CAP_NET_RAW)"
+SERVICES = "probes.http or probes.dns configured"
 TELEWORK = "telework: configured (with an inventory)"
 CPE = "a target with the bwa_cpe module"
 THROUGHPUT = "throughput: configured (iperf3)"
@@ -149,8 +150,24 @@ CATALOGUE: tuple[Entry, ...] = (
           "Unregistered private (locally administered) MACs that answered.", PROBES),
     Entry("ftthnoc_probe_arp_hosts", "gauge", ("school", "subnet"), "Hosts that answered the sweep.", PROBES),
     Entry("ftthnoc_probe_arp_sweep_success", "gauge", ("school", "subnet"), "1 if the sweep could run.", PROBES),
-    Entry("ftthnoc_probe_success", "gauge", ("probe",), "1 if the last cycle of the probe (icmp, tcp, arp) ran.",
-          PROBES),
+    Entry("ftthnoc_probe_http_success", "gauge", PROBE,
+          "1 if the town's web service answered the last GET as expected (status, body, verified TLS).", SERVICES),
+    Entry("ftthnoc_probe_http_status_code", "gauge", PROBE, "HTTP status of the last answer; 0 if none.", SERVICES),
+    Entry("ftthnoc_probe_http_duration_seconds", "gauge", PROBE, "Wall time of the last HTTP check.", SERVICES),
+    Entry("ftthnoc_probe_http_phase_seconds", "gauge", (*PROBE, "phase"),
+          "The last HTTP check's time by phase: connect, tls, processing, transfer.", SERVICES),
+    Entry("ftthnoc_probe_http_redirects", "gauge", PROBE, "Redirects the last HTTP check followed.", SERVICES),
+    Entry("ftthnoc_probe_tls_cert_expiry_timestamp_seconds", "gauge", PROBE,
+          "When the presented certificate (the leaf at least) expires (Unix s).", SERVICES),
+    Entry("ftthnoc_probe_dns_success", "gauge", PROBE,
+          "1 if the town's DNS answered NOERROR with records (and the expected addresses).", SERVICES),
+    Entry("ftthnoc_probe_dns_duration_seconds", "gauge", PROBE, "Query to answer time of the last check.", SERVICES),
+    Entry("ftthnoc_probe_dns_rcode", "gauge", PROBE, "Rcode of the last DNS answer (absent without one).", SERVICES),
+    Entry("ftthnoc_probe_dns_answer_rrs", "gauge", PROBE, "Answer records of the last DNS answer.", SERVICES),
+    Entry("ftthnoc_probe_service_failed_cycles", "gauge", (*PROBE, "probe"),
+          "Cycles in a row the service check (http, dns) failed; 0 after a success.", SERVICES),
+    Entry("ftthnoc_probe_success", "gauge", ("probe",),
+          "1 if the last cycle of the probe (icmp, tcp, arp; http, dns when configured) ran.", PROBES),
     Entry("ftthnoc_probe_duration_seconds", "gauge", ("probe",), "Wall time of the last cycle.", PROBES),
     Entry("ftthnoc_school_tablets", "gauge", ("school",), "Active tablets registered to the school.", INCIDENTS),
     Entry("ftthnoc_school_tablets_seen", "gauge", ("school", "period"),
