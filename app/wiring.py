@@ -145,7 +145,8 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
     fanout = Fanout([snapshot, *([writer] if writer else []), *off_loop])
     traps = _section(config, "traps", TrapConfig)
     receiver = TrapReceiver(traps, config.auths, fanout.on_event) if traps is not None else None
-    poller = Poller(config, fanout.publish, labeler=labeler or district_labeler(engine))
+    poller = Poller(config, fanout.publish, labeler=labeler or district_labeler(engine),
+                    publish_private=fanout.publish_private if fanout.private else None)
     sources = [c for c in (writer, receiver, *off_loop) if c is not None]
     return Deployment(config, settings, engine, snapshot, fanout, poller, _prober(config, engine), receiver,
                       sources, off_loop, closers)

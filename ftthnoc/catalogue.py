@@ -78,6 +78,9 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftth_bwa_s1_up", "gauge", ("station",), "1 if the eNB's S1 link to the core is up."),
     Entry("ftth_vpn_sessions", "gauge", ("gateway",),
           "Active remote-access sessions (staff connecting from outside; never LAN-to-LAN tunnels)."),
+    Entry("ftth_vpn_users", "gauge", ("gateway",),
+          "Distinct users among the remote-access sessions (ASA crasSessionTable, FortiGate SSL-VPN tunnels); a "
+          "count, never a name."),
     Entry("ftth_vpn_remote_access_sessions", "gauge", ("gateway", "protocol"),
           "Remote-access sessions by protocol: ipsec, svc, webvpn (ASA); ssl, ipsec dial-up (FortiGate)."),
     Entry("ftth_vpn_all_sessions", "gauge", ("gateway",),
