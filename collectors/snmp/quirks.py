@@ -310,6 +310,7 @@ def vpn_users(families: list[MetricFamily], instances: Mapping[str, list[dict[st
             per_gateway[key] = set()
     for key, names in sorted(per_gateway.items()):
         users.add(dict(key), float(len(names)))
+        private.add(dict(key), 0.0)  # without ``user``: this gateway's list is complete (possibly empty)
         for name in sorted(names):
             private.add({**dict(key), "user": name}, 1.0)
     return [*out, users, private]
