@@ -26,7 +26,8 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_report_prints_every_working_day_and_the_month(fed_month: TeleworkKpi, database_url: str) -> None:
     code, out, err = run("report", "--month", "2026-11", "--database-url", database_url)
     assert code == 0, err
-    lines = out.splitlines()
+    source, *lines = out.splitlines()
+    assert source.startswith("source: vpn_sessions (VPN sessions: time-weighted mean")  # no source with people
     assert lines[0] == "telework 2026-11 (JST working hours; staff 100, target 30.0%)"
     assert lines[1].split() == ["date", "day", "working", "covered", "coverage", "sessions", "remote", "reduction",
                                 "attainment", "note"]  # fmt: skip
