@@ -154,6 +154,8 @@ def test_attendance_csv_month_by_hand(engine: Engine, database_url: str, tmp_pat
     path.write_text(ATTENDANCE_CSV, encoding="utf-8")
     code, out, err = run("import", "--source", "attendance", str(path), "--database-url", database_url)
     assert code == 0, err
+    assert out.strip() == ("attendance: 21 rows (1 outside working days or hours); stored 4 working days 2026-11-02 "
+                           "to 2026-11-06: 6 telework staff-days of 16")
     got = month_of(engine)
     assert got["source"] == "attendance" and got["days"] == 4
     assert got["per_day"] == {2: (2, 4), 4: (1, 4), 5: (0, 5), 6: (3, 3)}
