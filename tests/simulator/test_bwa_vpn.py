@@ -195,6 +195,10 @@ async def test_vpn_gateways_answer_the_working_day_curve(bwa_vpn_agents: TownAge
         per_protocol = {s.labels["protocol"]: s.value for s in fams["ftth_vpn_remote_access_sessions"].samples}
         assert per_protocol == gw.protocol_sessions_at(WORKING)
         assert one("ftth_vpn_ipsec_tunnels") == sum(t.active for t in gw.tunnels)
+        # Distinct users (a count): one simulated staffNNN per session row; on the FortiGate the SSL-VPN users only
+        # (dial-up IPsec peers carry no name in the MIB).
+        assert one("ftth_vpn_users") == (expected if gw is asa else per_protocol["ssl"])
+        assert all("user" not in smp.labels for f in fams.values() for smp in f.samples)
         if gw is asa:
             assert set(per_protocol) == {"ipsec", "svc", "webvpn"}
             assert one("ftth_vpn_all_sessions") == gw.all_sessions_at(WORKING) == expected + 3  # + LAN-to-LAN
