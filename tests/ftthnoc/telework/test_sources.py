@@ -279,6 +279,10 @@ def test_vpn_users_from_recorded_asa_and_fortigate_polls(engine: Engine, clock: 
                                                                             else fg_users or [])} - {"203.0.113.5"})
             kpi.observe_poll(Poll(name, module, result.families, clock.now))
             kpi.observe_private_poll(Poll(name, module, result.private, clock.now))
+        if (day, hour) == (date(2026, 11, 2), 11):  # today so far: tanaka, suzuki, sato, ito of 10
+            share = {s.labels["period"]: (s.labels["source"], s.value) for f in kpi.families()
+                     if f.name == "ftthnoc_telework_remote_share_ratio" for s in f.samples}
+            assert share["day"] == ("vpn_users", pytest.approx(0.4))
     clock.now = jst(date(2026, 11, 20), 12)
     kpi.refresh()
     got = month_of(engine, "vpn_users")
@@ -294,6 +298,19 @@ def test_vpn_users_from_recorded_asa_and_fortigate_polls(engine: Engine, clock: 
     month = [s for s in fams["ftthnoc_telework_remote_share_ratio"].samples if s.labels["period"] == "month"]
     assert [(dict(s.labels), round(s.value, 4)) for s in month] == [
         ({"period": "month", "source": "vpn_users"}, round(8 / 30, 4))]
+
+
+def test_dry_run_and_the_configuration(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    (tmp_path / "l.csv").write_text(LGWAN_CSV, encoding="utf-8")
+    # The headcount and a closed day from the configuration: 6 Nov closed leaves 2, 4, 5 Nov = 4 of 3 × 20.
+    (tmp_path / "ftthnoc.yaml").write_text("telework:\n  staff: 20\n  closed_days: ['2026-11-06']\n",
+                                           encoding="utf-8")
+    code, out, err = run("import", "--source", "lgwan", str(tmp_path / "l.csv"), "--config",
+                         str(tmp_path / "ftthnoc.yaml"), "--dry-run", "--database-url", database_url)
+    assert code == 0, err
+    assert "would store 3 working days 2026-11-02 to 2026-11-05: 4 telework staff-days of 60" in out
+    with db.session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(TeleworkSourceDay)) == 0
 
 
 def test_a_restart_does_not_count_a_user_twice_in_a_day(engine: Engine, clock: Clock, tmp_path: Path) -> None:
