@@ -185,7 +185,7 @@ def _telework_user_key(settings: Settings | None) -> bytes | None:
         return settings.telework_user_key.get_secret_value().encode()
     from api.security import persistent_secret
 
-    return persistent_secret(settings.data_dir / "telework-user-key")
+    return persistent_secret(settings.data_dir / "telework-user-key", "telework user key")
 
 
 def run_service(config: Config, settings: Settings, cycles: int | None = None,

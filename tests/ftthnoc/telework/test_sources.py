@@ -362,3 +362,34 @@ def test_the_session_mean_is_still_the_fallback(engine: Engine) -> None:
     with db.session(engine) as session:
         fig = telework_figure(session, datetime(2026, 11, 20, 3, tzinfo=UTC))
     assert fig["source"] == "vpn_sessions" and fig["reduction"] is None and fig["staff_days"] is None
+
+
+def test_the_poll_printout_counts_users_and_names_none(tmp_path: Path) -> None:
+    from app.cli.poll import poll
+
+    walk = tmp_path / "townhall-asa.snmprec"
+    walk.write_text(asa_walk(["tanaka", "suzuki", "tanaka"]), encoding="utf-8")
+    result = CliRunner().invoke(poll, ["--once", "--module", "cisco_asa_vpn", "--walk", str(walk)])
+    assert result.exit_code == 0, result.stderr
+    assert 'ftth_vpn_users{gateway="townhall-asa"} 2.0' in result.stdout
+    assert "tanaka" not in result.stdout and "_private_" not in result.stdout
+
+
+def test_serve_wires_the_users_to_the_telework_kpi_only(engine: Engine, tmp_path: Path) -> None:
+    from app.wiring import build
+    from ftthnoc.config import Config
+    from ftthnoc.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "var", database_url="sqlite://")
+    deployment = build(Config.model_validate({"telework": {"staff": 10}}), settings, engine)
+    try:
+        assert deployment.poller.publish_private is not None
+        key = tmp_path / "var" / "telework-user-key"
+        assert key.stat().st_mode & 0o777 == 0o600  # kept for the next start: no user counted twice a day
+        kpi = next(c.consumer for c in deployment.off_loop if c.name == "telework")
+        assert isinstance(kpi, TeleworkKpi)
+        assert [type(c).__name__ for c in deployment.fanout.polls if hasattr(c, "observe_private_poll")] == \
+            ["OffLoop"] * len(deployment.off_loop)
+        assert not hasattr(deployment.snapshot, "observe_private_poll")
+    finally:
+        deployment.close()
