@@ -282,7 +282,7 @@ def test_vpn_users_from_recorded_asa_and_fortigate_polls(engine: Engine, clock: 
         if (day, hour) == (date(2026, 11, 2), 11):  # today so far: tanaka, suzuki, sato, ito of 10
             share = {s.labels["period"]: (s.labels["source"], s.value) for f in kpi.families()
                      if f.name == "ftthnoc_telework_remote_share_ratio" for s in f.samples}
-            assert share["day"] == ("vpn_users", pytest.approx(0.4))
+            assert share["day"][0] == "vpn_users" and share["day"][1] == pytest.approx(0.4)
     clock.now = jst(date(2026, 11, 20), 12)
     kpi.refresh()
     got = month_of(engine, "vpn_users")
