@@ -101,7 +101,8 @@ def report_cmd(month_text: str, as_csv: bool, source: str | None, database_url: 
         if as_csv:
             write_csv(figure)
         else:
-            click.echo(f"source: vpn_sessions ({TITLES['vpn_sessions']})")
+            if figure.days:
+                click.echo(f"source: vpn_sessions ({TITLES['vpn_sessions']})")
             click.echo(render_text(figure))
     elif as_csv:
         write_people_csv(chosen)

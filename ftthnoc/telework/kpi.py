@@ -45,6 +45,7 @@ with the next poll; today's gauges are computed from memory and do not wait for 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -75,6 +76,8 @@ SessionFactory = Callable[[], Session]
 SESSIONS_FAMILY = "ftth_vpn_sessions"
 #: The private family of distinct users the VPN modules' ``vpn_users`` quirk leaves (``collectors.snmp.quirks``).
 USERS_FAMILY = "_private_vpn_users"
+#: Seconds before this month's figure from the chosen source is read again (imports come from another process).
+CHOSEN_REFRESH_SECONDS = 300
 #: Per gateway, (epoch second, sessions) in time order.
 GatewaySamples = Mapping[str, Sequence[tuple[int, int]]]
 
@@ -452,7 +455,8 @@ class TeleworkKpi:
 
     def _refresh_chosen(self, session: Session, now: datetime) -> None:
         local = now.astimezone(JST)
-        self._chosen = chosen_month(session, local.year, local.month, self.config.target_reduction)
+        fig = chosen_month(session, local.year, local.month, self.config.target_reduction)
+        self._chosen = dataclasses.replace(fig, read_at=now)
 
     def today(self, now: datetime | None = None) -> DayFigure | None:
         """Today's figure so far, from memory; None before its working hours or on a day off."""
@@ -555,7 +559,10 @@ class TeleworkKpi:
     def _settle(self, now: datetime) -> list[DayFigure]:
         """Write new samples, recompute the dirty days and write them, in one transaction."""
         prune = self._pruned_on != jst_date(now)
-        if not (self._unsaved or self._dirty or prune):
+        chosen = self._chosen
+        # an import by ``ftthnoc telework import`` (another process) reaches the gauges within this time
+        stale = chosen is None or (now - chosen.read_at).total_seconds() >= CHOSEN_REFRESH_SECONDS
+        if not (self._unsaved or self._dirty or prune or stale):
             return []
         computed: list[DayFigure] = []
         gone: list[date] = []

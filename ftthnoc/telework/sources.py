@@ -79,6 +79,7 @@ TITLES: Mapping[SourceName, str] = {
     "vpn_sessions": "VPN sessions: time-weighted mean of concurrent sessions / headcount (not people)",
 }
 ATTENDANCE_STATUSES: tuple[str, ...] = ("in_office", "telework", "leave")
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------------- figures
@@ -117,6 +118,8 @@ class SourceMonth:
     attendance_baseline: float = 1.0
     #: vpn_sessions only: the month as ``ftthnoc.telework.kpi`` defines it (mean of day shares)
     session_share: float | None = None
+    #: when it was read from the database (``TeleworkKpi`` reads it again after a while)
+    read_at: datetime = NEVER
 
     @property
     def label(self) -> str:

@@ -76,7 +76,7 @@ def test_today_is_marked_so_far(make_kpi: MakeKpi, clock: Clock, database_url: s
     lines = out.splitlines()
     assert lines[-2].startswith("2026-11-26") and lines[-2].endswith("so far")
     # 2–25 November passed without a single sample: listed, without a figure, and not averaged.
-    assert lines[2].endswith("no figure: no samples")
+    assert lines[0].startswith("source: vpn_sessions") and lines[3].endswith("no figure: no samples")
     assert lines[-1].startswith("month 2026-11: 0 of 16 finished working days with a figure; remote share -")
 
 

@@ -393,3 +393,23 @@ def test_serve_wires_the_users_to_the_telework_kpi_only(engine: Engine, tmp_path
         assert not hasattr(deployment.snapshot, "observe_private_poll")
     finally:
         deployment.close()
+
+
+def test_an_import_reaches_the_running_kpis_gauges(engine: Engine, clock: Clock, database_url: str,
+                                                  tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    clock.now = MID_NOVEMBER
+    kpi = TeleworkKpi(db.session_factory(engine), config(staff=10), clock=clock, user_key=KEY)
+
+    def month_share() -> list[tuple[str, float]]:
+        return [(s.labels["source"], round(s.value, 4)) for f in kpi.families()
+                if f.name == "ftthnoc_telework_office_reduction_ratio" for s in f.samples
+                if s.labels["period"] == "month"]
+
+    assert month_share() == []  # nothing this month yet: no sample, not 0
+    (tmp_path / "a.csv").write_text(ATTENDANCE_CSV, encoding="utf-8")
+    assert run("import", "--source", "attendance", str(tmp_path / "a.csv"), "--database-url", database_url)[0] == 0
+    clock.now = MID_NOVEMBER + timedelta(seconds=300)  # the next poll after the refresh interval
+    kpi.observe_poll(Poll("olt-1", "huawei_gpon", [], clock.now))
+    assert month_share() == [("attendance", 0.375)]
