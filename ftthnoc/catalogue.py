@@ -105,6 +105,8 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_scrape_varbinds", "gauge", SCRAPE, "Varbinds returned by the last poll."),
     Entry("ftthnoc_scrape_rejected_readings", "gauge", SCRAPE,
           "Readings of the last poll that were sentinels, out of range or malformed (no reading)."),
+    Entry("ftthnoc_scrape_unanswered", "gauge", SCRAPE,
+          "1 if the last poll failed because the agent stopped answering (a timeout), 0 if it answered."),
     Entry("ftthnoc_scrape_errors_total", "counter", SCRAPE, "Failed polls since ftthnoc started."),
     Entry("ftthnoc_influx_up", "gauge", (), "1 if the last write to InfluxDB succeeded.", INFLUX),
     Entry("ftthnoc_influx_queue_points", "gauge", (), "Points waiting in memory for the writer.", INFLUX),

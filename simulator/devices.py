@@ -27,7 +27,7 @@ DownCause = Literal[
     "deactivated", "reset", "optics_shutdown", "reset_by_button", "reset_by_software",
 ]  # fmt: skip
 
-#: ONU Rx below this is "weak" (the GPON B+ sensitivity, DOMAIN.md).
+#: ONU Rx below this is "weak" (the GPON B+ sensitivity, docs/facts.md).
 WEAK_RX_DBM = -27.0
 #: a school router's interface towards the town's network (the school's uplink, the MEXT KPI's)
 ROUTER_UPLINK = "LAN2"

@@ -11,6 +11,7 @@ from app.wiring import run_service
 from ftthnoc.config import load_config
 from ftthnoc.errors import FtthnocError
 from ftthnoc.settings import Settings
+from ftthnoc.shard import Shard
 
 
 @click.command(name="serve")
@@ -18,14 +19,23 @@ from ftthnoc.settings import Settings
 @click.option("--cycles", type=int, default=None, help="Stop after this many polls of each target.")
 @click.option("--api", "api_listen", default=None, metavar="HOST:PORT",
               help="Also serve the API and web pages there (needs the inventory database).")
+@click.option("--shard", "shard_text", default=None, metavar="I/N",
+              help="Poll only shard I (0 to N-1) of the configuration's SNMP targets, split as Prometheus' "
+                   "hashmod of the target address splits them (one poller per shard in a prefecture).")
 @pass_settings
-def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None, api_listen: str | None) -> None:
+def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None, api_listen: str | None,
+              shard_text: str | None) -> None:
     """Run what the configuration asks for: polls, probes, traps, consumers (and the API with --api)."""
     path = config_path or settings.config
     if path is None:
         fail("serve needs --config FILE (or FTTHNOC_CONFIG)")
     try:
         config = load_config(path)
+        if shard_text is not None:
+            shard = Shard.parse(shard_text)
+            mine = shard.select(config.targets, lambda t: t.address)
+            click.echo(f"ftthnoc: shard {shard}: polling {len(mine)} of the {len(config.targets)} SNMP targets")
+            config = config.model_copy(update={"targets": mine})
         run_service(config, settings, cycles, on_ready=lambda url: click.echo(f"ftthnoc: serving {url}/metrics"),
                     api_listen=api_listen,
                     on_api=lambda url: click.echo(f"ftthnoc: API and web pages on {url}"))

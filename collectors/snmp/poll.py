@@ -17,7 +17,7 @@ from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.counters import CounterState
 from collectors.snmp.decode import Labeler, decode_module
 from collectors.snmp.module import Module
-from ftthnoc.errors import SnmpError
+from ftthnoc.errors import SnmpError, SnmpTimeout
 from ftthnoc.samples import MetricFamily, split_private
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ class ModuleResult:
     #: private families (``ftthnoc.samples.PRIVATE_PREFIX``: a VPN's user names), never in ``families``: only
     #: the poller hands them on, to the consumers that ask for them (``observe_private_poll``)
     private: list[MetricFamily] = field(default_factory=list)
+    #: the poll failed because the agent stopped answering (a timeout; a wrong v2c community is silence
+    #: too), not because it answered wrongly or without end: what "the OLT is unreachable" rests on
+    unanswered: bool = False
 
 
 async def poll_module(client: SnmpClient, device: Device, module: Module, labeler: Labeler | None = None,
@@ -50,7 +53,8 @@ async def poll_module(client: SnmpClient, device: Device, module: Module, labele
         families, rejected = decode_module(module, module.split(walk.columns), device.name, labeler, counters)
     except SnmpError as exc:
         log.warning("poll failed: %s (module %s)", exc, module.name)
-        return ModuleResult(module.name, [], False, time.perf_counter() - start, 0, 0, exc.reason)
+        return ModuleResult(module.name, [], False, time.perf_counter() - start, 0, 0, exc.reason,
+                            unanswered=isinstance(exc, SnmpTimeout))
     except Exception as exc:  # a bug or an agent answer nobody foresaw: report, never stop the poller
         log.exception("poll of %s with module %s failed unexpectedly", device.name, module.name)
         return ModuleResult(module.name, [], False, time.perf_counter() - start, 0, 0,
@@ -76,6 +80,8 @@ def scrape_families(target: str, results: Sequence[ModuleResult],
     varbinds = MetricFamily("ftthnoc_scrape_varbinds", "Varbinds returned by the last poll.")
     rejected = MetricFamily("ftthnoc_scrape_rejected_readings", "Readings of the last poll that were "
                             "sentinels, out of range or malformed, and so exported as no reading.")
+    unanswered = MetricFamily("ftthnoc_scrape_unanswered", "1 if the last poll failed because the agent stopped "
+                              "answering (a timeout), 0 if it answered.")
     errors = MetricFamily("ftthnoc_scrape_errors_total", "Failed polls of this target and module since "
                           "ftthnoc started.", type="counter")
     for r in results:
@@ -84,9 +90,10 @@ def scrape_families(target: str, results: Sequence[ModuleResult],
         duration.add(lab, r.duration)
         varbinds.add(lab, float(r.varbinds))
         rejected.add(lab, float(r.rejected))
+        unanswered.add(lab, 1.0 if r.unanswered else 0.0)
         if errors_total is not None:
             errors.add(lab, float(errors_total.get((target, r.module), 0)))
-    fams = [success, duration, varbinds, rejected]
+    fams = [success, duration, varbinds, rejected, unanswered]
     if errors_total is not None:
         fams.append(errors)
     return fams

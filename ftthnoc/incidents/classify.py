@@ -1,4 +1,4 @@
-"""Why an ONU is down (DOMAIN.md §2), from a trap or from two consecutive polls.
+"""Why an ONU is down (docs/facts.md, "Why an ONU is down"), from a trap or from two consecutive polls.
 
 Three classes matter to the operators: ``dying_gasp`` (the home lost power), ``los`` (fibre or ONU
 failed: the ``los``/``losi_lobi`` labels) and ``other``. They are read from the neutral ``cause`` labels of
@@ -155,16 +155,24 @@ def _order(key: PortOnu) -> tuple[tuple[int, ...], int, str, str]:
 
 
 SCRAPE_FAMILY = "ftthnoc_scrape_success"
+UNANSWERED_FAMILY = "ftthnoc_scrape_unanswered"
 
 
 def read_reachable(target: str, families: Iterable[MetricFamily], olt_modules: frozenset[str]) -> bool | None:
-    """From a poll's report on itself (``ftthnoc_scrape_success``): False if the poll of one of the target's
-    OLT modules failed, True if they all succeeded, None if the families say nothing about an OLT module."""
+    """From a poll's report on itself: False if the poll of one of the target's OLT modules failed because
+    the OLT stopped answering, True if every one was answered, None if the families say nothing about an
+    OLT module. A poll that failed although the OLT answered (it overran its bound on a busy poller, or
+    answered something malformed) is a failing poll (``FtthnocPollFailing``), not an unreachable OLT; a
+    report without ``ftthnoc_scrape_unanswered`` (an older recording) counts every failure as silence."""
+    fams = list(families)
+    unanswered = {s.labels.get("module"): s.value >= 1 for f in fams if f.name == UNANSWERED_FAMILY
+                  for s in f.samples if s.labels.get("target") == target}
     seen: list[bool] = []
-    for fam in families:
+    for fam in fams:
         if fam.name != SCRAPE_FAMILY:
             continue
         for s in fam.samples:
-            if s.labels.get("target") == target and s.labels.get("module") in olt_modules:
-                seen.append(s.value >= 1)
+            module = s.labels.get("module")
+            if s.labels.get("target") == target and module in olt_modules:
+                seen.append(s.value >= 1 or not unanswered.get(module, True))
     return None if not seen else all(seen)

@@ -5,7 +5,7 @@ where the OLT says so), not only as a change from the last poll. A fault already
 poll, or at a restart, opens its incident like one that starts while ftthnoc watches; traps and the
 changes between polls add what a state cannot give (each ONU's own time, flaps between polls).
 
-Rules (defaults in ``IncidentConfig``; DOMAIN.md §2):
+Rules (defaults in ``IncidentConfig``; docs/facts.md):
 
 - **OLT unreachable**: ``unreachable_polls`` (2) polls in a row of one of an OLT's ONU modules failed
   (``ftthnoc_scrape_success`` 0) → one ``olt_unreachable`` incident for the OLT, started at the first
@@ -794,8 +794,9 @@ def _prune(pending: dict[OnuKey, datetime], at: datetime, window_seconds: float)
 
 
 def _log_changes(changes: Sequence[IncidentChange]) -> None:
-    for change in changes:
-        log.info("incident: %s", change)
+    """One readable line per change; a change's repr lists (masked) household codes, one per home."""
+    for line in summarize(changes).splitlines():
+        log.info("incident %s", line)
 
 
 def summarize(changes: Sequence[IncidentChange]) -> str:

@@ -27,7 +27,7 @@ from ftthnoc.inventory.models import Base
 IncidentKind = Literal["feeder_cut", "power_outage", "olt_unreachable"]
 IncidentStatus = Literal["open", "closed"]
 INCIDENT_KINDS: tuple[IncidentKind, ...] = ("feeder_cut", "power_outage", "olt_unreachable")
-#: What an incident's cause column holds: the fault class of its ONUs (DOMAIN.md §2), or what the OLT said
+#: What an incident's cause column holds: the fault class of its ONUs (docs/facts.md), or what the OLT said
 #: of itself (no answer to the poll).
 CAUSE_OF_KIND: dict[IncidentKind, str] = {
     "feeder_cut": "los", "power_outage": "dying_gasp", "olt_unreachable": "unreachable",

@@ -104,3 +104,51 @@ def test_a_bad_probes_section_stops_serve_with_one_line(tmp_path: Path) -> None:
     assert r.returncode == 1
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("ftthnoc: configuration probes.targets"), r.stderr
+
+
+def test_serve_polls_only_its_shard_of_the_targets(small_agents: TownAgents, tmp_path: Path) -> None:
+    """Two shards: each polls exactly the targets Prometheus' hashmod gives it, and together all of them."""
+    from ftthnoc.shard import Shard
+
+    doc = small_agents.poller_config(interval_seconds=3600)
+    addresses = {t["name"]: t["address"] for t in doc["targets"]}
+    cfg = tmp_path / "ftthnoc.yaml"
+    cfg.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    assert all(Shard(i, 2).select(addresses.values(), str) for i in (0, 1)), addresses  # both shards poll
+    polled: dict[int, set[str]] = {}
+    for index in (0, 1):
+        env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": f"sqlite:///{tmp_path}/x{index}.db"}
+        proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--config", str(cfg), "--shard", f"{index}/2"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            assert proc.stdout is not None
+            mine = Shard(index, 2).select(addresses.items(), lambda kv: kv[1])
+            assert proc.stdout.readline().strip() == (
+                f"ftthnoc: shard {index}/2: polling {len(mine)} of the {len(addresses)} SNMP targets")
+            m = re.search(r"(http://\S+/metrics)", proc.stdout.readline())
+            assert m, proc.stderr.read() if proc.stderr else ""
+            url = m.group(1)
+
+            names = {name for name, _ in mine}
+            polls = sum(len(t["modules"]) for t in doc["targets"] if t["name"] in names)
+
+            def scraped(url: str = url, polls: int = polls) -> set[str] | None:
+                success = samples(url).get("ftthnoc_scrape_success", [])
+                return {labels["target"] for labels, _ in success} if len(success) >= polls else None
+
+            polled[index] = wait_until(scraped, 60, f"shard {index}/2's first polls")
+            assert polled[index] == names
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    assert polled[0] | polled[1] == set(addresses) and not polled[0] & polled[1]
+
+
+def test_serve_refuses_a_shard_outside_its_count(tmp_path: Path) -> None:
+    cfg = tmp_path / "ftthnoc.yaml"
+    cfg.write_text(yaml.safe_dump({"auths": {}, "targets": []}))
+    done = subprocess.run([sys.executable, "-m", "app", "serve", "--config", str(cfg), "--shard", "3/3"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "bad shard '3/3': with N=3 the shard must be 0 to 2" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -108,6 +108,21 @@ async def test_a_failed_bound_is_a_scrape_error_not_an_exception() -> None:
         transport.close()
     assert result.success is False and result.families == []
     assert result.error is not None and "500 rows" in result.error
+    assert result.unanswered is False  # it answered, without end: a failing poll, not a dead device
+
+
+@pytest.mark.parametrize(("reply", "unanswered"), [(agents.silent, True), (agents.wrong_community, False),
+                                                   (agents.garbage, False)])
+async def test_a_failed_poll_says_whether_the_agent_answered(reply: agents.Reply, unanswered: bool) -> None:
+    """Silence (a dead OLT; a real agent asked with a wrong community is silent too) against an answer the
+    poller refused (another community's, a malformed one)."""
+    transport, _, port = await agents.start(reply)
+    try:
+        result = await poll_module(SnmpClient(), device(port, timeout=0.2, retries=0), get_module("if_mib"))
+    finally:
+        transport.close()
+    assert result.success is False
+    assert result.unanswered is unanswered, result.error
 
 
 async def test_a_target_bound_wins_over_the_module_bound() -> None:

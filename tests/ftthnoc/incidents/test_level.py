@@ -38,12 +38,15 @@ def poll(olt: str, state: State) -> list[MetricFamily]:
     return [up_f, cause_f, time_f]
 
 
-def scrape(olt: str, ok: bool, module: str = "huawei_gpon") -> list[MetricFamily]:
-    """The poll's report on itself, as the poller publishes it (module ``_scrape``)."""
+def scrape(olt: str, ok: bool, module: str = "huawei_gpon", answered: bool = False) -> list[MetricFamily]:
+    """The poll's report on itself, as the poller publishes it (module ``_scrape``); a failed poll is a
+    timeout unless ``answered`` (the OLT answered, and the poll failed all the same)."""
     fam = MetricFamily("ftthnoc_scrape_success", "")
-    fam.add({"target": olt, "module": module}, 1.0 if ok else 0.0)
-    fam.add({"target": olt, "module": "if_mib"}, 1.0 if ok else 0.0)
-    return [fam]
+    silent = MetricFamily("ftthnoc_scrape_unanswered", "")
+    for m in (module, "if_mib"):
+        fam.add({"target": olt, "module": m}, 1.0 if ok else 0.0)
+        silent.add({"target": olt, "module": m}, 0.0 if ok or answered else 1.0)
+    return [fam, silent]
 
 
 def los(port: str, onus: range | list[int], at: datetime | None = None) -> State:
@@ -233,3 +236,21 @@ def test_an_unknown_target_or_another_module_failing_is_no_olt_incident(make_eng
     fam = MetricFamily("ftthnoc_scrape_success", "")
     fam.add({"target": "olt-a", "module": "if_mib"}, 0.0)
     assert eng.observe_readings("olt-a", [fam], T0) == []
+
+
+def test_a_poll_that_fails_although_the_olt_answers_is_no_unreachable_olt(make_engine: MakeIncidentEngine) -> None:
+    """A poll that overran its bound on a busy poller (or got a malformed answer) reached the OLT: a failing
+    poll for FtthnocPollFailing, not an outage of every home on the OLT."""
+    eng = make_engine(unreachable_polls=1)
+    assert eng.observe_readings("olt-a", scrape("olt-a", False, answered=True), T0) == []
+    assert eng.observe_readings("olt-a", scrape("olt-a", False, answered=True), T0 + H) == []
+    changes = eng.observe_readings("olt-a", scrape("olt-a", False), T0 + 2 * H)  # then it falls silent
+    assert [(c.change, c.kind) for c in changes] == [("opened", "olt_unreachable")]
+
+
+def test_a_failure_without_the_unanswered_family_counts_as_silence(make_engine: MakeIncidentEngine) -> None:
+    """A report from before ftthnoc_scrape_unanswered existed (a recording, a replay) keeps its meaning."""
+    eng = make_engine(unreachable_polls=1)
+    [success, _unanswered] = scrape("olt-a", False)
+    assert [(c.change, c.kind) for c in eng.observe_readings("olt-a", [success], T0)] == [
+        ("opened", "olt_unreachable")]
