@@ -23,7 +23,7 @@ from ftthnoc.samples import MetricFamily, is_private
 from ftthnoc.telework.calendar import TeleworkConfig
 from ftthnoc.telework.kpi import TeleworkKpi
 from simulator.agents import TownAgents, snmpsim_executable
-from simulator.snmprec import BAICELLS, bwa_records
+from simulator.snmprec import BAICELLS, USER_ROWS_MAX, bwa_records
 from simulator.town import Town, VpnGateway, generate_town
 from simulator.variation import telework
 from tests.ftthnoc.inventory.conftest import database_url, engine, make_database  # noqa: F401
@@ -200,9 +200,9 @@ async def test_vpn_gateways_answer_the_working_day_curve(bwa_vpn_agents: TownAge
         per_protocol = {s.labels["protocol"]: s.value for s in fams["ftth_vpn_remote_access_sessions"].samples}
         assert per_protocol == gw.protocol_sessions_at(WORKING)
         assert one("ftth_vpn_ipsec_tunnels") == sum(t.active for t in gw.tunnels)
-        # Distinct users (a count): one simulated staffNNN per session row; on the FortiGate the SSL-VPN users only
-        # (dial-up IPsec peers carry no name in the MIB).
-        assert one("ftth_vpn_users") == (expected if gw is asa else per_protocol["ssl"])
+        # Distinct users (a count): one simulated staffNNN per session row (the first USER_ROWS_MAX sessions); on
+        # the FortiGate the SSL-VPN users only (dial-up IPsec peers carry no name in the MIB).
+        assert one("ftth_vpn_users") == min(expected if gw is asa else per_protocol["ssl"], USER_ROWS_MAX)
         assert all("user" not in smp.labels for f in fams.values() for smp in f.samples)
         if gw is asa:
             assert set(per_protocol) == {"ipsec", "svc", "webvpn"}
@@ -234,7 +234,7 @@ async def test_the_simulated_gateways_users_reach_the_telework_kpi(bwa_vpn_agent
         private = [f for r in results for f in r.private]
         assert private and not any(is_private(f.name) for r in results for f in r.families)
         figure = kpi.observe_users(gw.name, private, when)
-    expected = max(asa.sessions_at(WORKING), fortigate.protocol_sessions_at(WORKING)["ssl"])
+    expected = min(max(asa.sessions_at(WORKING), fortigate.protocol_sessions_at(WORKING)["ssl"]), USER_ROWS_MAX)
     assert figure is not None and (figure.teleworkers, figure.staff) == (expected, 500)
 
 
