@@ -1,7 +1,7 @@
 """Telework from pluggable sources: per-day staff counts by source, and the keyed VPN users of each day.
 
 Revision ID: 0013
-Revises: 0012 (the lead re-chains it after 0011 and 0012 at merge)
+Revises: 0012
 Create Date: 2026-12-04
 """
 
