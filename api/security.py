@@ -302,7 +302,7 @@ SECRET_FILE = "api-secret"
 MIN_SECRET_LENGTH = 32
 
 
-def persistent_secret(path: Path) -> bytes:
+def persistent_secret(path: Path, what: str = "API secret") -> bytes:
     """The secret kept in ``path``, made (random, 256 bits, mode 0600) the first time.
 
     Why keep it rather than draw a new one at each start: the secret keys every web session's CSRF token
@@ -321,7 +321,7 @@ def persistent_secret(path: Path) -> bytes:
         with os.fdopen(fd, "w", encoding="ascii") as out:
             out.write(text + "\n")
         os.link(draft, path)  # atomic, and refuses to replace: a complete file or none
-        log.info("made a new API secret in %s", path)
+        log.info("made a new %s in %s", what, path)
         return text.encode("ascii")
     except FileExistsError:
         pass

@@ -167,19 +167,21 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
     if writer is not None:
         log.info("writing every poll to InfluxDB at %s (spool %s)", writer.url, settings.influx_spool_dir)
         closers.callback(writer.close, timeout=10.0)  # what cannot be sent now stays in the spool
-    off_loop = [OffLoop(c, name) for name, c in _database_consumers(config, engine)]
+    off_loop = [OffLoop(c, name) for name, c in _database_consumers(config, engine, settings)]
     for consumer in off_loop:
         closers.callback(consumer.close)
     fanout = Fanout([snapshot, *([writer] if writer else []), *off_loop])
     traps = _section(config, "traps", TrapConfig)
     receiver = TrapReceiver(traps, config.auths, fanout.on_event) if traps is not None else None
-    poller = Poller(config, fanout.publish, labeler=labeler or district_labeler(engine))
+    poller = Poller(config, fanout.publish, labeler=labeler or district_labeler(engine),
+                    publish_private=fanout.publish_private if fanout.private else None)
     sources = [c for c in (writer, receiver, *off_loop, shard_map) if c is not None]
     return Deployment(config, settings, engine, snapshot, fanout, poller, _prober(config, engine), receiver,
                       sources, _throughput(config, engine), off_loop, closers)
 
 
-def _database_consumers(config: Config, engine: Engine | None) -> list[tuple[str, object]]:
+def _database_consumers(config: Config, engine: Engine | None,
+                        settings: Settings | None = None) -> list[tuple[str, object]]:
     """The consumers that keep state in the inventory database: incidents, telework, KPI inputs."""
     if engine is None:
         return []
@@ -197,8 +199,21 @@ def _database_consumers(config: Config, engine: Engine | None) -> list[tuple[str
         from ftthnoc.telework.kpi import TeleworkKpi
 
         consumers.append(("telework", TeleworkKpi(sessions, validate_section("telework", TeleworkConfig,
-                                                                               config.telework))))
+                                                                               config.telework),
+                                                  user_key=_telework_user_key(settings))))
     return consumers
+
+
+def _telework_user_key(settings: Settings | None) -> bytes | None:
+    """The key of the VPN users' hashes: ``FTTHNOC_TELEWORK_USER_KEY``, else one kept in the data directory
+    (made the first time, mode 0600, as the API's secret); None without settings (a random key per process)."""
+    if settings is None:
+        return None
+    if settings.telework_user_key is not None:
+        return settings.telework_user_key.get_secret_value().encode()
+    from api.security import persistent_secret
+
+    return persistent_secret(settings.data_dir / "telework-user-key", "telework user key")
 
 
 def run_service(config: Config, settings: Settings, cycles: int | None = None,

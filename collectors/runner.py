@@ -42,9 +42,12 @@ def threshold_families(config: Config) -> list[MetricFamily]:
 
 class Poller:
     def __init__(self, config: Config, publish: Publish, labeler: Labeler | None = None,
-                 modules: Mapping[str, Module] | None = None, client: SnmpClient | None = None) -> None:
+                 modules: Mapping[str, Module] | None = None, client: SnmpClient | None = None,
+                 publish_private: Publish | None = None) -> None:
         self.config = config
         self.publish = publish
+        #: where private families (a VPN's user names, ``ftthnoc.samples.PRIVATE_PREFIX``) go; None: nowhere
+        self.publish_private = publish_private
         self.labeler = labeler
         self.extra_modules = dict(modules or {})
         self.client = client or SnmpClient()
@@ -78,6 +81,8 @@ class Poller:
         for r in results:
             self.publish(target.name, r.module, r.families)
             families.extend(r.families)
+            if r.private and self.publish_private is not None:
+                self.publish_private(target.name, r.module, r.private)
         scrape = scrape_families(target.name, results, self.errors_total)
         self.publish(target.name, "_scrape", scrape)
         self.cycles_done[target.name] = self.cycles_done.get(target.name, 0) + 1

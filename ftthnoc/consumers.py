@@ -45,6 +45,14 @@ class PollConsumer(Protocol):
 
 
 @runtime_checkable
+class PrivatePollConsumer(Protocol):
+    """A consumer of a poll's private families (a VPN's user names: ``ftthnoc.samples.PRIVATE_PREFIX``),
+    which must never reach an exporter; only the telework KPI counts them."""
+
+    def observe_private_poll(self, poll: Poll) -> None: ...
+
+
+@runtime_checkable
 class EventConsumer(Protocol):
     def observe_event(self, event: DeviceEvent) -> None: ...
 
@@ -62,6 +70,7 @@ class Fanout:
     def __init__(self, consumers: Iterable[object]) -> None:
         items = list(consumers)
         self.polls = [c for c in items if isinstance(c, PollConsumer)]
+        self.private = [c for c in items if isinstance(c, PrivatePollConsumer)]
         self.events = [c for c in items if isinstance(c, EventConsumer)]
 
     def publish(self, target: str, module: str, families: list[MetricFamily]) -> None:
@@ -73,12 +82,28 @@ class Fanout:
             except Exception:
                 log.exception("%s failed on a poll of %s (module %s)", type(consumer).__name__, target, module)
 
+    def publish_private(self, target: str, module: str, families: list[MetricFamily]) -> None:
+        """The poller's ``publish_private``: only to the consumers that implement ``observe_private_poll``."""
+        poll = Poll(target, module, families, datetime.now(UTC))
+        for consumer in self.private:
+            try:
+                consumer.observe_private_poll(poll)
+            except Exception:
+                log.exception("%s failed on a private poll of %s (module %s)", type(consumer).__name__, target, module)
+
     def on_event(self, event: DeviceEvent) -> None:
         for consumer in self.events:
             try:
                 consumer.observe_event(event)
             except Exception:
                 log.exception("%s failed on an event from %s", type(consumer).__name__, event.source)
+
+
+@dataclass(frozen=True, slots=True)
+class _PrivatePoll:
+    """A private poll in ``OffLoop``'s queue (told apart from a public one)."""
+
+    poll: Poll
 
 
 class OffLoop:
@@ -93,7 +118,7 @@ class OffLoop:
     def __init__(self, consumer: object, name: str, maxsize: int = 256) -> None:
         self.consumer = consumer
         self.name = name
-        self._queue: queue.Queue[Poll | DeviceEvent | None] = queue.Queue(maxsize)
+        self._queue: queue.Queue[Poll | _PrivatePoll | DeviceEvent | None] = queue.Queue(maxsize)
         self._lock = threading.Lock()
         self.dropped = 0
         self.handled = 0
@@ -108,6 +133,10 @@ class OffLoop:
     def observe_event(self, event: DeviceEvent) -> None:
         if isinstance(self.consumer, EventConsumer):
             self._put(event)
+
+    def observe_private_poll(self, poll: Poll) -> None:
+        if isinstance(self.consumer, PrivatePollConsumer):
+            self._put(_PrivatePoll(poll))
 
     def families(self) -> list[MetricFamily]:
         own = self._own_families()
@@ -142,7 +171,7 @@ class OffLoop:
         self._put(None)
         self._thread.join(timeout)
 
-    def _put(self, item: Poll | DeviceEvent | None) -> None:
+    def _put(self, item: Poll | _PrivatePoll | DeviceEvent | None) -> None:
         while True:
             try:
                 self._queue.put_nowait(item)
@@ -165,6 +194,8 @@ class OffLoop:
                 start = time.monotonic()
                 if isinstance(item, Poll):
                     self.consumer.observe_poll(item)  # type: ignore[attr-defined]
+                elif isinstance(item, _PrivatePoll):
+                    self.consumer.observe_private_poll(item.poll)  # type: ignore[attr-defined]
                 else:
                     self.consumer.observe_event(item)  # type: ignore[attr-defined]
                 self.busy_seconds += time.monotonic() - start

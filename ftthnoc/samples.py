@@ -51,3 +51,23 @@ def merge(families: Iterable[MetricFamily]) -> list[MetricFamily]:
         else:
             have.samples.extend(fam.samples)
     return list(by_name.values())
+
+
+#: A family whose name starts with this carries what must never be exported (a VPN's user names, to be
+#: counted by the telework KPI): ``collectors.snmp.poll`` keeps it out of every public poll result and hands
+#: it only to consumers that implement ``observe_private_poll`` (``ftthnoc.consumers``).
+PRIVATE_PREFIX = "_private_"
+
+
+def is_private(name: str) -> bool:
+    """Whether a family is private (see ``PRIVATE_PREFIX``)."""
+    return name.startswith(PRIVATE_PREFIX)
+
+
+def split_private(families: Iterable[MetricFamily]) -> tuple[list[MetricFamily], list[MetricFamily]]:
+    """(public, private) families, each in the order given."""
+    public: list[MetricFamily] = []
+    private: list[MetricFamily] = []
+    for fam in families:
+        (private if is_private(fam.name) else public).append(fam)
+    return public, private

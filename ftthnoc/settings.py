@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     #: Seconds a partial batch waits for more points before it is sent.
     influx_flush_interval: float = 1.0
 
+    #: Keys the hashes that stand for VPN users in the telework KPI's store (``ftthnoc.telework.sources.user_key``);
+    #: from the environment only, never printed. Unset: one is generated once and kept in
+    #: ``data_dir/telework-user-key`` (mode 0600), so that a restart does not count a user twice in a day.
+    telework_user_key: SecretStr | None = None
+
     # ---- the API and its web pages (``api``) ----------------------------------------------------------
     #: Keys the web sessions' CSRF tokens and the login form's nonce; from the environment only, never
     #: printed. Unset: one is generated once and kept in ``data_dir`` (``api.security.persistent_secret``).

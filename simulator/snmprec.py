@@ -371,6 +371,11 @@ def _asa_vpn(gateway: VpnGateway, params: str, protocols: str, part: dict[str, i
     for k, (name, _) in enumerate(gateway.groups):
         yield ((*CRAS, 3, 22, 1, 2, *octet_string_index(name)), f"2:{TELEWORK_VARIATION}",
                f"{params},weights={weights},part={k}")
+    # crasSessionTable: one row per remote-access session, indexed by its (simulated) user's name, existing
+    # while there are more sessions than its slot: crasSessionDuration (.6), the column the module walks
+    for slot in range(_user_rows(gateway)):
+        yield ((*CRAS, 3, 21, 1, 6, *octet_string_index(sim_user(gateway, slot)), slot + 1),
+               f"66:{TELEWORK_VARIATION}", f"{params},slot={slot},value=600")
     for t in gateway.tunnels:
         yield (*CIPSEC_TUNNEL, 3, t.index), "2", "1"  # cipSecTunIkeTunnelAlive: true
         yield (*CIPSEC_TUNNEL, 51, t.index), "2", "1" if t.active else "2"
@@ -382,10 +387,35 @@ def _fortigate_vpn(gateway: VpnGateway, params: str, protocols: str, part: dict[
     are not simulated), rows that come and go with the working day."""
     yield (*FG_VPN, 2, 3, 1, 1, 1), "2", "2"  # fgVpnSslState: enabled(2)
     yield (*FG_VPN, 2, 3, 1, 2, 1), f"66:{TELEWORK_VARIATION}", f"{params},weights={protocols},part={part['ssl']}"
-    most = math.ceil(gateway.staff * gateway.telework_share * 1.05) + 1  # the curve's peak, ripple included
-    for slot in range(min(most, gateway.licence_sessions)):
+    for slot in range(_most_sessions(gateway)):
         yield ((*FG_VPN, 2, 1, 1, 8, slot + 1), f"2:{TELEWORK_VARIATION}",
                f"{params},weights={protocols},part={part['ipsec']},slot={slot},value=1")
+    # fgVpnSslTunnelTable: one row per SSL-VPN tunnel with its (simulated) user's name (fgVpnSslTunnelUserName)
+    for slot in range(_user_rows(gateway)):
+        yield ((*FG_VPN, 2, 4, 1, 3, slot + 1), f"4:{TELEWORK_VARIATION}",
+               f"{params},weights={protocols},part={part['ssl']},slot={slot},text={sim_user(gateway, slot)}")
+
+
+def _most_sessions(gateway: VpnGateway) -> int:
+    """Rows a per-session table needs at most: the curve's peak (ripple included), within the licence."""
+    most = math.ceil(gateway.staff * gateway.telework_share * 1.05) + 1
+    return min(most, gateway.licence_sessions)
+
+
+#: Session rows with a user name the simulator lists at most per gateway. An agent walks past every row that
+#: does not exist at the moment (one variation call each, the whole table in the evening): with a row per
+#: possible session the shared small-device agent answered the demo's first poll of the ASA too late under
+#: load. So the simulated gateways name the users of their first 24 sessions only (``ftth_vpn_users`` ≤ 24).
+USER_ROWS_MAX = 24
+
+
+def _user_rows(gateway: VpnGateway) -> int:
+    return min(_most_sessions(gateway), USER_ROWS_MAX)
+
+
+def sim_user(gateway: VpnGateway, slot: int) -> str:
+    """The simulated user name of a gateway's session slot (``staff007``; a slot is one member of staff)."""
+    return f"staff{slot:03d}"
 
 
 #: the writers of a VPN gateway's remote-access tree, by its vendor (the inventory's value)

@@ -14,7 +14,7 @@ returning one); without it ``peak_mbps`` is null.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -108,6 +108,14 @@ class Telework(BaseModel):
     target: float
     attainment: float | None
     days: int = Field(description="Finished working days with a figure.")
+    source: Literal["attendance", "lgwan_csv", "vpn_users", "vpn_sessions"] = Field(
+        description="Where the figure comes from: attendance records, the LGWAN telework system's logins, distinct "
+                    "VPN users, or (no source with people) the mean of VPN sessions.")
+    source_title: str = Field(description="What the source counts, in one line.")
+    remote_share: float | None = Field(description="Share of staff-days teleworking (vpn_sessions: mean sessions / "
+                                                   "staff).")
+    teleworkers: int | None = Field(description="Telework staff-days counted this month; null for vpn_sessions.")
+    staff_days: int | None = Field(description="Staff-days the share is of; null for vpn_sessions.")
 
 
 class AvailabilityDistrict(BaseModel):

@@ -11,8 +11,9 @@ uplink's measured peak stands against MEXT's recommended bandwidth on the KPI pa
 
 Run as root (or with CAP_NET_RAW), the demo probes too — but **only loopback**, where every agent of
 the simulated town lives: the "telework VPN gateway" is 127.0.0.1 with the exporter's own HTTP port as
-its service port, and one school of the town is 127.0.0.1 as well. No ARP (a tablet subnet is a real
-link). The demo never sends a probe packet anywhere else: :func:`demo_probes` builds the section from
+its service port, and one school of the town is 127.0.0.1 as well; the town's online services are an
+HTTPS portal and a DNS server the demo runs on 127.0.0.1 (``simulator.services``). No ARP (a tablet subnet
+is a real link). The demo never sends a probe packet anywhere else: :func:`demo_probes` builds the section from
 constants and :func:`loopback_only` refuses anything that is not 127.0.0.1 before the prober exists.
 
 With ``iperf3`` installed, the demo also runs the schools' throughput tests (the MEXT verdict's input)
@@ -32,7 +33,8 @@ import sys
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 import yaml
@@ -41,6 +43,9 @@ from app.cli.common import pass_settings
 from ftthnoc.config import Config
 from ftthnoc.errors import ConfigError, FtthnocError
 from ftthnoc.settings import Settings
+
+if TYPE_CHECKING:
+    from simulator.services import TownServices
 
 #: the only address the demo probes
 LOOPBACK = "127.0.0.1"
@@ -150,11 +155,25 @@ def reachable_on_loopback(host: str) -> bool:
         return False
 
 
-def demo_probes(school_code: str, school_district: str, exporter_port: int | None) -> dict[str, Any]:
-    """The demo's ``probes:`` section: a gateway and a school, both 127.0.0.1; no ARP."""
+def demo_probes(school_code: str, school_district: str, exporter_port: int | None,
+                services: TownServices | None = None) -> dict[str, Any]:
+    """The demo's ``probes:`` section: a gateway and a school, both 127.0.0.1, and the simulated town
+    services (an HTTPS portal, a DNS server) on 127.0.0.1 when given; no ARP."""
     gateway: dict[str, Any] = {"name": GATEWAY_NAME, "address": LOOPBACK}
     if exporter_port is not None:
         gateway["ports"] = [exporter_port]
+    checks: dict[str, Any] = {}
+    if services is not None:
+        from simulator.services import NAME
+
+        checks = {
+            "http": {"timeout_seconds": 5.0, "targets": [
+                {"name": "e-application (simulated)", "url": services.url, "ca_file": str(services.ca_file),
+                 "body_regex": "電子申請"}]},
+            "dns": {"timeout_seconds": 2.0, "targets": [
+                {"name": "town-dns (simulated)", "server": LOOPBACK, "port": services.dns_port,
+                 "query_name": NAME, "expected_addresses": [LOOPBACK]}]},
+        }
     return {
         "cycle_seconds": PROBE_CYCLE_SECONDS,
         "targets": {
@@ -164,6 +183,7 @@ def demo_probes(school_code: str, school_district: str, exporter_port: int | Non
         "icmp": {"packets": PROBE_PACKETS, "timeout_seconds": 1.0},
         "tcp": {"timeout_seconds": 1.0, "attempts": 2},
         "arp": {"subnets": [], "tablets": []},
+        **checks,
     }
 
 
@@ -178,6 +198,12 @@ def loopback_only(probes: dict[str, Any]) -> None:
         raise ConfigError("the demo sweeps no tablet subnet: refused")
     if probes.get("from_inventory"):  # inventory targets have addresses of their own
         raise ConfigError("the demo takes no probe target from the inventory: refused")
+    for t in (probes.get("http") or {}).get("targets") or []:
+        if urlsplit(str(t.get("url"))).hostname != LOOPBACK:
+            raise ConfigError(f"demo http target {t.get('name')} is not on {LOOPBACK}: refused")
+    for t in (probes.get("dns") or {}).get("targets") or []:
+        if str(t.get("server")) != LOOPBACK:
+            raise ConfigError(f"demo dns target {t.get('name')} is not {LOOPBACK}: refused")
 
 
 @click.command()
@@ -219,6 +245,7 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
 
     refusal = raw_socket_refusal()
     probes: dict[str, Any] | None = None
+    services: TownServices | None = None
     if refusal is not None:
         click.echo(f"ftthnoc demo: no probes: raw sockets are not permitted here ({refusal}); run as root "
                    "or with CAP_NET_RAW to probe loopback", err=True)
@@ -234,8 +261,11 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                     fail(f"cannot listen on {settings.listen_host}:0: {exc.strerror}")
                 settings = settings.model_copy(update={"listen_port": port_now})
             exporter_port = settings.listen_port
+        from simulator.services import TownServices
+
         school = town.schools[0]
-        probes = demo_probes(school.code, school.district, exporter_port)
+        services = TownServices(data / "services")  # bound now, served from the `with` below
+        probes = demo_probes(school.code, school.district, exporter_port, services)
         loopback_only(probes)
 
     click.echo(f"ftthnoc demo: starting {len(town.olts)} simulated OLTs with {onus} ONUs, "
@@ -245,6 +275,9 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
         with ExitStack() as servers, TownAgents(town, workdir=data / "agents", cache_dir=data / "cache") as agents, \
                 TownCli(agents) as cli:
             from ftthnoc.kpi.figures import mext_mbps
+
+            if services is not None:  # the town's online services, for the http and dns probes
+                servers.enter_context(services)
 
             # started before the agents answer, so it listens long before the first test
             iperf3_port = start_iperf3_server(servers) if town.schools else None
@@ -290,8 +323,10 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                     lines.append(f"  web pages    {api_url[0]}/login  ({who}); API {api_url[0]}/docs")
                 if probes is not None:
                     lines.append(f"  probes       {LOOPBACK} only, every {PROBE_CYCLE_SECONDS:g} s: "
-                                 + ", ".join(_describe(kind, t) for kind, ts in probes["targets"].items()
-                                             for t in ts))
+                                 + ", ".join([*(_describe(kind, t) for kind, ts in probes["targets"].items()
+                                                for t in ts),
+                                              *(f"{check} {t['name']}" for check in ("http", "dns")
+                                                for t in (probes.get(check) or {}).get("targets", []))]))
                 if throughput is not None:
                     lines.append(f"  throughput   iperf3 on {LOOPBACK} only, every 30 min: "
                                  + ", ".join(f"{code} (line {p['bitrate_mbps']:g} Mbit/s)"

@@ -1,4 +1,5 @@
-"""Active packet probes: ICMP echo bursts, half-open TCP connects and ARP sweeps of tablet subnets.
+"""Active probes: ICMP echo bursts, half-open TCP connects and ARP sweeps of tablet subnets; HTTP(S) and DNS
+checks of the town's online services (``http``, ``dns``: httpx and dnspython, no raw socket).
 
 Packets are built and parsed with scapy but sent and received on raw sockets driven by the asyncio loop
 (never one blocking ``sr()`` per host), so one process probes thousands of targets per cycle. Entry point:

@@ -1,8 +1,11 @@
-"""What the packet probes ask, of whom, and how often: one pydantic model the main configuration embeds.
+"""What the probes ask, of whom, and how often: one pydantic model the main configuration embeds.
 
 Targets are listed by kind (``onu``, ``cpe``, ``school``, ``gateway`` …) because the kind is a label every
 dashboard splits on; the target's ``name`` is its identity (from configuration or the inventory), never a
 person. Tablet subnets say which interface to sweep from, because an ARP request only reaches its own link.
+The town's online services (the e-application portal, the website, the town's DNS) are checked as
+blackbox_exporter's ``http`` and ``dns`` modules do: ``http.targets`` by URL, ``dns.targets`` by server and
+query, each with its own ``kind`` (``service`` unless said).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -67,14 +72,30 @@ class ProbeTarget(BaseModel):
     @field_validator("labels")
     @classmethod
     def _labels(cls, v: dict[str, str]) -> dict[str, str]:
-        for key in v:
-            if not _LABEL.match(key):
-                raise ValueError(f"label name {key!r} is not a valid Prometheus label name")
-            if key in RESERVED_LABELS:
-                raise ValueError(f"label {key!r} is set by the probe itself")
-            if key in FORBIDDEN_LABELS:
-                raise ValueError(f"label {key!r} would carry personal data; labels are identity only")
-        return v
+        return _identity_labels(v)
+
+
+def _identity_labels(v: dict[str, str]) -> dict[str, str]:
+    for key in v:
+        if not _LABEL.match(key):
+            raise ValueError(f"label name {key!r} is not a valid Prometheus label name")
+        if key in RESERVED_LABELS:
+            raise ValueError(f"label {key!r} is set by the probe itself")
+        if key in FORBIDDEN_LABELS:
+            raise ValueError(f"label {key!r} would carry personal data; labels are identity only")
+    return v
+
+
+def _kind(v: str) -> str:
+    if not _LABEL.match(v):
+        raise ValueError(f"kind {v!r} must be a plain word (it becomes a label value)")
+    return v
+
+
+def _unique(section: str, names: Sequence[str]) -> None:
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"{section} target names must be unique: {dup}")
 
 
 class IcmpSettings(BaseModel):
@@ -162,6 +183,145 @@ class ArpSettings(BaseModel):
     tablets: list[RegisteredTablet] = Field(default_factory=list)
 
 
+class ServiceTarget(BaseModel):
+    """What every online-service check has: its identity (``name``, ``kind``, ``district``, labels)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    #: the ``kind`` label: ``service`` unless the operator groups them otherwise
+    kind: str = "service"
+    district: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("kind")
+    @classmethod
+    def _plain_kind(cls, v: str) -> str:
+        return _kind(v)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        return _identity_labels(v)
+
+
+class HttpTarget(ServiceTarget):
+    """One URL, fetched with GET as blackbox_exporter's ``http`` prober does.
+
+    Success: an answer whose status is in ``valid_status_codes`` (any 2xx when empty), whose body matches
+    ``body_regex`` when one is given, over a TLS connection that verified (unless ``verify_tls`` is off).
+    """
+
+    url: str
+    valid_status_codes: list[Annotated[int, Field(ge=100, le=599)]] = Field(default_factory=list)
+    #: follow redirects (blackbox's default): the final answer counts; off, a 301 is the answer
+    follow_redirects: bool = True
+    body_regex: str | None = None
+    #: verify the server's certificate and name; off, the certificate's expiry is still read
+    verify_tls: bool = True
+    #: a PEM file of the CAs to trust instead of the system's (a town's own CA)
+    ca_file: Path | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{v!r} is not an http:// or https:// URL with a host")
+        if parts.username or parts.password:  # a credential in a URL ends up in logs
+            raise ValueError("a URL with a user or password is not probed; credentials never live in a URL")
+        return v.strip()
+
+    @field_validator("body_regex")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"body_regex {v!r} does not compile: {exc}") from None
+        return v
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"ca_file {str(v)!r} is not a readable file")
+        return v
+
+    def ok_status(self, status: int) -> bool:
+        return status in self.valid_status_codes if self.valid_status_codes else 200 <= status < 300
+
+
+DnsType = Literal["A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"]
+
+
+class DnsTarget(ServiceTarget):
+    """One question (``query_name``, ``query_type``) to one server, as blackbox_exporter's ``dns`` prober
+    asks it. Success: rcode NOERROR, at least one answer record, and every one of ``expected_addresses``
+    (A/AAAA) among the answers when given."""
+
+    server: str
+    port: Port = 53
+    transport: Literal["udp", "tcp"] = "udp"
+    query_name: str = Field(min_length=1, max_length=253)
+    query_type: DnsType = "A"
+    recursion_desired: bool = True
+    expected_addresses: list[str] = Field(default_factory=list)
+
+    @field_validator("server")
+    @classmethod
+    def _server(cls, v: str) -> str:
+        try:
+            return str(ipaddress.ip_address(v.strip()))
+        except ValueError:  # the resolver of the resolver: an address, always
+            raise ValueError(f"server {v!r} is not an IP address") from None
+
+    @field_validator("expected_addresses")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        try:
+            return [str(ipaddress.ip_address(a.strip())) for a in v]
+        except ValueError as exc:
+            raise ValueError(f"expected_addresses: {exc}") from None
+
+    @model_validator(mode="after")
+    def _addresses_need_a(self) -> DnsTarget:
+        if self.expected_addresses and self.query_type not in ("A", "AAAA"):
+            raise ValueError("expected_addresses needs query_type A or AAAA")
+        return self
+
+
+class HttpSettings(BaseModel):
+    """The ``http`` checks of the town's web services, once per ``cycle_seconds``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    #: at most this much of a body is read (and searched by ``body_regex``)
+    max_body_bytes: int = Field(1 << 20, ge=0)
+    targets: list[HttpTarget] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names(self) -> HttpSettings:
+        _unique("http", [t.name for t in self.targets])
+        return self
+
+
+class DnsSettings(BaseModel):
+    """The ``dns`` checks of the town's name servers, once per ``cycle_seconds``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+    targets: list[DnsTarget] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names(self) -> DnsSettings:
+        _unique("dns", [t.name for t in self.targets])
+        return self
+
+
 class ProbeConfig(BaseModel):
     """The ``probes:`` section: targets by kind, and the settings of each probe."""
 
@@ -174,6 +334,8 @@ class ProbeConfig(BaseModel):
     icmp: IcmpSettings = Field(default_factory=IcmpSettings)
     tcp: TcpSettings = Field(default_factory=TcpSettings)
     arp: ArpSettings = Field(default_factory=ArpSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    dns: DnsSettings = Field(default_factory=DnsSettings)
 
     @model_validator(mode="after")
     def _consistent(self) -> ProbeConfig:
@@ -186,6 +348,9 @@ class ProbeConfig(BaseModel):
                 raise ValueError(f"target names must be unique within kind {kind!r}: {dup}")
         if self.icmp.timeout_seconds >= self.cycle_seconds:
             raise ValueError("icmp.timeout_seconds must be shorter than cycle_seconds")
+        for section, settings in (("http", self.http), ("dns", self.dns)):
+            if settings.targets and settings.timeout_seconds >= self.cycle_seconds:  # only what runs
+                raise ValueError(f"{section}.timeout_seconds must be shorter than cycle_seconds")
         macs = [t.mac for t in self.arp.tablets]
         dup_macs = sorted({m for m in macs if macs.count(m) > 1})
         if dup_macs:

@@ -15,7 +15,9 @@ import math
 from collections.abc import Mapping, Sequence
 
 from collectors.probes.arp import ArpCycle
-from collectors.probes.config import ProbeTarget
+from collectors.probes.config import ProbeTarget, ServiceTarget
+from collectors.probes.dns import DnsResult
+from collectors.probes.http import HttpResult
 from collectors.probes.icmp import IcmpResult
 from collectors.probes.tcp import TcpResult
 from ftthnoc.samples import MetricFamily, Sample
@@ -121,8 +123,71 @@ def arp_families(cycle: ArpCycle) -> list[MetricFamily]:
     return [seen, last, unknown, private, hosts, success]
 
 
+def service_labels(target: ServiceTarget) -> dict[str, str]:
+    lab = {"target": target.name, "kind": target.kind}
+    if target.district:
+        lab["district"] = target.district
+    lab.update(target.labels)
+    return lab
+
+
+def failed_cycles_family(probe: str, failed: Mapping[str, tuple[ServiceTarget, int]]) -> MetricFamily:
+    """Consecutive failed cycles per service target (0 after a success): the alert counts cycles, not
+    minutes, so it means the same whatever ``cycle_seconds`` is."""
+    fam = MetricFamily("ftthnoc_probe_service_failed_cycles", "Cycles in a row the service check (http, dns) "
+                       "of the target has failed; 0 when the last succeeded.")
+    for target, count in failed.values():
+        fam.add({**service_labels(target), "probe": probe}, float(count))
+    return fam
+
+
+def http_families(results: Sequence[HttpResult]) -> list[MetricFamily]:
+    success = MetricFamily("ftthnoc_probe_http_success", "1 if the last GET answered with an expected status "
+                           "(and matching body, over a verified TLS connection), 0 if not.")
+    status = MetricFamily("ftthnoc_probe_http_status_code", "HTTP status of the last answer (after redirects "
+                          "when followed); 0 when nothing answered.")
+    duration = MetricFamily("ftthnoc_probe_http_duration_seconds", "Wall time of the last check, connect to "
+                            "the end of the body read.", unit="seconds")
+    phase = MetricFamily("ftthnoc_probe_http_phase_seconds", "The last check's time by phase (connect, tls, "
+                         "processing, transfer), summed over redirects.", unit="seconds")
+    redirects = MetricFamily("ftthnoc_probe_http_redirects", "Redirects followed by the last check.")
+    expiry = MetricFamily("ftthnoc_probe_tls_cert_expiry_timestamp_seconds", "When the earliest-expiring "
+                          "certificate the server presented (the leaf at least) expires, Unix seconds; absent "
+                          "over plain HTTP or without a handshake.", unit="seconds")
+    for r in results:
+        lab = service_labels(r.target)
+        success.add(lab, 1.0 if r.success else 0.0)
+        status.add(lab, float(r.status or 0))
+        duration.add(lab, r.seconds)
+        for name, seconds in r.phases.items():
+            phase.add({**lab, "phase": name}, seconds)
+        redirects.add(lab, float(r.redirects))
+        if r.cert_expiry is not None:
+            expiry.add(lab, r.cert_expiry)
+    return [success, status, duration, phase, redirects, expiry]
+
+
+def dns_families(results: Sequence[DnsResult]) -> list[MetricFamily]:
+    success = MetricFamily("ftthnoc_probe_dns_success", "1 if the last query was answered NOERROR with records "
+                           "(holding the expected addresses, when configured), 0 if not.")
+    duration = MetricFamily("ftthnoc_probe_dns_duration_seconds", "Time from query to answer (or to giving up) "
+                            "of the last check.", unit="seconds")
+    rcode = MetricFamily("ftthnoc_probe_dns_rcode", "Response code of the last answer (0 NOERROR, 2 SERVFAIL, "
+                         "3 NXDOMAIN, 5 REFUSED); absent when nothing answered.")
+    answers = MetricFamily("ftthnoc_probe_dns_answer_rrs", "Records in the answer section of the last answer; "
+                           "absent when nothing answered.")
+    for r in results:
+        lab = service_labels(r.target)
+        success.add(lab, 1.0 if r.success else 0.0)
+        duration.add(lab, r.seconds)
+        if r.rcode is not None:
+            rcode.add(lab, float(r.rcode))
+            answers.add(lab, float(r.answer_rrs))
+    return [success, duration, rcode, answers]
+
+
 def cycle_families(outcomes: Mapping[str, tuple[bool, float]]) -> list[MetricFamily]:
-    """Per probe (icmp, tcp, arp): did the cycle run at all, and how long it took."""
+    """Per probe (icmp, tcp, arp, http, dns): did the cycle run at all, and how long it took."""
     success = MetricFamily("ftthnoc_probe_success", "1 if the last cycle of the probe ran (raw sockets "
                            "permitted, no internal error); per-target results say what answered.")
     duration = MetricFamily("ftthnoc_probe_duration_seconds", "Wall time of the probe's last cycle.",

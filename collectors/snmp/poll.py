@@ -11,14 +11,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.counters import CounterState
 from collectors.snmp.decode import Labeler, decode_module
 from collectors.snmp.module import Module
 from ftthnoc.errors import SnmpError, SnmpTimeout
-from ftthnoc.samples import MetricFamily
+from ftthnoc.samples import MetricFamily, split_private
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ class ModuleResult:
     varbinds: int
     rejected: int
     error: str | None = None
+    #: private families (``ftthnoc.samples.PRIVATE_PREFIX``: a VPN's user names), never in ``families``: only
+    #: the poller hands them on, to the consumers that ask for them (``observe_private_poll``)
+    private: list[MetricFamily] = field(default_factory=list)
     #: the poll failed because the agent stopped answering (a timeout; a wrong v2c community is silence
     #: too), not because it answered wrongly or without end: what "the OLT is unreachable" rests on
     unanswered: bool = False
@@ -56,7 +59,9 @@ async def poll_module(client: SnmpClient, device: Device, module: Module, labele
         log.exception("poll of %s with module %s failed unexpectedly", device.name, module.name)
         return ModuleResult(module.name, [], False, time.perf_counter() - start, 0, 0,
                             f"internal error: {type(exc).__name__}")
-    return ModuleResult(module.name, families, True, time.perf_counter() - start, walk.varbinds, rejected)
+    public, private = split_private(families)
+    return ModuleResult(module.name, public, True, time.perf_counter() - start, walk.varbinds, rejected,
+                        private=private)
 
 
 async def poll_device(client: SnmpClient, device: Device, modules: Sequence[Module],

@@ -5,11 +5,12 @@ Modules name these functions; adding a family means adding YAML and, only if it 
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 from ftthnoc import causes
-from ftthnoc.samples import MetricFamily
+from ftthnoc.samples import PRIVATE_PREFIX, MetricFamily
 
 HUAWEI_GPON_BASE = 4194304000  # ifIndex of GPON 0/0/0 on MA5600T/MA5800 (above 2^31)
 ZTE_GPON_BASE = 0x10000000  # ponIndex 0x10010100 is gpon-olt_1/1/1 on C300/C320 (V1 tree)
@@ -263,9 +264,62 @@ def vpn_capacity(families: list[MetricFamily], instances: Mapping[str, list[dict
     return [*families, ratio]
 
 
+#: a per-row family a VPN module names so that ``vpn_users`` can count distinct users: one sample per remote-access
+#: session with the user's name in the ``user`` label. Consumed by the quirk, never exported.
+USER_ROWS = "vpn_user_rows"
+#: the private family ``vpn_users`` leaves for the telework KPI: one sample per distinct user (label ``user``,
+#: plus the gateway's labels). ``collectors.snmp.poll`` keeps it out of every public result.
+USER_NAMES = f"{PRIVATE_PREFIX}vpn_users"
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def vpn_users(families: list[MetricFamily], instances: Mapping[str, list[dict[str, str]]]) -> list[MetricFamily]:
+    """``ftth_vpn_users`` per gateway = distinct user names among the remote-access sessions (a count only),
+    and the names themselves in the private ``USER_NAMES`` family for the telework KPI's distinct users per day.
+
+    Names are compared case-folded and stripped (``Tanaka`` and ``tanaka `` are one person, as the gateways'
+    AAA usually treats them). A name that is an IP address is a LAN-to-LAN peer (an ASA names a site-to-site
+    session after its peer), not a member of staff: left out (*unverified* on a walk with both). Without
+    session rows, a gateway that reports 0 ``ftth_vpn_sessions`` has 0 users; one that reports sessions but
+    no rows (the table not readable with this view) has no user count rather than a false 0.
+    """
+    by_name = {f.name: f for f in families}
+    rows = by_name.get(USER_ROWS)
+    out = [f for f in families if f.name != USER_ROWS]
+    users = MetricFamily("ftth_vpn_users", "Distinct users among the active remote-access sessions (a count: "
+                         "names are never exported).")
+    private = MetricFamily(USER_NAMES, "Distinct remote-access users (private: for the telework KPI only).")
+    per_gateway: dict[tuple[tuple[str, str], ...], set[str]] = {}
+    for s in rows.samples if rows else ():
+        name = s.labels.get("user", "").strip().casefold()
+        key = tuple(sorted((k, v) for k, v in s.labels.items() if k not in ("user", "session", "ssl_tunnel", "vdom")))
+        names = per_gateway.setdefault(key, set())
+        if name and not _is_address(name):
+            names.add(name)
+    sessions = by_name.get("ftth_vpn_sessions")
+    for s in sessions.samples if sessions else ():
+        key = tuple(sorted(s.labels.items()))
+        if key not in per_gateway and s.value == 0:
+            per_gateway[key] = set()
+    for key, names in sorted(per_gateway.items()):
+        users.add(dict(key), float(len(names)))
+        private.add(dict(key), 0.0)  # without ``user``: this gateway's list is complete (possibly empty)
+        for name in sorted(names):
+            private.add({**dict(key), "user": name}, 1.0)
+    return [*out, users, private]
+
+
 Postprocess = Callable[[list[MetricFamily], Mapping[str, list[dict[str, str]]]], list[MetricFamily]]
 POSTPROCESS: dict[str, Postprocess] = {
     "pon_rollup": pon_rollup,
     "vpn_remote_access": vpn_remote_access,
     "vpn_capacity": vpn_capacity,
+    "vpn_users": vpn_users,
 }

@@ -19,7 +19,7 @@ from ftthnoc.inventory.models import District, Household, HouseholdStatus, Schoo
 from ftthnoc.kpi import throughput
 from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange, SchoolUplinkPeak
 from ftthnoc.targets import FTTH_SUBSCRIBERS, TELEWORK_OFFICE_REDUCTION
-from ftthnoc.telework.kpi import load_month
+from ftthnoc.telework.sources import TITLES, month_figure
 from ftthnoc.timezone import JST
 
 #: MEXT's recommended school bandwidth (当面の推奨帯域, 2024): (pupils, Mbps), interpolated linearly
@@ -203,14 +203,18 @@ def _quarter_start(now: datetime) -> datetime:
 
 
 def telework(session: Session, now: datetime, target: float = TELEWORK_OFFICE_REDUCTION) -> dict[str, Any]:
-    """This month's office-attendance reduction against the target (finished working days)."""
+    """This month's office-attendance reduction against the target (finished working days), from the source
+    ``ftthnoc.telework.sources.month_figure`` chooses (attendance, LGWAN log, VPN users, VPN sessions), named."""
     local = _aware(now).astimezone(JST)
-    fig = load_month(session, local.year, local.month, target)
+    fig = month_figure(session, local.year, local.month, target)
     reduction = fig.office_reduction
+    share = fig.remote_share
     return {"month": f"{local.year:04d}-{local.month:02d}",
             "reduction": None if reduction is None else round(reduction, 4), "target": fig.target_reduction,
             "attainment": None if fig.target_attainment is None else round(fig.target_attainment, 4),
-            "days": fig.days_with_figure}
+            "days": fig.days_with_figure, "source": fig.source, "source_title": TITLES[fig.source],
+            "remote_share": None if share is None else round(share, 4),
+            "teleworkers": fig.teleworkers, "staff_days": None if fig.source == "vpn_sessions" else fig.staff_days}
 
 
 def all_kpis(session: Session, now: datetime, *, target: int = FTTH_SUBSCRIBERS,

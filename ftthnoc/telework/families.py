@@ -3,7 +3,9 @@
 ``period="day"`` is today so far, ``period="month"`` this month's final working days (see
 ``ftthnoc.telework.kpi`` for the definition). A period without a figure (a day off, before 08:30, too
 little coverage, the first day of a month) has **no sample** rather than a 0: a 0 would claim that
-nobody worked remotely. Labels name the period only: no gateway user, no person, ever.
+nobody worked remotely. Labels name the period and the source the figure comes from
+(``source="attendance|lgwan_csv|vpn_users|vpn_sessions"``, ``ftthnoc.telework.sources``): no gateway user, no
+person, ever.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ftthnoc.telework.calendar import TeleworkConfig
 
 if TYPE_CHECKING:  # kpi imports this module: types only, to keep the import graph one-way
     from ftthnoc.telework.kpi import DayFigure, MonthFigure
+    from ftthnoc.telework.sources import SourceDay, SourceMonth
 
 FAMILY_NAMES: tuple[str, ...] = (
     "ftthnoc_telework_remote_share_ratio",
@@ -27,12 +30,25 @@ FAMILY_NAMES: tuple[str, ...] = (
 )
 
 
-def telework_families(config: TeleworkConfig, today: DayFigure | None, month: MonthFigure) -> list[MetricFamily]:
-    """Gauges for today so far and this month; the configured target and headcount always."""
+def telework_families(
+    config: TeleworkConfig,
+    today: DayFigure | None,
+    month: MonthFigure,
+    *,
+    chosen: SourceMonth | None = None,
+    today_users: SourceDay | None = None,
+) -> list[MetricFamily]:
+    """Gauges for today so far and this month; the configured target and headcount always.
+
+    ``chosen``: this month from the source ``ftthnoc.telework.sources.month_figure`` chose (default: the VPN
+    session mean, ``month``); ``today_users``: today's distinct VPN users so far, shown instead of the session
+    mean when there is one.
+    """
     share = MetricFamily(
         "ftthnoc_telework_remote_share_ratio",
-        "Share of staff working remotely: time-weighted mean VPN sessions over covered working hours / staff "
-        "(period: day = today so far, month = this month's finished working days).",
+        "Share of staff working remotely (period: day = today so far, month = this month's finished working "
+        "days; source: attendance, lgwan_csv, vpn_users = staff-days teleworking / staff-days, vpn_sessions = "
+        "time-weighted mean VPN sessions / staff).",
     )
     reduction = MetricFamily(
         "ftthnoc_telework_office_reduction_ratio",
@@ -52,13 +68,31 @@ def telework_families(config: TeleworkConfig, today: DayFigure | None, month: Mo
     )
     target.add({}, config.target_reduction)
     staff.add({}, float(config.staff))
-    periods = (
-        ("day", today.remote_share if today else None, today.office_reduction if today else None,
-         today.target_attainment if today else None),
-        ("month", month.remote_share, month.office_reduction, month.target_attainment),
-    )  # fmt: skip
-    for period, share_value, reduction_value, attainment_value in periods:
-        labels = {"period": period}
+    day_row: tuple[str, str, float | None, float | None, float | None]
+    if today_users is not None:
+        day_row = (
+            "day",
+            "vpn_users",
+            today_users.remote_share,
+            today_users.office_reduction,
+            today_users.target_attainment,
+        )
+    else:
+        day_row = (
+            "day",
+            "vpn_sessions",
+            today.remote_share if today else None,
+            today.office_reduction if today else None,
+            today.target_attainment if today else None,
+        )
+    if chosen is not None:
+        month_row = ("month", chosen.source, chosen.remote_share, chosen.office_reduction, chosen.target_attainment)
+        month_days = chosen.days_with_figure
+    else:
+        month_row = ("month", "vpn_sessions", month.remote_share, month.office_reduction, month.target_attainment)
+        month_days = month.days_with_figure
+    for period, source, share_value, reduction_value, attainment_value in (day_row, month_row):
+        labels = {"period": period, "source": source}
         if share_value is not None:
             share.add(labels, share_value)
         if reduction_value is not None:
@@ -67,5 +101,5 @@ def telework_families(config: TeleworkConfig, today: DayFigure | None, month: Mo
             attainment.add(labels, attainment_value)
     if today is not None:
         coverage.add({"period": "day"}, today.coverage)
-    counted.add({"period": "month"}, float(month.days_with_figure))
+    counted.add({"period": "month", "source": month_row[1]}, float(month_days))
     return [share, reduction, target, attainment, staff, coverage, counted]

@@ -33,6 +33,11 @@ sample reaching into its working hours arrives (late ones too), when its working
 ``final``), and at start-up for the current month (so a changed calendar or headcount applies). A new
 object on the same database carries on where the last one stopped.
 
+Beside the sessions, the engine keeps the ``vpn_users`` source (``ftthnoc.telework.sources``): the distinct
+VPN users of each working day, from the private families of the polls (``observe_private_poll``), stored as
+keyed hashes only, and it exports this month's figure from the source ``sources.month_figure`` chooses (an
+imported attendance or LGWAN file wins over the VPN), labelled with that source.
+
 Threading, as ``ftthnoc.incidents.engine``: call ``observe*`` from the poller's loop thread; a lock
 makes ``families()`` safe from an exporter's thread. A failed database write is logged and retried
 with the next poll; today's gauges are computed from memory and do not wait for the database.
@@ -40,8 +45,10 @@ with the next poll; today's gauges are computed from memory and do not wait for 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import os
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,7 +64,9 @@ from ftthnoc.consumers import Poll
 from ftthnoc.samples import MetricFamily
 from ftthnoc.telework.calendar import TeleworkConfig, WorkingCalendar, WorkWindow, jst_date
 from ftthnoc.telework.families import telework_families
-from ftthnoc.telework.models import TeleworkDay, TeleworkSample
+from ftthnoc.telework.models import TeleworkDay, TeleworkSample, TeleworkSourceDay, TeleworkUserDay
+from ftthnoc.telework.sources import SourceDay, SourceMonth, people_day, user_key
+from ftthnoc.telework.sources import month_figure as chosen_month
 from ftthnoc.timezone import JST
 
 log = logging.getLogger(__name__)
@@ -65,6 +74,10 @@ log = logging.getLogger(__name__)
 SessionFactory = Callable[[], Session]
 #: The family the VPN gateway modules report: active remote-access sessions, label ``gateway``.
 SESSIONS_FAMILY = "ftth_vpn_sessions"
+#: The private family of distinct users the VPN modules' ``vpn_users`` quirk leaves (``collectors.snmp.quirks``).
+USERS_FAMILY = "_private_vpn_users"
+#: Seconds before this month's figure from the chosen source is read again (imports come from another process).
+CHOSEN_REFRESH_SECONDS = 300
 #: Per gateway, (epoch second, sessions) in time order.
 GatewaySamples = Mapping[str, Sequence[tuple[int, int]]]
 
@@ -253,12 +266,44 @@ def read_sessions(target: str, families: Iterable[MetricFamily]) -> dict[str, in
     return None if found is None else {name: round(v) for name, v in found.items()}
 
 
+def read_users(target: str, families: Iterable[MetricFamily]) -> tuple[set[str], set[tuple[str, str]]]:
+    """From a poll's private families: the gateways that reported their user list, and (gateway, name) pairs.
+
+    Reads only ``collectors``' private ``_private_vpn_users`` family: a sample without a ``user`` label says
+    that its gateway's list is complete (possibly empty), one with it names one connected user.
+    """
+    reported: set[str] = set()
+    names: set[tuple[str, str]] = set()
+    for fam in families:
+        if fam.name != USERS_FAMILY:
+            continue
+        for s in fam.samples:
+            gateway = s.labels.get("gateway") or target
+            user = s.labels.get("user")
+            if user is None:
+                reported.add(gateway)
+            elif user:
+                names.add((gateway, user))
+    return reported, {(g, n) for g, n in names if g in reported}
+
+
+def _write_source_day(session: Session, fig: SourceDay, now: datetime) -> None:
+    from ftthnoc.telework.sources import write_days
+
+    write_days(session, [fig], now)
+
+
 # ---------------------------------------------------------------------------------------------- the engine
 class TeleworkKpi:
     """Keeps session samples and day figures; see the module docstring for the definition and threading."""
 
     def __init__(
-        self, session_factory: SessionFactory, config: TeleworkConfig, *, clock: Callable[[], datetime] | None = None
+        self,
+        session_factory: SessionFactory,
+        config: TeleworkConfig,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        user_key: bytes | None = None,
     ) -> None:
         self._sessions = session_factory
         self.config = config
@@ -274,6 +319,12 @@ class TeleworkKpi:
         self._provisional: set[date] = set()  # working days without a final figure yet
         self._cursor = date.min
         self._pruned_on: date | None = None
+        # Keys the VPN users' hashes (``sources.user_key``); kept outside the database. A random key (none
+        # configured) lasts as long as the process: a user seen before and after a restart on the same day
+        # then counts twice that day.
+        self._user_key = user_key or os.urandom(32)
+        self._chosen: SourceMonth | None = None
+        self._today_users: SourceDay | None = None
         self._load(self._now())
 
     # ------------------------------------------------------------------ public API
@@ -292,6 +343,64 @@ class TeleworkKpi:
     def observe_poll(self, poll: Poll) -> None:
         """A ``PollConsumer`` (it writes to the database: wired behind ``OffLoop``)."""
         self.observe_sessions(poll.target, poll.families, poll.at)
+
+    def observe_private_poll(self, poll: Poll) -> None:
+        """A ``PrivatePollConsumer``: the distinct VPN users of one poll (``vpn_users`` source)."""
+        self.observe_users(poll.target, poll.families, poll.at)
+
+    def observe_users(
+        self, gateway: str, families: Iterable[MetricFamily], at: datetime | None = None
+    ) -> SourceDay | None:
+        """The users a gateway listed in a poll (the private ``USER_NAMES`` family of ``vpn_users``).
+
+        Only a poll within a working day's working hours counts; the day's distinct users are the union of
+        its polls' users, kept as keyed hashes (``sources.user_key``), never as names. A gateway that did not
+        report its user list (no sample without a ``user`` label) adds nothing: an outage is not zero users.
+        Returns today's figure so far, or None when the poll did not count.
+        """
+        when = _utc(at) if at is not None else self._now()
+        reported, pairs = read_users(gateway, families)
+        if self.config.gateways is not None:
+            reported &= set(self.config.gateways)
+        names = {n for g, n in pairs if g in reported}
+        day = jst_date(when)
+        window = self.calendar.window(day)
+        if not reported or window is None or not window.start <= when < window.end:
+            return None
+        keys = {user_key(self._user_key, day, n) for n in names}
+        with self._lock:
+            try:
+                with self._sessions() as session:
+                    have = set(
+                        session.scalars(
+                            select(TeleworkUserDay.user_key).where(
+                                TeleworkUserDay.source == "vpn_users", TeleworkUserDay.day == day
+                            )
+                        )
+                    )
+                    new = sorted(keys - have)
+                    if new:
+                        session.execute(
+                            insert(TeleworkUserDay), [{"source": "vpn_users", "day": day, "user_key": k} for k in new]
+                        )
+                    fig = people_day(
+                        "vpn_users",
+                        day,
+                        len(have) + len(new),
+                        self.config.staff,
+                        attendance_baseline=self.config.attendance_baseline,
+                        target_reduction=self.config.target_reduction,
+                        final=False,
+                    )
+                    _write_source_day(session, fig, when)
+                    self._finalise_users(session, when)
+                    self._refresh_chosen(session, when)
+                    session.commit()
+            except SQLAlchemyError:
+                log.exception("telework store: writing the VPN users failed; this poll's users are not counted")
+                return None
+            self._today_users = fig
+            return fig
 
     def observe_sessions(
         self, gateway: str, families: Iterable[MetricFamily], at: datetime | None = None
@@ -317,7 +426,37 @@ class TeleworkKpi:
             today = self.today(now)
             month = month_figure(now.astimezone(JST).year, now.astimezone(JST).month, self._days.values(),
                                  self.config.target_reduction)  # fmt: skip
-            return telework_families(self.config, today, month)
+            users = self._today_users
+            if users is not None and users.day != jst_date(now):
+                users = None
+            return telework_families(self.config, today, month, chosen=self._chosen_now(now), today_users=users)
+
+    def _chosen_now(self, now: datetime) -> SourceMonth | None:
+        chosen = self._chosen
+        local = now.astimezone(JST)
+        if chosen is None or (chosen.year, chosen.month) != (local.year, local.month):
+            return None
+        return chosen
+
+    def _finalise_users(self, session: Session, now: datetime) -> None:
+        """``vpn_users`` days whose working hours are over become final."""
+        today = jst_date(now)
+        window = self.calendar.window(today)
+        last = today if window is not None and now >= window.end else today - timedelta(days=1)
+        session.execute(
+            update(TeleworkSourceDay)
+            .where(
+                TeleworkSourceDay.source == "vpn_users",
+                TeleworkSourceDay.final.is_(False),
+                TeleworkSourceDay.day <= last,
+            )
+            .values(final=True)
+        )
+
+    def _refresh_chosen(self, session: Session, now: datetime) -> None:
+        local = now.astimezone(JST)
+        fig = chosen_month(session, local.year, local.month, self.config.target_reduction)
+        self._chosen = dataclasses.replace(fig, read_at=now)
 
     def today(self, now: datetime | None = None) -> DayFigure | None:
         """Today's figure so far, from memory; None before its working hours or on a day off."""
@@ -420,7 +559,10 @@ class TeleworkKpi:
     def _settle(self, now: datetime) -> list[DayFigure]:
         """Write new samples, recompute the dirty days and write them, in one transaction."""
         prune = self._pruned_on != jst_date(now)
-        if not (self._unsaved or self._dirty or prune):
+        chosen = self._chosen
+        # an import by ``ftthnoc telework import`` (another process) reaches the gauges within this time
+        stale = chosen is None or (now - chosen.read_at).total_seconds() >= CHOSEN_REFRESH_SECONDS
+        if not (self._unsaved or self._dirty or prune or stale):
             return []
         computed: list[DayFigure] = []
         gone: list[date] = []
@@ -440,6 +582,9 @@ class TeleworkKpi:
                 if prune:
                     cutoff = now - timedelta(days=self.config.sample_retention_days)
                     session.execute(delete(TeleworkSample).where(TeleworkSample.at < cutoff))
+                self._finalise_users(session, now)
+                session.flush()
+                self._refresh_chosen(session, now)
                 session.commit()
         except SQLAlchemyError:
             log.exception("telework store: write failed; samples kept in memory, retried with the next poll")

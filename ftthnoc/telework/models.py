@@ -61,3 +61,46 @@ class TeleworkDay(Base):
     target_reduction: Mapped[float] = mapped_column(Double)
     final: Mapped[bool] = mapped_column(Boolean)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TeleworkSourceDay(Base):
+    """One working day's staff count from a source with people in it (``ftthnoc.telework.sources``).
+
+    ``source`` is ``vpn_users`` (distinct VPN users, kept up to date by the poller), ``lgwan_csv`` (an import
+    of the LGWAN telework system's logins) or ``attendance`` (an import of attendance records).
+    ``teleworkers`` are the staff who worked remotely that day; ``staff`` the staff who could have been in
+    the office (the headcount, or for attendance those not on leave); ``in_office`` and ``on_leave`` only
+    where the source says so (attendance). Counts only: no person is named here.
+    """
+
+    __tablename__ = "telework_source_days"
+    __table_args__ = (
+        UniqueConstraint("source", "day"),
+        CheckConstraint("teleworkers >= 0 AND staff >= 0", name="counts_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    teleworkers: Mapped[int] = mapped_column(Integer)
+    staff: Mapped[int] = mapped_column(Integer)
+    in_office: Mapped[int | None] = mapped_column(Integer)
+    on_leave: Mapped[int | None] = mapped_column(Integer)
+    attendance_baseline: Mapped[float] = mapped_column(Double)
+    target_reduction: Mapped[float] = mapped_column(Double)
+    final: Mapped[bool] = mapped_column(Boolean)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TeleworkUserDay(Base):
+    """A VPN user seen teleworking on ``day``: only a keyed hash (HMAC-SHA-256 of the day and the name, the key
+    kept outside the database), so that a day's distinct users survive a restart; the name itself is never
+    stored, and the same person's keys differ from day to day."""
+
+    __tablename__ = "telework_user_days"
+    __table_args__ = (UniqueConstraint("source", "day", "user_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    user_key: Mapped[str] = mapped_column(String(64))

@@ -1,6 +1,7 @@
 """プローブ / Probes (``dashboards/probes.json``).
 
-Smokeping-style latency and loss per probe target, TCP service ports, and the probe cycles.
+Smokeping-style latency and loss per probe target, TCP service ports, the town's online services (HTTP and
+DNS checks: up, response time, certificate days left), and the probe cycles.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ from .common import (
 PSEL = 'kind=~"$kind", target=~"$target"'
 #: Probe series that name a target: ICMP targets, and TCP-only targets (no ICMP series) too.
 PROBE_TARGETS = '__name__=~"ftthnoc_probe_icmp_requests_total|ftthnoc_probe_tcp_up"'
+#: The town's online services (HTTP and DNS checks) have their own variable: a host's kind (gateway,
+#: school) says nothing of them, and choosing one must not empty the services row.
+SERVICES = '__name__=~"ftthnoc_probe_http_success|ftthnoc_probe_dns_success"'
+SSEL = 'target=~"$service"'
+
+
+def both(suffix: str) -> str:
+    """The HTTP and the DNS checks' ``ftthnoc_probe_{http,dns}_<suffix>`` as one query, told apart by a
+    ``probe`` label: one query has data whichever kind of service is chosen."""
+    return " or ".join(f'label_replace(ftthnoc_probe_{p}_{suffix}{{{SSEL}}}, "probe", "{p}", "", "")'
+                       for p in ("http", "dns"))
 
 
 def build() -> db.Dashboard:
@@ -37,7 +49,10 @@ def build() -> db.Dashboard:
          .with_variable(query_var(
             "target", "対象 / Target",
             f'label_values({{{PROBE_TARGETS}, district=~"$district|", kind=~"$kind"}}, target)',
-            "Probe targets of the chosen kinds in the chosen districts (and those without a district)")))
+            "Probe targets of the chosen kinds in the chosen districts (and those without a district)"))
+         .with_variable(query_var(
+            "service", "サービス / Service", f"label_values({{{SERVICES}}}, target)",
+            "The town's online services checked by HTTP or DNS (probes.http, probes.dns)")))
     rtt = "ftthnoc_probe_icmp_response_duration_seconds_bucket"
     return (
         d.with_panel(single(
@@ -86,6 +101,26 @@ def build() -> db.Dashboard:
         .with_panel(states(
             "サービスポート / TCP port up", "1 when the port answered SYN-ACK; refused or silent is down.",
             q(f"ftthnoc_probe_tcp_up{{{PSEL}}}", "{{target}}:{{port}}"), mapping=UP_DOWN))
+        .with_row(db.Row("町のサービス / Town services"))
+        .with_panel(states(
+            "サービスの稼働 / Service up", "1 when the last HTTP check answered as expected (status, body, "
+            "verified TLS) or the DNS check was answered NOERROR with the expected records; FtthTownServiceDown "
+            "fires after two failed checks in a row.",
+            q(both("success"), "{{target}} ({{probe}})"), mapping=UP_DOWN, w=12))
+        .with_panel(series(
+            "サービスの応答時間 / Service response time", "HTTP: connect to the end of the body; DNS: query to "
+            "answer.",
+            q(both("duration_seconds"), "{{target}} ({{probe}})"), unit="s", w=12))
+        .with_panel(single(
+            "証明書の残り日数 / Certificate days left", "Days until the certificate the service presents expires "
+            "(the leaf at least); FtthTownCertificateExpiring below 21.",
+            q(f"(ftthnoc_probe_tls_cert_expiry_timestamp_seconds{{{SSEL}}} - time()) / 86400", "{{target}}"),
+            w=12, unit="d", steps=((None, "red"), (21, "orange"), (30, "green"))))
+        .with_panel(series(
+            "HTTP の所要時間の内訳 / HTTP time by phase", "The last check's connect, TLS handshake, server "
+            "processing (request to response headers) and body transfer, summed over redirects.",
+            q(f"ftthnoc_probe_http_phase_seconds{{{SSEL}}}", "{{target}} {{phase}}"), unit="s", w=12,
+            stacked=True))
         .with_row(db.Row("プローブの実行 / Probe cycles"))
         .with_panel(probe_cycles())
         .with_panel(probe_cycle_duration())

@@ -29,7 +29,7 @@ def build() -> db.Dashboard:
 
     def share(title: str, description: str, period: str) -> gauge.Panel:
         return (panel(gauge.Panel(), title, description,
-                      q(f'ftthnoc_telework_remote_share_ratio{{period="{period}"}}', "在宅 / remote"),
+                      q(f'ftthnoc_telework_remote_share_ratio{{period="{period}"}}', "在宅 / remote ({{source}})"),
                       w=6, h=7, unit="percentunit")
                 .min(0).max(1).thresholds(goal).show_threshold_markers(True)
                 .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
@@ -54,16 +54,23 @@ def build() -> db.Dashboard:
             "user name.", q(f"ftth_vpn_group_sessions{{{GW}}}", "{{gateway}} {{group}}"), w=8, h=7,
             unit="short", stacked=True))
         .with_panel(series(
+            "VPN 利用者数 / Distinct VPN users", "Distinct user names among each gateway's remote-access sessions "
+            "(a count: names are never exported; FortiGate: SSL-VPN users).",
+            q(f"ftth_vpn_users{{{GW}}}", "{{gateway}}"), w=8, h=7, unit="short").min(0))
+        .with_panel(series(
             "IPsec トンネル / IPsec tunnels", "IPsec tunnels up per gateway (site-to-site and clients).",
             q(f"ftth_vpn_ipsec_tunnels{{{GW}}}", "{{gateway}}"), w=8, h=7, unit="short").min(0))
         .with_row(db.Row("テレワーク KPI / Telework KPI"))
         .with_panel(share(
-            f"在宅勤務率（今日） / Remote share today vs {pct}", "Time-weighted VPN sessions over today's "
-            "covered working hours ÷ staff. No value on a day off, before 08:30 or with too little coverage.",
+            f"在宅勤務率（今日） / Remote share today vs {pct}", "Today so far: distinct VPN users ÷ staff "
+            "(source vpn_users) or, where the gateways list no users, time-weighted VPN sessions over the covered "
+            "working hours ÷ staff (vpn_sessions). No value on a day off, before 08:30 or with too little coverage.",
             "day"))
         .with_panel(share(
-            f"在宅勤務率（今月） / Remote share this month vs {pct}", "Mean of this month's finished working "
-            "days with a figure. No value on the first working day of a month.", "month"))
+            f"在宅勤務率（今月） / Remote share this month vs {pct}", "This month's finished working days from "
+            "the source in the legend: attendance, lgwan_csv or vpn_users (telework staff-days ÷ staff-days), or "
+            "vpn_sessions (mean of the days' session shares). No value on the first working day of a month.",
+            "month"))
         .with_panel(single(
             "目標達成率 / Target attainment", "Office attendance reduction ÷ target; 100 % = target met. "
             "Only periods with a figure are shown.",

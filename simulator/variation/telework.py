@@ -11,7 +11,8 @@ Used by snmpsim as a variation module (``66:telework`` records, see ``simulator.
 record's value giving the parameters: the remote-access total (``staff``, ``share``, ``licence``), one part
 of it (``weights`` and ``part``: a tunnel-group's or a protocol's share), a constant added (``plus``: the
 ASA's LAN-to-LAN sessions in crasNumSessions), or a table row that exists only while the part has more
-sessions than the row's ``slot`` (a FortiGate's dial-up peers, one row each; ``value`` is the row's)::
+sessions than the row's ``slot`` (a FortiGate's dial-up peers, one row each; ``value`` is the row's, or
+``text`` for a string column: a session's user name, a simulated ``staffNNN``, never a person)::
 
     1.3.6.1.4.1.9.9.392.1.3.1.0|66:telework|staff=240,share=0.3,licence=100,plus=3
     1.3.6.1.4.1.9.9.392.1.3.35.0|66:telework|staff=240,share=0.3,licence=100,weights=7/90/3,part=1
@@ -100,7 +101,7 @@ def clock() -> float:
     return float(frozen) if frozen else _dt.datetime.now(_dt.UTC).timestamp()
 
 
-def value_of(params: str, t: float) -> int | None:
+def value_of(params: str, t: float) -> int | str | None:
     """What a ``telework`` record answers at ``t`` (see the docstring for ``params``); None for a table row
     that does not exist at ``t``."""
     opts = dict(item.split("=", 1) for item in params.split(",") if "=" in item)
@@ -110,7 +111,9 @@ def value_of(params: str, t: float) -> int | None:
         n = split(n, weights)[int(opts.get("part", opts.get("group", "0")))]
     n += int(opts.get("plus", "0"))
     if "slot" in opts:
-        return int(opts.get("value", "1")) if int(opts["slot"]) < n else None
+        if int(opts["slot"]) >= n:
+            return None
+        return opts["text"] if "text" in opts else int(opts.get("value", "1"))
     return n
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.cli.demo import GATEWAY_NAME, demo_probes, loopback_only, raw_socket_refusal
 from collectors.probes.config import ProbeConfig
 from ftthnoc.errors import ConfigError
+from simulator.services import TownServices
 from simulator.town import generate_town
 from tests.waiting import wait_until
 
@@ -88,7 +91,12 @@ def test_demo_as_root_probes_loopback_and_everything_answers(demo_base: tuple[st
     up = {(s.labels["target"], s.labels["port"]): s.value for s in fams["ftthnoc_probe_tcp_up"]}
     assert up == {(GATEWAY_NAME, port): 1.0}  # the exporter's own HTTP port: the demo's "VPN service"
     ok = {s.labels["probe"]: s.value for s in fams["ftthnoc_probe_success"]}
-    assert ok == {"icmp": 1.0, "tcp": 1.0, "arp": 1.0}
+    assert ok == {"icmp": 1.0, "tcp": 1.0, "arp": 1.0, "http": 1.0, "dns": 1.0}
+    # the simulated town services on loopback: the HTTPS portal and the DNS server answer as expected
+    assert [s.value for s in fams["ftthnoc_probe_http_success"]] == [1.0]
+    assert [s.value for s in fams["ftthnoc_probe_dns_success"]] == [1.0]
+    [expiry] = fams["ftthnoc_probe_tls_cert_expiry_timestamp_seconds"]
+    assert 89 < (expiry.value - time.time()) / 86400 <= 90
     assert not any(name.startswith("ftthnoc_probe_arp_") for name in fams), "the demo sweeps no subnet"
 
 
@@ -119,6 +127,25 @@ def test_the_demo_probe_section_is_loopback_only_and_valid() -> None:
     assert sorted(config.targets) == ["gateway", "school"]
     assert [t.name for t in config.targets["school"]] == ["SCH-01"]
     assert "ports" not in demo_probes("SCH-01", "chiyoda", None)["targets"]["gateway"][0]
+    assert config.http.targets == [] and config.dns.targets == []
+
+
+def test_the_demo_town_services_are_loopback_only_and_valid(tmp_path: Path) -> None:
+    services = TownServices(tmp_path)
+    try:
+        section = demo_probes("SCH-01", "chiyoda", 9469, services)
+        loopback_only(section)
+        config = ProbeConfig.model_validate(section)
+        assert [t.url for t in config.http.targets] == [services.url] and services.url.startswith("https://127.0.0.1:")
+        assert [(t.server, t.port) for t in config.dns.targets] == [("127.0.0.1", services.dns_port)]
+        for check, key, value in (("http", "url", "https://192.0.2.1/"), ("dns", "server", "192.0.2.53")):
+            bad = copy.deepcopy(section)
+            bad[check]["targets"][0][key] = value
+            with pytest.raises(ConfigError, match=f"demo {check} target"):
+                loopback_only(bad)
+    finally:
+        for server in (services.https, services.udp, services.tcp):
+            server.server_close()
 
 
 @pytest.mark.parametrize("change", [

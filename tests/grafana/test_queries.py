@@ -83,7 +83,7 @@ if RAW_SOCKETS_REFUSED is not None:
 PROBE_CHECKS = {
     "count(ftthnoc_probe_icmp_loss_ratio)": 2,  # the simulated VPN gateway and one school, both 127.0.0.1
     "count(ftthnoc_probe_tcp_up == 1)": 1,  # the gateway's "service port": the demo exporter's own
-    "count(ftthnoc_probe_success == 1)": 3,
+    "count(ftthnoc_probe_success == 1)": 5,  # icmp, tcp, arp, and http, dns of the simulated town services
     "count(histogram_quantile(0.5, sum by (le, target) (rate(ftthnoc_probe_icmp_response_duration_seconds_bucket"
     f"[{INTERVALS['__rate_interval']}]))) >= 0)": 2,
 }
@@ -327,8 +327,9 @@ def test_the_rules_flag_the_simulated_feeder_cut_and_no_dead_olt(prom: PromAPI) 
     assert [(o["kind"], o.get("olt"), o.get("pon_port")) for o in opened] == [
         ("feeder_cut", cuts[0]["metric"]["olt"], cuts[0]["metric"]["pon_port"])], opened
     assert prom.instant('ALERTS{alertname=~"FtthOltNotAnswering|FtthnocPollFailing|FtthnocDown"}') == []
-    # the demo's probes (loopback) lose nothing, and its scattered dying gasps are days apart: no power cut
-    assert prom.instant('ALERTS{alertname=~"FtthProbe.*|FtthServicePortDown|Ftth.*IncidentOpen"}') == []
+    # the demo's probes (loopback) lose nothing, its town services answer, and its scattered dying gasps are days
+    # apart: no power cut
+    assert prom.instant('ALERTS{alertname=~"FtthProbe.*|FtthServicePortDown|FtthTown.*|Ftth.*IncidentOpen"}') == []
 
 
 def test_the_no_data_panels_exist_and_read_only_a_telework_period() -> None:

@@ -12,16 +12,21 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
 
 from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.module import get_module
 from collectors.snmp.poll import poll_device
 from ftthnoc.config import Config
-from ftthnoc.samples import MetricFamily
+from ftthnoc.inventory import db
+from ftthnoc.samples import MetricFamily, is_private
+from ftthnoc.telework.calendar import TeleworkConfig
+from ftthnoc.telework.kpi import TeleworkKpi
 from simulator.agents import TownAgents, snmpsim_executable
-from simulator.snmprec import BAICELLS, bwa_records
+from simulator.snmprec import BAICELLS, USER_ROWS_MAX, bwa_records
 from simulator.town import Town, VpnGateway, generate_town
 from simulator.variation import telework
+from tests.ftthnoc.inventory.conftest import database_url, engine, make_database  # noqa: F401
 
 JST = telework.JST
 #: a Wednesday mid-morning: the plateau of the working day
@@ -195,6 +200,10 @@ async def test_vpn_gateways_answer_the_working_day_curve(bwa_vpn_agents: TownAge
         per_protocol = {s.labels["protocol"]: s.value for s in fams["ftth_vpn_remote_access_sessions"].samples}
         assert per_protocol == gw.protocol_sessions_at(WORKING)
         assert one("ftth_vpn_ipsec_tunnels") == sum(t.active for t in gw.tunnels)
+        # Distinct users (a count): one simulated staffNNN per session row (the first USER_ROWS_MAX sessions); on
+        # the FortiGate the SSL-VPN users only (dial-up IPsec peers carry no name in the MIB).
+        assert one("ftth_vpn_users") == min(expected if gw is asa else per_protocol["ssl"], USER_ROWS_MAX)
+        assert all("user" not in smp.labels for f in fams.values() for smp in f.samples)
         if gw is asa:
             assert set(per_protocol) == {"ipsec", "svc", "webvpn"}
             assert one("ftth_vpn_all_sessions") == gw.all_sessions_at(WORKING) == expected + 3  # + LAN-to-LAN
@@ -206,6 +215,27 @@ async def test_vpn_gateways_answer_the_working_day_curve(bwa_vpn_agents: TownAge
         else:  # the dial-up FortiClient peers are rows of fgVpnDialupTable, counted
             assert set(per_protocol) == {"ssl", "ipsec"} and per_protocol["ipsec"] > 0
             assert "ftth_vpn_all_sessions" not in fams and not fams["ftth_vpn_sessions_capacity_ratio"].samples
+
+
+async def test_the_simulated_gateways_users_reach_the_telework_kpi(bwa_vpn_agents: TownAgents,
+                                                                   engine: Engine) -> None:  # noqa: F811
+    """Both simulated gateways polled as the poller does; their private user lists (simulated staffNNN, one per
+    session row: the ASA's every remote-access session, the FortiGate's SSL-VPN tunnels) reach the KPI, which
+    counts the town's distinct users: the same simulated staff on either gateway are one person each."""
+    cfg = Config.model_validate(bwa_vpn_agents.poller_config())
+    when = dt.datetime.fromtimestamp(WORKING, dt.UTC)
+    kpi = TeleworkKpi(db.session_factory(engine), TeleworkConfig(staff=500), clock=lambda: when, user_key=b"k" * 32)
+    asa, fortigate = bwa_vpn_agents.town.vpn_gateways
+    figure = None
+    for gw in (asa, fortigate):
+        target = next(t for t in cfg.targets if t.name == gw.name)
+        results = await poll_device(SnmpClient(), Device.from_target(target, cfg.auths[target.auth]),
+                                    [get_module(m) for m in target.modules])
+        private = [f for r in results for f in r.private]
+        assert private and not any(is_private(f.name) for r in results for f in r.families)
+        figure = kpi.observe_users(gw.name, private, when)
+    expected = min(max(asa.sessions_at(WORKING), fortigate.protocol_sessions_at(WORKING)["ssl"]), USER_ROWS_MAX)
+    assert figure is not None and (figure.teleworkers, figure.staff) == (expected, 500)
 
 
 async def test_the_curve_moves_with_the_agents_clock(bwa_vpn_agents: TownAgents) -> None:

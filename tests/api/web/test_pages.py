@@ -363,6 +363,8 @@ def test_the_kpi_page_draws_its_charts(client: TestClient, engine: Engine) -> No
                     "kpi-incidents"):
         assert f'id="{section}"' in page.text
     assert "of the 7,000 households targeted" in page.text
+    # The telework figure names its source (no import and no VPN users here: the session mean).
+    assert 'data-source="vpn_sessions"' in page.text and 'source="vpn_sessions"' in page.text
 
 
 def test_a_school_user_sees_only_its_school_in_the_kpis(client: TestClient, engine: Engine) -> None:
@@ -415,6 +417,7 @@ def test_api_kpis_for_grafana_and_school_scoping(client: TestClient, seeded: See
     admin, school = bearer(seeded.tokens["admin"]), bearer(seeded.tokens["school"])
     full = client.get("/api/kpis", headers=admin).json()
     assert full["subscriptions"]["target"] == 7000
+    assert full["telework"]["source"] == "vpn_sessions" and full["telework"]["staff_days"] is None
     assert {r["school"] for r in full["school_bandwidth"]} == {"chiyoda-es", "oasa-es"}
     mine = client.get("/api/kpis", headers=school).json()
     assert {r["school"] for r in mine["school_bandwidth"]} == {"chiyoda-es"}

@@ -26,7 +26,8 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_report_prints_every_working_day_and_the_month(fed_month: TeleworkKpi, database_url: str) -> None:
     code, out, err = run("report", "--month", "2026-11", "--database-url", database_url)
     assert code == 0, err
-    lines = out.splitlines()
+    source, *lines = out.splitlines()
+    assert source.startswith("source: vpn_sessions (VPN sessions: time-weighted mean")  # no source with people
     assert lines[0] == "telework 2026-11 (JST working hours; staff 100, target 30.0%)"
     assert lines[1].split() == ["date", "day", "working", "covered", "coverage", "sessions", "remote", "reduction",
                                 "attainment", "note"]  # fmt: skip
@@ -75,7 +76,7 @@ def test_today_is_marked_so_far(make_kpi: MakeKpi, clock: Clock, database_url: s
     lines = out.splitlines()
     assert lines[-2].startswith("2026-11-26") and lines[-2].endswith("so far")
     # 2–25 November passed without a single sample: listed, without a figure, and not averaged.
-    assert lines[2].endswith("no figure: no samples")
+    assert lines[0].startswith("source: vpn_sessions") and lines[3].endswith("no figure: no samples")
     assert lines[-1].startswith("month 2026-11: 0 of 16 finished working days with a figure; remote share -")
 
 

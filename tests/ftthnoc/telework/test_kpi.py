@@ -63,7 +63,7 @@ def stored_days(engine: Engine) -> dict[date, TeleworkDay]:
 
 def value(families: list[MetricFamily], name: str, **labels: str) -> float | None:
     fam = next(f for f in families if f.name == name)
-    found = [s.value for s in fam.samples if dict(s.labels) == labels]
+    found = [s.value for s in fam.samples if all(s.labels.get(k) == v for k, v in labels.items())]
     return found[0] if found else None
 
 
@@ -129,7 +129,9 @@ def test_gauges_today_so_far_and_this_month(make_kpi: MakeKpi, clock: Clock, eng
     fams = kpi.families()
     assert [f.name for f in fams] == list(FAMILY_NAMES)
     assert all(f.type == "gauge" for f in fams)
-    assert {k for f in fams for s in f.samples for k in s.labels} <= {"period"}
+    # The period and the source of the figure (only VPN sessions in this month): never a user or a gateway.
+    assert {k for f in fams for s in f.samples for k in s.labels} <= {"period", "source"}
+    assert {s.labels.get("source") for f in fams for s in f.samples if "source" in s.labels} == {"vpn_sessions"}
     # Today so far: 08:30–12:00 at 30 sessions.
     assert value(fams, "ftthnoc_telework_remote_share_ratio", period="day") == pytest.approx(0.30)
     assert value(fams, "ftthnoc_telework_coverage_ratio", period="day") == 1.0
