@@ -11,6 +11,7 @@ only, on ports the kernel picks.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import http.server
 import ipaddress
 import socket
@@ -133,6 +134,20 @@ class _Tcp(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
 
+def _dns_pair(attempts: int = 20) -> tuple[_Udp, _Tcp]:
+    """A UDP and a TCP server on one loopback port (DNS answers over both): the UDP port comes free from the
+    kernel, but its TCP twin may be another program's (on a busy machine it was), so try again."""
+    for _ in range(attempts):
+        udp = _Udp((LOOPBACK, 0), _DnsUdp)
+        try:
+            return udp, _Tcp((LOOPBACK, udp.server_address[1]), _DnsTcp)
+        except OSError as exc:
+            udp.server_close()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+    raise OSError(errno.EADDRINUSE, f"no loopback port free for both UDP and TCP after {attempts} tries")
+
+
 class TownServices:
     """``with TownServices(workdir) as s:`` the portal at ``s.url`` and the DNS server at ``s.dns_port``."""
 
@@ -142,9 +157,8 @@ class TownServices:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         self.https.socket = ctx.wrap_socket(self.https.socket, server_side=True)
-        self.udp = _Udp((LOOPBACK, 0), _DnsUdp)
+        self.udp, self.tcp = _dns_pair()
         self.dns_port: int = self.udp.server_address[1]
-        self.tcp = _Tcp((LOOPBACK, self.dns_port), _DnsTcp)
         self.url = f"https://{LOOPBACK}:{self.https.server_address[1]}/"
         self._threads: list[threading.Thread] = []
 

@@ -24,6 +24,7 @@ school pages show one "meets" and one "not met" with its gap. Loopback only, as 
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import shutil
@@ -338,12 +339,24 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                 sys.stdout.flush()
 
             api_url: list[str] = []
-            run_service(config, settings, cycles, on_ready=ready,
-                        database_url=url, api_listen=api_address, on_api=api_url.append)
+            try:
+                run_service(config, settings, cycles, on_ready=ready,
+                            database_url=url, api_listen=api_address, on_api=api_url.append)
+            except OSError as exc:
+                # The default port was free when asked and taken when bound (another demo or test started
+                # between the two): the API starts before anything else, so start again on a free port.
+                if exc.errno != errno.EADDRINUSE or api_listen is not None or api_url:
+                    raise
+                host = api_address.rsplit(":", 1)[0]
+                click.echo(f"ftthnoc demo: {api_address} was taken meanwhile: serving the web pages on a free port "
+                           f"of {host}; pass --api-listen HOST:PORT to choose", err=True)
+                run_service(config, settings, cycles, on_ready=ready,
+                            database_url=url, api_listen=f"{host}:0", on_api=api_url.append)
     except FtthnocError as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror}")
+        fail(f"cannot listen (exporter {settings.listen_host}:{settings.listen_port}, web pages {api_address}): "
+             f"{exc.strerror}")
 
 
 CLI_USER_HINT = "ftthnoc / ftthnoc-demo"

@@ -523,7 +523,6 @@ class IncidentEngine:
         touched = self._mark(inc, latest, batch)
         touched.opened = True
         touched.added.extend(inc.households())
-        log.info("incident opened: %s %s %s (%d ONUs)", kind, district, pon_port or "", len(members))
 
     def _join(self, inc: _Incident, key: OnuKey, at: datetime, batch: _Batch) -> None:
         member = _Member(self._household(key), at)

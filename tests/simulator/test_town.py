@@ -46,7 +46,7 @@ PINNED = {
     "poller_config": "58196299e8c88c81b084fb58a2a832cfe4017dbe19519d4c43477cbb3a4a0afd",
     "inventory_with_routers": "d5c472f61de80966c92aba74ad1c00f3ac0bdc7a2b261213470510ae2bfa5178",
     "poller_config_with_routers": "cd8b5b911e8eddeabfc832a58798ea15abdb914e094c4c73df43d7231007a0cb",
-    "snmprec_with_routers": "c40f38e143d87febbaa2364d611d7844f6587b0bf4a680351565a03010789690",
+    "snmprec_with_routers": "d117a46f9016a9c93f598ad2974753a6d3db608d7605c5772ab21b8f9c0cd62a",
 }
 
 
