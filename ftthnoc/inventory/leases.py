@@ -42,6 +42,7 @@ from ftthnoc.inventory.csvio import _decode
 from ftthnoc.inventory.mdm import FUTURE_SLACK, parse_time
 from ftthnoc.inventory.models import AuditEntry, Household, LineLease, Onu
 from ftthnoc.inventory.rows import InventoryImportError, RowProblem
+from ftthnoc.normalise import normalise_serial
 from ftthnoc.timezone import JST
 
 log = logging.getLogger(__name__)
@@ -106,16 +107,26 @@ def _ipv4(text: str) -> str:
         raise ValueError(f"{value!r} is not an IPv4 address") from None
 
 
-def _lines(session: Session) -> dict[str, int]:
-    """Line ids (household codes, ONU serials) → household id; codes win over serials."""
-    found: dict[str, int] = {}
+def _lines(session: Session) -> tuple[dict[str, int], dict[str, int]]:
+    """Household codes (upper case) → household id, and ONU serials (normalised) → household id."""
+    serials: dict[str, int] = {}
     for serial, household_id in session.execute(select(Onu.serial, Onu.household_id)
                                                 .where(Onu.household_id.is_not(None))):
         if household_id is not None:
-            found[serial.strip().upper()] = household_id
-    for code, household_id in session.execute(select(Household.code, Household.id)):
-        found[code.strip().upper()] = household_id
-    return found
+            serials[serial] = household_id
+    codes = {code.strip().upper(): household_id
+             for code, household_id in session.execute(select(Household.code, Household.id))}
+    return codes, serials
+
+
+def _household(line_id: str, codes: dict[str, int], serials: dict[str, int]) -> int | None:
+    """The household a line id names: a household code first, else an ONU serial in any OLT's form."""
+    if line_id in codes:
+        return codes[line_id]
+    try:
+        return serials.get(normalise_serial(line_id))
+    except ValueError:
+        return None
 
 
 def read_leases(session: Session, text: str, source: str, naive_tz: tzinfo = JST,
@@ -141,7 +152,7 @@ def read_leases(session: Session, text: str, source: str, naive_tz: tzinfo = JST
     if missing:
         raise InventoryError(f"{source} is not a lease export: no column {', '.join(missing)} "
                              "(want start,stop,ip,line; radacct's or Kea's names also do)")
-    lines = _lines(session)
+    codes, serials = _lines(session)
     records: list[LeaseRecord] = []
     problems: list[RowProblem] = []
     skipped = 0
@@ -199,7 +210,7 @@ def read_leases(session: Session, text: str, source: str, naive_tz: tzinfo = JST
         if not line_id:
             problems.append(RowProblem(SECTION, start_line, "no line id (household code or ONU serial)", source))
             continue
-        household_id = lines.get(line_id)
+        household_id = _household(line_id, codes, serials)
         if household_id is None:  # the id itself is not repeated: it may be a household's code
             problems.append(RowProblem(SECTION, start_line, "the line id is no household's code nor an ONU's "
                                        "serial", source))  # fmt: skip
