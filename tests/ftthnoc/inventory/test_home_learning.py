@@ -223,3 +223,22 @@ def test_the_cli_imports_leases(town: Engine, tmp_path: Path) -> None:
     out = CliRunner().invoke(tablets, ["import-leases", str(path), "--database-url", url, "--actor", "t"])
     assert out.exit_code == 0, out.output
     assert "5 added" in out.output and not any(code in out.output for code in CODES)
+
+
+def test_the_kpi_recorder_exports_the_gauge_without_suppressed_districts(town: Engine) -> None:
+    from ftthnoc.kpi.recorder import KpiRecorder
+
+    load(town)
+    recorder = KpiRecorder(town, 60.0, gauges_seconds=0.0)
+    recorder.record_poll("nothing", [], now=NOW)  # a poll refreshes the gauges' figures at its time
+    fams = {f.name: f for f in recorder.families()}
+    assert {tuple(sorted(x.labels.items())): x.value for x in fams[AT_HOME].samples} == {
+        (("district", "a"),): 4.0, (("district", "c"),): 0.0}
+
+
+def test_a_bad_address_in_an_mdm_export_is_named_by_line(town: Engine) -> None:
+    rows = [("SA01", "2026-12-03 19:00:00", "198.51.100.1"), ("SA02", "2026-12-03 19:00:00", "home")]
+    with pytest.raises(InventoryImportError) as err, db.session_scope(town) as s:
+        import_text(s, "google", google_export(rows), "google.csv", actor="test", now=NOW)
+    assert [str(p) for p in err.value.problems] == [
+        "google.csv line 3 (mdm:google): IP address: 'home' is not an IP address"]
