@@ -34,6 +34,7 @@ when something broke (an agent, a walk, a count mismatch).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import os
@@ -156,7 +157,8 @@ def run_size(exe: str, towns: int, onus_per_town: int, args: argparse.Namespace)
     agents.start()
     try:
         startup = time.perf_counter() - t0
-        plans = plan_town(agents, args.max_repetitions, None)
+        plans = [dataclasses.replace(p, device=dataclasses.replace(p.device, timeout=args.timeout))
+                 for p in plan_town(agents, args.max_repetitions, None)]
         onus = sum(1 for _ in agents.town.onus())
         print(f"  {onus:,} ONUs on {len(plans)} OLTs in {processes} snmpsim processes, up in {startup:.0f} s; "
               f"load {load_before[0]:.1f}", flush=True)
@@ -236,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="make the untimed first poll of each size without tracemalloc")
     ap.add_argument("--agent-processes", type=int, default=4,
                     help="snmpsim processes serving the OLTs (default 4)")
+    ap.add_argument("--timeout", type=float, default=10.0,
+                    help="seconds per request, both sides (default 10: four agent processes serving 50 OLTs "
+                         "on a busy machine answer slower than the town's 2 s)")
     ap.add_argument("--max-repetitions", type=int, default=25, help="GETBULK max-repetitions (default 25)")
     ap.add_argument("--seed", type=int, default=2026, help="the prefecture's seed (default 2026)")
     ap.add_argument("--json", action="store_true", help="also print one machine-readable JSON line")
@@ -258,10 +263,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} cores {platform.machine()}, Python {platform.python_version()}, "
           f"{netsnmp_version}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
-    results = []
+    results: list[SizeResult] = []
+    failed: list[str] = []
     for towns, onus in sizes:
         print(f"size {towns} x {onus:,}:", flush=True)
-        results.append(run_size(exe, towns, onus, args))
+        try:
+            r = run_size(exe, towns, onus, args)
+        except (BenchError, OSError, RuntimeError) as exc:  # report it, measure the other sizes
+            failed.append(f"{towns}x{onus}: {exc}")
+            print(f"  FAILED: {exc}", flush=True)
+            continue
+        results.append(r)
+        print(f"  ftthnoc {r.ftthnoc_cpu_s:.2f} CPU s ({r.per_1k(r.ftthnoc_cpu_s) * 1000:.0f} ms / 1k ONUs), "
+              f"net-snmp {r.netsnmp_cpu_s:.2f} s; wall {r.ftthnoc_wall_s:.1f} / {r.netsnmp_wall_s:.1f} s; "
+              f"load {r.load_after[0]:.1f}", flush=True)
+    if not results:
+        return 1
     print()
     print_table(results)
     print()
@@ -280,7 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({"sizes": [asdict(r) for r in results], "flatness": flat, "flat_goal": FLAT_GOAL,
                           "core_use": cores, "core_goal": CORE_GOAL, "cores": os.cpu_count()},
                          separators=(",", ":")))
-    return 0
+    if failed:
+        print("failed sizes: " + "; ".join(failed))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
