@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=2, help="changes to time (default 2)")
     ap.add_argument("--scrape-gap", type=float, default=2.0,
                     help="seconds between two scrapes while waiting for the change (default 2)")
+    ap.add_argument("--timeout", type=float, default=10.0, help="the targets' request timeout (default 10 s)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--json", action="store_true", help="also print one machine-readable JSON line")
     args = ap.parse_args(argv)
@@ -129,7 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             TownAgents(town, olt_processes=min(args.agent_processes, len(town.olts))) as agents:
         workdir = Path(tmp)
         config = workdir / "config.yaml"
-        config.write_text(yaml.safe_dump(agents.poller_config(interval_seconds=args.interval), sort_keys=False))
+        doc = agents.poller_config(interval_seconds=args.interval)
+        for target in doc["targets"]:  # a few agent processes serving many OLTs answer slower than one each
+            target["timeout"] = args.timeout
+        config.write_text(yaml.safe_dump(doc, sort_keys=False))
         onus = sum(1 for _ in agents.town.onus())
         print(f"freshness: {onus:,} ONUs on {len(town.olts)} OLTs ({len(agents.processes)} snmpsim processes, up "
               f"in {agents.startup_seconds:.0f} s), serve interval {args.interval:g} s, load average "
