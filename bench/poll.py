@@ -142,13 +142,12 @@ _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def agents_cpu(agents: TownAgents) -> float:
-    """CPU seconds the snmpsim agent processes used so far (Linux /proc; 0 elsewhere)."""
+    """CPU seconds the snmpsim agent processes used so far (Linux /proc; 0 elsewhere). Each process
+    once, also when it serves several agents (the small devices; ``olt_processes``)."""
     total = 0.0
-    for a in agents.agents.values():
-        if a.process is None:
-            continue
+    for pid in {a.process.pid for a in agents.agents.values() if a.process is not None}:
         try:
-            with open(f"/proc/{a.process.pid}/stat") as f:
+            with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             return 0.0

@@ -178,6 +178,9 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_school_tablets_seen", "gauge", ("school", "period"),
           "Active tablets of the school seen (ARP sweep, the school router's ARP table or an MDM's last sync) "
           "in the last period: 24h, 7d (the tablets-seen KPI as counts).", INCIDENTS),
+    Entry("ftthnoc_tablets_seen_at_home", "gauge", ("district",),
+          "Active tablets seen at home (an MDM's last sync from an address a household line of the district held, "
+          "ISP lease import) in the last 7 days; absent where the KPI page suppresses the count.", INCIDENTS),
     Entry("ftthnoc_school_uplink_recommended_bytes_per_second", "gauge", ("school",),
           "MEXT's recommended uplink bandwidth for the school's pupils (2024 table).", INCIDENTS),
     Entry("ftthnoc_school_uplink_info", "info", ("school", "device", "interface"),

@@ -5,10 +5,11 @@ Processes. Each OLT's agent runs in its own process: the OLTs carry most of the 
 poller's wall time depends on walking them in parallel. The small devices (BWA stations, VPN gateways,
 school routers) are engines of two shared processes (``SMALL_DEVICE_PROCESSES``): snmpsim starts a new
 engine at each ``--v3-engine-id`` on its command line, with its own ``--data-dir``,
-``--agent-udpv4-endpoint`` and USM users. The demo's town is 7 processes instead of 22, and its 17 small
-devices cost two interpreter start-ups instead of 17. Each agent keeps its engine ID for its life,
-restarts included (as a real OLT does: SNMPv3 managers that know the old engine ID would otherwise get
-no answer from a restarted agent).
+``--agent-udpv4-endpoint`` and USM users. ``TownAgents(olt_processes=K)`` groups the OLTs the same way,
+into K processes (a simulated prefecture's 50 OLTs; the town's default stays one process per OLT). The
+demo's town is 7 processes instead of 22, and its 17 small devices cost two interpreter start-ups
+instead of 17. Each agent keeps its engine ID for its life, restarts included (as a real OLT does:
+SNMPv3 managers that know the old engine ID would otherwise get no answer from a restarted agent).
 
 Ports. ftthnoc binds each agent's UDP socket itself (``reserve_udp_port``) and the snmpsim process
 inherits it: the child's prelude (``_BOOT``) makes pysnmp serve an endpoint from the inherited socket
@@ -76,6 +77,8 @@ SMALL_DEVICES = "small-devices"
 #: device, and a poll of the small devices still gets two cores' share of a busy machine (one process
 #: would serve every small device's requests on one core, behind the OLTs').
 SMALL_DEVICE_PROCESSES = 2
+#: the name of the processes that share OLTs when ``TownAgents(olt_processes=K)`` groups them
+OLT_GROUP = "olts"
 
 # Run in the child: die with the parent (SIGTERM) even if it is killed with SIGKILL, so an aborted test
 # run leaves no agents behind (the parent-pid check closes the race with an early death); serve each
@@ -424,13 +427,14 @@ def _wait_ready(processes: Sequence[_Process], timeout: float | None = None) -> 
                         deadline = max(deadline, time.monotonic() + startup_budget(starting))
 
 
-def _share(agents: Sequence[_Agent], processes: int) -> list[tuple[str, list[_Agent]]]:
-    """Deal the agents to at most ``processes`` groups, the largest data first (even start-up work)."""
+def _share(agents: Sequence[_Agent], processes: int, name: str = SMALL_DEVICES) -> list[tuple[str, list[_Agent]]]:
+    """Deal the agents to at most ``processes`` groups named ``name-1`` ..., the largest data first (even
+    start-up work)."""
     groups: list[list[_Agent]] = [[] for _ in range(min(processes, len(agents)))]
     for a in sorted(agents, key=lambda a: -a.records()):
         min(groups, key=lambda g: sum(x.records() for x in g)).append(a)
     order = {a.name: i for i, a in enumerate(agents)}
-    return [(f"{SMALL_DEVICES}-{k + 1}", sorted(g, key=lambda a: order[a.name])) for k, g in enumerate(groups)]
+    return [(f"{name}-{k + 1}", sorted(g, key=lambda a: order[a.name])) for k, g in enumerate(groups)]
 
 
 # --------------------------------------------------------------------------- the town
@@ -447,9 +451,11 @@ class TownAgents:
     (stable addresses for a demo); a mapping fixes chosen devices' ports. ``frozen_clock`` (Unix
     seconds) stops the clock of the gateway's working-day curve, for tests that compute its value.
     ``startup_timeout`` (seconds) caps the wait for the agents; by default it scales with the work and
-    the machine's load (``startup_budget``). ``workdir`` defaults to a temporary directory removed on
-    stop; pass a persistent ``workdir`` *and* ``cache_dir`` to reuse snmpsim's index across runs (data
-    files are rewritten only when they change).
+    the machine's load (``startup_budget``). ``olt_processes=K`` serves the OLTs as engines of K shared
+    processes instead of one each (a prefecture's 50 OLTs in a few interpreters; each process then
+    answers its OLTs' requests on one core, one after the other). ``workdir`` defaults to a temporary
+    directory removed on stop; pass a persistent ``workdir`` *and* ``cache_dir`` to reuse snmpsim's
+    index across runs (data files are rewritten only when they change).
 
     With ``die_with_parent`` (Linux) the agents get SIGTERM when the thread that started them ends, so
     start them from a thread that lives as long as you need them (the main thread, normally).
@@ -469,7 +475,11 @@ class TownAgents:
         startup_timeout: float | None = None,
         die_with_parent: bool = True,
         frozen_clock: float | None = None,
+        olt_processes: int | None = None,
     ) -> None:
+        if olt_processes is not None and olt_processes < 1:
+            raise ValueError(f"olt_processes must be >= 1 or None, not {olt_processes}")
+        self.olt_processes = olt_processes
         self.requested_town = town if town is not None else generate_town()
         self.frozen_clock = frozen_clock
         self._workdir_arg = Path(workdir) if workdir is not None else None
@@ -531,7 +541,9 @@ class TownAgents:
                     env=env,
                 )
             small = [self.agents[d.name] for d in town.devices() if not isinstance(d, Olt)]
-            groups = [(o.name, [self.agents[o.name]]) for o in town.olts]
+            olts = [self.agents[o.name] for o in town.olts]
+            groups = ([(a.name, [a]) for a in olts] if self.olt_processes is None
+                      else _share(olts, self.olt_processes, OLT_GROUP))
             groups += _share(small, SMALL_DEVICE_PROCESSES)
             for name, members in groups:
                 self.processes.append(_Process(
@@ -569,8 +581,9 @@ class TownAgents:
     def restart(self, olt: str, timeout: float | None = None) -> None:
         """Restart one device's agent (an OLT's, normally) on the same port and wait until it answers, e.g.
         after its data file was rewritten (``simulator.faults``): snmpsim notices a changed file only to
-        the second, so a restart is the sure way to serve the new data. An OLT has its own process: the
-        other agents are not touched. The small devices share processes: restarting one of them restarts
+        the second, so a restart is the sure way to serve the new data. An OLT has its own process (unless
+        ``olt_processes`` groups them: then the OLTs of its process restart with it): the other agents are
+        not touched. The small devices share processes: restarting one of them restarts
         the others of its process too, each on its own port with its own engine ID (all of them answer
         again before this returns); the other processes are not touched."""
         if self._town is None:

@@ -75,6 +75,31 @@ class Tablets(BaseModel):
     town: TabletsTown = Field(description="The whole town (also for a school user).")
 
 
+Shown = int | Literal["<3"]
+
+
+class TabletsAtHomeDistrict(BaseModel):
+    district: str
+    name: str
+    tablets: int = Field(description="Active tablets of the district's schools.")
+    seen_7d: Shown = Field(description='Tablets seen at home on a household line of the district in the last '
+                                       '7 days; 1 or 2 as "<3" so that no home can be identified.')
+    share_7d: float | None = Field(description="seen_7d / tablets; null when the count is suppressed.")
+
+
+class TabletsAtHomeTown(BaseModel):
+    tablets: int
+    seen_7d: Shown
+    share_7d: float | None
+
+
+class TabletsAtHome(BaseModel):
+    days: int
+    min_shown: int = Field(description="Counts below this are shown only as \"<N\".")
+    districts: list[TabletsAtHomeDistrict]
+    town: TabletsAtHomeTown
+
+
 class ThroughputFailure(BaseModel):
     at: datetime
     direction: str = Field(description="download or upload.")
@@ -147,6 +172,8 @@ class KpiOverview(BaseModel):
     generated_at: datetime
     subscriptions: Subscriptions
     tablets: Tablets
+    tablets_at_home: TabletsAtHome = Field(description="Home learning: tablets seen on a household line, by "
+                                                       "district, counts only (never a household).")
     school_bandwidth: list[SchoolBandwidth]
     telework: Telework
     availability: list[AvailabilityMonth]
@@ -184,6 +211,12 @@ def subscriptions_districts(session: DbSession, now: Now) -> list[DistrictTakeUp
 def tablets(session: DbSession, principal: CurrentPrincipal, now: Now) -> list[TabletsSchool]:
     data = kpis.tablets_seen(session, principal, now)
     return [TabletsSchool.model_validate(r) for r in data["schools"]]
+
+
+@router.get("/tablets/home", summary="Tablets seen at home in the last 7 days, by district (rows)")
+def tablets_home(session: DbSession, now: Now) -> list[TabletsAtHomeDistrict]:
+    data = kpis.tablets_at_home(session, now)
+    return [TabletsAtHomeDistrict.model_validate(r) for r in data["districts"]]
 
 
 @router.get("/schools/bandwidth", summary="Each school's measured throughput against its MEXT target (rows)")

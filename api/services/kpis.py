@@ -91,6 +91,11 @@ def tablets_seen(session: Session, principal: Principal, now: datetime) -> dict[
     return figures.tablets_seen(session, now, school=own_school(principal))
 
 
+def tablets_at_home(session: Session, now: datetime) -> dict[str, Any]:
+    """Tablets seen at home per district and town-wide: counts only, the same for every role."""
+    return figures.tablets_at_home(session, now)
+
+
 def school_bandwidth(session: Session, principal: Principal, peaks: dict[str, float] | None,
                      school: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Each school's measured throughput against its MEXT target, and its utilisation peak (a school user: its

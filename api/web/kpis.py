@@ -48,7 +48,8 @@ def kpis_page(request: Request, session: DbSession, auth: Auth, peaks: Peaks) ->
             for row in data["school_bandwidth"]
         ],
     }  # fmt: skip
-    return render(request, "kpis.html", auth, data=data, svg=svg, generated=now)
+    return render(request, "kpis.html", auth, data=data, svg=svg, generated=now,
+                  home_pct=charts.pct)
 
 
 @router.get("/grafana")

@@ -17,8 +17,8 @@ files and where their columns come from are in ``tests/fixtures/mdm/``):
 * ``jamf``: a Jamf Pro mobile device search exported as CSV (Serial Number, Last Inventory Update,
   Wi-Fi MAC Address, …).
 
-Only the serial, the last sync time, the Wi-Fi MAC and the model are read, and the digits of a grade
-and class in the org unit path (Google) or department (Jamf), filled in only for a tablet the inventory
+Only the serial, the last sync time, the Wi-Fi MAC, the model, the last known IPv4 address and the digits
+of a grade and class in the org unit path (Google) or department (Jamf), filled in only for a tablet the inventory
 has none for; every other cell (user names, e-mail addresses, annotated users) is dropped as the line is
 read and never stored or logged.
 The import is all or nothing, like the inventory's: any bad row (no serial, a time or MAC that does not
@@ -26,12 +26,18 @@ parse, a last sync in the future, a serial two active tablets share, a Wi-Fi MAC
 tablet's) is reported as ``FILE line N: problem`` and nothing is written. Serials that are no tablet of
 the inventory (staff devices, other towns) are counted, not refused; an MDM that keeps two records of
 one serial (Jamf after a logic-board repair) counts the later sync.
+
+The last known IPv4 address (Google's last known network's WAN IP, Jamf's Last Reported IP Address, an
+Intune export's IP address where it has one) is kept with the sync time (``TabletAddress``): the
+home-learning KPI matches it against the ISP's address assignments to household lines
+(``ftthnoc.inventory.leases``). An IPv6 address is not kept (home lines are matched by IPv4).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import logging
 import re
 import unicodedata
@@ -45,7 +51,7 @@ from sqlalchemy.orm import Session
 
 from ftthnoc.errors import InventoryError
 from ftthnoc.inventory.csvio import _decode
-from ftthnoc.inventory.models import AuditEntry, School, Tablet, mark_seen, sightings_of
+from ftthnoc.inventory.models import AuditEntry, School, Tablet, TabletAddress, mark_seen, sightings_of
 from ftthnoc.inventory.rows import InventoryImportError, RowProblem
 from ftthnoc.normalise import normalise_mac
 from ftthnoc.timezone import JST
@@ -74,6 +80,9 @@ class Layout:
     naive_tz: tzinfo
     #: personal columns the export carries: named for the README and the tests, never read
     personal: tuple[str, ...] = ()
+    #: the last IPv4 address the device reported from (the public/WAN one where the console has both):
+    #: the home-learning KPI matches it against the household lines' leases
+    ip: tuple[str, ...] = ()
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -87,6 +96,9 @@ LAYOUTS: dict[str, Layout] = {
         naive_tz=JST,
         personal=("User", "Annotated User", "annotatedUser", "Most Recent User", "Recent User 1",
                   "Recent User 2"),
+        # the Directory API's lastKnownNetwork[].wanIpAddress (the home line's address) before ipAddress (LAN)
+        ip=("WAN IP Address", "Last Known WAN IP Address", "lastKnownNetwork.wanIpAddress", "wanIpAddress",
+            "Last Known IP Address", "IP Address", "lastKnownNetwork.ipAddress", "ipAddress"),
     ),
     "intune": Layout(
         serial=("Serial number", "serialNumber"),
@@ -97,6 +109,7 @@ LAYOUTS: dict[str, Layout] = {
         naive_tz=UTC,
         personal=("Primary user UPN", "Primary user email address", "Primary user display name",
                   "userPrincipalName", "emailAddress", "userDisplayName"),
+        ip=("Public IP address", "IP address", "IPv4 address", "ipAddressV4"),
     ),
     "jamf": Layout(
         serial=("Serial Number",),
@@ -106,6 +119,7 @@ LAYOUTS: dict[str, Layout] = {
         group=("Department",),
         naive_tz=JST,
         personal=("Username", "Full Name", "Email Address", "Phone Number", "Position"),
+        ip=("Last Reported IP Address", "IP Address"),
     ),
 }
 
@@ -177,6 +191,20 @@ class MdmRecord:
     model: str | None
     grade: int | None = None
     class_name: str | None = None
+    #: the last known IPv4 address (``Layout.ip``), None when the export has none
+    ip: str | None = None
+
+
+def parse_ipv4(text: str) -> str | None:
+    """An address cell as IPv4 text; None for an empty cell or an IPv6 address. Raises ValueError."""
+    value = text.strip()
+    if value.casefold() in NEVER:
+        return None
+    try:
+        addr = ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address") from None
+    return str(addr) if addr.version == 4 else None
 
 
 def _column(header: list[str], names: Iterable[str]) -> int | None:
@@ -205,7 +233,7 @@ def read_export(text: str, kind: str, source: str, naive_tz: tzinfo | None = Non
     except csv.Error as exc:
         raise InventoryError(f"{source} line 1: {exc}") from None
     cols = {name: _column(header, getattr(layout, name))
-            for name in ("serial", "last_sync", "wifi_mac", "model", "group")}  # fmt: skip
+            for name in ("serial", "last_sync", "wifi_mac", "model", "group", "ip")}  # fmt: skip
     missing = [getattr(layout, name)[0] for name in ("serial", "last_sync") if cols[name] is None]
     if missing:
         raise InventoryError(f"{source} is not a {kind} export: no column {', '.join(repr(m) for m in missing)}")
@@ -248,8 +276,13 @@ def read_export(text: str, kind: str, source: str, naive_tz: tzinfo | None = Non
             except ValueError as exc:
                 problems.append(RowProblem(section, start, f"Wi-Fi MAC: {exc}", source))
                 continue
+        try:
+            ip = parse_ipv4(cell("ip"))
+        except ValueError as exc:
+            problems.append(RowProblem(section, start, f"IP address: {exc}", source))
+            continue
         grade, class_name = grade_class(cell("group"))
-        records.append(MdmRecord(start, serial, last_sync, wifi_mac, cell("model") or None, grade, class_name))
+        records.append(MdmRecord(start, serial, last_sync, wifi_mac, cell("model") or None, grade, class_name, ip))
     return records, problems
 
 
@@ -265,6 +298,8 @@ class MdmResult:
     macs_learned: int = 0
     classes_filled: int = 0
     not_in_inventory: int = 0
+    #: (tablet, IPv4, sync) rows kept for the home-learning KPI (not in the audit detail)
+    addresses: int = 0
     schools: set[str] = field(default_factory=set)
 
     def detail(self) -> dict[str, object]:
@@ -361,6 +396,7 @@ def import_records(session: Session, kind: str, records: list[MdmRecord], source
         tablet.network_mac = mac
         result.macs_learned += 1
     known = sightings_of(session, (t.id for _rec, t in plans), section)
+    addresses: list[tuple[int, str, datetime]] = []
     for rec, tablet in plans:
         result.matched += 1
         result.schools.add(school_of[tablet.id])
@@ -373,11 +409,33 @@ def import_records(session: Session, kind: str, records: list[MdmRecord], source
             continue
         if mark_seen(session, tablet, known, section, rec.last_sync):
             result.seen += 1
+        if rec.ip is not None:
+            addresses.append((tablet.id, rec.ip, rec.last_sync))
+    _keep_addresses(session, section, addresses)
+    result.addresses = len(addresses)
     detail = {**result.detail(), "file": source, "via": via}
     session.add(AuditEntry(actor=actor, action="import", entity=section, detail=detail, outcome="ok"))
     session.flush()
     log.info("%s", result.summary())
     return result
+
+
+def _keep_addresses(session: Session, source: str, addresses: list[tuple[int, str, datetime]]) -> None:
+    """Add each (tablet, IPv4, sync time) not already kept: an export read twice adds nothing."""
+    ids = sorted({tablet_id for tablet_id, _ip, _at in addresses})
+    have: set[tuple[int, datetime]] = set()
+    for i in range(0, len(ids), 500):
+        stmt = select(TabletAddress.tablet_id, TabletAddress.seen_at).where(
+            TabletAddress.source == source, TabletAddress.tablet_id.in_(ids[i : i + 500]))
+        have.update((t, _utc(at)) for t, at in session.execute(stmt))
+    for tablet_id, ip, at in addresses:
+        if (tablet_id, _utc(at)) not in have:
+            session.add(TabletAddress(tablet_id=tablet_id, source=source, ip=ip, seen_at=at))
+            have.add((tablet_id, _utc(at)))
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def import_export(session: Session, kind: str, path: Path, *, actor: str, now: datetime | None = None,

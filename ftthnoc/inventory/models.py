@@ -331,6 +331,36 @@ class TabletSighting(Base):
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class TabletAddress(Base):
+    """The IPv4 address an MDM reported a tablet at, with its sync time (``mdm:<kind>``): one row per sync
+    imported, so that the home-learning KPI (``ftthnoc.kpi.figures.tablets_at_home``) can ask on which
+    household line the tablet synced. An address only, never a user or a place."""
+
+    __tablename__ = "tablet_addresses"
+    __table_args__ = (UniqueConstraint("tablet_id", "source", "seen_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tablet_id: Mapped[int] = mapped_column(ForeignKey("tablets.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    ip: Mapped[str] = mapped_column(String(15), index=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LineLease(Base):
+    """An IPv4 address the town ISP gave a household's line from ``start_at`` to ``stop_at`` (None: still
+    held), imported from a RADIUS accounting or DHCP lease export (``ftthnoc.inventory.leases``). Only what
+    the home-learning count needs: the address, the interval and the household's id (not its code)."""
+
+    __tablename__ = "line_leases"
+    __table_args__ = (UniqueConstraint("ip", "start_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    ip: Mapped[str] = mapped_column(String(15), index=True)
+    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stop_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class SchoolArpCount(Base):
     """What one ARP source found on a school's LAN besides its tablets, as counts (never the MACs):
     ``unknown`` globally administered MACs that are no tablet's, and ``private`` locally administered

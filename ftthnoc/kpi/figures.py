@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ftthnoc.incidents.models import Incident
-from ftthnoc.inventory.models import District, Household, HouseholdStatus, School, Tablet
+from ftthnoc.inventory.models import District, Household, HouseholdStatus, LineLease, School, Tablet, TabletAddress
 from ftthnoc.kpi import throughput
 from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange, SchoolUplinkPeak
 from ftthnoc.targets import FTTH_SUBSCRIBERS, TELEWORK_OFFICE_REDUCTION
@@ -127,6 +127,73 @@ def tablets_seen(session: Session, now: datetime, school: str | None = None) -> 
     return {"schools": rows, "town": town}
 
 
+#: a count of tablets seen at home below this is shown only as "<3": a district's one or two homes with a
+#: pupil learning online must not be identifiable
+MIN_SHOWN_AT_HOME = 3
+SMALL = f"<{MIN_SHOWN_AT_HOME}"
+
+
+def _shown(n: int) -> int | str:
+    return SMALL if 0 < n < MIN_SHOWN_AT_HOME else n
+
+
+def at_home(session: Session, now: datetime, days: int = 7) -> tuple[dict[str, set[int]], set[int]]:
+    """Which active tablets were seen at home in the last ``days``: by district code, and town-wide (tablet
+    ids, for counting only). A tablet is at home when an MDM's sync (``TabletAddress``) came from an IPv4
+    address a household line held at that time (``LineLease``: start <= sync < stop, or still held); the
+    district is the household's. Only ids and district codes leave this function, never a household."""
+    since = _aware(now) - timedelta(days=days)
+    syncs: list[tuple[int, str, datetime]] = []
+    stmt = (select(TabletAddress.tablet_id, TabletAddress.ip, TabletAddress.seen_at)
+            .join(Tablet, Tablet.id == TabletAddress.tablet_id).where(Tablet.status == "active"))
+    for tablet_id, ip, at in session.execute(stmt):
+        at = _aware(at)
+        if since <= at <= _aware(now):
+            syncs.append((tablet_id, ip, at))
+    ips = sorted({ip for _t, ip, _at in syncs})
+    leases: dict[str, list[tuple[datetime, datetime | None, str]]] = {}
+    for i in range(0, len(ips), 500):
+        rows = session.execute(
+            select(LineLease.ip, LineLease.start_at, LineLease.stop_at, District.code)
+            .join(Household, Household.id == LineLease.household_id)
+            .join(District, District.id == Household.district_id)
+            .where(LineLease.ip.in_(ips[i : i + 500]))
+        )
+        for ip, start, stop, district in rows:
+            leases.setdefault(ip, []).append((_aware(start), None if stop is None else _aware(stop), district))
+    by_district: dict[str, set[int]] = {}
+    town: set[int] = set()
+    for tablet_id, ip, at in syncs:
+        for start, stop, district in leases.get(ip, ()):
+            if start <= at and (stop is None or at < stop):
+                by_district.setdefault(district, set()).add(tablet_id)
+                town.add(tablet_id)
+    return by_district, town
+
+
+def tablets_at_home(session: Session, now: datetime, days: int = 7) -> dict[str, Any]:
+    """The home-learning KPI: per district and town-wide, how many active tablets were seen at home
+    (``at_home``) in the last ``days`` and their share of the active tablets (of the district's schools;
+    town-wide, of all). Counts only: 1 or 2 are shown as ``"<3"`` with no share (0 names no home and is
+    shown). A tablet seen at home in two districts counts in both, once town-wide. Not done: complementary
+    suppression (the town's figure minus the shown districts can bound a hidden one)."""
+    seen, town = at_home(session, now, days)
+    tablets = dict(session.execute(
+        select(District.code, func.count(Tablet.id)).join(School, School.district_id == District.id)
+        .join(Tablet, Tablet.school_id == School.id).where(Tablet.status == "active").group_by(District.code)
+    ).all())  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    for code, name in session.execute(select(District.code, District.name).order_by(District.code)):
+        n, active = len(seen.get(code, ())), int(tablets.get(code, 0))
+        rows.append({"district": code, "name": name, "tablets": active, "seen_7d": _shown(n),
+                     "share_7d": round(n / active, 4) if active and n >= MIN_SHOWN_AT_HOME else None})
+    total = sum(int(v) for v in tablets.values())
+    n = len(town)
+    return {"days": days, "min_shown": MIN_SHOWN_AT_HOME, "districts": rows,
+            "town": {"tablets": total, "seen_7d": _shown(n),
+                     "share_7d": round(n / total, 4) if total and n >= MIN_SHOWN_AT_HOME else None}}
+
+
 def school_bandwidth(session: Session, peaks_mbps: dict[str, float] | None = None,
                      school: str | None = None) -> list[dict[str, Any]]:
     """Each school's MEXT target for its pupils against its latest measured throughput (an active iperf3
@@ -223,6 +290,7 @@ def all_kpis(session: Session, now: datetime, *, target: int = FTTH_SUBSCRIBERS,
         "generated_at": now.isoformat(),
         "subscriptions": subscriptions(session, now, target),
         "tablets": tablets_seen(session, now),
+        "tablets_at_home": tablets_at_home(session, now),
         "school_bandwidth": school_bandwidth(session, peaks_mbps),
         "telework": telework(session, now),
         "availability": availability(session),
@@ -231,4 +299,4 @@ def all_kpis(session: Session, now: datetime, *, target: int = FTTH_SUBSCRIBERS,
 
 
 __all__: Sequence[str] = ("all_kpis", "availability", "incidents", "mext_mbps", "recent_peaks", "school_bandwidth",
-                          "subscriptions", "tablets_seen", "telework")
+                          "subscriptions", "tablets_at_home", "tablets_seen", "telework")

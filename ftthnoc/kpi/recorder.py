@@ -47,7 +47,7 @@ from ftthnoc.inventory.models import (
     sightings_of,
 )
 from ftthnoc.kpi.families import school_families
-from ftthnoc.kpi.figures import mext_mbps, tablets_seen
+from ftthnoc.kpi.figures import mext_mbps, tablets_at_home, tablets_seen
 from ftthnoc.kpi.models import AvailabilityMonth
 from ftthnoc.kpi.uplinks import UplinkMeter
 from ftthnoc.normalise import locally_administered, normalise_mac
@@ -84,6 +84,7 @@ class KpiRecorder:
         self.gauges_seconds = min(interval_seconds, 60.0) if gauges_seconds is None else gauges_seconds
         self._lock = threading.Lock()
         self._tablet_rows: list[dict[str, object]] = []
+        self._home_rows: list[dict[str, object]] = []
         self._recommended: dict[str, float] = {}
         self._gauges_at = -1e18
         #: (olt, pon_port, onu_id) of ONUs whose household is suspended or cancelled, refreshed periodically
@@ -102,8 +103,8 @@ class KpiRecorder:
     def families(self) -> list[MetricFamily]:
         """The schools' figures as gauges (a ``FamilySource``: from memory, never the database)."""
         with self._lock:
-            rows, recommended = list(self._tablet_rows), dict(self._recommended)
-        return school_families(rows, recommended, self.uplinks.uplinks)
+            rows, recommended, home = list(self._tablet_rows), dict(self._recommended), list(self._home_rows)
+        return school_families(rows, recommended, self.uplinks.uplinks, home)
 
     def _school_figures(self, now: datetime) -> None:
         """Read the tablets seen and each school's MEXT figure again (on this thread, off the scrape)."""
@@ -113,13 +114,14 @@ class KpiRecorder:
         try:
             with session_scope(self.engine, actor="kpi") as s:
                 rows = tablets_seen(s, now)["schools"]
+                home = tablets_at_home(s, now)["districts"]
                 recommended = {code: mext_mbps(pupils) for code, pupils in s.execute(select(School.code,
                                                                                            School.pupils))}
         except SQLAlchemyError as exc:
             log.warning("school figures not read: %s", type(exc).__name__)
             return
         with self._lock:
-            self._tablet_rows, self._recommended = rows, recommended
+            self._tablet_rows, self._recommended, self._home_rows = rows, recommended, home
 
     def observe_poll(self, poll: Poll) -> None:
         """A ``PollConsumer`` (it writes to the database: wired behind ``OffLoop``)."""

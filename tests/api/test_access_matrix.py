@@ -66,6 +66,7 @@ OTHERS: dict[str, tuple[str, str]] = {
     "GET /api/kpis/subscriptions/monthly": ("/api/kpis/subscriptions/monthly", EVERY),
     "GET /api/kpis/subscriptions/districts": ("/api/kpis/subscriptions/districts", EVERY),
     "GET /api/kpis/tablets": ("/api/kpis/tablets", EVERY),
+    "GET /api/kpis/tablets/home": ("/api/kpis/tablets/home", EVERY),
     "GET /api/kpis/schools/bandwidth": ("/api/kpis/schools/bandwidth", EVERY),
     "GET /api/kpis/availability": ("/api/kpis/availability", EVERY),
     "POST /api/enrolments": ("/api/enrolments", "admin support"),

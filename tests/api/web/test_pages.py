@@ -363,6 +363,9 @@ def test_the_kpi_page_draws_its_charts(client: TestClient, engine: Engine) -> No
                     "kpi-incidents"):
         assert f'id="{section}"' in page.text
     assert "of the 7,000 households targeted" in page.text
+    assert 'id="kpi-tablets-at-home"' in page.text and "Learning at home" in page.text
+    ja = client.get("/kpis?lang=ja").text
+    assert "家庭での学習" in ja and "稼働端末に対する割合" in ja
     # The telework figure names its source (no import and no VPN users here: the session mean).
     assert 'data-source="vpn_sessions"' in page.text and 'source="vpn_sessions"' in page.text
 
@@ -425,10 +428,14 @@ def test_api_kpis_for_grafana_and_school_scoping(client: TestClient, seeded: See
     assert mine["tablets"]["town"] == full["tablets"]["town"]  # the town figure stays whole
     rows = client.get("/api/kpis/schools/bandwidth", headers=school).json()
     assert [(r["school"], r["peak_mbps"], r["meets"]) for r in rows] == [("chiyoda-es", 100.0, None)]
-    for path in ("/subscriptions/monthly", "/subscriptions/districts", "/tablets", "/availability"):
+    for path in ("/subscriptions/monthly", "/subscriptions/districts", "/tablets", "/tablets/home", "/availability"):
         answer = client.get(f"/api/kpis{path}", headers=bearer(seeded.tokens["viewer"]))
         assert answer.status_code == 200 and isinstance(answer.json(), list), path
         assert all(not isinstance(v, dict | list) for row in answer.json() for v in row.values()), path
+    # home learning: counts by district only, the same for a school user (no tablet seen at home here)
+    assert [(r["district"], r["seen_7d"], r["share_7d"]) for r in full["tablets_at_home"]["districts"]] == [
+        ("chiyoda", 0, None), ("oasa", 0, None)]
+    assert mine["tablets_at_home"] == full["tablets_at_home"]
     districts = client.get("/api/kpis/subscriptions/districts", headers=admin).json()
     assert {d["district"] for d in districts} == {"chiyoda", "oasa"}
     schemas = client.get("/openapi.json").json()["components"]["schemas"]

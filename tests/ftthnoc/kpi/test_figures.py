@@ -113,8 +113,8 @@ def test_availability_from_polls_and_tablets_from_sweeps(engine: Engine) -> None
 def test_all_kpis_has_every_section(engine: Engine) -> None:
     with db.session_scope(engine) as s:
         got = figures.all_kpis(s, NOW, peaks_mbps={"es-1": 400.0})
-    assert set(got) == {"generated_at", "subscriptions", "tablets", "school_bandwidth", "telework",
-                        "availability", "incidents"}
+    assert set(got) == {"generated_at", "subscriptions", "tablets", "tablets_at_home", "school_bandwidth",
+                        "telework", "availability", "incidents"}
     bw = {b["school"]: b for b in got["school_bandwidth"]}
     # utilisation is shown, never the verdict: without a throughput test there is none
     assert bw["es-1"]["target_mbps"] == 382.5 and bw["es-1"]["peak_mbps"] == 400.0 and bw["es-1"]["meets"] is None
