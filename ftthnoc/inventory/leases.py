@@ -41,7 +41,7 @@ from ftthnoc.errors import InventoryError
 from ftthnoc.inventory.csvio import _decode
 from ftthnoc.inventory.mdm import FUTURE_SLACK, parse_time
 from ftthnoc.inventory.models import AuditEntry, Household, LineLease, Onu
-from ftthnoc.inventory.rows import InventoryImportError, RowProblem
+from ftthnoc.inventory.rows import InventoryImportError, RowProblem, export_rows
 from ftthnoc.normalise import normalise_serial
 from ftthnoc.timezone import JST
 
@@ -156,23 +156,7 @@ def read_leases(session: Session, text: str, source: str, naive_tz: tzinfo = JST
     records: list[LeaseRecord] = []
     problems: list[RowProblem] = []
     skipped = 0
-    line = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(RowProblem(SECTION, line, str(exc), source))
-            break
-        start_line, line = line, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            i = cols[name]
-            return cells[i].strip() if i is not None and i < len(cells) else ""
-
+    for start_line, cell in export_rows(reader, cols, SECTION, source, problems):
         if kea and cell("state") == "1":
             skipped += 1
             continue

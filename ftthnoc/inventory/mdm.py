@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session
 from ftthnoc.errors import InventoryError
 from ftthnoc.inventory.csvio import _decode
 from ftthnoc.inventory.models import AuditEntry, School, Tablet, TabletAddress, mark_seen, sightings_of
-from ftthnoc.inventory.rows import InventoryImportError, RowProblem
+from ftthnoc.inventory.rows import InventoryImportError, RowProblem, export_rows
 from ftthnoc.normalise import normalise_mac
 from ftthnoc.timezone import JST
 
@@ -239,23 +239,7 @@ def read_export(text: str, kind: str, source: str, naive_tz: tzinfo | None = Non
         raise InventoryError(f"{source} is not a {kind} export: no column {', '.join(repr(m) for m in missing)}")
     records: list[MdmRecord] = []
     problems: list[RowProblem] = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(RowProblem(section, line, str(exc), source))
-            break
-        start, line = line, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            i = cols[name]
-            return cells[i].strip() if i is not None and i < len(cells) else ""
-
+    for start, cell in export_rows(reader, cols, section, source, problems):
         serial = normalise_device_serial(cell("serial"))
         if not serial:
             problems.append(RowProblem(section, start, "no serial number", source))

@@ -4,10 +4,11 @@ section's model (``schemas``): pydantic's errors become one line each, naming th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import csv
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -199,3 +200,41 @@ def parse_row(spec: Section, row: SourceRow) -> tuple[ParsedRow | None, list[Row
         return ParsedRow(row, values, tuple(values[k] for k in spec.key), ok=False), problems
     values = model.model_dump()
     return ParsedRow(row, values, tuple(values[k] for k in spec.key), ok=not problems), problems
+
+
+#: A data row's cell by column name ('' where the export has no such column or the row is short).
+Cell = Callable[[str], str]
+
+
+class CsvReader(Protocol):
+    """What ``csv.reader`` gives: rows, and the number of the last line it read."""
+
+    line_num: int
+
+    def __next__(self) -> list[str]: ...
+
+
+def export_rows(reader: CsvReader, cols: Mapping[str, int | None], section: str, source: str,
+                problems: list[RowProblem]) -> Iterator[tuple[int, Cell]]:
+    """The data rows of an export read by ``csv.reader`` after its header, blank ones left out: each with the
+    line it starts on, as an editor numbers them (a quoted cell may span lines), and its cells by name. A CSV
+    syntax error is a problem on its line and ends the file: what follows it cannot be trusted to split right.
+    The MDM and lease importers read their exports so; the inventory's own CSV has its schemas (``csvio``)."""
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(RowProblem(section, line, str(exc), source))
+            return
+        start, line = line, reader.line_num + 1
+        if not any(c.strip() for c in cells):
+            continue
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            i = cols[name]
+            return cells[i].strip() if i is not None and i < len(cells) else ""
+
+        yield start, cell
