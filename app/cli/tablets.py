@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+from sqlalchemy.orm import Session
 
 from app.cli.common import database_option, engine_for, fail, resolve_url
 from ftthnoc.errors import InventoryError
@@ -29,6 +32,37 @@ def _actor(option: str | None) -> str:
         return os.environ.get("FTTHNOC_ACTOR") or getpass.getuser()
     except (KeyError, OSError):
         return "cli"
+
+
+class _Summary(Protocol):
+    def summary(self) -> str: ...
+
+
+def _apply(path: Path, database_url: str | None, actor: str | None, dry_run: bool,
+           run: Callable[[Session, str], _Summary]) -> None:
+    """One import in one transaction: committed whole, or (dry run, any bad line) rolled back whole, each
+    bad line printed as ``FILE line N: problem``."""
+    who = _actor(actor)
+    with engine_for(resolve_url(database_url)) as engine:
+        session = db.session_factory(engine)()
+        session.info["actor"] = who
+        try:
+            result = run(session, who)
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except InventoryImportError as exc:
+            session.rollback()
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            fail(f"{len(exc.problems)} problem(s) in {path.name}; nothing was written")
+        except InventoryError as exc:
+            session.rollback()
+            fail(str(exc))
+        finally:
+            session.close()
+    click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
 
 
 @click.group("tablets")
@@ -52,27 +86,8 @@ def import_mdm_cmd(path: Path, kind: str, tz_name: str | None, dry_run: bool, da
         tz = ZoneInfo(tz_name) if tz_name else None
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"unknown time zone {tz_name!r} (e.g. Asia/Tokyo, UTC)")
-    who = _actor(actor)
-    with engine_for(resolve_url(database_url)) as engine:
-        session = db.session_factory(engine)()
-        session.info["actor"] = who
-        try:
-            result = import_export(session, kind, path, actor=who, naive_tz=tz)
-            if dry_run:
-                session.rollback()
-            else:
-                session.commit()
-        except InventoryImportError as exc:
-            session.rollback()
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            fail(f"{len(exc.problems)} problem(s) in {path.name}; nothing was written")
-        except InventoryError as exc:
-            session.rollback()
-            fail(str(exc))
-        finally:
-            session.close()
-    click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
+    _apply(path, database_url, actor, dry_run,
+           lambda session, who: import_export(session, kind, path, actor=who, naive_tz=tz))
 
 
 @tablets.command("import-leases")
@@ -89,24 +104,5 @@ def import_leases_cmd(path: Path, tz_name: str, dry_run: bool, database_url: str
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"unknown time zone {tz_name!r} (e.g. Asia/Tokyo, UTC)")
-    who = _actor(actor)
-    with engine_for(resolve_url(database_url)) as engine:
-        session = db.session_factory(engine)()
-        session.info["actor"] = who
-        try:
-            result = leases.import_file(session, path, actor=who, naive_tz=tz)
-            if dry_run:
-                session.rollback()
-            else:
-                session.commit()
-        except InventoryImportError as exc:
-            session.rollback()
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            fail(f"{len(exc.problems)} problem(s) in {path.name}; nothing was written")
-        except InventoryError as exc:
-            session.rollback()
-            fail(str(exc))
-        finally:
-            session.close()
-    click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
+    _apply(path, database_url, actor, dry_run,
+           lambda session, who: leases.import_file(session, path, actor=who, naive_tz=tz))
