@@ -298,7 +298,9 @@ def netsnmp_solo(exe: str, plan: OltPlan, oid: str) -> RoundResult:
 
 
 # --------------------------------------------------------------------------- stock pysnmp, reference
-async def _pysnmp_walk(device: Device, oid: str) -> RoundResult:
+async def _pysnmp_walk(device: Device, oid: str, auth_data: object | None = None) -> RoundResult:
+    """Stock pysnmp's ``bulk_walk_cmd`` of one column: v2c with the device's community, or the given
+    ``auth_data`` (``bench/v3.py`` passes a ``UsmUserData``)."""
     from pysnmp.hlapi.v3arch.asyncio import (  # lazy: the v2c poller never imports pysnmp
         CommunityData,
         ContextData,
@@ -311,7 +313,8 @@ async def _pysnmp_walk(device: Device, oid: str) -> RoundResult:
     )
 
     engine = SnmpEngine()
-    community = CommunityData(device.auth.community.get_secret_value(), mpModel=1)
+    community = auth_data if auth_data is not None else CommunityData(device.auth.community.get_secret_value(),
+                                                                         mpModel=1)
     target = await UdpTransportTarget.create((device.host, device.port), timeout=device.timeout,
                                              retries=device.retries)
     # warm up (lazy MIB and engine set-up is a one-off, not a per-poll, cost)
@@ -324,7 +327,8 @@ async def _pysnmp_walk(device: Device, oid: str) -> RoundResult:
         ObjectType(ObjectIdentity(oid)), lexicographicMode=False, lookupMib=False,
     ):
         if err_ind or err_stat:
-            raise BenchError(f"pysnmp walk of {oid} on {device.name}: {err_ind or err_stat}")
+            raise BenchError(f"pysnmp {'v3 ' if auth_data is not None else ''}walk of {oid} on {device.name}: "
+                             f"{err_ind or err_stat}")
         n += len(vbs)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     engine.close_dispatcher()

@@ -47,6 +47,7 @@ from bench.poll import (
     BenchError,
     OltPlan,
     RoundResult,
+    _pysnmp_walk,
     agents_cpu,
     check_agents_alive,
     median,
@@ -176,22 +177,7 @@ async def _pysnmp_v3_walk(device: Device, oid: str) -> RoundResult:
     a = device.auth
     user = hl.UsmUserData(a.username, a.password.get_secret_value(), a.priv_password.get_secret_value(),
                           authProtocol=AUTH_PROTOCOLS[a.auth_protocol], privProtocol=PRIV_PROTOCOLS[a.priv_protocol])
-    engine = hl.SnmpEngine()
-    target = await hl.UdpTransportTarget.create((device.host, device.port), timeout=device.timeout,
-                                                retries=device.retries)
-    await hl.get_cmd(engine, user, target, hl.ContextData(), hl.ObjectType(hl.ObjectIdentity("1.3.6.1.2.1.1.5.0")),
-                     lookupMib=False)  # discovery and keys: a one-off
-    n = 0
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    async for ind, stat, _i, vbs in hl.bulk_walk_cmd(engine, user, target, hl.ContextData(), 0,
-                                                     device.max_repetitions, hl.ObjectType(hl.ObjectIdentity(oid)),
-                                                     lexicographicMode=False, lookupMib=False):
-        if ind or stat:
-            raise BenchError(f"pysnmp v3 walk of {oid} on {device.name}: {ind or stat}")
-        n += len(vbs)
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    engine.close_dispatcher()
-    return RoundResult(wall, cpu, n, {device.name: n})
+    return await _pysnmp_walk(device, oid, user)  # the same walk as bench/poll.py's, over v3
 
 
 async def _ftthnoc_walk(device: Device, oid: str) -> RoundResult:
