@@ -10,6 +10,7 @@ header through) could pick the client address the login limiter counts failures 
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -95,9 +96,14 @@ class ApiServer:
                                      proxy_headers=bool(trusted_proxies),
                                      forwarded_allow_ips=list(trusted_proxies) or None)  # fmt: skip
         self.server = uvicorn.Server(self.config)
-        self.thread = threading.Thread(target=self.server.run, name="ftthnoc-api", daemon=True)
+        self.thread: threading.Thread | None = None
 
     def start(self, timeout: float = 15.0) -> ApiServer:
+        """Bind here, then serve: a taken port is an ``OSError`` with its errno (``EADDRINUSE``) at once, and
+        the port cannot be taken between a check and uvicorn's own bind (two demos starting together)."""
+        sock = _listening_socket(self.config.host, self.config.port)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name="ftthnoc-api",
+                                       daemon=True)
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -114,10 +120,25 @@ class ApiServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        if self.thread is not None:
+            self.thread.join(timeout=10)
         jobs = getattr(self.config.app.state, "jobs", None) if hasattr(self.config.app, "state") else None
         if jobs is not None:
             jobs.shutdown()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                         flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class RecentPeaks:

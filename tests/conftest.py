@@ -45,6 +45,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
         if module in PROCESS_MODULES or PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.process)
+        if "full_agents" in getattr(item, "fixturenames", ()):
+            # one 7,000-ONU town per run, not one per xdist worker (``./run test`` uses ``--dist loadgroup``)
+            item.add_marker(pytest.mark.xdist_group("full_town"))
 
 
 @pytest.fixture(scope="session")

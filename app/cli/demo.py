@@ -356,7 +356,7 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen (exporter {settings.listen_host}:{settings.listen_port}, web pages {api_address}): "
-             f"{exc.strerror}")
+             f"{exc.strerror or exc}")
 
 
 CLI_USER_HINT = "ftthnoc / ftthnoc-demo"

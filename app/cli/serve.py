@@ -41,4 +41,4 @@ def serve_cmd(settings: Settings, config_path: Path | None, cycles: int | None, 
     except FtthnocError as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror}")
+        fail(f"cannot listen on {settings.listen_host}:{settings.listen_port}: {exc.strerror or exc}")

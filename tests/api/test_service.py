@@ -3,12 +3,15 @@ proxy's X-Forwarded-For it believes (over real HTTP on loopback)."""
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from api.app import create_app
@@ -68,7 +71,25 @@ def test_the_api_server_thread_serves_health_and_stops(tmp_path: Path) -> None:
         assert body["status"] == "ok"
     finally:
         server.stop()
-    assert not server.thread.is_alive()
+    assert server.thread is not None and not server.thread.is_alive()
+    engine.dispose()
+
+
+def test_a_taken_port_is_refused_at_once_with_its_errno(tmp_path: Path) -> None:
+    """The demo falls back to a free port on ``EADDRINUSE`` (another demo or test bound the default between
+    its check and the bind): the error must carry that errno, not a timeout without a reason."""
+    url = f"sqlite:///{tmp_path / 'api.db'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        server = ApiServer(create_app(engine, settings=settings_for(tmp_path)), "127.0.0.1", port)
+        with pytest.raises(OSError) as refused:
+            server.start()
+    assert refused.value.errno == errno.EADDRINUSE
+    assert server.thread is None  # nothing left running
     engine.dispose()
 
 

@@ -71,8 +71,10 @@ def test_shaped_links_read_on_the_school_pages_against_the_mext_rows(
     mbps = {k: round((r.bits_per_second or 0) / 1e6, 1) for k, r in got.items()}
     assert all(r.ok for r in got.values()), got
     print(f"measured over the shaped links (Mbit/s): {mbps}")  # shown with -s: the figures behind the README
-    assert 180 <= mbps[(FAST, "download")] <= 200 and 180 <= mbps[(FAST, "upload")] <= 200, mbps
-    assert 40 <= mbps[(SLOW, "download")] <= 50 and 40 <= mbps[(SLOW, "upload")] <= 50, mbps
+    # at most a few % over the shaped rate: the sender's first bytes fill tbf's bucket and 50 ms queue at its
+    # own pace, which a 3 s test averages in (seen: 51.4 Mbit/s upload over a 50 Mbit/s link on a busy machine)
+    assert 180 <= mbps[(FAST, "download")] <= 200 * 1.06 and 180 <= mbps[(FAST, "upload")] <= 200 * 1.06, mbps
+    assert 40 <= mbps[(SLOW, "download")] <= 50 * 1.06 and 40 <= mbps[(SLOW, "upload")] <= 50 * 1.06, mbps
 
     login_as(client, engine, "admin")
     line = verdict_line(client.get(f"/schools/{FAST}?lang=en").text)
