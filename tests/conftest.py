@@ -45,9 +45,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
         if module in PROCESS_MODULES or PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.process)
-        if "full_agents" in getattr(item, "fixturenames", ()):
-            # one 7,000-ONU town per run, not one per xdist worker (``./run test`` uses ``--dist loadgroup``)
-            item.add_marker(pytest.mark.xdist_group("full_town"))
+        # ``./run test``'s xdist workers (``--dist loadgroup``) take a module at a time, so that a module's
+        # fixtures (a demo town with Prometheus, a browser) start once, not once per worker; and every test
+        # of the 7,000-ONU town goes to one worker, so that one such town starts per run.
+        full = "full_agents" in getattr(item, "fixturenames", ())
+        item.add_marker(pytest.mark.xdist_group("full_town" if full else module or item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session")

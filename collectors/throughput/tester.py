@@ -5,6 +5,10 @@ each measure less than the school has), each as download then upload. Every resu
 is remembered for ``/metrics`` (published as module ``throughput`` of the school's code), and stored
 through ``record`` (``ftthnoc.kpi.throughput.record``) off the event loop. A database that refuses the
 write costs nothing: the results wait in ``pending`` and go with the next write (up to ``MAX_PENDING``).
+
+An iperf3 server runs one test at a time and says "the server is busy" to any other client, also for a
+moment after a test while it closes the last one (seen between a school's download and its upload on a
+busy machine), or when another town's tester shares it: such a run is tried again after ``BUSY_WAITS``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from datetime import UTC, datetime
 
 from collectors.schedule import every
 from collectors.throughput.config import ThroughputConfig
-from collectors.throughput.iperf import run_iperf3
+from collectors.throughput.iperf import Iperf3Run, run_iperf3
 from ftthnoc.kpi.throughput import DIRECTIONS, Direction, ThroughputResult, throughput_families
 from ftthnoc.samples import MetricFamily
 
@@ -28,6 +32,10 @@ MODULE = "throughput"
 TICK_SECONDS = 30.0
 #: results kept for a database that is away; past this the oldest go (with a warning)
 MAX_PENDING = 10_000
+
+#: seconds to wait before each new try of a run the server refused as busy (then the busy result stands)
+BUSY_WAITS = (1.0, 3.0, 9.0)
+BUSY = "the server is busy"
 
 Publish = Callable[[str, str, list[MetricFamily]], None]
 Record = Callable[[list[ThroughputResult]], object]
@@ -64,7 +72,7 @@ class ThroughputTester:
         """Test ``school`` now (download, then upload), remember, publish and store the results."""
         self._attempted[school] = self.clock()
         run = self.config.run_for(school)
-        results = [await run_iperf3(run, school, direction, self.clock()) for direction in DIRECTIONS]
+        results = [await self._run(run, school, direction) for direction in DIRECTIONS]
         for r in results:
             self.last[(r.school, r.direction)] = r
             if r.ok and r.bits_per_second is not None:
@@ -81,6 +89,16 @@ class ThroughputTester:
             del self.pending[: len(self.pending) - MAX_PENDING]
         await self.flush()
         return results
+
+    async def _run(self, run: Iperf3Run, school: str, direction: Direction) -> ThroughputResult:
+        result = await run_iperf3(run, school, direction, self.clock())
+        for wait in BUSY_WAITS:
+            if result.ok or BUSY not in (result.error or ""):
+                break
+            log.info("throughput %s %s: the server is busy, trying again in %g s", school, direction, wait)
+            await asyncio.sleep(wait)
+            result = await run_iperf3(run, school, direction, self.clock())
+        return result
 
     async def flush(self) -> bool:
         """Store what is pending; False (and kept) when the database refuses."""

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from collectors.throughput import Iperf3Run, Schedule, ThroughputConfig, ThroughputTester, parse, run_iperf3
-from collectors.throughput.tester import MODULE
+from collectors.throughput.tester import BUSY, MODULE
 from ftthnoc.kpi.throughput import THROUGHPUT, ThroughputResult
 from ftthnoc.samples import MetricFamily
 from tests.collectors.throughput.lab import missing_tools
@@ -175,3 +175,23 @@ def test_results_wait_for_a_database_that_refuses_them(loopback_server: int) -> 
     refusing["on"] = False
     second = asyncio.run(tester.test_school("es-1"))
     assert stored == first + second and tester.pending == []  # nothing measured was lost
+
+
+def test_a_server_busy_with_another_client_is_tried_again(loopback_server: int) -> None:
+    """iperf3 -s serves one client at a time: a school's test that finds it busy waits (``BUSY_WAITS``) and
+    measures once the other client is done, instead of storing "the server is busy" as the school's figure."""
+    other = subprocess.Popen(["iperf3", "--client", "127.0.0.1", "--port", str(loopback_server), "--time", "4"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: other.poll() is not None or bool(subprocess.run(
+            ["ss", "-Htn", "state", "established", f"sport = :{loopback_server}"], capture_output=True, text=True,
+            check=False).stdout.strip()), 10.0, "the other client to hold the server")  # fmt: skip
+        busy = asyncio.run(run_iperf3(Iperf3Run("127.0.0.1", loopback_server, streams=1, seconds=1, omit_seconds=0),
+                                      "es-1", "download", datetime.now(UTC)))
+        config = ThroughputConfig.model_validate({"server": f"127.0.0.1:{loopback_server}", "streams": 1,
+                                                  "seconds": 1, "omit_seconds": 0, "schools": {"es-1": {}}})
+        results = asyncio.run(ThroughputTester(config).test_school("es-1"))
+    finally:
+        other.wait(30)
+    assert not busy.ok and BUSY in (busy.error or ""), busy  # the other client really held the server
+    assert [(r.direction, r.ok) for r in results] == [("download", True), ("upload", True)], results
