@@ -176,7 +176,7 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
         closers.callback(consumer.close)
     # the household page's week of light levels and flaps, kept from the polls when no time series is read
     history = None if settings.prometheus_url else PollHistory()
-    fanout = Fanout([snapshot, *([writer] if writer else []), *off_loop, *([history] if history else [])])
+    fanout = Fanout([snapshot, *([writer] if writer else []), *off_loop, *([history] if history is not None else [])])
     traps = _section(config, "traps", TrapConfig)
     receiver = TrapReceiver(traps, config.auths, fanout.on_event) if traps is not None else None
     poller = Poller(config, fanout.publish, labeler=labeler or district_labeler(engine),
