@@ -22,7 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -119,29 +119,32 @@ class PollHistory:
         for fam in poll.families:
             if fam.name not in (UP_FAMILY, RX_FAMILY):
                 continue
-            for s in fam.samples:
-                try:
-                    key = (s.labels["olt"], s.labels["pon_port"], int(s.labels["onu_id"]))
-                except (KeyError, ValueError):
-                    continue
-                with self._lock:
-                    ring = self._rings.get(key)
-                    if ring is None:
-                        ring = self._rings[key] = _Ring()
-                    i = ring.slot(hour)
-                    if fam.name == UP_FAMILY:
-                        up = s.value == 1.0
-                        if ring.last_up and not up and ring.downs[i] < 255:
-                            ring.downs[i] += 1
-                        ring.last_up = up
-                    else:
-                        centi = _centi(s.value)
-                        if centi is None:
-                            continue
-                        if ring.low[i] == _NONE or centi < ring.low[i]:
-                            ring.low[i] = centi
-                        if ring.high[i] == _NONE or centi > ring.high[i]:
-                            ring.high[i] = centi
+            with self._lock:  # once a family: the page's reads wait at most one family's update
+                for s in fam.samples:
+                    self._observe(fam.name == UP_FAMILY, s.labels, s.value, hour)
+
+    def _observe(self, is_up: bool, labels: Mapping[str, str], value: float, hour: int) -> None:
+        try:
+            key = (labels["olt"], labels["pon_port"], int(labels["onu_id"]))
+        except (KeyError, ValueError):
+            return
+        ring = self._rings.get(key)
+        if ring is None:
+            ring = self._rings[key] = _Ring()
+        i = ring.slot(hour)
+        if is_up:
+            up = value == 1.0
+            if ring.last_up and not up and ring.downs[i] < 255:
+                ring.downs[i] += 1
+            ring.last_up = up
+            return
+        centi = _centi(value)
+        if centi is None:
+            return
+        if ring.low[i] == _NONE or centi < ring.low[i]:
+            ring.low[i] = centi
+        if ring.high[i] == _NONE or centi > ring.high[i]:
+            ring.high[i] = centi
 
     def history(self, olt: str, pon_port: str, onu_id: int, now: datetime | None = None) -> LineHistory:
         now = now or datetime.now(UTC)
