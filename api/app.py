@@ -59,6 +59,7 @@ from api.services.common import ServiceError
 from api.services.kpis import KpiCache
 from api.services.onus import OnuStateProvider
 from ftthnoc.inventory import db
+from ftthnoc.linehistory import PrometheusHistory
 from ftthnoc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,10 @@ def create_app(engine: Engine, *, settings: Settings, onu_state: OnuStateProvide
     app.state.login_limiter = LoginRateLimiter(settings.api_login_max_failures, settings.api_login_window_seconds)
     app.state.kpi_cache = KpiCache(settings.api_kpi_cache_seconds)
     app.state.onu_state = onu_state
+    #: an ONU's last week for the household page: the time series when configured, else none until the
+    #: process that polls hands its own (``api.service.start_api``)
+    app.state.line_history = (PrometheusHistory(settings.prometheus_url, settings.prometheus_timeout_seconds)
+                              if settings.prometheus_url else None)  # fmt: skip
     app.state.head_revision = db.head_revision()
 
     protected: dict[str, list[APIRouter]] = {API_PREFIX: list(PROTECTED_ROUTERS), "": []}

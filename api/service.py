@@ -26,6 +26,7 @@ from ftthnoc.config import Config
 from ftthnoc.incidents.classify import CAUSE_FAMILY
 from ftthnoc.inventory import db
 from ftthnoc.kpi import figures
+from ftthnoc.linehistory import LineHistoryReader
 from ftthnoc.samples import MetricFamily
 from ftthnoc.settings import Settings
 
@@ -155,10 +156,12 @@ class RecentPeaks:
 
 
 def start_api(engine: Engine, config: Config, families: Callable[[], Iterable[MetricFamily]], host: str,
-              port: int, *, settings: Settings) -> ApiServer:
+              port: int, *, settings: Settings, line_history: LineHistoryReader | None = None) -> ApiServer:
     """Serve the API (and its web pages) over ``engine``, configured by ``settings``; enrolment jobs use
-    ``config``."""
+    ``config``; ``line_history``: the process's own from its polls, used when no Prometheus URL is set."""
     app = create_app(engine, settings=settings, onu_state=SnapshotOnuState(families))
+    if app.state.line_history is None:
+        app.state.line_history = line_history
     app.state.config = config  # enrolment jobs run the provisioning workflows with it
     app.state.school_peaks_mbps = RecentPeaks(engine)
     return ApiServer(app, host, port, trusted_proxies=settings.api_trusted_proxies).start()

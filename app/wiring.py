@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collectors.traps import TrapReceiver
     from exporters.prometheus.snapshot import Snapshot
     from ftthnoc.consumers import Fanout, OffLoop
+    from ftthnoc.linehistory import PollHistory
 
 log = logging.getLogger("ftthnoc")
 
@@ -142,6 +143,8 @@ class Deployment:
     tester: ThroughputTester | None = None
     off_loop: list[OffLoop] = field(default_factory=list)
     closers: ExitStack = field(default_factory=ExitStack)
+    #: the ONUs' last week from the polls (None when the page reads a Prometheus instead)
+    line_history: PollHistory | None = None
 
     def close(self) -> None:
         self.closers.close()
@@ -160,6 +163,7 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
     from exporters.influx import InfluxWriter
     from exporters.prometheus.snapshot import Snapshot
     from ftthnoc.consumers import Fanout, OffLoop
+    from ftthnoc.linehistory import PollHistory
 
     closers = ExitStack()
     snapshot = Snapshot()
@@ -170,14 +174,16 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
     off_loop = [OffLoop(c, name) for name, c in _database_consumers(config, engine, settings)]
     for consumer in off_loop:
         closers.callback(consumer.close)
-    fanout = Fanout([snapshot, *([writer] if writer else []), *off_loop])
+    # the household page's week of light levels and flaps, kept from the polls when no time series is read
+    history = None if settings.prometheus_url else PollHistory()
+    fanout = Fanout([snapshot, *([writer] if writer else []), *off_loop, *([history] if history is not None else [])])
     traps = _section(config, "traps", TrapConfig)
     receiver = TrapReceiver(traps, config.auths, fanout.on_event) if traps is not None else None
     poller = Poller(config, fanout.publish, labeler=labeler or district_labeler(engine),
                     publish_private=fanout.publish_private if fanout.private else None)
     sources = [c for c in (writer, receiver, *off_loop, shard_map) if c is not None]
     return Deployment(config, settings, engine, snapshot, fanout, poller, _prober(config, engine), receiver,
-                      sources, _throughput(config, engine), off_loop, closers)
+                      sources, _throughput(config, engine), off_loop, closers, history)
 
 
 def _database_consumers(config: Config, engine: Engine | None,
@@ -260,7 +266,8 @@ def _serve(d: Deployment, cycles: int | None, on_ready: Callable[[str], None] | 
 
         assert d.engine is not None
         host, port = split_host_port(api_listen, 8080)
-        api = start_api(d.engine, d.config, d.snapshot.families, host, port, settings=d.settings)
+        api = start_api(d.engine, d.config, d.snapshot.families, host, port, settings=d.settings,
+                        line_history=d.line_history)
         d.closers.callback(api.stop)
         web_url = api.url
         log.info("API and web pages on %s", api.url)

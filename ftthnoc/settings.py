@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     api_trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     #: Grafana's address, linked from the web pages for operators and admins.
     grafana_url: str = "http://localhost:3000"
+    #: A Prometheus HTTP API (Prometheus, or VictoriaMetrics' ``http://vm:8428``) the household page reads an
+    #: ONU's last week from (light level, flaps: ``ftthnoc.linehistory.PrometheusHistory``). Unset: the
+    #: history the process keeps from its own polls (``PollHistory``), which only ``serve --api`` has.
+    prometheus_url: str | None = None
+    #: Seconds the page waits for it before saying the history cannot be read.
+    prometheus_timeout_seconds: float = 5.0
 
     @field_validator("api_trusted_proxies", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ bar labels sit above their bars, the full width theirs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
@@ -137,3 +138,41 @@ def versus(value: float | None, target: float, label: str, *, unit: str = "Mbps"
     ]
     caption = [f"{value_label} {shown}".strip(), f"{target_label} {_num(target)} {unit}".strip()]
     return _figure(_svg(width, height, label, body, "versus"), caption, "versus")
+
+
+def rx_week(hours: Sequence[tuple[float, float, float]], label: str, *, warning: float | None = None,
+            critical: float | None = None, start_label: str = "", end_label: str = "",
+            caption: Sequence[str] = ()) -> Markup:  # fmt: skip
+    """A light-level sparkline: one bar per hour from its lowest to its highest Rx (``hours``: (where in the
+    window 0..1, low dBm, high dBm)), the PON class's warning and critical levels as dashed lines, the dB
+    range at the left, the window's ends under it; ``caption`` (the limits' words) below, in HTML."""
+    width, height, left, right, top, bottom = WIDTH, 132, 40, 6, 10, 26
+    plot_w, plot_h = width - left - right, height - top - bottom
+    levels = [v for h in hours for v in h[1:]] + [v for v in (warning, critical) if v is not None]
+    if not levels:
+        return _figure(_svg(width, 48, label, ['<text x="8" y="30" class="empty">–</text>'], "rx-week"),
+                       list(caption), "rx-week")  # fmt: skip
+    low, high = math.floor(min(levels)) - 1, math.ceil(max(levels)) + 1
+
+    def y(v: float) -> float:
+        return top + plot_h * (high - v) / (high - low)
+
+    body = [f'<rect class="plot" x="{left}" y="{top}" width="{plot_w}" height="{plot_h}"/>']
+    for value in (high, low):
+        body.append(f'<text class="tick" x="{left - 4}" y="{y(value) + 5:.1f}" text-anchor="end">{value}</text>')
+    bar = max(1.5, plot_w / 168)
+    for where, lo, hi in hours:
+        x = left + min(max(where, 0.0), 1.0) * (plot_w - bar)
+        y1, y2 = y(hi), y(lo)
+        if y2 - y1 < 2:
+            y1, y2 = (y1 + y2) / 2 - 1, (y1 + y2) / 2 + 1
+        body.append(f'<rect class="band" x="{x:.1f}" y="{y1:.1f}" width="{bar:.1f}" height="{y2 - y1:.1f}"/>')
+    for cls, limit in (("limit-warning", warning), ("limit-critical", critical)):
+        if limit is not None:
+            ly = y(limit)
+            body.append(f'<line class="{cls}" x1="{left}" y1="{ly:.1f}" x2="{width - right}" y2="{ly:.1f}"/>')
+    body += [
+        f'<text class="tick" x="{left}" y="{height - 6}">{escape(start_label)}</text>',
+        f'<text class="tick" x="{width - right}" y="{height - 6}" text-anchor="end">{escape(end_label)}</text>',
+    ]
+    return _figure(_svg(width, height, label, body, "rx-week"), list(caption), "rx-week")

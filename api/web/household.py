@@ -7,11 +7,14 @@ the page refreshes itself. Pages never talk to a device.
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from api.deps import Auth, Authenticated, DbSession, csrf_protect, job_runner, may, onu_state
@@ -19,11 +22,14 @@ from api.jobs import Job, JobRunner
 from api.problems import status_of
 from api.services import enrolments, households, lines, onus
 from api.services.common import NotFound, ServiceError, Window
-from api.web import jobtext
+from api.web import charts, jobtext
 from api.web.common import form_error, render
 from api.web.i18n import LANGS, Translator, lang_of, translator
 from ftthnoc.config import Config, Thresholds, default_thresholds
 from ftthnoc.inventory.models import HouseholdStatus
+from ftthnoc.linehistory import HistoryUnavailable, LineHistoryReader
+
+log = logging.getLogger(__name__)
 
 #: Provisioning runs and status changes shown at most.
 HISTORY = 50
@@ -53,6 +59,44 @@ def _thresholds(request: Request) -> dict[str, Thresholds]:
     return dict(config.thresholds) if config is not None else default_thresholds()
 
 
+@dataclass(frozen=True)
+class OnuWeek:
+    """What the page shows of one ONU's last week: ``state`` ``shown`` (flaps and sparkline), ``off`` (no
+    history kept), ``unavailable`` (the store did not answer; ``detail`` its words, shown apart)."""
+
+    state: str
+    flaps: int | None = None
+    chart: Markup | None = None
+    has_rx: bool = False
+    source: str | None = None
+    detail: str | None = None
+
+
+def _week(reader: LineHistoryReader | None, onu: lines.OnuStatus, t: Translator) -> OnuWeek:
+    """One ONU's week from the configured reader; never raises (a broken store is a sentence on the page)."""
+    if reader is None:
+        return OnuWeek("off")
+    try:
+        week = reader.history(onu.olt, onu.pon_port, onu.onu_id)
+    except HistoryUnavailable as exc:
+        log.warning("line history unavailable for %s %s #%s: %s", onu.olt, onu.pon_port, onu.onu_id, exc)
+        return OnuWeek("unavailable", detail=str(exc))
+    except Exception as exc:  # a reader's bug must not take the household page down
+        log.exception("line history failed for %s %s #%s", onu.olt, onu.pon_port, onu.onu_id)
+        return OnuWeek("unavailable", detail=type(exc).__name__)
+    span = max((week.end - week.start).total_seconds(), 1.0)
+    hours = [((h.at - week.start).total_seconds() / span, h.low, h.high) for h in week.rx]
+    limits = onu.thresholds
+    caption = [] if limits is None else [
+        t("week_limit_warning", value=f"{limits.rx_low_warning:.1f}"),
+        t("week_limit_critical", value=f"{limits.rx_low_critical:.1f}")]  # fmt: skip
+    chart = charts.rx_week(hours, t("week_rx_label", serial=onu.serial),
+                           warning=limits.rx_low_warning if limits else None,
+                           critical=limits.rx_low_critical if limits else None,
+                           start_label=t("week_start"), end_label=t("week_end"), caption=caption)  # fmt: skip
+    return OnuWeek("shown", week.flaps, chart, bool(hours), week.source)
+
+
 def _page(request: Request, session: Session, auth: Authenticated, code: str, *, job_id: str | None = None,
           error: str | None = None, error_detail: str | None = None,
           status_code: int = 200) -> Response:  # fmt: skip
@@ -74,7 +118,10 @@ def _page(request: Request, session: Session, auth: Authenticated, code: str, *,
     ]  # fmt: skip
     can_enrol = may(request, principal, "POST /support/households/{code}/enrol") and hs == HouseholdStatus.INSTALLED
     line = lines.status(session, onu_state(request), record.code, _thresholds(request))
+    reader: LineHistoryReader | None = getattr(request.app.state, "line_history", None)
+    weeks = [_week(reader, o, t) for o in line.onus]
     return render(request, "household.html", auth, status_code, household=record, status=str(hs), line=line,
+                  weeks=weeks,
                   district=record.district, district_name=record.district_name,
                   personal=record.personal is not None, contact=record.personal,
                   onus=onus.search(session, None, Window(HISTORY), household=record.code).items,
