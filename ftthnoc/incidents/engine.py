@@ -793,7 +793,8 @@ class IncidentEngine:
                          and not state.up and state.laser_on and not state.transmits)  # fmt: skip
             self._equipment_incident("pon_port_down", olt, port, port_dead, onus, when, batch)
             rogue = port not in on_dead_board and not port_dead and self._rogue(olt, port, onus)
-            victims = {k: r for k, r in onus.items() if not r.up and r.label in ROGUE_VICTIM_LABELS}
+            victims = {k: r for k, r in onus.items()
+                       if not r.up and (r.label in ROGUE_VICTIM_LABELS or r.label == ROGUE_LABEL)}  # fmt: skip
             self._equipment_incident("rogue_onu", olt, port, rogue, victims, when, batch)
 
     def _rogue(self, olt: str, port: str, onus: dict[OnuKey, OnuReading]) -> bool:
