@@ -807,10 +807,16 @@ class IncidentEngine:
 
     def _equipment_incident(self, kind: IncidentKind, olt: str, part: str, down: bool,
                             onus: dict[OnuKey, OnuReading], when: datetime, batch: _Batch) -> None:  # fmt: skip
-        """Open ``kind`` for ``part`` (a board or a port of ``olt``) with ``onus`` as members while ``down``;
-        close it when not. The ONUs' own time dates it where the OLT gives one."""
+        """Open ``kind`` for ``part`` (a board or a port of ``olt``) with the ONUs of ``onus`` that this poll
+        shows going down as members while ``down``; close it when not. The ONUs' own time dates it where the
+        OLT gives one."""
         slot = _slot(kind, olt, part, "")
         inc = self._index.get(slot)
+        # ONUs the last poll already showed down went down before the equipment did: their own tickets, as
+        # for a feeder cut (at the first poll nobody knows: all of them)
+        before = self.differ.last(olt)
+        onus = {k: r for k, r in onus.items()
+                if not r.up and ((k[1], k[2]) not in before or before[(k[1], k[2])].up)}  # fmt: skip
         if down and inc is None:
             members = {k: self._down_time(k, r, when) for k, r in onus.items()}
             self._open_incident(kind, olt, part, None, members, batch, when)
