@@ -103,7 +103,8 @@ def test_the_inhibitions_name_real_alerts_and_labels_both_carry() -> None:
         "FtthPonPortFeederCut", "FtthOltBoardDown", "FtthPonPortDown", "FtthRogueOnu", "FtthOltUplinkDown",
         "FtthOnuRxPowerCritical", "FtthOnuRxPowerLow", "FtthOnuRxPowerOverload"}
     board = by_source[frozenset({"FtthOltBoardDown"})]
-    assert matched_alerts(board["target_matchers"], names) == {"FtthPonPortFeederCut", "FtthPonPortDown", "FtthRogueOnu"}
+    assert matched_alerts(board["target_matchers"], names) == {
+        "FtthPonPortFeederCut", "FtthPonPortDown", "FtthRogueOnu"}
     assert set(board["equal"]) == {"olt", "board"}  # a board mutes its own ports, not the OLT's other boards
     port = by_source[frozenset({"FtthPonPortDown", "FtthRogueOnu"})]
     assert "FtthPonPortFeederCut" in matched_alerts(port["target_matchers"], names)
