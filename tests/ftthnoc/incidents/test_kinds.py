@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+from app.cli.incidents import incidents
 from ftthnoc.incidents.engine import IncidentChange, IncidentEngine
 from ftthnoc.samples import MetricFamily
 
@@ -175,3 +179,21 @@ def test_a_town_service_failing_twice_is_one_incident(make_engine: MakeIncidentE
     assert [s["scope"] for s in open_series(eng.families())] == ["service"]
     closed = eng.observe_readings("_probes", services({("portal", "dns"): 0}), T0 + 4 * M)
     assert [(c.change, c.kind) for c in closed] == [("closed", "service_down")]
+
+
+def test_a_restart_keeps_the_open_port_incident_and_the_cli_lists_it(make_engine: MakeIncidentEngine,
+                                                                      network: Engine) -> None:  # fmt: skip
+    first = make_engine()
+    first.observe_readings("olt-a", [*poll("olt-a", {}), *ports("olt-a")], T0)
+    dark = [*poll("olt-a", los("0/1/1", range(10))), *ports("olt-a", ["0/1/1"])]
+    assert opened(first.observe_readings("olt-a", dark, T0 + M)) == [("pon_port_down", "olt-a", "0/1/1")]
+    second = make_engine()  # a restart: loads it, never opens it twice, nor a feeder cut under it
+    assert second.observe_readings("olt-a", dark, T0 + 2 * M) == []
+    assert kinds_open(second) == [("pon_port_down", "olt-a", "0/1/1")]
+    url = network.url.render_as_string(hide_password=False)
+    listed = CliRunner().invoke(incidents, ["list", "--open", "--database-url", url])
+    assert listed.exit_code == 0, listed.output
+    [row] = listed.output.splitlines()[1:]
+    assert row.split()[1:6] == ["pon_port_down", "open", "chiyoda", "olt-a", "0/1/1"]
+    closed = second.observe_readings("olt-a", [*poll("olt-a", {}), *ports("olt-a")], T0 + H)
+    assert [(c.change, c.kind) for c in closed] == [("closed", "pon_port_down")]
