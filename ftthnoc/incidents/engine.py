@@ -11,9 +11,13 @@ Rules (defaults in ``IncidentConfig``; docs/facts.md):
   (``ftthnoc_scrape_success`` 0) → one ``olt_unreachable`` incident for the OLT, started at the first
   failed poll, its ONUs as members (every home on it is dark to the poller): an OLT that cannot be polled
   must not read as "no incidents"; one timeout on a busy OLT is not an outage. It closes when it answers.
-  ONUs under an unreachable OLT open nothing else: that incident explains them. (No ``pon_port_down``
-  yet: a Huawei port reads faulty whenever none of its ONUs answers, which is what a whole feeder cut
-  looks like too; telling the two apart needs more than the port state.)
+  ONUs under an unreachable OLT open nothing else: that incident explains them.
+
+- **Board, PON port, rogue ONU, uplinks, town services** (``board_down``, ``pon_port_down``, ``rogue_onu``,
+  ``uplink_down``, ``service_down``; ``_equipment_state`` and after): read from the same polls and the
+  prober's service checks, each opens one incident and holds what is under it. A Huawei port reads faulty
+  whenever none of its ONUs answers, as in a whole feeder cut: a port is down only when it also transmits no
+  light.
 
 - **Feeder cut**: at least ``feeder_min_onus`` (4) ONUs, and at least ``feeder_min_share`` (50 %) of the
   ONUs known on one PON port, go down with LOS within ``feeder_window_seconds`` (60 s) → one
