@@ -24,7 +24,7 @@ OnuState = Literal["online", "dying_gasp", "los", "deactivated"]
 #: are the ONT taken down on purpose, which only the Huawei tables name (HUAWEI-XPON-MIB 8, 9, 30, 32, 33).
 DownCause = Literal[
     "los", "losi", "lofi", "sfi", "loai", "loami", "dying_gasp",
-    "deactivated", "reset", "optics_shutdown", "reset_by_button", "reset_by_software",
+    "deactivated", "reset", "optics_shutdown", "reset_by_button", "reset_by_software", "rogue_ont",
 ]  # fmt: skip
 
 #: ONU Rx below this is "weak" (the GPON B+ sensitivity, docs/facts.md).
@@ -122,12 +122,14 @@ class PonPort:
     tx_dbm: float  # 0.01 dB resolution
     #: the port's laser switch (the operator's on/off)
     laser_on: bool = True
+    #: the port's own optic (or its board) is dead: no transmit power, faulty (``simulator.faults``)
+    failed: bool = False
 
     @property
     def up(self) -> bool:
-        """The port's own state as the OLT reports it: faulty when its laser is off, or when it serves ONUs
-        and none of them answers (no upstream light at all)."""
-        return self.laser_on and (not self.onus or any(u.online for u in self.onus))
+        """The port's own state as the OLT reports it: faulty when its laser is off or it failed, or when it
+        serves ONUs and none of them answers (no upstream light at all)."""
+        return self.laser_on and not self.failed and (not self.onus or any(u.online for u in self.onus))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Faults injected into the running simulated town: a cut feeder, a power cut, and the repair.
+"""Faults injected into the running simulated town: a cut feeder, a power cut, a dead board or PON port, an
+OLT's uplinks down, a rogue ONU, and the repair.
 
 The demo and the incident tests need the town to *change* while it is polled. A fault rewrites the
 affected OLTs' data files from the town model with some ONUs switched to LOS or dying gasp (the same
@@ -12,6 +13,10 @@ cause. The current state of each town is kept here, per running ``TownAgents``::
 
     cut = cut_pon_port(agents, "chiyoda-olt1", "0/1/3")
     gasp = power_cut(agents, "oasa", 0.3)
+    board = board_down(agents, "chiyoda-olt1", "0/1")      # a line card: its ports dead, their ONUs in LOS
+    port = pon_port_down(agents, "chiyoda-olt1", "0/2/0")  # one port's own optic dead
+    up = uplink_down(agents, "oasa-olt1")                  # every uplink down, the ONUs still up
+    rogue = rogue_onu(agents, "chiyoda-olt1", "0/1/3")     # LOSi on the port, one ONU's rogue-ONT alarm
     restore(agents)                      # every fault, or restore(agents, cut)
 """
 
@@ -30,7 +35,7 @@ from simulator.agents import TownAgents
 from simulator.snmprec import write_olt
 from simulator.town import DownCause, Olt, Onu, OnuState, Town
 
-FaultKind = Literal["pon_port_cut", "power_cut"]
+FaultKind = Literal["pon_port_cut", "power_cut", "board_down", "pon_port_down", "uplink_down", "rogue_onu"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +45,14 @@ class Fault:
     kind: FaultKind
     cause: DownCause
     before: tuple[Onu, ...]
+    #: (olt, pon_port) of the ports whose own optic the fault killed (a board, a port)
+    ports: tuple[tuple[str, str], ...] = ()
+    #: the OLTs whose uplinks the fault took down
+    uplinks: tuple[str, ...] = ()
 
     @property
     def olts(self) -> tuple[str, ...]:
-        return tuple(sorted({u.olt for u in self.before}))
+        return tuple(sorted({u.olt for u in self.before} | {o for o, _p in self.ports} | set(self.uplinks)))
 
     @property
     def households(self) -> frozenset[str]:
@@ -112,6 +121,63 @@ def power_cut(agents: TownAgents, district: str, share: float, *, seed: int = 0,
     return _apply(agents, state, Fault("power_cut", "dying_gasp", tuple(victims)), "dying_gasp", restart)
 
 
+def board_down(agents: TownAgents, olt: str, board: str, *, restart: bool = True) -> Fault:
+    """A line card of ``olt`` dies: ``board`` is frame/slot (``0/1``); each of its PON ports transmits no
+    more (Huawei: port faulty, the transmit power's sentinel) and every online ONU on them goes to LOS.
+    Raises KeyError for an unknown OLT or a board without PON ports."""
+    state = _state(agents)
+    pons = [p for p in state.olts[olt].pon_ports if p.name.rpartition("/")[0] == board]
+    if not pons:
+        raise KeyError(f"{olt} has no board {board!r} with PON ports")
+    victims = tuple(u for p in pons for u in p.onus if u.online)
+    fault = Fault("board_down", "los", victims, ports=tuple((olt, p.name) for p in pons))
+    return _apply(agents, state, fault, "los", restart)
+
+
+def pon_port_down(agents: TownAgents, olt: str, port: str, *, restart: bool = True) -> Fault:
+    """The PON port's own optic dies (the central office's fault, not the fibre's): the port reads faulty with
+    its laser on and no transmit power, every online ONU on it in LOS. Raises KeyError for an unknown port."""
+    state = _state(agents)
+    pon = next((p for p in state.olts[olt].pon_ports if p.name == port), None)
+    if pon is None:
+        raise KeyError(f"{olt} has no PON port {port!r}")
+    fault = Fault("pon_port_down", "los", tuple(u for u in pon.onus if u.online), ports=((olt, port),))
+    return _apply(agents, state, fault, "los", restart)
+
+
+def uplink_down(agents: TownAgents, olt: str, *, restart: bool = True) -> Fault:
+    """Every uplink of ``olt`` goes operationally down (IF-MIB ifOperStatus 2, admin still up); its ONUs stay
+    up on the PON. Raises KeyError for an unknown OLT."""
+    state = _state(agents)
+    if olt not in state.olts:
+        raise KeyError(f"the town has no OLT {olt!r}")
+    return _apply(agents, state, Fault("uplink_down", "los", (), uplinks=(olt,)), "los", restart)
+
+
+def rogue_onu(agents: TownAgents, olt: str, port: str, *, restart: bool = True) -> Fault:
+    """One ONU of ``port`` transmits out of its slot: the OLT raises its rogue-ONT alarm (Huawei last down
+    cause 37, the rogue isolated) and every other online ONU of the port loses its bursts (LOSi, cause 2).
+    Only Huawei's MIB names the alarm: a ZTE OLT raises ValueError. KeyError for an unknown port."""
+    state = _state(agents)
+    model = state.olts[olt]
+    if model.vendor != "huawei":
+        raise ValueError(f"{olt} is a {model.vendor} OLT: only Huawei's MIB gives the rogue-ONT alarm")
+    pon = next((p for p in model.pon_ports if p.name == port), None)
+    if pon is None:
+        raise KeyError(f"{olt} has no PON port {port!r}")
+    victims = tuple(u for u in pon.onus if u.online)
+    if not victims:
+        raise ValueError(f"{olt} {port} has no online ONU to go rogue")
+    fault = Fault("rogue_onu", "losi", victims)
+    new = {(u.olt, u.pon_port, u.onu_id): _offline(u, "los", "losi") for u in victims[1:]}
+    rogue = victims[0]
+    new[(rogue.olt, rogue.pon_port, rogue.onu_id)] = _offline(rogue, "los", "rogue_ont")
+    changed = _replace_onus(state, new)
+    state.applied.append(fault)
+    _publish(agents, state, changed, restart)
+    return fault
+
+
 def restore(agents: TownAgents, fault: Fault | None = None, *, restart: bool = True) -> list[str]:
     """Bring back the ONUs of ``fault`` (default: of every fault applied), their last down cause now the
     fault's; returns the OLTs whose agents were restarted."""
@@ -127,16 +193,36 @@ def restore(agents: TownAgents, fault: Fault | None = None, *, restart: bool = T
         back = {(u.olt, u.pon_port, u.onu_id): _back(u, during.get((u.olt, u.pon_port, u.onu_id)), f.cause, now)
                 for u in f.before}
         changed |= _replace_onus(state, back)
+        changed |= _set_equipment(state, f, broken=False)
     return _publish(agents, state, changed, restart)
 
 
 def _apply(agents: TownAgents, state: _State, fault: Fault, cause: DownCause, restart: bool) -> Fault:
     down: OnuState = "los" if cause == "los" else "dying_gasp"
     new = {(u.olt, u.pon_port, u.onu_id): _offline(u, down, cause) for u in fault.before}
-    changed = _replace_onus(state, new)
+    changed = _replace_onus(state, new) | _set_equipment(state, fault, broken=True)
     state.applied.append(fault)
     _publish(agents, state, changed, restart)
     return fault
+
+
+def _set_equipment(state: _State, fault: Fault, *, broken: bool) -> set[str]:
+    """Kill (or repair) the fault's ports and uplinks in the model; returns the OLTs changed."""
+    changed: set[str] = set()
+    for name in sorted({o for o, _p in fault.ports}):
+        dead = {p for o, p in fault.ports if o == name}
+        model = state.olts[name]
+        ports = tuple(dataclasses.replace(p, failed=broken, interface=dataclasses.replace(p.interface,
+                                                                                          oper_up=not broken))
+                      if p.name in dead else p for p in model.pon_ports)  # fmt: skip
+        state.olts[name] = dataclasses.replace(model, pon_ports=ports)
+        changed.add(name)
+    for name in fault.uplinks:
+        model = state.olts[name]
+        ups = tuple(dataclasses.replace(i, oper_up=not broken) for i in model.uplinks)
+        state.olts[name] = dataclasses.replace(model, uplinks=ups)
+        changed.add(name)
+    return changed
 
 
 def _offline(u: Onu, state: OnuState, cause: DownCause) -> Onu:

@@ -78,6 +78,8 @@ def make_certificate(workdir: Path, days: int = CERT_DAYS) -> tuple[Path, Path, 
 class _Portal(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         status, body = (200, PAGE) if self.path == "/" else (404, b"not found")
+        if getattr(self.server, "stopped", False):  # TownServices.stop("portal"): the application is down
+            status, body = 503, b"service unavailable"
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -106,11 +108,22 @@ def answer(wire: bytes) -> bytes:
     return response.to_wire()
 
 
+def _refusal(wire: bytes) -> bytes:
+    """What a broken DNS server answers (``TownServices.stop("dns")``): SERVFAIL for every query."""
+    response = dns.message.make_response(dns.message.from_wire(wire))
+    response.set_rcode(dns.rcode.SERVFAIL)
+    return bytes(response.to_wire())
+
+
+def _reply(server: object, wire: bytes) -> bytes:
+    return _refusal(wire) if getattr(server, "stopped", False) else answer(wire)
+
+
 class _DnsUdp(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         data, sock = self.request
         try:
-            sock.sendto(answer(data), self.client_address)
+            sock.sendto(_reply(self.server, data), self.client_address)
         except Exception:  # a malformed query gets no answer, as from a real server
             return
 
@@ -120,7 +133,7 @@ class _DnsTcp(socketserver.BaseRequestHandler):
         conn: socket.socket = self.request
         try:
             (length,) = struct.unpack("!H", conn.recv(2, socket.MSG_WAITALL))
-            reply = answer(conn.recv(length, socket.MSG_WAITALL))
+            reply = _reply(self.server, conn.recv(length, socket.MSG_WAITALL))
             conn.sendall(struct.pack("!H", len(reply)) + reply)
         except Exception:
             return
@@ -161,6 +174,24 @@ class TownServices:
         self.dns_port: int = self.udp.server_address[1]
         self.url = f"https://{LOOPBACK}:{self.https.server_address[1]}/"
         self._threads: list[threading.Thread] = []
+
+    def stop(self, service: str) -> None:
+        """Take a service down while it keeps listening, as a crashed application behind a live server does:
+        ``portal`` answers 503, ``dns`` SERVFAIL (the demo's and the tests' town service outage)."""
+        for server in self._servers(service):
+            server.stopped = True  # type: ignore[attr-defined]
+
+    def start(self, service: str) -> None:
+        """Bring a service stopped by ``stop`` back."""
+        for server in self._servers(service):
+            server.stopped = False  # type: ignore[attr-defined]
+
+    def _servers(self, service: str) -> tuple[socketserver.BaseServer, ...]:
+        if service == "portal":
+            return (self.https,)
+        if service == "dns":
+            return (self.udp, self.tcp)
+        raise ValueError(f"the town has no service {service!r}: portal or dns")
 
     def __enter__(self) -> TownServices:
         for server in (self.https, self.udp, self.tcp):

@@ -69,6 +69,7 @@ ZTE_OLT_RX_NO_SIGNAL = -80000
 HUAWEI_DOWN_CAUSE: dict[DownCause, int] = {
     "los": 1, "losi": 2, "lofi": 3, "sfi": 4, "loai": 5, "loami": 6, "dying_gasp": 13,
     "deactivated": 8, "reset": 9, "optics_shutdown": 30, "reset_by_button": 32, "reset_by_software": 33,
+    "rogue_ont": 37,
 }  # fmt: skip
 HUAWEI_NEVER_DOWN = -1
 ZTE_DOWN_CAUSE: dict[DownCause, int] = {
@@ -228,7 +229,7 @@ def _huawei_port(p: PonPort) -> Iterator[Record]:
     yield (*HW_XPON, 23, 1, 1, *x), "2", str(p.temperature_c)
     yield (*HW_XPON, 23, 1, 2, *x), "2", str(round(p.voltage_v * 100))
     yield (*HW_XPON, 23, 1, 3, *x), "2", str(p.bias_ma)  # LibreNMS divides by 1000: amperes
-    yield (*HW_XPON, 23, 1, 4, *x), "2", str(huawei_dbm_raw(p.tx_dbm))
+    yield (*HW_XPON, 23, 1, 4, *x), "2", str(huawei_dbm_raw(None if p.failed else p.tx_dbm))  # dead: the sentinel
 
 
 def _huawei_onu(p: PonPort, u: Onu) -> Iterator[Record]:

@@ -312,6 +312,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "outage_kind_fibre": "通信障害（光ファイバー設備）",
         "outage_kind_power": "停電による通信停止",
         "outage_kind_equipment": "通信障害（設備を調査中）",
+        "outage_kind_service": "町のオンラインサービス（電子申請・ホームページ）の停止",
+        "outages_whole_town": "町全体",
         "outages_power_note": "停電によるものは、電気が戻ると通信も自動的に戻ります。",
         "outages_home_note": "お宅だけがつながらない場合は、ONU（光回線終端装置）の電源を入れ直し、"
                              "それでも戻らなければ加入者サポート窓口にお問い合わせください。",
@@ -611,6 +613,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "outage_kind_fibre": "Service outage (fibre network)",
         "outage_kind_power": "Service down because of a power cut",
         "outage_kind_equipment": "Service outage (equipment under investigation)",
+        "outage_kind_service": "Town online services (e-application, website) down",
+        "outages_whole_town": "The whole town",
         "outages_power_note": "When a power cut is the cause, the service comes back by itself with the power.",
         "outages_home_note": "If only your home has no connection, switch the ONU (the fibre terminal) off and on; "
                              "if that does not help, call the subscriber help desk.",

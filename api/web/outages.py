@@ -30,6 +30,7 @@ from api.services import outages
 from api.services.outages import HouseholdRange
 from api.web.common import HERE, SECURITY_HEADERS
 from api.web.i18n import DEFAULT_LANG, LANGS, translator
+from ftthnoc.incidents.models import TOWN_DISTRICT
 from ftthnoc.timezone import JST
 
 #: A minute in any cache: outages change on the scale of minutes, and the page holds nothing personal.
@@ -76,6 +77,8 @@ def _households(t: Callable[..., str]) -> Callable[[HouseholdRange], str]:
 
 def _district(t: Callable[..., str], lang: str) -> Callable[[str, str], str]:
     def district(code: str, name: str) -> str:
+        if code == TOWN_DISTRICT:  # a town service's outage (service_down) is every district's
+            return t("outages_whole_town")
         return t("outages_district", name=name if lang == "ja" else code.replace("_", " ").title())
 
     return district

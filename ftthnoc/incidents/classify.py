@@ -16,6 +16,7 @@ poll as a state (``read_onus``, with the device's own last-down time where the m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -176,3 +177,105 @@ def read_reachable(target: str, families: Iterable[MetricFamily], olt_modules: f
             if s.labels.get("target") == target and module in olt_modules:
                 seen.append(s.value >= 1 or not unanswered.get(module, True))
     return None if not seen else all(seen)
+
+
+# ---------------------------------------------------------------- equipment above the ONUs (issue #11)
+PORT_UP_FAMILY = "ftth_pon_port_up"
+PORT_LASER_FAMILY = "ftth_pon_port_laser_on"
+PORT_TX_FAMILY = "ftth_pon_port_tx_power_dbm"
+IF_OPER_FAMILY = "ifOperStatus"
+IF_ADMIN_FAMILY = "ifAdminStatus"
+SERVICE_FAILED_FAMILY = "ftthnoc_probe_service_failed_cycles"
+#: the cause label of the ONU an OLT found transmitting out of its slot (Huawei cause 37, "a rogue ONT
+#: detected by itself"; docs/facts.md: a whole port in LOSi with the rogue-ONT alarm is a rogue ONU)
+ROGUE_LABEL = "rogue_ont"
+#: what the other ONUs of a port with a rogue ONU show: their upstream bursts are lost (LOSi / LOBi)
+ROGUE_VICTIM_LABELS: frozenset[str] = frozenset({"losi_lobi", "losi", "lobi"})
+
+
+@dataclass(frozen=True, slots=True)
+class PortReading:
+    """One PON port in one poll, where the vendor module reads the port's own rows (Huawei's
+    hwGponDeviceOltControlStatus, laser switch and transmit power; ZTE's modules read none): ``up`` its
+    operational state, ``laser_on`` the operator's switch, ``transmits`` whether its transmitter gave a
+    reading (a dead optic or port answers the sentinel, which the module drops)."""
+
+    up: bool
+    laser_on: bool
+    transmits: bool
+
+
+def read_pon_ports(olt: str, families: Iterable[MetricFamily]) -> dict[str, PortReading] | None:
+    """The PON ports of one OLT's poll, or None when the poll reads no port state."""
+    up: dict[str, bool] = {}
+    laser: dict[str, bool] = {}
+    tx: set[str] = set()
+    for fam in families:
+        if fam.name not in (PORT_UP_FAMILY, PORT_LASER_FAMILY, PORT_TX_FAMILY):
+            continue
+        for s in fam.samples:
+            port = s.labels.get("pon_port")
+            if port is None or s.labels.get("olt", olt) != olt:
+                continue
+            if fam.name == PORT_UP_FAMILY:
+                up[port] = s.value >= 1
+            elif fam.name == PORT_LASER_FAMILY:
+                laser[port] = s.value >= 1
+            else:
+                tx.add(port)
+    if not up:
+        return None
+    return {p: PortReading(u, laser.get(p, True), p in tx) for p, u in up.items()}
+
+
+def read_uplinks(device: str, families: Iterable[MetricFamily], pattern: str) -> dict[str, bool] | None:
+    """The uplinks of one device's ``if_mib`` poll, name → operationally up, or None when the poll has no
+    ``ifOperStatus`` or no interface whose ``ifAlias`` (else ``ifName``) matches ``pattern``. An uplink the
+    operator shut (``ifAdminStatus`` down) is left out: shut on purpose is no outage."""
+    rx = re.compile(pattern)
+    oper: dict[str, tuple[str, bool]] = {}
+    admin_down: set[str] = set()
+    seen = False
+    for fam in families:
+        if fam.name not in (IF_OPER_FAMILY, IF_ADMIN_FAMILY):
+            continue
+        seen = True
+        for s in fam.samples:
+            if s.labels.get("device", device) != device:
+                continue
+            index = s.labels.get("ifIndex", "")
+            if fam.name == IF_ADMIN_FAMILY:
+                if s.value == 2:
+                    admin_down.add(index)
+                continue
+            name = s.labels.get("ifName") or s.labels.get("ifDescr") or index
+            if rx.search(s.labels.get("ifAlias", "")) or rx.search(name):
+                oper[index] = (name, s.value == 1)
+    if not seen:
+        return None
+    found = {name: is_up for index, (name, is_up) in oper.items() if index not in admin_down}
+    return found or None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceReading:
+    """A town service's check (``probe``: http, dns) in one prober cycle: failed cycles in a row."""
+
+    target: str
+    probe: str
+    failed_cycles: int
+    district: str | None
+
+
+def read_services(families: Iterable[MetricFamily]) -> list[ServiceReading] | None:
+    """The service checks of one prober publish, or None when it has none."""
+    out: list[ServiceReading] | None = None
+    for fam in families:
+        if fam.name != SERVICE_FAILED_FAMILY:
+            continue
+        out = out if out is not None else []
+        for s in fam.samples:
+            if "target" in s.labels:
+                out.append(ServiceReading(s.labels["target"], s.labels.get("probe", ""), int(s.value),
+                                          s.labels.get("district")))  # fmt: skip
+    return out

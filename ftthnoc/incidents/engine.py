@@ -11,9 +11,13 @@ Rules (defaults in ``IncidentConfig``; docs/facts.md):
   (``ftthnoc_scrape_success`` 0) → one ``olt_unreachable`` incident for the OLT, started at the first
   failed poll, its ONUs as members (every home on it is dark to the poller): an OLT that cannot be polled
   must not read as "no incidents"; one timeout on a busy OLT is not an outage. It closes when it answers.
-  ONUs under an unreachable OLT open nothing else: that incident explains them. (No ``pon_port_down``
-  yet: a Huawei port reads faulty whenever none of its ONUs answers, which is what a whole feeder cut
-  looks like too; telling the two apart needs more than the port state.)
+  ONUs under an unreachable OLT open nothing else: that incident explains them.
+
+- **Board, PON port, rogue ONU, uplinks, town services** (``board_down``, ``pon_port_down``, ``rogue_onu``,
+  ``uplink_down``, ``service_down``; ``_equipment_state`` and after): read from the same polls and the
+  prober's service checks, each opens one incident and holds what is under it. A Huawei port reads faulty
+  whenever none of its ONUs answers, as in a whole feeder cut: a port is down only when it also transmits no
+  light.
 
 - **Feeder cut**: at least ``feeder_min_onus`` (4) ONUs, and at least ``feeder_min_share`` (50 %) of the
   ONUs known on one PON port, go down with LOS within ``feeder_window_seconds`` (60 s) → one
@@ -79,12 +83,19 @@ from ftthnoc import vendors
 from ftthnoc.consumers import Poll
 from ftthnoc.events import DeviceEvent, DownCause
 from ftthnoc.incidents.classify import (
+    ROGUE_LABEL,
+    ROGUE_VICTIM_LABELS,
     OnuReading,
     PollDiffer,
     PortOnu,
+    PortReading,
+    ServiceReading,
     classify_event,
     read_onus,
+    read_pon_ports,
     read_reachable,
+    read_services,
+    read_uplinks,
 )
 from ftthnoc.incidents.families import OpenSummary, incident_families
 from ftthnoc.incidents.households import HouseholdsLookup, InventoryHouseholds, OnuKey
@@ -92,6 +103,7 @@ from ftthnoc.incidents.models import (
     CAUSE_OF_KIND,
     INCIDENT_KINDS,
     SCOPE_OF_KIND,
+    TOWN_DISTRICT,
     Incident,
     IncidentHousehold,
     IncidentKind,
@@ -109,6 +121,8 @@ K = TypeVar("K")
 Slot = tuple[str, str, str, str]
 #: kinds that close when their ONUs are back (an unreachable OLT closes when it answers)
 _BY_MEMBERS: frozenset[str] = frozenset({"feeder_cut", "power_outage", "line_fault"})
+#: kinds found by their OLT alone (a service's incident by its probe target, kept in the olt column)
+_WHOLE_OLT: frozenset[str] = frozenset({"olt_unreachable", "uplink_down", "service_down"})
 
 
 class IncidentConfig(BaseModel):
@@ -131,6 +145,11 @@ class IncidentConfig(BaseModel):
     #: depend on the number of users: a 2-home fault of 5 hours is reportable, and only an incident reaches
     #: the quarterly export.
     line_fault_min_onus: int | None = Field(None, ge=2)
+    #: an OLT interface is an uplink when its ifAlias (else ifName) matches this regular expression (the
+    #: operators' convention of naming uplinks in the description, as the simulated town's "<olt> uplink 1")
+    uplink_pattern: str = r"(?i)\buplink\b"
+    #: a town service is down after this many failed checks in a row (FtthTownServiceDown's ``>= 2``)
+    service_failed_cycles: int = Field(2, ge=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +256,14 @@ class _Batch:
 def _slot(kind: IncidentKind, olt: str | None, pon_port: str | None, district: str) -> Slot:
     if kind == "power_outage":
         return (kind, "", "", district)
-    if kind == "olt_unreachable":
+    if kind in _WHOLE_OLT:
         return (kind, olt or "", "", "")
     return (kind, olt or "", pon_port or "", "")
+
+
+def _board(port: str) -> str:
+    """The board (frame/slot) of a PON port F/S/P: ``0/1`` of ``0/1/3``."""
+    return port.rpartition("/")[0]
 
 
 def _utc(value: datetime) -> datetime:
@@ -288,6 +312,12 @@ class IncidentEngine:
         self._dirty: dict[_Incident, None] = {}
         self._totals: Counter[str] = Counter()
         self._down_events: Counter[tuple[str, str]] = Counter()
+        #: (service target, probe) → since when its checks fail (the first failed cycle seen)
+        self._service_since: dict[tuple[str, str], datetime] = {}
+        #: (service target, probe) → its last reading
+        self._services: dict[tuple[str, str], ServiceReading] = {}
+        #: OLT → since when every uplink is down (the first poll that showed it)
+        self._uplink_since: dict[str, datetime] = {}
         self._load()
 
     # ------------------------------------------------------------------ public API
@@ -336,7 +366,9 @@ class IncidentEngine:
         when = _utc(at) if at is not None else self._clock()
         readings = read_onus(olt, fams)
         reachable = read_reachable(olt, fams, self._olt_modules)
-        if readings is None and reachable is None:
+        uplinks = read_uplinks(olt, fams, self.config.uplink_pattern)
+        services = read_services(fams)
+        if readings is None and reachable is None and uplinks is None and services is None:
             return []
         with self._lock:
             batch = _Batch()
@@ -345,7 +377,12 @@ class IncidentEngine:
             elif reachable is False:
                 self._olt_unreachable(olt, when, batch)
             if readings is not None:
+                self._equipment_state(olt, readings, read_pon_ports(olt, fams), when, batch)
                 self._poll_state(olt, readings, when, batch)
+            if uplinks is not None:
+                self._uplink_state(olt, uplinks, when, batch)
+            if services is not None:
+                self._service_state(services, when, batch)
             self._tick(when, batch)
             return self._commit(batch)
 
@@ -673,8 +710,9 @@ class IncidentEngine:
         return {k for inc in self._open for k, m in inc.members.items() if m.returned_at is None}
 
     def _covering(self, key: OnuKey) -> _Incident | None:
-        """The open incident above an ONU (its OLT unreachable), if any."""
-        return self._index.get(_slot("olt_unreachable", key[0], None, ""))
+        """The open incident above an ONU (its OLT unreachable, its board or port down, a rogue ONU on its
+        port), if any."""
+        return self._index.get(_slot("olt_unreachable", key[0], None, "")) or self._equipment_covering(key)
 
     def _return_all(self, inc: _Incident, at: datetime, batch: _Batch) -> None:
         for m in inc.members.values():
@@ -707,6 +745,134 @@ class IncidentEngine:
         if label and label != UNKNOWN_DISTRICT:
             return label
         return self._households.olt_district(key[0]) or UNKNOWN_DISTRICT
+
+    # ------------------------------------------------------------------ equipment above the ONUs (issue #11)
+    def _equipment_covering(self, key: OnuKey) -> _Incident | None:
+        """The open board, port or rogue-ONU incident above an ONU, if any."""
+        olt, port = key[0], key[1]
+        board = _board(port)
+        return (self._index.get(_slot("board_down", olt, board, ""))
+                or self._index.get(_slot("pon_port_down", olt, port, ""))
+                or self._index.get(_slot("rogue_onu", olt, port, "")))  # fmt: skip
+
+    def _equipment_state(self, olt: str, readings: dict[PortOnu, OnuReading], ports: dict[str, PortReading] | None,
+                         when: datetime, batch: _Batch) -> None:  # fmt: skip
+        """Boards, PON ports and rogue ONUs of this poll, read before its ONUs so that their incidents hold
+        the ONUs under them (no feeder cut or line fault opens for those): a board down holds its ports, a
+        port down or a rogue ONU its ONUs. Each opens once and closes when the poll no longer shows it.
+
+        - ``board_down``: every ONU of every port of one board (frame/slot), at least two ports with ONUs,
+          is down, and every port of it whose state the module reads is faulty. No vendor pack reads a
+          board's own status (neither HUAWEI-DEVICE-MIB's board table nor ZTE's card table is in a module),
+          so the board is derived from its ports.
+        - ``pon_port_down``: the port's own state faulty, its laser switched on, and no transmit power
+          reading: the OLT's port or optic is dead. A cut feeder leaves the port transmitting (Huawei
+          reads the port faulty then too, since no ONU answers): that stays a ``feeder_cut``. Only where the
+          module reads the port (Huawei).
+        - ``rogue_onu``: the ONUs of one port down with LOSi/LOBi as many as a feeder cut needs
+          (``feeder_min_onus``, ``feeder_min_share``), and one ONU of the port whose last down cause is the
+          rogue-ONT alarm (Huawei cause 37). Where no vendor gives that alarm it stays a feeder cut.
+        """
+        by_port: dict[str, dict[OnuKey, OnuReading]] = {}
+        for (port, onu), r in readings.items():
+            by_port.setdefault(port, {})[(olt, port, onu)] = r
+        all_ports = sorted(set(by_port) | set(ports or {}))
+        boards: dict[str, list[str]] = {}
+        for port in all_ports:
+            boards.setdefault(_board(port), []).append(port)
+        on_dead_board: set[str] = set()
+        for board, names in boards.items():
+            populated = [p for p in names if by_port.get(p)]
+            dead = (len(populated) >= 2
+                    and all(not r.up for p in populated for r in by_port[p].values())
+                    and all(not ports[p].up for p in names if ports is not None and p in ports))  # fmt: skip
+            onus = {k: r for p in populated for k, r in by_port[p].items()}
+            self._equipment_incident("board_down", olt, board, dead, onus, when, batch)
+            if dead:
+                on_dead_board.update(names)
+        for port in all_ports:
+            onus = by_port.get(port, {})
+            state = ports.get(port) if ports is not None else None
+            port_dead = (port not in on_dead_board and state is not None
+                         and not state.up and state.laser_on and not state.transmits)  # fmt: skip
+            self._equipment_incident("pon_port_down", olt, port, port_dead, onus, when, batch)
+            rogue = port not in on_dead_board and not port_dead and self._rogue(olt, port, onus)
+            victims = {k: r for k, r in onus.items()
+                       if not r.up and (r.label in ROGUE_VICTIM_LABELS or r.label == ROGUE_LABEL)}  # fmt: skip
+            self._equipment_incident("rogue_onu", olt, port, rogue, victims, when, batch)
+
+    def _rogue(self, olt: str, port: str, onus: dict[OnuKey, OnuReading]) -> bool:
+        """A rogue ONU on the port: the rogue-ONT alarm on one ONU, and as many in LOSi/LOBi as a cut needs."""
+        if not any(r.label == ROGUE_LABEL for r in onus.values()):
+            return False
+        n = sum(1 for r in onus.values() if not r.up and r.label in ROGUE_VICTIM_LABELS)
+        known = len(self._households.port_onus(olt, port) | {k[2] for k in onus})
+        return n >= self.config.feeder_min_onus and n >= self.config.feeder_min_share * max(known, n)
+
+    def _equipment_incident(self, kind: IncidentKind, olt: str, part: str, down: bool,
+                            onus: dict[OnuKey, OnuReading], when: datetime, batch: _Batch) -> None:  # fmt: skip
+        """Open ``kind`` for ``part`` (a board or a port of ``olt``) with the ONUs of ``onus`` that this poll
+        shows going down as members while ``down``; close it when not. The ONUs' own time dates it where the
+        OLT gives one."""
+        slot = _slot(kind, olt, part, "")
+        inc = self._index.get(slot)
+        # ONUs the last poll already showed down went down before the equipment did: their own tickets, as
+        # for a feeder cut (at the first poll nobody knows: all of them)
+        before = self.differ.last(olt)
+        onus = {k: r for k, r in onus.items()
+                if not r.up and ((k[1], k[2]) not in before or before[(k[1], k[2])].up)}  # fmt: skip
+        if down and inc is None:
+            members = {k: self._down_time(k, r, when) for k, r in onus.items()}
+            self._open_incident(kind, olt, part, None, members, batch, when)
+        elif down and inc is not None:
+            for k, r in sorted(onus.items()):
+                if k not in inc.members:
+                    self._join(inc, k, self._down_time(k, r, when), batch)
+        elif inc is not None:
+            self._return_all(inc, when, batch)
+            self._close(inc, when, batch)
+
+    def _uplink_state(self, olt: str, uplinks: dict[str, bool], when: datetime, batch: _Batch) -> None:
+        """``uplink_down``: every uplink of the OLT (``uplink_pattern``) operationally down, none shut by the
+        operator. Its users are every home on the OLT: their ONUs may still be up on the PON, but no traffic
+        leaves the OLT. It holds no ONU as down (a feeder cut under it is another crew's fault and still
+        opens), and closes as soon as one uplink is up."""
+        slot = _slot("uplink_down", olt, None, "")
+        inc = self._index.get(slot)
+        if not any(uplinks.values()):
+            since = self._uplink_since.setdefault(olt, when)
+            if inc is None:
+                members = dict.fromkeys(sorted(self._olt_onus(olt)), since)
+                self._open_incident("uplink_down", olt, None, self._olt_district(olt), members, batch, since)
+            return
+        self._uplink_since.pop(olt, None)
+        if inc is not None:
+            self._return_all(inc, when, batch)
+            self._close(inc, when, batch)
+
+    def _service_state(self, services: list[ServiceReading], when: datetime, batch: _Batch) -> None:
+        """``service_down``: a town service (an e-application portal, the website, the town's DNS) failed
+        ``service_failed_cycles`` checks in a row (the prober's count, as FtthTownServiceDown reads it) →
+        one incident per service target, whichever of its checks (http, dns) fails, started at the first
+        failed check. No household is a member: the homes' lines work; the district is the probe target's,
+        else the whole town (``TOWN_DISTRICT``). It closes when none of its checks fails any more."""
+        for r in services:
+            key = (r.target, r.probe)
+            self._services[key] = r
+            if r.failed_cycles > 0:
+                self._service_since.setdefault(key, when)
+            else:
+                self._service_since.pop(key, None)
+        for target in sorted({r.target for r in services}):
+            checks = [r for (t, _p), r in self._services.items() if t == target]
+            down = any(r.failed_cycles >= self.config.service_failed_cycles for r in checks)
+            inc = self._index.get(_slot("service_down", target, None, ""))
+            if down and inc is None:
+                since = min(self._service_since.get((target, r.probe), when) for r in checks if r.failed_cycles)
+                district = next((r.district for r in checks if r.district), None) or TOWN_DISTRICT
+                self._open_incident("service_down", target, None, district, {}, batch, since)
+            elif not down and inc is not None:
+                self._close(inc, when, batch)
 
     # ------------------------------------------------------------------ persistence
     def _load(self) -> None:

@@ -50,6 +50,11 @@ CAUSE_JA: dict[str, str] = {
     "los": "光信号断（幹線光ファイバーまたは分岐の断）",
     "dying_gasp": "利用者宅の停電（事業者設備の故障ではない）",
     "unreachable": "OLT 応答なし（OLT またはその上位回線の故障）",
+    "board": "OLT のボード（ラインカード）故障",
+    "pon_port": "OLT の PON ポート故障",
+    "uplink": "OLT の上位回線（アップリンク）断",
+    "rogue_onu": "異常発光 ONU（不正 ONU）による PON 全体の通信断",
+    "service": "町のオンラインサービス（電子申請・ホームページ・DNS）の停止",
 }
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
 
@@ -89,9 +94,17 @@ def quarter_due(quarter: str) -> date:
 
 def equipment(inc: Incident) -> str:
     """The equipment at fault as the report names it: the OLT and PON port (a feeder's fibre or splitter
-    between them and the homes), the OLT, or none of the operator's (a power cut at the homes)."""
+    between them and the homes, or the port itself), the OLT, its board or uplink, the town service, or none
+    of the operator's (a power cut at the homes)."""
     if inc.cause == "dying_gasp":
         return ""
+    if inc.cause == "board":  # the pon_port column holds the board (frame/slot)
+        return " ".join(part for part in (f"OLT {inc.olt}" if inc.olt else "",
+                                          f"board {inc.pon_port}" if inc.pon_port else "") if part)  # fmt: skip
+    if inc.cause == "uplink":
+        return f"OLT {inc.olt} uplink" if inc.olt else "uplink"
+    if inc.cause == "service":  # the olt column holds the service's probe target
+        return f"service {inc.olt}" if inc.olt else "service"
     return " ".join(part for part in (f"OLT {inc.olt}" if inc.olt else "",
                                       f"PON {inc.pon_port}" if inc.pon_port else "") if part)  # fmt: skip
 

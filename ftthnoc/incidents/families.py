@@ -46,7 +46,8 @@ def incident_families(
     each = MetricFamily(
         "ftthnoc_incident_open",
         "1 for each open incident (the one incident model alerts, pages and reports read), by kind "
-        "(feeder_cut, power_outage, olt_unreachable, line_fault), district, olt, pon_port and scope.",
+        "(feeder_cut, power_outage, olt_unreachable, line_fault, board_down, pon_port_down, uplink_down, rogue_onu, "
+        "service_down), district, olt, pon_port and scope.",
     )
     for inc in sorted(open_list, key=lambda i: (i.kind, i.district, i.olt, i.pon_port)):
         each.add({"kind": inc.kind, "district": inc.district, "olt": inc.olt, "pon_port": inc.pon_port,

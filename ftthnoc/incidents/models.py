@@ -24,18 +24,32 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ftthnoc.inventory.models import Base
 
-IncidentKind = Literal["feeder_cut", "power_outage", "olt_unreachable", "line_fault"]
+IncidentKind = Literal[
+    "feeder_cut", "power_outage", "olt_unreachable", "line_fault",
+    "board_down", "pon_port_down", "uplink_down", "rogue_onu", "service_down",
+]  # fmt: skip
 IncidentStatus = Literal["open", "closed"]
-INCIDENT_KINDS: tuple[IncidentKind, ...] = ("feeder_cut", "power_outage", "olt_unreachable", "line_fault")
+INCIDENT_KINDS: tuple[IncidentKind, ...] = (
+    "feeder_cut", "power_outage", "olt_unreachable", "line_fault",
+    "board_down", "pon_port_down", "uplink_down", "rogue_onu", "service_down",
+)  # fmt: skip
 #: What an incident's cause column holds: the fault class of its ONUs (docs/facts.md), or what the OLT said
 #: of itself (no answer to the poll).
 CAUSE_OF_KIND: dict[IncidentKind, str] = {
     "feeder_cut": "los", "power_outage": "dying_gasp", "olt_unreachable": "unreachable", "line_fault": "los",
+    "board_down": "board", "pon_port_down": "pon_port", "uplink_down": "uplink", "rogue_onu": "rogue_onu",
+    "service_down": "service",
 }  # fmt: skip
-#: What an incident covers, the ``scope`` label of ``ftthnoc_incident_open``: one PON port, one district, one OLT.
+#: What an incident covers, the ``scope`` label of ``ftthnoc_incident_open``: one PON port, one district, one OLT,
+#: one board (its ``pon_port`` column holds the board, frame/slot: ``0/1``), one town service (its ``olt``
+#: column holds the service's probe target name: the equipment at fault).
 SCOPE_OF_KIND: dict[IncidentKind, str] = {
     "feeder_cut": "pon_port", "power_outage": "district", "olt_unreachable": "olt", "line_fault": "pon_port",
+    "board_down": "board", "pon_port_down": "pon_port", "uplink_down": "olt", "rogue_onu": "pon_port",
+    "service_down": "service",
 }  # fmt: skip
+#: The district of a town service's incident: the town's services serve every district.
+TOWN_DISTRICT = "town"
 KIND_CHECK = "kind IN (" + ", ".join(f"'{k}'" for k in INCIDENT_KINDS) + ")"
 
 

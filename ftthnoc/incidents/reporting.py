@@ -33,9 +33,12 @@ REPORTABLE_USERS = 30_000
 DUE_MONTHS = 2
 
 Scope = Literal["pon_port", "district", "olt", "premises"]
-Reason = Literal["duration", "users", "power_cut_at_homes", "premises", "below_thresholds"]
+Reason = Literal["duration", "users", "power_cut_at_homes", "premises", "not_telecommunications", "below_thresholds"]
 #: what an incident's cause column holds when the homes lost their own power (``CAUSE_OF_KIND``)
 HOME_POWER_CAUSE = "dying_gasp"
+#: the cause column of a town online service's outage (``service_down``): the e-application portal, the
+#: website or the town's DNS are the town's services, not the telecommunications service the article counts
+SERVICE_CAUSE = "service"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ def verdict(
     ``scope`` is ``premises`` for a fault of one customer's line, else what the incident spans."""
     if cause == HOME_POWER_CAUSE:
         return Verdict(False, "power_cut_at_homes")
+    if cause == SERVICE_CAUSE:
+        return Verdict(False, "not_telecommunications")
     if scope == "premises":
         return Verdict(False, "premises")
     if duration_seconds >= min_seconds:

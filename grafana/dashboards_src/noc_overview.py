@@ -41,7 +41,9 @@ def build() -> db.Dashboard:
         .with_panel(rows(
             "インシデント（種別・地区別） / Open incidents by kind and district",
             "feeder_cut = many ONUs of one port in LOS (fibre); power_outage = clustered dying gasps (mains power); "
-            "olt_unreachable = an OLT that does not answer its poll (its homes dark to ftthnoc).",
+            "olt_unreachable = an OLT that does not answer its poll (its homes dark to ftthnoc); board_down, "
+            "pon_port_down = the OLT's line card or port dead; uplink_down = every uplink of an OLT down; rogue_onu = "
+            "a port jammed by one ONU; service_down = a town online service (district town).",
             table_q(f"sum by (kind, district) (ftthnoc_incidents_open{{{DIST}}})"),
             table_q(f"sum by (kind, district) (ftthnoc_incident_affected_households{{{DIST}}})"),
             w=16, h=6, rename={"Value #A": "件数 / open", "Value #B": "影響世帯 / households"}))

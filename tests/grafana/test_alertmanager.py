@@ -100,7 +100,17 @@ def test_the_inhibitions_name_real_alerts_and_labels_both_carry() -> None:
     by_source = {frozenset(matched_alerts(r["source_matchers"], names)): r for r in rules}
     olt = by_source[frozenset({"FtthOltNotAnswering"})]
     assert matched_alerts(olt["target_matchers"], names) == {
-        "FtthPonPortFeederCut", "FtthOnuRxPowerCritical", "FtthOnuRxPowerLow", "FtthOnuRxPowerOverload"}
+        "FtthPonPortFeederCut", "FtthOltBoardDown", "FtthPonPortDown", "FtthRogueOnu", "FtthOltUplinkDown",
+        "FtthOnuRxPowerCritical", "FtthOnuRxPowerLow", "FtthOnuRxPowerOverload"}
+    board = by_source[frozenset({"FtthOltBoardDown"})]
+    assert matched_alerts(board["target_matchers"], names) == {
+        "FtthPonPortFeederCut", "FtthPonPortDown", "FtthRogueOnu"}
+    assert set(board["equal"]) == {"olt", "board"}  # a board mutes its own ports, not the OLT's other boards
+    port = by_source[frozenset({"FtthPonPortDown", "FtthRogueOnu"})]
+    assert "FtthPonPortFeederCut" in matched_alerts(port["target_matchers"], names)
+    assert set(port["equal"]) == {"olt", "pon_port"}
+    service = by_source[frozenset({"FtthTownServiceOutage"})]
+    assert matched_alerts(service["target_matchers"], names) == {"FtthTownServiceDown"}
     feeder = by_source[frozenset({"FtthPonPortFeederCut"})]
     assert matched_alerts(feeder["target_matchers"], names) == {
         "FtthOnuRxPowerCritical", "FtthOnuRxPowerLow", "FtthOnuRxPowerOverload"}
@@ -223,8 +233,27 @@ ALERTS = {
                                "pon_port": "0/1/1", "onu_id": "3", "district": "oasa", "pon_class": "B+"},
     "power cut": {"alertname": "FtthPowerOutageIncidentOpen", "severity": "warning", "kind": "power_outage",
                   "district": "chiyoda", "scope": "district", **INCIDENT},
+    "board 0/2 of olt-b": {"alertname": "FtthOltBoardDown", "severity": "critical", "kind": "board_down",
+                           "district": "oasa", "olt": "olt-b", "pon_port": "0/2", "board": "0/2", "scope": "board",
+                           **INCIDENT},
+    "cut on board 0/2": {"alertname": "FtthPonPortFeederCut", "severity": "critical", "kind": "feeder_cut",
+                         "district": "oasa", "olt": "olt-b", "pon_port": "0/2/5", "board": "0/2", "scope": "pon_port",
+                         **INCIDENT},
+    "port on board 0/3": {"alertname": "FtthPonPortDown", "severity": "critical", "kind": "pon_port_down",
+                          "district": "oasa", "olt": "olt-b", "pon_port": "0/3/1", "board": "0/3", "scope": "pon_port",
+                          **INCIDENT},
+    "cut on the dead port": {"alertname": "FtthPonPortFeederCut", "severity": "critical", "kind": "feeder_cut",
+                             "district": "oasa", "olt": "olt-b", "pon_port": "0/3/1", "board": "0/3",
+                             "scope": "pon_port", **INCIDENT},
+    "portal incident": {"alertname": "FtthTownServiceOutage", "severity": "critical", "kind": "service_down",
+                        "district": "town", "olt": "portal", "target": "portal", "scope": "service", **INCIDENT},
+    "portal probe": {"alertname": "FtthTownServiceDown", "severity": "critical", "kind": "service", "target": "portal",
+                     "probe": "http", **INCIDENT},
+    "dns probe": {"alertname": "FtthTownServiceDown", "severity": "critical", "kind": "service", "target": "town-dns",
+                  "probe": "dns", **INCIDENT},
 }  # fmt: skip
-MUTED = {"cut under olt-a", "light under olt-a", "light on the cut port"}
+MUTED = {"cut under olt-a", "light under olt-a", "light on the cut port", "cut on board 0/2", "cut on the dead port",
+         "portal probe"}  # fmt: skip
 
 
 @needs_alertmanager

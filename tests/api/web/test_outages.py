@@ -193,3 +193,27 @@ def test_the_host_header_never_reaches_the_page_and_entry_ids_do_not_depend_on_i
         return [e.findtext(f"{A}id") for e in feed.findall(f"{A}entry")]
 
     assert ids(direct) == ids(proxied) and len(ids(direct)) == 4
+
+
+def test_the_new_kinds_read_as_equipment_and_a_town_service_as_the_whole_town(seeded: Seeded, tmp_path: Path) -> None:
+    """A dead board is an equipment outage of its district; a town service down is the whole town's, in both
+    languages, and the service's probe target name (in the olt column) never shows."""
+    engine = engine_copy(seeded, tmp_path)
+    now = datetime.now(UTC)
+    with db.session_scope(engine) as s:
+        for inc in s.scalars(select(Incident)):
+            s.delete(inc)
+        s.add_all([
+            Incident(kind="board_down", status="open", district="oasa", olt="olt-oasa-1", pon_port="0/2",
+                     started_at=now - timedelta(minutes=20), affected_count=40, onu_count=40, reportable=False,
+                     cause="board"),
+            Incident(kind="service_down", status="open", district="town", olt="e-application-portal", pon_port=None,
+                     started_at=now - timedelta(minutes=10), affected_count=0, onu_count=0, reportable=False,
+                     cause="service"),
+        ])  # fmt: skip
+    with TestClient(create_app(engine, settings=settings_for(tmp_path))) as c:
+        ja, en = _text(c.get("/outages").text), _text(c.get("/outages?lang=en").text)
+    engine.dispose()
+    assert "通信障害（設備を調査中）" in ja and "町全体" in ja and "町のオンラインサービス" in ja
+    assert "The whole town" in en and "Town online services" in en and "equipment under investigation" in en
+    assert "e-application-portal" not in ja + en and "olt-oasa-1" not in ja + en

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from app.cli.incidents import incidents
-from ftthnoc.incidents.export import COLUMNS, export_quarter, quarter_bounds, quarter_of
-from ftthnoc.incidents.models import Incident, IncidentHousehold
+from ftthnoc.incidents.export import CAUSE_JA, COLUMNS, export_quarter, incident_row, quarter_bounds, quarter_of
+from ftthnoc.incidents.models import CAUSE_OF_KIND, Incident, IncidentHousehold
 from ftthnoc.inventory import db
 
 from .conftest import T0, MakeIncidentEngine, down, up
@@ -145,3 +145,26 @@ def test_cli_errors_are_one_line(tmp_path: Path, network: Engine) -> None:
     empty = f"sqlite:///{tmp_path / 'fresh.db'}"
     db.upgrade(empty)
     assert runner.invoke(incidents, ["list", "--open", "--database-url", empty]).output.strip() == "no open incidents"
+
+
+@pytest.mark.parametrize(
+    ("kind", "olt", "port", "cause", "equipment", "reason"),
+    [
+        ("board_down", "olt-a", "0/1", "board", "OLT olt-a board 0/1", "duration"),
+        ("pon_port_down", "olt-a", "0/1/1", "pon_port", "OLT olt-a PON 0/1/1", "duration"),
+        ("uplink_down", "olt-b", None, "uplink", "OLT olt-b uplink", "duration"),
+        ("rogue_onu", "olt-a", "0/1/0", "rogue_onu", "OLT olt-a PON 0/1/0", "duration"),
+        ("service_down", "e-application", None, "service", "service e-application", "not_telecommunications"),
+    ],
+)
+def test_the_new_kinds_in_the_export(kind: str, olt: str, port: str | None, cause: str, equipment: str,
+                                     reason: str) -> None:  # fmt: skip
+    """Each kind names its cause in the report's words and the equipment at fault; a town service's outage
+    is not the telecommunications service the ministry counts."""
+    assert CAUSE_OF_KIND[kind] == cause  # type: ignore[index]
+    inc = Incident(id=1, kind=kind, status="closed", district="chiyoda", olt=olt, pon_port=port, started_at=T0,
+                   ended_at=T0 + timedelta(hours=3), duration_seconds=3 * 3600, affected_count=40, onu_count=40,
+                   reportable=False, cause=cause)  # fmt: skip
+    row = incident_row(inc, now=T0 + timedelta(hours=4))
+    assert (row["cause"], row["equipment"], row["reportable_reason"]) == (cause, equipment, reason)
+    assert row["cause_ja"] == CAUSE_JA[cause] and row["cause_ja"] != cause

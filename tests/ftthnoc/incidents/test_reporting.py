@@ -37,6 +37,9 @@ H = 3600.0
         ("dying_gasp", "district", 8 * H, 400, Verdict(False, "power_cut_at_homes")),  # the homes' own power
         ("dying_gasp", "district", 60, 40_000, Verdict(False, "power_cut_at_homes")),
         ("los", "premises", 24 * H, 1, Verdict(False, "premises")),  # one customer's premises: exempt
+        ("service", "service", 24 * H, 0, Verdict(False, "not_telecommunications")),  # the town's web portal
+        ("board", "board", 2 * H, 40, Verdict(True, "duration")),
+        ("uplink", "olt", 600, 30_000, Verdict(True, "users")),
     ],
 )
 def test_the_rule(cause: str, scope: str, seconds: float, users: int, expected: Verdict) -> None:
