@@ -18,10 +18,10 @@ from collectors.snmp.client import Device, SnmpClient
 from collectors.snmp.counters import CounterState
 from collectors.snmp.decode import Labeler
 from collectors.snmp.module import Module, get_module
-from collectors.snmp.poll import poll_device, scrape_families
+from collectors.snmp.poll import ModuleResult, poll_device, scrape_families
 from ftthnoc import vendors
 from ftthnoc.config import Config, Target
-from ftthnoc.errors import ConfigError, SnmpLimitExceeded
+from ftthnoc.errors import ConfigError
 from ftthnoc.samples import MetricFamily
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,13 @@ class Poller:
         try:
             return future.result(seconds + 5.0)  # the walk's own bound ends it first; this is a backstop
         except concurrent.futures.TimeoutError:
+            # the walk's bound should have ended it: a poller loop starved this long (a machine far beyond
+            # its cores) still answers the scrape, with the failure as data like any failed poll
             future.cancel()
-            raise SnmpLimitExceeded(target.name, f"the probe did not finish within {seconds + 5.0:g} s") from None
+            reason = f"the probe did not finish within {seconds + 5.0:g} s (the poller is overloaded)"
+            log.warning("probe of %s: %s", target.name, reason)
+            return scrape_families(target.name, [ModuleResult(m, [], False, seconds + 5.0, 0, 0, reason)
+                                                 for m in target.modules])
         except BaseException:
             future.cancel()  # the caller went away: stop the walk too
             raise

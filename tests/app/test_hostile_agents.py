@@ -15,6 +15,7 @@ import yaml
 
 from collectors.snmp.module import get_module
 from tests.collectors.snmp import misbehaving_agents as agents
+from tests.waiting import scaled
 
 FTTHNOC = [sys.executable, "-m", "app"]
 
@@ -95,7 +96,7 @@ def test_serve_stops_within_2_s_of_sigterm_in_the_middle_of_a_walk(tmp_path: Pat
                 proc.kill()
                 proc.wait()
     assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
-    assert stopped_in < 2.0, f"serve took {stopped_in:.2f} s to stop"
+    assert stopped_in < scaled(2.0), f"serve took {stopped_in:.2f} s to stop"  # 2 s on an idle machine
 
 
 def test_a_snmp_probe_of_an_endless_agent_ends_with_its_scrape_and_stops_walking(tmp_path: Path) -> None:
