@@ -44,10 +44,12 @@ from sqlalchemy.orm import Session
 
 from ftthnoc import vendors
 from ftthnoc.consumers import Poll
+from ftthnoc.geo import Point, cabinet_points, district_families
 from ftthnoc.incidents.classify import read_reachable
 from ftthnoc.inventory.db import session_scope
 from ftthnoc.inventory.lookup import onu_rows
 from ftthnoc.inventory.models import (
+    District,
     Household,
     HouseholdStatus,
     School,
@@ -109,6 +111,9 @@ class KpiRecorder:
         self._home_rows: list[dict[str, object]] = []
         self._recommended: dict[str, float] = {}
         self._gauges_at = -1e18
+        #: the inventory's districts and placed cabinets, for the map's points (``ftthnoc.geo``)
+        self._districts: list[str] = []
+        self._cabinets: dict[str, Point] = {}
         #: (olt, pon_port, onu_id) of ONUs whose household is suspended or cancelled, refreshed periodically
         self.off_lines: frozenset[tuple[str, str, str]] = frozenset()
         self._off_loaded = -1e18
@@ -126,7 +131,8 @@ class KpiRecorder:
         """The schools' figures as gauges (a ``FamilySource``: from memory, never the database)."""
         with self._lock:
             rows, recommended, home = list(self._tablet_rows), dict(self._recommended), list(self._home_rows)
-        return school_families(rows, recommended, self.uplinks.uplinks, home)
+            districts, cabinets = list(self._districts), dict(self._cabinets)
+        return school_families(rows, recommended, self.uplinks.uplinks, home) + district_families(districts, cabinets)
 
     def _school_figures(self, now: datetime) -> None:
         """Read the tablets seen and each school's MEXT figure again (on this thread, off the scrape)."""
@@ -139,11 +145,14 @@ class KpiRecorder:
                 home = tablets_at_home(s, now)["districts"]
                 recommended = {code: mext_mbps(pupils) for code, pupils in s.execute(select(School.code,
                                                                                            School.pupils))}
+                districts = list(s.scalars(select(District.code)))
+                cabinets = cabinet_points(s)
         except SQLAlchemyError as exc:
             log.warning("school figures not read: %s", type(exc).__name__)
             return
         with self._lock:
             self._tablet_rows, self._recommended, self._home_rows = rows, recommended, home
+            self._districts, self._cabinets = districts, cabinets
 
     def observe_poll(self, poll: Poll) -> None:
         """A ``PollConsumer`` (it writes to the database: wired behind ``OffLoop``)."""
