@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from api.app import create_app
 from ftthnoc.geo import DISTRICT_CENTRES
 from ftthnoc.incidents.models import Incident, IncidentHousehold
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import District, Household
-from sqlalchemy import select
 from tests.api.conftest import Seeded, engine_copy, settings_for
 from tests.api.web.test_outages import personal_strings
 from tests.api.web.test_outages_browser import (
