@@ -196,9 +196,11 @@ def _database_consumers(config: Config, engine: Engine | None,
     from ftthnoc.kpi.recorder import KpiRecorder
 
     sessions = db.session_factory(engine)
+    incidents = validate_section("incidents", IncidentConfig, config.incidents or {})
     consumers: list[tuple[str, object]] = [
-        ("incidents", IncidentEngine(sessions, validate_section("incidents", IncidentConfig, config.incidents or {}))),
-        ("kpis", KpiRecorder(engine, config.interval_seconds)),
+        ("incidents", IncidentEngine(sessions, incidents)),
+        # an OLT's homes count as down for availability from the poll the olt_unreachable rule counts from
+        ("kpis", KpiRecorder(engine, config.interval_seconds, unreachable_polls=incidents.unreachable_polls)),
     ]
     if config.telework is not None:  # it needs the headcount
         from ftthnoc.telework.calendar import TeleworkConfig

@@ -182,6 +182,12 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("ftthnoc_tablets_seen_at_home", "gauge", ("district",),
           "Active tablets seen at home (an MDM's last sync from an address a household line of the district held, "
           "ISP lease import) in the last 7 days; absent where the KPI page suppresses the count.", INCIDENTS),
+    Entry("ftthnoc_district_info", "info", ("district", "lat", "lon"),
+          "A district's map point (its town hall or branch office, ftthnoc.geo): lat and lon in degrees, WGS 84; "
+          "the NOC overview's Geomap reads them.", INCIDENTS),
+    Entry("ftthnoc_cabinet_info", "info", ("cabinet", "lat", "lon"),
+          "A splitter cabinet's map point, where the inventory places its splitters (lat, lon in degrees).",
+          INCIDENTS),
     Entry("ftthnoc_school_uplink_recommended_bytes_per_second", "gauge", ("school",),
           "MEXT's recommended uplink bandwidth for the school's pupils (2024 table).", INCIDENTS),
     Entry("ftthnoc_school_uplink_info", "info", ("school", "device", "interface"),

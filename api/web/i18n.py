@@ -324,6 +324,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "outages_author": "町 光回線の運用担当",
         "outages_entry_open": "{district}で障害が発生しています：{kind}",
         "outages_entry_restored": "{district}の障害は復旧しました：{kind}",
+        "outages_map": "障害の発生している地区（地図）",
+        "outages_map_dark": "障害発生中",
+        "outages_map_ok": "障害なし",
     },
     "en": {
         "app": "ftthnoc town network operations",
@@ -625,6 +628,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "outages_author": "The town's fibre network operations",
         "outages_entry_open": "Outage in {district}: {kind}",
         "outages_entry_restored": "Restored in {district}: {kind}",
+        "outages_map": "Districts with an outage now (map)",
+        "outages_map_dark": "Outage now",
+        "outages_map_ok": "No outage",
     },
 }
 

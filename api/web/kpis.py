@@ -10,9 +10,11 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import Auth, DbSession, Peaks, kpi_cache, settings_of
 from api.services import kpis
+from api.services.outages import status as outage_status
 from api.web import charts
 from api.web.common import place_name, render
 from api.web.i18n import lang_of, translator
+from api.web.outages import outage_map
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,6 +50,9 @@ def kpis_page(request: Request, session: DbSession, auth: Auth, peaks: Peaks) ->
             for row in data["school_bandwidth"]
         ],
     }  # fmt: skip
+    # the residents' map (api.web.outages): which districts have an outage now, no count
+    dark = {o.district for o in outage_status(session, now).open}
+    svg["outage_map"] = outage_map(session, t, lang, dark)
     return render(request, "kpis.html", auth, data=data, svg=svg, generated=now,
                   home_pct=charts.pct)
 

@@ -24,13 +24,16 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from api.deps import DbSession
-from api.services import outages
+from api.services import districts, outages
 from api.services.outages import HouseholdRange
+from api.web import charts
 from api.web.common import HERE, SECURITY_HEADERS
 from api.web.i18n import DEFAULT_LANG, LANGS, translator
 from ftthnoc.incidents.models import TOWN_DISTRICT
+from ftthnoc.geo import DISTRICT_CENTRES
 from ftthnoc.timezone import JST
 
 #: A minute in any cache: outages change on the scale of minutes, and the page holds nothing personal.
@@ -84,17 +87,30 @@ def _district(t: Callable[..., str], lang: str) -> Callable[[str, str], str]:
     return district
 
 
+def outage_map(session: Any, t: Callable[..., str], lang: str, dark: set[str]) -> Markup:
+    """The districts on a small map (``charts.district_map``), those in ``dark`` (with an outage now, as
+    ``outages.status`` tells them) highlighted: which districts only, never a count or a household. Also on
+    ``/kpis``. Districts without a known centre (``ftthnoc.geo``) are left off the map (the list still has them)."""
+    points = [(code, name if lang == "ja" else code.replace("_", " ").title(), p.lat, p.lon, code in dark)
+              for code, name in districts.choices(session) if (p := DISTRICT_CENTRES.get(code)) is not None]
+    return charts.district_map(points, t("outages_map"), dark_text=t("outages_map_dark"),
+                               ok_text=t("outages_map_ok"), sep="、" if lang == "ja" else ", ",
+                               frame=[(c.lat, c.lon) for c in DISTRICT_CENTRES.values()])
+
+
 def _context(request: Request, session: Any) -> dict[str, Any]:
     lang = _lang(request)
     t = translator(lang)
     other = next(code for code in LANGS if code != lang)
     now = datetime.now(UTC)
     page = str(request.url_for("outages_page"))
+    status = outages.status(session, now)
     return {
         "t": t,
         "lang": lang,
         "lang_switch": f"{request.url.path}?{urlencode({'lang': other})}",
-        "status": outages.status(session, now),
+        "status": status,
+        "outage_map": outage_map(session, t, lang, {o.district for o in status.open}),
         "days": outages.RECENT.days,
         "when": _when(t),
         "households": _households(t),

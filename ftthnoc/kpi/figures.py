@@ -236,7 +236,8 @@ def recent_peaks(session: Session, now: datetime, days: int = 7) -> dict[str, fl
 
 
 def availability(session: Session) -> list[dict[str, Any]]:
-    """ONU-minutes up over ONU-minutes expected, per month (town-wide and by district)."""
+    """ONU-minutes up over ONU-minutes expected, per month (town-wide and by district). The recorder
+    books an unreachable OLT's homes as expected and not up (``ftthnoc.kpi.recorder``): dark time counts."""
     rows = session.execute(select(AvailabilityMonth).order_by(AvailabilityMonth.month, AvailabilityMonth.district))
     months: dict[str, dict[str, Any]] = {}
     for (r,) in rows:

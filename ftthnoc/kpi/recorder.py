@@ -13,6 +13,14 @@ neither ever moves backwards. MACs that are no tablet's are never stored: they a
 (``SchoolArpCount``), a locally administered one (a private, random per-network address: a tablet whose
 address no MDM has reported yet) apart from an unknown device.
 
+Availability counts the dark time: a poll of an OLT that failed because the OLT stopped answering
+(``ftthnoc_scrape_unanswered`` 1, read as the incident engine reads it: ``read_reachable``) is data, not
+a gap. Once ``unreachable_polls`` (2, as the engine's ``olt_unreachable`` rule) such polls come in a row,
+every ONU of that OLT (the inventory's, and those its last answered poll listed; suspended and cancelled
+lines aside) is booked as expected and not up for each of those polls, the first included, until the OLT
+answers: the homes were dark to us, and a KPI that skipped that time would read better the longer an
+outage hid the network. One lone timeout (below the threshold) stays skipped time, as it opens no incident.
+
 Fed like the incident engine and the telework KPI (``observe_poll`` after each publish); a database that
 is away costs that poll's contribution, logged, never the poll.
 
@@ -34,10 +42,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ftthnoc import vendors
 from ftthnoc.consumers import Poll
+from ftthnoc.geo import Point, cabinet_points, district_families
+from ftthnoc.incidents.classify import read_reachable
 from ftthnoc.inventory.db import session_scope
 from ftthnoc.inventory.lookup import onu_rows
 from ftthnoc.inventory.models import (
+    District,
     Household,
     HouseholdStatus,
     School,
@@ -74,10 +86,22 @@ def month_of(when: datetime) -> str:
 OFF_STATUSES: tuple[HouseholdStatus, ...] = (HouseholdStatus.SUSPENDED, HouseholdStatus.CANCELLED)
 
 
+#: an ONU as the availability counts it: (olt, pon_port, onu_id)
+OnuKey = tuple[str, str, str]
+
+
 class KpiRecorder:
     def __init__(self, engine: Engine, interval_seconds: float, refresh_seconds: float = 300.0,
-                 gauges_seconds: float | None = None) -> None:
+                 gauges_seconds: float | None = None, unreachable_polls: int = 2) -> None:
         self.engine = engine
+        #: failed polls in a row after which an OLT's homes count as down (the incident engine's rule)
+        self.unreachable_polls = max(1, unreachable_polls)
+        self._olt_modules = vendors.olt_modules()
+        #: per OLT, its failed (unanswered) polls in a row, and the ONUs (→ district) it listed when it last answered
+        self._silent: dict[str, int] = {}
+        self._last_listed: dict[str, dict[OnuKey, str]] = {}
+        #: per OLT, its inventory ONUs in service (→ district), refreshed with ``off_lines``
+        self._olt_onus: dict[str, dict[OnuKey, str]] = {}
         self.interval = interval_seconds
         self.refresh_seconds = refresh_seconds
         #: how often the schools' gauges are read again: every poll interval, at most every minute
@@ -87,6 +111,9 @@ class KpiRecorder:
         self._home_rows: list[dict[str, object]] = []
         self._recommended: dict[str, float] = {}
         self._gauges_at = -1e18
+        #: the inventory's districts and placed cabinets, for the map's points (``ftthnoc.geo``)
+        self._districts: list[str] = []
+        self._cabinets: dict[str, Point] = {}
         #: (olt, pon_port, onu_id) of ONUs whose household is suspended or cancelled, refreshed periodically
         self.off_lines: frozenset[tuple[str, str, str]] = frozenset()
         self._off_loaded = -1e18
@@ -104,7 +131,8 @@ class KpiRecorder:
         """The schools' figures as gauges (a ``FamilySource``: from memory, never the database)."""
         with self._lock:
             rows, recommended, home = list(self._tablet_rows), dict(self._recommended), list(self._home_rows)
-        return school_families(rows, recommended, self.uplinks.uplinks, home)
+            districts, cabinets = list(self._districts), dict(self._cabinets)
+        return school_families(rows, recommended, self.uplinks.uplinks, home) + district_families(districts, cabinets)
 
     def _school_figures(self, now: datetime) -> None:
         """Read the tablets seen and each school's MEXT figure again (on this thread, off the scrape)."""
@@ -117,11 +145,14 @@ class KpiRecorder:
                 home = tablets_at_home(s, now)["districts"]
                 recommended = {code: mext_mbps(pupils) for code, pupils in s.execute(select(School.code,
                                                                                            School.pupils))}
+                districts = list(s.scalars(select(District.code)))
+                cabinets = cabinet_points(s)
         except SQLAlchemyError as exc:
             log.warning("school figures not read: %s", type(exc).__name__)
             return
         with self._lock:
             self._tablet_rows, self._recommended, self._home_rows = rows, recommended, home
+            self._districts, self._cabinets = districts, cabinets
 
     def observe_poll(self, poll: Poll) -> None:
         """A ``PollConsumer`` (it writes to the database: wired behind ``OffLoop``)."""
@@ -131,7 +162,7 @@ class KpiRecorder:
         families = list(families)
         now = now or datetime.now(UTC)
         try:
-            self._availability(families, now)
+            self._availability(families, now, target)
             self._tablets(families, now)
         except SQLAlchemyError as exc:
             log.warning("KPI inputs not recorded for this poll: %s", type(exc).__name__)
@@ -150,24 +181,62 @@ class KpiRecorder:
         if time.monotonic() - self._off_loaded < self.refresh_seconds:
             return
         with session_scope(self.engine, actor="kpi") as s:
-            rows = s.execute(onu_rows(Household.status).where(Household.status.in_(OFF_STATUSES)))
-            self.off_lines = frozenset((olt, port, str(onu_id)) for olt, port, onu_id, _status, _district in rows)
+            off: set[OnuKey] = set()
+            in_service: dict[str, dict[OnuKey, str]] = {}
+            for olt, port, onu_id, status, district in s.execute(onu_rows(Household.status)):
+                key = (olt, port, str(onu_id))
+                if status in OFF_STATUSES:
+                    off.add(key)
+                else:
+                    in_service.setdefault(olt, {})[key] = district
+        self.off_lines, self._olt_onus = frozenset(off), in_service
         self._off_loaded = time.monotonic()
 
-    def _availability(self, families: list[MetricFamily], now: datetime) -> None:
-        per_district: dict[str, list[int]] = {}
+    def _dark_polls(self, target: str, families: list[MetricFamily]) -> int:
+        """How many polls' worth of this OLT's homes to book as down now: 0 while it answers (or the
+        families say nothing of it, or the silence is still below ``unreachable_polls``), all the silent
+        polls so far when the threshold is reached, then one per further silent poll."""
         if any(fam.name == "ftth_onu_up" for fam in families):
+            self._silent.pop(target, None)
+            return 0
+        reachable = read_reachable(target, families, self._olt_modules)
+        if reachable is None:
+            return 0
+        if reachable:
+            self._silent.pop(target, None)
+            return 0
+        silent = self._silent.get(target, 0) + 1
+        self._silent[target] = silent
+        if silent < self.unreachable_polls:
+            return 0
+        return silent if silent == self.unreachable_polls else 1
+
+    def _availability(self, families: list[MetricFamily], now: datetime, target: str = "") -> None:
+        per_district: dict[str, list[float]] = {}
+        listed: dict[str, dict[OnuKey, str]] = {}
+        dark = self._dark_polls(target, families) if target else 0
+        if dark or any(fam.name == "ftth_onu_up" for fam in families):
             self._refresh_off_lines()
         for fam in families:
             if fam.name != "ftth_onu_up":
                 continue
             for sample in fam.samples:
                 lab = sample.labels
-                if (lab.get("olt", ""), lab.get("pon_port", ""), lab.get("onu_id", "")) in self.off_lines:
+                key = (lab.get("olt", ""), lab.get("pon_port", ""), lab.get("onu_id", ""))
+                district = lab.get("district", "unknown")
+                if key[0]:
+                    listed.setdefault(key[0], {})[key] = district
+                if key in self.off_lines:
                     continue  # a suspended line is down on purpose: not an outage
-                counts = per_district.setdefault(sample.labels.get("district", "unknown"), [0, 0])
+                counts = per_district.setdefault(district, [0.0, 0.0])
                 counts[0] += 1 if sample.value == 1.0 else 0
                 counts[1] += 1
+        self._last_listed.update(listed)
+        if dark:
+            homes = {**self._last_listed.get(target, {}), **self._olt_onus.get(target, {})}
+            for key, district in homes.items():
+                if key not in self.off_lines:
+                    per_district.setdefault(district, [0.0, 0.0])[1] += dark
         if not per_district:
             return
         month = month_of(now)

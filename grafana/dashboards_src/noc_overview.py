@@ -5,11 +5,67 @@ Is the town's FTTH up: ONUs up and down, why they are down, which OLTs answer, t
 
 from __future__ import annotations
 
+from grafana_foundation_sdk.builders import common as cb
 from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.builders import geomap
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import geomap as geomap_model
+from grafana_foundation_sdk.models import prometheus as pm
 
-from .common import ANSWERING, DIST, SEL, WITH_SERIAL, dashboard, q, rows, series, single, states, table_q
+from .common import ANSWERING, DIST, SEL, WITH_SERIAL, dashboard, panel, q, rows, series, single, states, table_q
 
 GPON_MODULES = 'module=~".*gpon.*"'
+
+
+#: each district's point (``ftthnoc_district_info``: lat and lon as labels, from ``ftthnoc.geo``) times a
+#: per-district figure, 0 where nothing is open, so that every district is on the map
+POINTS = f"sum by (district, lat, lon) (ftthnoc_district_info{{{DIST}}})"
+
+
+def _per_district(expr: str) -> str:
+    return f"{POINTS} * on (district) group_left () ({expr} or 0 * sum by (district) (ftthnoc_district_info{{{DIST}}}))"
+
+
+def dark_homes_map() -> geomap.Panel:
+    """Where the dark homes are: one marker per district, sized and coloured by the households open
+    incidents hold there (query A; B, the open incidents, is in the tooltip). The coordinates come from the
+    exporter (``ftthnoc_district_info``), "coords" mode: no gazetteer file and no geocoder. Only the
+    basemap's tiles need the internet; offline the markers still draw, on a blank background."""
+    number = {"destinationType": "number"}
+    transforms = [
+        dm.DataTransformerConfig(id_val="merge", options={}),
+        dm.DataTransformerConfig(id_val="convertFieldType", options={"conversions": [
+            {"targetField": "lat", **number}, {"targetField": "lon", **number}]}),
+        dm.DataTransformerConfig(id_val="organize", options={
+            "excludeByName": {"Time": True},
+            "renameByName": {"Value #A": "影響世帯 / households", "Value #B": "インシデント / incidents"}}),
+    ]
+    markers = (cb.MapLayerOptions().type("markers").name("地区 / districts").tooltip(True)
+               .location(cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.COORDS)
+                         .latitude("lat").longitude("lon"))
+               .config({"showLegend": True,
+                        "style": {"size": {"field": "影響世帯 / households", "min": 6, "max": 30, "fixed": 6},
+                                  "color": {"field": "影響世帯 / households"},
+                                  "text": {"field": "district", "mode": "field"},
+                                  "textConfig": {"fontSize": 12, "offsetY": -16}}}))
+    return (panel(geomap.Panel(), "暗い世帯の地図 / Where homes are dark",
+                  "Each district at its town hall or branch office (ftthnoc_district_info): marker size and colour "
+                  "= households held by open incidents there (olt_unreachable, feeder and power outages: every "
+                  "kind); 0 = none. Counts only, by district.",
+                  q(_per_district(f"sum by (district) (ftthnoc_incident_affected_households{{{DIST}}})"),
+                    instant=True, fmt=pm.PromQueryFormat.TABLE),
+                  q(_per_district(f"sum by (district) (ftthnoc_incidents_open{{{DIST}}})"),
+                    instant=True, fmt=pm.PromQueryFormat.TABLE),
+                  w=12, h=10)
+            .view(geomap.MapViewConfig().id("fit").padding(20).max_zoom(12))
+            .basemap(cb.MapLayerOptions().type("default").name("basemap"))
+            .layers([markers])
+            .tooltip(geomap.TooltipOptions().mode(geomap_model.TooltipMode.DETAILS))
+            .thresholds(db.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE).steps(
+                [dm.Threshold(value=None, color="green"), dm.Threshold(value=1, color="orange"),
+                 dm.Threshold(value=50, color="red")]))
+            .transformations(transforms))
 
 
 def build() -> db.Dashboard:
@@ -47,6 +103,7 @@ def build() -> db.Dashboard:
             table_q(f"sum by (kind, district) (ftthnoc_incidents_open{{{DIST}}})"),
             table_q(f"sum by (kind, district) (ftthnoc_incident_affected_households{{{DIST}}})"),
             w=16, h=6, rename={"Value #A": "件数 / open", "Value #B": "影響世帯 / households"}))
+        .with_panel(dark_homes_map())
         .with_panel(series(
             "地区別 稼働中の ONU / ONUs up by district", "Sum of the per-port roll-ups, split by household district.",
             q(f'sum by (district) (ftth_pon_port_onus{{state="up", {SEL}}})', "{{district}}")))

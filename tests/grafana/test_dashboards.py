@@ -208,3 +208,24 @@ def test_provisioning_files() -> None:
     (provider,) = providers["providers"]
     assert provider["type"] == "file" and provider["options"]["path"].startswith("${")
     assert DASHBOARDS.is_dir()
+
+
+def test_noc_overview_maps_the_dark_homes_by_district_from_the_exporters_coordinates() -> None:
+    """The Geomap panel: markers placed by the lat/lon labels of ftthnoc_district_info (served by the exporter,
+    so no gazetteer file and no geocoder), sized and coloured by the households open incidents hold."""
+    d = load(ROOT / "grafana/dashboards/noc-overview.json")
+    (geo,) = [p for p in panels(d) if p["type"] == "geomap"]
+    catalogued = {e.name: e for e in CATALOGUE}
+    for t in geo["targets"]:
+        assert "ftthnoc_district_info" in metric_names(t["expr"]) and metric_names(t["expr"]) <= set(catalogued)
+        assert t["instant"] and t["format"] == "table"
+    assert set(catalogued["ftthnoc_district_info"].labels) == {"district", "lat", "lon"}
+    assert "ftthnoc_incident_affected_households" in metric_names(geo["targets"][0]["expr"])
+    (layer,) = geo["options"]["layers"]
+    assert layer["type"] == "markers"
+    assert layer["location"] == {"mode": "coords", "latitude": "lat", "longitude": "lon"}
+    conversions = {c["targetField"] for t in geo["transformations"] if t["id"] == "convertFieldType"
+                   for c in t["options"]["conversions"]}
+    assert conversions == {"lat", "lon"}  # labels are strings: Geomap's coords mode needs numbers
+    households = next(t for t in geo["transformations"] if t["id"] == "organize")["options"]["renameByName"]["Value #A"]
+    assert layer["config"]["style"]["size"]["field"] == households == layer["config"]["style"]["color"]["field"]

@@ -370,6 +370,28 @@ def test_the_kpi_page_draws_its_charts(client: TestClient, engine: Engine) -> No
     assert 'data-source="vpn_sessions"' in page.text and 'source="vpn_sessions"' in page.text
 
 
+def test_the_kpi_page_maps_the_districts_with_an_outage_now(client: TestClient, engine: Engine) -> None:
+    """The residents' map on /kpis: the districts the open incidents are in drawn dark, the others not."""
+    from ftthnoc.incidents.models import Incident
+    from ftthnoc.inventory.models import District
+
+    with db.session(engine) as s:
+        dark = set(s.scalars(select(Incident.district).where(Incident.status == "open")))
+        districts = set(s.scalars(select(District.code)))
+    assert dark and districts - dark, "the test town needs an open incident and a district without one"
+    login_as(client, engine, "viewer")
+    for lang in ("ja", "en"):
+        page = client.get(f"/kpis?lang={lang}").text
+        section = page[page.index('id="kpi-outage-map"'):]
+        section = section[:section.index("</section>")]
+        pattern = r'<g class="district (dark|ok)" id="map-[a-z_]+" data-district="([a-z_]+)"'
+        drawn = {district: state for state, district in re.findall(pattern, section)}
+        assert {d for d, c in drawn.items() if c == "dark"} == dark & set(drawn)
+        assert set(drawn) == districts & {"chiyoda", "oasa", "toyohira", "geihoku"}
+        svg = section[section.index("<svg"):section.index("</svg>")]
+        assert not re.search(r"\d", re.sub(r"<[^>]+>", "", svg))  # which districts only: no count on the map
+
+
 def test_a_school_user_sees_only_its_school_in_the_kpis(client: TestClient, engine: Engine) -> None:
     login_as(client, engine, "school")
     page = client.get("/kpis").text

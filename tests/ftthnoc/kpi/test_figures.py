@@ -145,3 +145,46 @@ def test_a_suspended_line_is_not_an_outage(engine: Engine) -> None:
     with db.session_scope(engine) as s:
         (month,) = figures.availability(s)
     assert (month["up_seconds"], month["expected_seconds"], month["ratio"]) == (60, 60, 1.0)
+
+
+def _olt_poll(answered: bool, ups: dict[int, float] | None = None) -> list[MetricFamily]:
+    """One poll of OLT "o" as the poller reports it: its ONUs when it answered, else its silence."""
+    success = MetricFamily("ftthnoc_scrape_success", "")
+    success.add({"target": "o", "module": "huawei_gpon"}, 1.0 if answered else 0.0)
+    unanswered = MetricFamily("ftthnoc_scrape_unanswered", "")
+    unanswered.add({"target": "o", "module": "huawei_gpon"}, 0.0 if answered else 1.0)
+    if not answered:
+        return [success, unanswered]
+    up = MetricFamily("ftth_onu_up", "")
+    for onu, v in (ups or {}).items():
+        up.add({"olt": "o", "pon_port": "0/1/0", "onu_id": str(onu), "district": "chiyoda"}, v)
+    return [up, success, unanswered]
+
+
+def test_an_unreachable_olt_counts_its_homes_as_down(engine: Engine) -> None:
+    """Dark time is data: hand-counted ONU-minutes over a silence of three polls and a lone timeout."""
+    with db.session_scope(engine) as s:
+        import_document(s, {
+            "olts": [{"name": "o", "district": "chiyoda", "vendor": "huawei", "model": "MA5800-X7",
+                      "address": "127.0.0.1:1161", "pon_class": "B+", "auth": "public_v2",
+                      "modules": ["huawei_gpon"]}],
+            "pon_ports": [{"olt": "o", "port": "0/1/0"}],
+            "onus": [{"serial": f"HWTC-0000000{i + 1}", "olt": "o", "pon_port": "0/1/0", "onu_id": i,
+                      "household": f"HH-00000{i + 1}"} for i in range(4)],
+        })
+        h = s.scalar(select(Household).where(Household.code == "HH-000004"))
+        assert h is not None
+        h.change_status("cancelled")  # off on purpose: never expected, even while the OLT is dark
+    rec = KpiRecorder(engine, interval_seconds=60)
+    every = {0: 1.0, 1: 1.0, 2: 1.0, 3: 0.0}
+    polls = [True, False, False, False, True, False, True]  # answered, 3 silent, answered, 1 timeout, answered
+    for i, answered in enumerate(polls):
+        rec.record_poll("o", _olt_poll(answered, every), now=NOW + timedelta(minutes=i))
+    with db.session_scope(engine) as s:
+        (month,) = figures.availability(s)
+    # 3 homes in service. Answered polls: 3 × 60 s up of 3 × 60 s, three times (540 s up, 540 s expected).
+    # The silence of 3 polls reaches the 2-poll threshold: 3 polls × 3 homes × 60 s expected, none up (540 s).
+    # The lone timeout opens no outage: skipped, as an incident would not open either.
+    assert (month["up_seconds"], month["expected_seconds"]) == (540, 1080)
+    assert month["ratio"] == 0.5
+    assert month["by_district"] == [{"district": "chiyoda", "ratio": 0.5}]

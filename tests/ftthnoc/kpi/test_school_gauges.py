@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from ftthnoc.catalogue import CATALOGUE
+from ftthnoc.geo import DISTRICT_INFO
 from ftthnoc.kpi.families import FAMILY_NAMES
 from ftthnoc.kpi.figures import mext_mbps
 from ftthnoc.kpi.recorder import ROUTER_ARP_ENTRY, KpiRecorder
@@ -56,7 +57,7 @@ def arp(device: str, *macs: str) -> MetricFamily:
 def test_gauges_from_the_start_and_after_the_router_saw_tablets(engine: Engine) -> None:
     recorder = KpiRecorder(engine, 60.0, gauges_seconds=0.0)
     got = values(recorder.families())
-    assert set(got) == set(FAMILY_NAMES)
+    assert set(got) == set(FAMILY_NAMES) | {DISTRICT_INFO}  # and the map point of the one district
     assert got["ftthnoc_school_tablets"] == {(("school", "es-1"),): 3.0, (("school", "es-2"),): 1.0}  # active only
     assert set(got["ftthnoc_school_tablets_seen"].values()) == {0.0}
     assert got["ftthnoc_school_uplink_recommended_bytes_per_second"] == {
