@@ -32,8 +32,8 @@ from api.services.outages import HouseholdRange
 from api.web import charts
 from api.web.common import HERE, SECURITY_HEADERS
 from api.web.i18n import DEFAULT_LANG, LANGS, translator
-from ftthnoc.incidents.models import TOWN_DISTRICT
 from ftthnoc.geo import DISTRICT_CENTRES
+from ftthnoc.incidents.models import TOWN_DISTRICT
 from ftthnoc.timezone import JST
 
 #: A minute in any cache: outages change on the scale of minutes, and the page holds nothing personal.
