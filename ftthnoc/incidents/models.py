@@ -24,17 +24,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ftthnoc.inventory.models import Base
 
-IncidentKind = Literal["feeder_cut", "power_outage", "olt_unreachable", "line_fault"]
+IncidentKind = Literal["feeder_cut", "power_outage", "olt_unreachable", "line_fault", "splitter_cut"]
 IncidentStatus = Literal["open", "closed"]
-INCIDENT_KINDS: tuple[IncidentKind, ...] = ("feeder_cut", "power_outage", "olt_unreachable", "line_fault")
+INCIDENT_KINDS: tuple[IncidentKind, ...] = (
+    "feeder_cut", "power_outage", "olt_unreachable", "line_fault", "splitter_cut",
+)  # fmt: skip
 #: What an incident's cause column holds: the fault class of its ONUs (docs/facts.md), or what the OLT said
 #: of itself (no answer to the poll).
 CAUSE_OF_KIND: dict[IncidentKind, str] = {
     "feeder_cut": "los", "power_outage": "dying_gasp", "olt_unreachable": "unreachable", "line_fault": "los",
+    "splitter_cut": "los",
 }  # fmt: skip
 #: What an incident covers, the ``scope`` label of ``ftthnoc_incident_open``: one PON port, one district, one OLT.
 SCOPE_OF_KIND: dict[IncidentKind, str] = {
     "feeder_cut": "pon_port", "power_outage": "district", "olt_unreachable": "olt", "line_fault": "pon_port",
+    "splitter_cut": "splitter",
 }  # fmt: skip
 KIND_CHECK = "kind IN (" + ", ".join(f"'{k}'" for k in INCIDENT_KINDS) + ")"
 
@@ -69,6 +73,9 @@ class Incident(Base):
     onu_count: Mapped[int] = mapped_column(Integer)
     reportable: Mapped[bool] = mapped_column(Boolean)
     cause: Mapped[str] = mapped_column(String(16))
+    #: the splitter whose cut this is (``splitter_cut``) and its cabinet, as the inventory named them then
+    splitter: Mapped[str | None] = mapped_column(String(64))
+    cabinet: Mapped[str | None] = mapped_column(String(64))
 
     households: Mapped[list[IncidentHousehold]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="IncidentHousehold.id"
