@@ -4,10 +4,13 @@ splitters the per-port rules are unchanged."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+from click.testing import CliRunner
 from sqlalchemy import Engine, select
 
+from app.cli.incidents import incidents
 from ftthnoc.incidents.export import export_quarter
 from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory import db
@@ -78,11 +81,13 @@ def test_the_homes_of_one_second_stage_splitter_are_one_incident_until_they_retu
     assert [(c.change, c.kind, c.splitter) for c in closed] == [("closed", "splitter_cut", "a1-1")]
     assert stored(network) == [("splitter_cut", "closed", "0/1/1", "a1-1", "CL-7-1", 3)]
     with db.session(network) as session:
-        import io
-
         out = io.StringIO()
         export_quarter(session, "2026Q3", out)
     assert "OLT olt-a PON 0/1/1 splitter a1-1 (cabinet CL-7-1)" in out.getvalue()
+    listed = CliRunner().invoke(incidents, ["list", "--database-url", network.url.render_as_string(hide_password=False)])
+    header, row = listed.output.splitlines()
+    assert header.split()[4:8] == ["olt", "pon_port", "splitter", "cabinet"]
+    assert row.split()[1:8] == ["splitter_cut", "closed", "chiyoda", "olt-a", "0/1/1", "a1-1", "CL-7-1"]
 
 
 def test_a_home_already_dark_is_not_online_and_a_share_short_opens_nothing(
