@@ -659,10 +659,12 @@ class IncidentEngine:
             if not mine or port_onus <= below:
                 continue
             open_inc = self._index.get(_splitter_slot(olt, pon_port, node.name))
-            if open_inc is not None:
+            if open_inc is not None:  # homes dark since before the cut (an older fault) stay out of it
+                since = open_inc.started_at - timedelta(seconds=self.config.feeder_window_seconds)
                 for k, t in sorted(mine.items()):
-                    self._join(open_inc, k, t, batch)
-                    rest.pop(k)
+                    if t >= since:
+                        self._join(open_inc, k, t, batch)
+                        rest.pop(k)
                 continue
             burst = _densest(mine, self.config.feeder_window_seconds)
             # online: below the splitter and not down for another reason (an older LOS, a dying gasp ...)
