@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from simulator.devices import ROUTER_UPLINK, Olt
-from simulator.topology import drops, port_splitters
 from simulator.specs import OLT_CLI_AUTH, ROUTER_CLI_AUTH, V2_AUTH_NAME
+from simulator.topology import drops, port_splitters
 
 if TYPE_CHECKING:
     from simulator.model import Town
@@ -45,8 +45,9 @@ def inventory_document(town: Town) -> dict[str, Any]:
         "splitters": [
             {"name": s.name, "olt": s.olt, "pon_port": s.pon_port, "stage": s.stage, "parent": s.parent,
              "ratio": s.ratio, "cabinet": s.cabinet, "lat": None, "lon": None}
-            for p in town.pon_ports() for s in port_splitters(p)
-        ],  # fmt: skip
+            for p in town.pon_ports()
+            for s in port_splitters(p)
+        ],
         "onus": [
             {
                 "serial": u.serial,

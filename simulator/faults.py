@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from simulator.agents import TownAgents
-from simulator.topology import port_splitters
 from simulator.snmprec import write_olt
+from simulator.topology import port_splitters
 from simulator.town import DownCause, Olt, Onu, OnuState, Town
 
 FaultKind = Literal["pon_port_cut", "power_cut", "splitter_cut"]

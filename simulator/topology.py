@@ -41,7 +41,8 @@ def port_splitters(port: PonPort) -> tuple[Splitter, ...]:
     out: list[Splitter] = []
     for i in range(0, len(ids), per_first):
         first = f"{base}.1-{i // per_first + 1}"
-        out.append(Splitter(first, port.olt, port.name, 1, None, FIRST_STAGE_RATIO, cabinet, tuple(ids[i:i + per_first])))
+        below = tuple(ids[i : i + per_first])
+        out.append(Splitter(first, port.olt, port.name, 1, None, FIRST_STAGE_RATIO, cabinet, below))
         for j in range(i, min(i + per_first, len(ids)), SECOND_STAGE_RATIO):
             out.append(Splitter(f"{base}.2-{j // SECOND_STAGE_RATIO + 1}", port.olt, port.name, 2, first,
                                 SECOND_STAGE_RATIO, f"{cabinet}-{j // SECOND_STAGE_RATIO + 1}",

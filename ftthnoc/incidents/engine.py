@@ -413,7 +413,7 @@ class IncidentEngine:
         with self._lock:
             summaries = [
                 OpenSummary(i.kind, i.district, i.affected_count, i.olt or "", i.pon_port or "", SCOPE_OF_KIND[i.kind],
-                            i.splitter or "")  # fmt: skip
+                            i.splitter or "")
                 for i in self._open
             ]
             return incident_families(summaries, self._totals, self._down_events, self._households.districts())

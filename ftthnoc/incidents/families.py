@@ -2,7 +2,8 @@
 
 ``ftthnoc_incident_open`` is the contract everything else reads: one series, value 1, per open incident,
 labelled ``kind``, ``district``, ``olt``, ``pon_port``, ``splitter`` (empty where the kind has none) and
-``scope`` (``pon_port``, ``district``, ``olt`` or ``splitter``: what the incident covers; ``models.SCOPE_OF_KIND``). The alert
+``scope`` (``pon_port``, ``district``, ``olt`` or ``splitter``: what the incident covers;
+``models.SCOPE_OF_KIND``). The alert
 rules fire exactly while such a series exists. The other families are roll-ups of the same model.
 
 Identity labels only (``kind``, ``district``, ``olt``, ``pon_port``, ``cause``): the households of an

@@ -161,14 +161,14 @@ def _topology_problems(good: Mapping[str, list[ParsedRow]], existing: Mapping[st
                 bad(row, f"parent {parent!r} is on {up['olt']} port {up['pon_port']}, not on {rec['olt']} port "
                          f"{rec['pon_port']}")  # fmt: skip
     for key, rec in onus.items():
-        name = rec.get("splitter")
-        if name is None:
+        drop: str | None = rec.get("splitter")
+        if drop is None:
             continue
         row = onu_rows.get(key)
-        fed.setdefault(name, []).append((f"ONU {key[0]}", row))
-        split = splitters.get(name)
+        fed.setdefault(drop, []).append((f"ONU {key[0]}", row))
+        split = splitters.get(drop)
         if row is not None and split is not None and (split["olt"], split["pon_port"]) != (rec["olt"], rec["pon_port"]):
-            bad(row, f"splitter {name!r} is on {split['olt']} port {split['pon_port']}, not on the ONU's "
+            bad(row, f"splitter {drop!r} is on {split['olt']} port {split['pon_port']}, not on the ONU's "
                      f"{rec['olt']} port {rec['pon_port']}")  # fmt: skip
     for name, outputs in sorted(fed.items()):
         split = splitters.get(name)

@@ -92,7 +92,8 @@ def test_a_feeder_cut_present_at_the_first_poll_opens_at_the_olts_own_time(
     assert set(opened.households) == {household("olt-a", "0/1/0", n) for n in range(5)}
     assert rows(network) == [("feeder_cut", "open", "0/1/0", cut_at, 5)]
     assert open_series(eng.families()) == [
-        {"kind": "feeder_cut", "district": "chiyoda", "olt": "olt-a", "pon_port": "0/1/0", "splitter": "", "scope": "pon_port"}]
+        {"kind": "feeder_cut", "district": "chiyoda", "olt": "olt-a", "pon_port": "0/1/0", "splitter": "",
+         "scope": "pon_port"}]
 
 
 def test_without_the_olts_times_the_first_poll_dates_the_cut(make_engine: MakeIncidentEngine, network: Engine) -> None:

@@ -84,7 +84,8 @@ def test_the_homes_of_one_second_stage_splitter_are_one_incident_until_they_retu
         out = io.StringIO()
         export_quarter(session, "2026Q3", out)
     assert "OLT olt-a PON 0/1/1 splitter a1-1 (cabinet CL-7-1)" in out.getvalue()
-    listed = CliRunner().invoke(incidents, ["list", "--database-url", network.url.render_as_string(hide_password=False)])
+    url = network.url.render_as_string(hide_password=False)
+    listed = CliRunner().invoke(incidents, ["list", "--database-url", url])
     header, row = listed.output.splitlines()
     assert header.split()[4:8] == ["olt", "pon_port", "splitter", "cabinet"]
     assert row.split()[1:8] == ["splitter_cut", "closed", "chiyoda", "olt-a", "0/1/1", "a1-1", "CL-7-1"]
