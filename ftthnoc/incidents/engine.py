@@ -33,6 +33,11 @@ Rules (defaults in ``IncidentConfig``; docs/facts.md):
   second-stage splitter or a shared drop. The ministry's 2-hour rule counts a 2-home fault of 5 hours, and
   only an incident reaches the quarterly export. Homes dark since unknown times at the first poll (no device
   time) are no group, as for power outages.
+- **Splitter cut** (with the inventory's splitters, ``TopologyLookup``): the LOS ONUs of a poll's state that
+  no feeder cut takes and that are at least ``splitter_min_share`` (100 %) of the online ONUs below one
+  splitter (and at least ``splitter_min_onus``), within the feeder window of each other → one
+  ``splitter_cut`` at the highest such splitter, first stage first (a splitter over the whole port is the
+  feeder's). ONUs going down below it later join it; homes dark before it stay out. No topology: no change.
 - A single ONU in LOS (or a few, below the thresholds, line faults off) opens no incident: that is the
   household's own fault ticket, handled by support. It is still classified and counted
   (``ftthnoc_onu_down_events_total{cause}``).
