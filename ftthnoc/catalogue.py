@@ -122,11 +122,11 @@ CATALOGUE: tuple[Entry, ...] = (
           "Points dropped because the spool reached its bound (oldest first).", INFLUX),
     Entry("ftthnoc_influx_write_errors_total", "counter", ("kind",),
           "Failed writes by kind: connection, server, rejected.", INFLUX),
-    Entry("ftthnoc_incident_open", "gauge", ("kind", "district", "olt", "pon_port", "scope"),
+    Entry("ftthnoc_incident_open", "gauge", ("kind", "district", "olt", "pon_port", "splitter", "scope"),
           "1 for each open incident: the one model alerts, pages and reports read. Kinds feeder_cut, "
-          "power_outage, olt_unreachable, line_fault, board_down, pon_port_down, uplink_down, rogue_onu, "
-          "service_down; scope pon_port, district, olt, board (pon_port holds the board) or service (olt holds "
-          "the service); olt and pon_port empty where the kind has none.", INCIDENTS),
+          "power_outage, olt_unreachable, line_fault, splitter_cut, board_down, pon_port_down, uplink_down, "
+          "rogue_onu, service_down; scope pon_port, district, olt, splitter, board (pon_port holds the board) or "
+          "service (olt holds the service); olt, pon_port and splitter empty where the kind has none.", INCIDENTS),
     Entry("ftthnoc_incidents_open", "gauge", ("kind", "district"),
           "Open incidents by kind and district (ftthnoc_incident_open summed).", INCIDENTS),
     Entry("ftthnoc_incidents_total", "counter", ("kind",), "Incidents opened, ever (from the database).",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.devices import ROUTER_UPLINK, Olt
 from simulator.specs import OLT_CLI_AUTH, ROUTER_CLI_AUTH, V2_AUTH_NAME
+from simulator.topology import drops, port_splitters
 
 if TYPE_CHECKING:
     from simulator.model import Town
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 def inventory_document(town: Town) -> dict[str, Any]:
     """The flat inventory document the importer reads (one list per table)."""
     routers = {r.school: r for r in town.school_routers}
+    feeds = {(p.olt, p.name): drops(p) for p in town.pon_ports()}
     return {
         "districts": [
             {"code": d.code, "name": d.name, "households": d.households} for d in town.districts
@@ -40,6 +42,12 @@ def inventory_document(town: Town) -> dict[str, Any]:
             for o in town.olts
         ],
         "pon_ports": [{"olt": p.olt, "port": p.name} for p in town.pon_ports()],
+        "splitters": [
+            {"name": s.name, "olt": s.olt, "pon_port": s.pon_port, "stage": s.stage, "parent": s.parent,
+             "ratio": s.ratio, "cabinet": s.cabinet, "lat": None, "lon": None}
+            for p in town.pon_ports()
+            for s in port_splitters(p)
+        ],
         "onus": [
             {
                 "serial": u.serial,
@@ -50,6 +58,7 @@ def inventory_document(town: Town) -> dict[str, Any]:
                 # Never a probe address: tests send packets only to loopback and their own
                 # namespaces, and a simulated ONU has no management interface to answer on.
                 "mgmt_address": None,
+                "splitter": feeds[(u.olt, u.pon_port)].get(u.onu_id),
             }
             for u in town.onus()
         ],

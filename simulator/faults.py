@@ -12,6 +12,7 @@ the incident they cause); ``restore`` brings a fault's ONUs back with the fault 
 cause. The current state of each town is kept here, per running ``TownAgents``::
 
     cut = cut_pon_port(agents, "chiyoda-olt1", "0/1/3")
+    split = cut_splitter(agents, "chiyoda-olt1", "0/1/4", "chiyoda-olt1.0-1-4.2-2")
     gasp = power_cut(agents, "oasa", 0.3)
     board = board_down(agents, "chiyoda-olt1", "0/1")      # a line card: its ports dead, their ONUs in LOS
     port = pon_port_down(agents, "chiyoda-olt1", "0/2/0")  # one port's own optic dead
@@ -33,9 +34,11 @@ from typing import Literal
 
 from simulator.agents import TownAgents
 from simulator.snmprec import write_olt
+from simulator.topology import port_splitters
 from simulator.town import DownCause, Olt, Onu, OnuState, Town
 
-FaultKind = Literal["pon_port_cut", "power_cut", "board_down", "pon_port_down", "uplink_down", "rogue_onu"]
+FaultKind = Literal["pon_port_cut", "power_cut", "splitter_cut", "board_down", "pon_port_down", "uplink_down",
+                   "rogue_onu"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,23 @@ def cut_pon_port(agents: TownAgents, olt: str, port: str, *, restart: bool = Tru
         raise KeyError(f"{olt} has no PON port {port!r}")
     victims = [u for u in pon.onus if u.online]
     return _apply(agents, state, Fault("pon_port_cut", "los", tuple(victims)), "los", restart)
+
+
+def cut_splitter(agents: TownAgents, olt: str, port: str, splitter: str, *, restart: bool = True) -> Fault:
+    """Cut the fibre feeding ``splitter`` (``simulator.topology.port_splitters``) on ``port`` of ``olt``:
+    every online ONU below it goes to LOS. Raises KeyError for an unknown OLT, port or splitter."""
+    state = _state(agents)
+    model = state.olts[olt]
+    pon = next((p for p in model.pon_ports if p.name == port), None)
+    if pon is None:
+        raise KeyError(f"{olt} has no PON port {port!r}")
+    # the town's own layout: the splitters stay where they were when provisioning or faults changed the ONUs
+    laid = next(p for p in state.town.olt(olt).pon_ports if p.name == port)
+    below = next((s.onu_ids for s in port_splitters(laid) if s.name == splitter), None)
+    if below is None:
+        raise KeyError(f"{olt} port {port} has no splitter {splitter!r}")
+    victims = [u for u in pon.onus if u.online and u.onu_id in below]
+    return _apply(agents, state, Fault("splitter_cut", "los", tuple(victims)), "los", restart)
 
 
 def power_cut(agents: TownAgents, district: str, share: float, *, seed: int = 0, restart: bool = True) -> Fault:

@@ -23,6 +23,8 @@ class IncidentOut(BaseModel):
     district: str
     olt: str | None
     pon_port: str | None
+    splitter: str | None = Field(None, description="The cut splitter (kind splitter_cut), from the inventory.")
+    cabinet: str | None = Field(None, description="The cut splitter's cabinet, where the inventory names one.")
     started_at: UtcDatetime
     ended_at: UtcDatetime | None
     duration_seconds: int | None

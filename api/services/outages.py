@@ -35,9 +35,9 @@ RANGES: tuple[tuple[int, int | None], ...] = ((10, 49), (50, 99), (100, 499), (5
 #: How far back restored outages are listed.
 RECENT = timedelta(days=7)
 #: What a resident reads for an incident's kind (the i18n keys ``outage_kind_*``).
-PUBLIC_KIND = {"feeder_cut": "fibre", "line_fault": "fibre", "power_outage": "power", "olt_unreachable": "equipment",
-               "board_down": "equipment", "pon_port_down": "equipment", "uplink_down": "equipment",
-               "rogue_onu": "equipment", "service_down": "service"}
+PUBLIC_KIND = {"feeder_cut": "fibre", "line_fault": "fibre", "splitter_cut": "fibre", "power_outage": "power",
+               "olt_unreachable": "equipment", "board_down": "equipment", "pon_port_down": "equipment",
+               "uplink_down": "equipment", "rogue_onu": "equipment", "service_down": "service"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,11 +42,13 @@ def list_cmd(only_open: bool, database_url: str | None) -> None:
     if not rows:
         click.echo("no open incidents" if only_open else "no incidents")
         return
-    header = ("id", "kind", "status", "district", "olt", "pon_port", "started (JST)", "ended (JST)",
+    header = ("id", "kind", "status", "district", "olt", "pon_port", "splitter", "cabinet", "started (JST)",
+              "ended (JST)",
               "minutes", "households", "reportable")  # fmt: skip
     lines = [header] + [
         (
-            str(r.id), r.kind, r.status, r.district, r.olt or "-", r.pon_port or "-", _jst(r.started_at),
+            str(r.id), r.kind, r.status, r.district, r.olt or "-", r.pon_port or "-", r.splitter or "-",
+            r.cabinet or "-", _jst(r.started_at),
             _jst(r.ended_at), "-" if r.duration_seconds is None else str(r.duration_seconds // 60),
             str(r.affected_count), "yes" if r.reportable else "no",
         )

@@ -37,6 +37,11 @@ Rules (defaults in ``IncidentConfig``; docs/facts.md):
   second-stage splitter or a shared drop. The ministry's 2-hour rule counts a 2-home fault of 5 hours, and
   only an incident reaches the quarterly export. Homes dark since unknown times at the first poll (no device
   time) are no group, as for power outages.
+- **Splitter cut** (with the inventory's splitters, ``TopologyLookup``): the LOS ONUs of a poll's state that
+  no feeder cut takes and that are at least ``splitter_min_share`` (100 %) of the online ONUs below one
+  splitter (and at least ``splitter_min_onus``), within the feeder window of each other → one
+  ``splitter_cut`` at the highest such splitter, first stage first (a splitter over the whole port is the
+  feeder's). ONUs going down below it later join it; homes dark before it stay out. No topology: no change.
 - A single ONU in LOS (or a few, below the thresholds, line faults off) opens no incident: that is the
   household's own fault ticket, handled by support. It is still classified and counted
   (``ftthnoc_onu_down_events_total{cause}``).
@@ -109,6 +114,7 @@ from ftthnoc.incidents.models import (
     IncidentKind,
 )
 from ftthnoc.incidents.reporting import REPORTABLE_SECONDS, REPORTABLE_USERS, verdict
+from ftthnoc.incidents.topology import InventoryTopology, TopologyLookup
 from ftthnoc.samples import MetricFamily
 
 log = logging.getLogger(__name__)
@@ -120,7 +126,7 @@ K = TypeVar("K")
 #: what an open incident is found by: (kind, olt, pon_port, district), the parts its kind does not use empty
 Slot = tuple[str, str, str, str]
 #: kinds that close when their ONUs are back (an unreachable OLT closes when it answers)
-_BY_MEMBERS: frozenset[str] = frozenset({"feeder_cut", "power_outage", "line_fault"})
+_BY_MEMBERS: frozenset[str] = frozenset({"feeder_cut", "power_outage", "line_fault", "splitter_cut"})
 #: kinds found by their OLT alone (a service's incident by its probe target, kept in the olt column)
 _WHOLE_OLT: frozenset[str] = frozenset({"olt_unreachable", "uplink_down", "service_down"})
 
@@ -150,6 +156,10 @@ class IncidentConfig(BaseModel):
     uplink_pattern: str = r"(?i)\buplink\b"
     #: a town service is down after this many failed checks in a row (FtthTownServiceDown's ``>= 2``)
     service_failed_cycles: int = Field(2, ge=1)
+    #: a cut below a PON port (inventory splitters): at least this share of a splitter's online ONUs, and at
+    #: least ``splitter_min_onus``, in LOS within ``feeder_window_seconds`` of each other → one ``splitter_cut``
+    splitter_min_share: float = Field(1.0, gt=0, le=1)
+    splitter_min_onus: int = Field(2, ge=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +176,7 @@ class IncidentChange:
     affected_count: int
     onu_count: int
     households: tuple[str, ...] = ()
+    splitter: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +194,8 @@ class IncidentSnapshot:
     onus: tuple[OnuKey, ...]
     households: tuple[str, ...]
     down: tuple[OnuKey, ...]
+    splitter: str | None = None
+    cabinet: str | None = None
 
     @property
     def scope(self) -> str:
@@ -209,6 +222,8 @@ class _Incident:
     id: int | None = None
     reportable: bool = False
     ended_at: datetime | None = None
+    splitter: str | None = None
+    cabinet: str | None = None
 
     @property
     def cause(self) -> str:
@@ -216,6 +231,8 @@ class _Incident:
 
     @property
     def slot(self) -> Slot:
+        if self.kind == "splitter_cut":
+            return _splitter_slot(self.olt or "", self.pon_port or "", self.splitter or "")
         return _slot(self.kind, self.olt, self.pon_port, self.district)
 
     @property
@@ -266,6 +283,10 @@ def _board(port: str) -> str:
     return port.rpartition("/")[0]
 
 
+def _splitter_slot(olt: str, pon_port: str, splitter: str) -> Slot:
+    return ("splitter_cut", olt, pon_port, splitter)
+
+
 def _utc(value: datetime) -> datetime:
     """Events are in UTC; naive values (SQLite gives those back) are taken as UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -286,11 +307,15 @@ class IncidentEngine:
         *,
         clock: Callable[[], datetime] = _utcnow,
         olt_modules: frozenset[str] | None = None,
+        topology: TopologyLookup | None = None,
     ) -> None:
         self._sessions = session_factory
         self.config = config or IncidentConfig()
         self._households: HouseholdsLookup = (
             households_lookup if households_lookup is not None else InventoryHouseholds.from_sessions(session_factory)
+        )
+        self._topology: TopologyLookup = (
+            topology if topology is not None else InventoryTopology.from_sessions(session_factory)
         )
         self._clock = clock
         #: the modules that read an OLT's ONUs: a failed poll of one is an unreachable OLT
@@ -429,7 +454,8 @@ class IncidentEngine:
         ``_affected_households`` and the down-event counts."""
         with self._lock:
             summaries = [
-                OpenSummary(i.kind, i.district, i.affected_count, i.olt or "", i.pon_port or "", SCOPE_OF_KIND[i.kind])
+                OpenSummary(i.kind, i.district, i.affected_count, i.olt or "", i.pon_port or "", SCOPE_OF_KIND[i.kind],
+                            i.splitter or "")
                 for i in self._open
             ]
             return incident_families(summaries, self._totals, self._down_events, self._households.districts())
@@ -449,6 +475,8 @@ class IncidentEngine:
                     onus=tuple(i.members),
                     households=i.households(),
                     down=tuple(k for k, m in i.members.items() if m.returned_at is None),
+                    splitter=i.splitter,
+                    cabinet=i.cabinet,
                 )
                 for i in self._open
             ]
@@ -457,6 +485,11 @@ class IncidentEngine:
         """Use a fresh inventory view (after an import); affects ONUs that go down from now on."""
         with self._lock:
             self._households = lookup
+
+    def set_topology(self, lookup: TopologyLookup) -> None:
+        """Use a fresh splitter tree (after an import); affects cuts seen from now on."""
+        with self._lock:
+            self._topology = lookup
 
     def flush(self) -> bool:
         """Retry writing changes a failed database write left behind; True when nothing is pending."""
@@ -493,6 +526,8 @@ class IncidentEngine:
             open_inc = self._index.get(_slot("feeder_cut", key[0], key[1], ""))
             if open_inc is not None:
                 self._join(open_inc, key, at, batch)
+                return
+            if self._join_splitter(key, at, batch):
                 return
             pending = self._los_pending.setdefault(port, {})
             self._expire_los(port, at, batch)
@@ -539,7 +574,8 @@ class IncidentEngine:
         pending: dict[OnuKey, datetime],
         batch: _Batch,
         start: datetime | None = None,
-    ) -> None:
+        splitter: tuple[str, str | None] | None = None,
+    ) -> _Incident:
         """Open an incident of ``pending``'s ONUs (each with its time), started at the earliest of them (or at
         ``start`` when there are none: an OLT whose ONUs nobody knows yet)."""
         members = {k: _Member(self._household(k), t) for k, t in sorted(pending.items())}
@@ -549,6 +585,8 @@ class IncidentEngine:
         began = min(pending.values()) if pending else start
         assert began is not None, "an incident without members needs its start"
         inc = _Incident(kind, district, olt, pon_port, began, members)
+        if splitter is not None:
+            inc.splitter, inc.cabinet = splitter
         pending.clear()
         self._open.append(inc)
         self._index[inc.slot] = inc
@@ -560,6 +598,7 @@ class IncidentEngine:
         touched = self._mark(inc, latest, batch)
         touched.opened = True
         touched.added.extend(inc.households())
+        return inc
 
     def _join(self, inc: _Incident, key: OnuKey, at: datetime, batch: _Batch) -> None:
         member = _Member(self._household(key), at)
@@ -635,11 +674,66 @@ class IncidentEngine:
             if n >= self.config.feeder_min_onus and n >= self.config.feeder_min_share * max(known, n):
                 self._los_pending.pop((olt, port), None)
                 self._open_incident("feeder_cut", olt, port, None, burst, batch)
-            elif self.config.line_fault_min_onus is not None:
+                continue
+            downs = self._splitter_cuts(olt, port, downs, batch)
+            if self.config.line_fault_min_onus is not None:
                 # down since unknown times (the first poll, no device time) are no group of homes
                 dated = {k: t for k, t in downs.items()
                          if k not in self._undated or readings[(k[1], k[2])].down_at is not None}  # fmt: skip
                 self._line_fault(olt, port, dated, when, batch)
+
+    def _splitter_cuts(self, olt: str, pon_port: str, downs: dict[OnuKey, datetime], batch: _Batch
+                       ) -> dict[OnuKey, datetime]:  # fmt: skip
+        """A port's LOS ONUs (no incident holding them, below the feeder-cut thresholds) that make the cut of
+        one of its splitters: at least ``splitter_min_share`` of the splitter's online ONUs and at least
+        ``splitter_min_onus``, within the feeder window of each other → one ``splitter_cut`` at the highest
+        splitter that explains them (its children then have nothing left), or more members of the one open.
+        A splitter over every ONU of the port is left to the feeder-cut rule. Returns the ONUs not taken."""
+        nodes = self._topology.port_splitters(olt, pon_port)
+        if not nodes or not downs:
+            return downs
+        port_onus = {(olt, pon_port, o) for o in self._households.port_onus(olt, pon_port)
+                     | self._polled.get((olt, pon_port), frozenset())}  # fmt: skip
+        rest = dict(downs)
+        for node in nodes:
+            below = self._topology.onus_below(node.name)
+            mine = {k: t for k, t in rest.items() if k in below}
+            if not mine or port_onus <= below:
+                continue
+            open_inc = self._index.get(_splitter_slot(olt, pon_port, node.name))
+            if open_inc is not None:  # homes dark since before the cut (an older fault) stay out of it
+                since = open_inc.started_at - timedelta(seconds=self.config.feeder_window_seconds)
+                for k, t in sorted(mine.items()):
+                    if t >= since:
+                        self._join(open_inc, k, t, batch)
+                        rest.pop(k)
+                continue
+            burst = _densest(mine, self.config.feeder_window_seconds)
+            # online: below the splitter and not down for another reason (an older LOS, a dying gasp ...)
+            online = sum(1 for k in below if k in burst or self._up_now(k))
+            if len(burst) < self.config.splitter_min_onus or len(burst) < self.config.splitter_min_share * online:
+                continue
+            pending = self._los_pending.get((olt, pon_port), {})
+            for k in burst:
+                rest.pop(k)
+                pending.pop(k, None)
+            self._open_incident("splitter_cut", olt, pon_port, None, dict(burst), batch,
+                                splitter=(node.name, node.cabinet))  # fmt: skip
+        return rest
+
+    def _up_now(self, key: OnuKey) -> bool:
+        """Whether an ONU is up as its OLT's last poll shows it (else as the events say)."""
+        reading = self.differ.last(key[0]).get((key[1], key[2]))
+        return reading.up if reading is not None else key not in self._down
+
+    def _join_splitter(self, key: OnuKey, at: datetime, batch: _Batch) -> bool:
+        """An ONU going dark below a splitter whose cut is open joins that incident."""
+        for name in self._topology.splitters_above(key):
+            inc = self._index.get(_splitter_slot(key[0], key[1], name))
+            if inc is not None:
+                self._join(inc, key, at, batch)
+                return True
+        return False
 
     def _expire_los(self, port: tuple[str, str], at: datetime, batch: _Batch) -> None:
         """Drop a port's pending LOS events older than the feeder window; those that are still down and
@@ -892,7 +986,8 @@ class IncidentEngine:
                     log.warning("incident #%s has an unknown kind %r: not loaded", row.id, row.kind)
                     continue
                 started = _utc(row.started_at)
-                inc = _Incident(kind, row.district, row.olt, row.pon_port, started, id=row.id)
+                inc = _Incident(kind, row.district, row.olt, row.pon_port, started, id=row.id,
+                                splitter=row.splitter, cabinet=row.cabinet)  # fmt: skip
                 inc.reportable = row.reportable
                 for h in row.households:
                     key = (h.olt, h.pon_port, h.onu_id)
@@ -924,7 +1019,7 @@ class IncidentEngine:
                 changes.append(
                     IncidentChange(
                         k, inc.id, inc.kind, inc.district, inc.olt, inc.pon_port, at,
-                        inc.affected_count, len(inc.members), added,
+                        inc.affected_count, len(inc.members), added, inc.splitter,
                     )
                 )
         return changes
@@ -992,6 +1087,8 @@ def _fill(row: Incident, inc: _Incident) -> None:
     row.affected_count = inc.affected_count
     row.onu_count = len(inc.members)
     row.reportable = inc.reportable
+    row.splitter = inc.splitter
+    row.cabinet = inc.cabinet
 
 
 def _densest(times: dict[OnuKey, datetime], window_seconds: float) -> dict[OnuKey, datetime]:
@@ -1034,6 +1131,7 @@ def summarize(changes: Sequence[IncidentChange]) -> str:
     """One line per change, for logs and the demo (household codes are counted, not listed)."""
     return "\n".join(
         f"{c.change} #{c.incident_id} {c.kind} {c.district} {c.olt or ''} {c.pon_port or ''} "
+        f"{'splitter ' + c.splitter + ' ' if c.splitter else ''}"
         f"affected={c.affected_count} at={c.at.isoformat()}"
         for c in changes
     )

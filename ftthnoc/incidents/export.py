@@ -106,7 +106,9 @@ def equipment(inc: Incident) -> str:
     if inc.cause == "service":  # the olt column holds the service's probe target
         return f"service {inc.olt}" if inc.olt else "service"
     return " ".join(part for part in (f"OLT {inc.olt}" if inc.olt else "",
-                                      f"PON {inc.pon_port}" if inc.pon_port else "") if part)  # fmt: skip
+                                      f"PON {inc.pon_port}" if inc.pon_port else "",
+                                      f"splitter {inc.splitter}" if inc.splitter else "",
+                                      f"(cabinet {inc.cabinet})" if inc.cabinet else "") if part)  # fmt: skip
 
 
 def incident_verdict(inc: Incident, now: datetime | None = None) -> Verdict:

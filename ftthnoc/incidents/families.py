@@ -1,8 +1,9 @@
 """The incident engine's metrics, as neutral families for whichever exporter publishes them.
 
 ``ftthnoc_incident_open`` is the contract everything else reads: one series, value 1, per open incident,
-labelled ``kind``, ``district``, ``olt``, ``pon_port`` (empty where the kind has none) and ``scope``
-(``pon_port``, ``district`` or ``olt``: what the incident covers; ``models.SCOPE_OF_KIND``). The alert
+labelled ``kind``, ``district``, ``olt``, ``pon_port``, ``splitter`` (empty where the kind has none) and
+``scope`` (``pon_port``, ``district``, ``olt`` or ``splitter``: what the incident covers;
+``models.SCOPE_OF_KIND``). The alert
 rules fire exactly while such a series exists. The other families are roll-ups of the same model.
 
 Identity labels only (``kind``, ``district``, ``olt``, ``pon_port``, ``cause``): the households of an
@@ -33,6 +34,7 @@ class OpenSummary:
     olt: str = ""
     pon_port: str = ""
     scope: str = ""
+    splitter: str = ""
 
 
 def incident_families(
@@ -46,12 +48,12 @@ def incident_families(
     each = MetricFamily(
         "ftthnoc_incident_open",
         "1 for each open incident (the one incident model alerts, pages and reports read), by kind "
-        "(feeder_cut, power_outage, olt_unreachable, line_fault, board_down, pon_port_down, uplink_down, rogue_onu, "
-        "service_down), district, olt, pon_port and scope.",
+        "(feeder_cut, power_outage, olt_unreachable, line_fault, splitter_cut, board_down, pon_port_down, "
+        "uplink_down, rogue_onu, service_down), district, olt, pon_port, splitter and scope.",
     )
-    for inc in sorted(open_list, key=lambda i: (i.kind, i.district, i.olt, i.pon_port)):
+    for inc in sorted(open_list, key=lambda i: (i.kind, i.district, i.olt, i.pon_port, i.splitter)):
         each.add({"kind": inc.kind, "district": inc.district, "olt": inc.olt, "pon_port": inc.pon_port,
-                  "scope": inc.scope}, 1.0)  # fmt: skip
+                  "splitter": inc.splitter, "scope": inc.scope}, 1.0)  # fmt: skip
     known = sorted(set(districts) | {i.district for i in open_list})
     count: dict[tuple[str, str], int] = {(k, d): 0 for k in INCIDENT_KINDS for d in known}
     affected: dict[tuple[str, str], int] = dict(count)

@@ -25,18 +25,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ftthnoc.inventory.models import Base
 
 IncidentKind = Literal[
-    "feeder_cut", "power_outage", "olt_unreachable", "line_fault",
+    "feeder_cut", "power_outage", "olt_unreachable", "line_fault", "splitter_cut",
     "board_down", "pon_port_down", "uplink_down", "rogue_onu", "service_down",
 ]  # fmt: skip
 IncidentStatus = Literal["open", "closed"]
 INCIDENT_KINDS: tuple[IncidentKind, ...] = (
-    "feeder_cut", "power_outage", "olt_unreachable", "line_fault",
+    "feeder_cut", "power_outage", "olt_unreachable", "line_fault", "splitter_cut",
     "board_down", "pon_port_down", "uplink_down", "rogue_onu", "service_down",
 )  # fmt: skip
 #: What an incident's cause column holds: the fault class of its ONUs (docs/facts.md), or what the OLT said
 #: of itself (no answer to the poll).
 CAUSE_OF_KIND: dict[IncidentKind, str] = {
     "feeder_cut": "los", "power_outage": "dying_gasp", "olt_unreachable": "unreachable", "line_fault": "los",
+    "splitter_cut": "los",
     "board_down": "board", "pon_port_down": "pon_port", "uplink_down": "uplink", "rogue_onu": "rogue_onu",
     "service_down": "service",
 }  # fmt: skip
@@ -45,6 +46,7 @@ CAUSE_OF_KIND: dict[IncidentKind, str] = {
 #: column holds the service's probe target name: the equipment at fault).
 SCOPE_OF_KIND: dict[IncidentKind, str] = {
     "feeder_cut": "pon_port", "power_outage": "district", "olt_unreachable": "olt", "line_fault": "pon_port",
+    "splitter_cut": "splitter",
     "board_down": "board", "pon_port_down": "pon_port", "uplink_down": "olt", "rogue_onu": "pon_port",
     "service_down": "service",
 }  # fmt: skip
@@ -83,6 +85,9 @@ class Incident(Base):
     onu_count: Mapped[int] = mapped_column(Integer)
     reportable: Mapped[bool] = mapped_column(Boolean)
     cause: Mapped[str] = mapped_column(String(16))
+    #: the splitter whose cut this is (``splitter_cut``) and its cabinet, as the inventory named them then
+    splitter: Mapped[str | None] = mapped_column(String(64))
+    cabinet: Mapped[str | None] = mapped_column(String(64))
 
     households: Mapped[list[IncidentHousehold]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="IncidentHousehold.id"

@@ -211,8 +211,41 @@ class HouseholdContact(Base):
 
 
 
+#: Splitting stages: a first-stage splitter hangs off a PON port, a second-stage one off a first-stage one.
+SPLITTER_STAGES: tuple[int, ...] = (1, 2)
+
+
+class Splitter(Base):
+    """An optical splitter of a PON port's distribution network (first or second stage), in a cabinet.
+
+    A first-stage splitter has no parent (the PON port's feeder feeds it); a second-stage one names its
+    first-stage parent on the same port. ``ratio`` is its outputs (1:8 → 8): its children and drops may not
+    exceed it. The incident engine reads this tree to tell a cut after a splitter from a feeder cut.
+    """
+
+    __tablename__ = "splitters"
+    __table_args__ = (
+        CheckConstraint("stage IN (1, 2)", name="stage"),
+        CheckConstraint("ratio >= 2 AND ratio <= 128", name="ratio"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    pon_port_id: Mapped[int] = mapped_column(ForeignKey("pon_ports.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("splitters.id"), index=True)
+    ratio: Mapped[int] = mapped_column(Integer)
+    cabinet: Mapped[str | None] = mapped_column(String(64))
+    lat: Mapped[float | None] = mapped_column(Double)
+    lon: Mapped[float | None] = mapped_column(Double)
+
+    pon_port: Mapped[PonPort] = relationship()
+    parent: Mapped[Splitter | None] = relationship(remote_side=[id])
+
+
 class Onu(Base):
-    """An ONU/ONT at a home, identified on its OLT by ``(pon_port, onu_id)``."""
+    """An ONU/ONT at a home, identified on its OLT by ``(pon_port, onu_id)``; ``splitter`` is the drop: the
+    (second-stage) splitter whose output feeds it, where the inventory knows it."""
 
     __tablename__ = "onus"
     __table_args__ = (
@@ -230,9 +263,11 @@ class Onu(Base):
     #: IPv4 of the ONU's management interface, where the operator gives it one: the probes ping it.
     #: A unique index (not a constraint) so that migration 0003 adds it without rebuilding the table.
     mgmt_address: Mapped[str | None] = mapped_column(String(15), unique=True, index=True)
+    splitter_id: Mapped[int | None] = mapped_column(ForeignKey("splitters.id", ondelete="SET NULL"), index=True)
 
     pon_port: Mapped[PonPort] = relationship()
     household: Mapped[Household | None] = relationship()
+    splitter: Mapped[Splitter | None] = relationship()
 
     @validates("serial")
     def _serial(self, _key: str, value: str) -> str:

@@ -289,6 +289,31 @@ class PonPortRow(Row):
     port: PortName = Field(description="F/S/P as the OLT's CLI prints it")
 
 
+def _ratio(value: Any) -> Any:
+    """A splitter's ratio as its outputs: ``8``, ``"8"`` or ``"1:8"``."""
+    if isinstance(value, str) and re.fullmatch(r"\s*1\s*:\s*\d{1,4}\s*", value):
+        return int(value.split(":")[1])
+    return value
+
+
+class SplitterRow(Row):
+    """An optical splitter of a PON port (stage 1 off the port's feeder, stage 2 off a stage-1 splitter)."""
+
+    name: ObjectName = Field(description="the splitter's name", examples=["chiyoda-olt1.0-1-3.2-1"])
+    olt: ObjectName = Field(description="name of its OLT")
+    pon_port: PortName = Field(description="the PON port whose feeder it splits (F/S/P)")
+    stage: Annotated[int, Strict(), Field(ge=1, le=2), _FROM_TEXT] = Field(
+        description="1: fed by the PON port; 2: fed by its parent (a stage-1 splitter)"
+    )
+    parent: ObjectName | None = Field(None, description="name of the stage-1 splitter feeding it (stage 2 only)")
+    ratio: Annotated[int, Strict(), Field(ge=2, le=128), _FROM_TEXT, BeforeValidator(_ratio)] = Field(
+        description="outputs (1:8 → 8): its children and drops may not exceed it", examples=[8]
+    )
+    cabinet: Text64 | None = Field(None, description="the cabinet (or closure) it sits in", examples=["CAB-chiyoda-03"])
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = Field(None, description="latitude (WGS 84)")
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = Field(None, description="longitude (WGS 84)")
+
+
 class HouseholdRow(Row):
     """A subscribing (or applying) household; no personal data (see household_contacts)."""
 
@@ -321,6 +346,7 @@ class OnuRow(Row):
     onu_id: OnuId = Field(description="ONT id on the port")
     household: HouseholdCode | None = Field(None, description="code of the household it serves")
     mgmt_address: Ipv4 | None = Field(None, description="IPv4 of its management port (the probes ping it)")
+    splitter: ObjectName | None = Field(None, description="the drop: name of the splitter feeding it")
 
 
 class SchoolRow(Row):
@@ -436,6 +462,16 @@ _SECTIONS = (
     Section(
         "pon_ports", "PON port", PonPortRow, key=("olt", "port"), refs=(Ref(("olt",), "olts", "olt", "OLT {0!r}"),)
     ),
+    Section(
+        "splitters",
+        "splitter",
+        SplitterRow,
+        key=("name",),
+        refs=(
+            Ref(("olt", "pon_port"), "pon_ports", "pon_port", "PON port {1!r} of OLT {0!r}"),
+            Ref(("parent",), "splitters", "parent", "parent splitter {0!r}"),
+        ),
+    ),
     Section("households", "household", HouseholdRow, key=("code",), refs=(_district(),)),
     Section(
         "household_contacts",
@@ -453,6 +489,7 @@ _SECTIONS = (
         refs=(
             Ref(("olt", "pon_port"), "pon_ports", "pon_port", "PON port {1!r} of OLT {0!r}"),
             Ref(("household",), "households", "household", "household {0!r}"),
+            Ref(("splitter",), "splitters", "splitter", "splitter {0!r}"),
         ),
         uniques=(
             (("olt", "pon_port", "onu_id"), "onu_id {2} on {0} port {1}"),

@@ -22,6 +22,7 @@ from ftthnoc.inventory.models import (
     Onu,
     PonPort,
     School,
+    Splitter,
     Tablet,
     VpnGateway,
 )
@@ -33,6 +34,7 @@ TABLES: dict[str, type[Base]] = {
     "districts": District,
     "olts": Olt,
     "pon_ports": PonPort,
+    "splitters": Splitter,
     "households": Household,
     "household_contacts": HouseholdContact,
     "onus": Onu,

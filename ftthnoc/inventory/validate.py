@@ -60,6 +60,8 @@ def validate(session: Session, rows: Sequence[SourceRow]) -> Checked:
 
     # The database's rows that the document can refer to or clash with (never the personal section's).
     touched = {name for name in SECTIONS if by_section[name]}
+    if touched & _TOPOLOGY:  # a splitter's ratio counts its drops, an ONU's splitter must be on its port
+        touched |= _TOPOLOGY
     index = tables.load(session, touched)
     existing: dict[str, dict[Key, Record]] = {
         name: {key: tables.record(name, obj) for key, obj in index[name].items()}
@@ -98,12 +100,86 @@ def validate(session: Session, rows: Sequence[SourceRow]) -> Checked:
                     bad(str(exc))
         problems.extend(_unique_problems(spec, first_of_key, existing.get(name, {})))
     problems.extend(_learned_mac_problems(good["tablets"], index.get("tablets", {})))
+    problems.extend(_topology_problems(good, existing))
+    good["splitters"].sort(key=lambda p: p.values["stage"])  # parents are written before their children
 
     if problems:
         order = {name: i for i, name in enumerate(SECTIONS)}
         problems.sort(key=lambda pr: (order[pr.section], pr.source or "", pr.row))
         raise InventoryImportError(problems)
     return Checked(good, index)
+
+
+_TOPOLOGY = frozenset({"splitters", "onus"})
+
+
+def _topology_problems(good: Mapping[str, list[ParsedRow]], existing: Mapping[str, Mapping[Key, Record]]
+                       ) -> list[RowProblem]:  # fmt: skip
+    """The splitter tree over the inventory as it will be after the import (database overlaid by the document):
+    no cycle; stage 1 hangs off its PON port and stage 2 off a stage-1 parent on the same port; an ONU's
+    splitter is on the ONU's port; no splitter feeds more splitters and drops than its ratio."""
+    splitters: dict[str, Record] = {k[0]: r for k, r in existing.get("splitters", {}).items()}
+    rows: dict[str, SourceRow] = {}
+    for p in good["splitters"]:
+        splitters[p.key[0]] = p.values
+        rows.setdefault(p.key[0], p.row)
+    onus: dict[Key, Record] = dict(existing.get("onus", {}))
+    onu_rows: dict[Key, SourceRow] = {}
+    for p in good["onus"]:
+        onus[p.key] = p.values
+        onu_rows.setdefault(p.key, p.row)
+    problems: list[RowProblem] = []
+
+    def bad(row: SourceRow, message: str) -> None:
+        problems.append(RowProblem(row.section, row.row, message, row.source))
+
+    fed: dict[str, list[tuple[str, SourceRow | None]]] = {}
+    for name, rec in splitters.items():
+        row = rows.get(name)
+        parent = rec.get("parent")
+        if parent is not None:
+            fed.setdefault(parent, []).append((f"splitter {name}", row))
+        if row is None:
+            continue
+        chain, at = [name], parent
+        while at is not None and at in splitters and at not in chain:
+            chain.append(at)
+            at = splitters[at].get("parent")
+        if at is not None and at in chain:
+            bad(row, f"splitter {name!r} is fed by itself: its parents form a cycle ({' → '.join([*chain, at])})")
+            continue
+        if rec["stage"] == 1 and parent is not None:
+            bad(row, f"stage-1 splitter {name!r} is fed by its PON port: it has no parent (got {parent!r})")
+        elif rec["stage"] == 2 and parent is None:
+            bad(row, f"stage-2 splitter {name!r} needs its parent (the stage-1 splitter feeding it)")
+        elif parent is not None and parent in splitters:
+            up = splitters[parent]
+            if up["stage"] != rec["stage"] - 1:
+                bad(row, f"parent {parent!r} of stage-{rec['stage']} splitter {name!r} is stage {up['stage']}, "
+                         f"not {rec['stage'] - 1}")  # fmt: skip
+            elif (up["olt"], up["pon_port"]) != (rec["olt"], rec["pon_port"]):
+                bad(row, f"parent {parent!r} is on {up['olt']} port {up['pon_port']}, not on {rec['olt']} port "
+                         f"{rec['pon_port']}")  # fmt: skip
+    for key, rec in onus.items():
+        drop: str | None = rec.get("splitter")
+        if drop is None:
+            continue
+        row = onu_rows.get(key)
+        fed.setdefault(drop, []).append((f"ONU {key[0]}", row))
+        split = splitters.get(drop)
+        if row is not None and split is not None and (split["olt"], split["pon_port"]) != (rec["olt"], rec["pon_port"]):
+            bad(row, f"splitter {drop!r} is on {split['olt']} port {split['pon_port']}, not on the ONU's "
+                     f"{rec['olt']} port {rec['pon_port']}")  # fmt: skip
+    for name, outputs in sorted(fed.items()):
+        split = splitters.get(name)
+        if split is None or len(outputs) <= split["ratio"]:
+            continue
+        message = (f"splitter {name!r} (1:{split['ratio']}) would feed {len(outputs)} splitters and ONUs: "
+                   f"its ratio is exceeded")  # fmt: skip
+        where_ = rows.get(name) or next((r for _what, r in outputs if r is not None), None)
+        if where_ is not None:
+            bad(where_, message)
+    return problems
 
 
 def _learned_mac_problems(rows: list[ParsedRow], tablets: Mapping[Key, object]) -> list[RowProblem]:

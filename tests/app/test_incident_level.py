@@ -52,7 +52,7 @@ def test_a_feeder_cut_present_from_the_start_is_an_incident_after_the_first_poll
         text = urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/metrics", timeout=30).read().decode()
         fams = {f.name: f for f in text_string_to_metric_families(text)}
         exposed = [dict(s.labels) for s in fams["ftthnoc_incident_open"].samples if s.value == 1]
-        assert exposed == [{"kind": "feeder_cut", "district": district, "olt": olt, "pon_port": port,
+        assert exposed == [{"kind": "feeder_cut", "district": district, "olt": olt, "pon_port": port, "splitter": "",
                             "scope": "pon_port"}]  # fmt: skip
         assert len(fams["ftthnoc_incident_open"].samples) == 1
     finally:

@@ -41,10 +41,12 @@ def _digest(document: Any) -> str:
 #: columns, {cell}.0 instances; ASA remote-access columns; a FortiGate gateway). Per-agent digests of the
 #: merge were checked: each OLT's data equals its vendor branch's, each BWA/VPN agent's the edge branch's.
 #: Then: Huawei's ifIndex values above 2³¹−1 are sent as Gauge32, which snmpsim can encode.
+#: Then: the inventory documents gained the splitters and each ONU's drop (derived, no draw: the poller
+#: configuration and every agent's data are unchanged).
 PINNED = {
-    "inventory": "97352bc334f19e832ba50c957dead9466b2e03a16a517ff6b2bf0a94b650d4f7",
+    "inventory": "f4f2029185af92140c66bb95f4e10c3a6062cee89502120b24e1159fb300b7dc",
     "poller_config": "58196299e8c88c81b084fb58a2a832cfe4017dbe19519d4c43477cbb3a4a0afd",
-    "inventory_with_routers": "d5c472f61de80966c92aba74ad1c00f3ac0bdc7a2b261213470510ae2bfa5178",
+    "inventory_with_routers": "306cf68f0a448ce1eb8063be2a84a167e1b34ddf8b402abd581e3e954f0ffa72",
     "poller_config_with_routers": "cd8b5b911e8eddeabfc832a58798ea15abdb914e094c4c73df43d7231007a0cb",
     "snmprec_with_routers": "d117a46f9016a9c93f598ad2974753a6d3db608d7605c5772ab21b8f9c0cd62a",
 }
@@ -198,8 +200,8 @@ def test_values_round_trip_through_the_encoding(small_town: Town) -> None:
 def test_inventory_document_is_consistent(small_town: Town) -> None:
     doc = small_town.inventory_document()
     assert set(doc) == {
-        "districts", "olts", "pon_ports", "onus", "households", "household_contacts", "schools", "tablets",
-        "bwa_stations", "vpn_gateways",
+        "districts", "olts", "pon_ports", "splitters", "onus", "households", "household_contacts", "schools",
+        "tablets", "bwa_stations", "vpn_gateways",
     }  # fmt: skip
     olts = {o["name"]: o for o in doc["olts"]}
     ports = {(p["olt"], p["port"]) for p in doc["pon_ports"]}
@@ -209,9 +211,16 @@ def test_inventory_document_is_consistent(small_town: Town) -> None:
     for o in olts.values():
         assert re.fullmatch(r"127\.0\.0\.1:\d+", o["address"])
         assert o["modules"] == ["if_mib", "huawei_gpon" if o["vendor"] == "huawei" else "zte_gpon"]
+    splitters = {s["name"]: s for s in doc["splitters"]}
     for u in doc["onus"]:
         assert (u["olt"], u["pon_port"]) in ports
         assert u["household"] in households
+        drop = splitters[u["splitter"]]  # every ONU hangs off a second-stage splitter of its own port
+        assert (drop["olt"], drop["pon_port"], drop["stage"]) == (u["olt"], u["pon_port"], 2)
+    fed = collections.Counter(u["splitter"] for u in doc["onus"]) + collections.Counter(
+        s["parent"] for s in splitters.values() if s["parent"])
+    assert all(n <= splitters[name]["ratio"] for name, n in fed.items())  # 1:4 then 1:8
+    assert {(s["stage"], s["ratio"]) for s in splitters.values()} == {(1, 4), (2, 8)}
     schools = {s["code"] for s in doc["schools"]}
     assert all(t["school"] in schools for t in doc["tablets"])
     assert len(doc["onus"]) == 600

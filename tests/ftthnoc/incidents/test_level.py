@@ -92,7 +92,8 @@ def test_a_feeder_cut_present_at_the_first_poll_opens_at_the_olts_own_time(
     assert set(opened.households) == {household("olt-a", "0/1/0", n) for n in range(5)}
     assert rows(network) == [("feeder_cut", "open", "0/1/0", cut_at, 5)]
     assert open_series(eng.families()) == [
-        {"kind": "feeder_cut", "district": "chiyoda", "olt": "olt-a", "pon_port": "0/1/0", "scope": "pon_port"}]
+        {"kind": "feeder_cut", "district": "chiyoda", "olt": "olt-a", "pon_port": "0/1/0", "splitter": "",
+         "scope": "pon_port"}]
 
 
 def test_without_the_olts_times_the_first_poll_dates_the_cut(make_engine: MakeIncidentEngine, network: Engine) -> None:
@@ -136,7 +137,7 @@ def test_a_power_cut_present_at_the_first_poll_opens_when_the_olt_dates_it(
     assert not eng.open_incidents()[0].reportable
     assert rows(network) == [("power_outage", "open", None, went, 6)]
     assert open_series(eng.families()) == [
-        {"kind": "power_outage", "district": "chiyoda", "olt": "", "pon_port": "", "scope": "district"}]
+        {"kind": "power_outage", "district": "chiyoda", "olt": "", "pon_port": "", "splitter": "", "scope": "district"}]
 
 
 def test_dying_gasps_days_apart_or_without_a_time_are_no_power_cut_at_the_first_poll(
@@ -202,7 +203,7 @@ def test_an_unreachable_olt_is_an_incident_until_it_answers(make_engine: MakeInc
     homes = sum(count for _district, count in LAYOUT["olt-b"].values())
     assert opened.affected_count == opened.onu_count == homes  # every home on it is dark to the poller
     assert open_series(eng.families()) == [
-        {"kind": "olt_unreachable", "district": "oasa", "olt": "olt-b", "pon_port": "", "scope": "olt"}]
+        {"kind": "olt_unreachable", "district": "oasa", "olt": "olt-b", "pon_port": "", "splitter": "", "scope": "olt"}]
     assert eng.observe_readings("olt-b", scrape("olt-b", False, "zte_gpon"), T0 + 2 * H) == []  # still one
     assert eng.observe_readings("olt-b", [], T0 + 2 * H) == []  # a failed module poll publishes nothing
     # an ONU alarm from a trap while the OLT is unreachable opens nothing of its own

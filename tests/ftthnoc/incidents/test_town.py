@@ -25,7 +25,8 @@ from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.samples import MetricFamily
 from simulator.agents import TownAgents, snmpsim_executable
-from simulator.faults import applied_faults, current_olt, cut_pon_port, power_cut, restore
+from simulator.faults import applied_faults, current_olt, cut_pon_port, cut_splitter, power_cut, restore
+from simulator.topology import port_splitters
 from simulator.town import Olt, PonPort, generate_town
 from tests.ftthnoc.inventory.conftest import MakeDatabase
 
@@ -171,6 +172,59 @@ async def test_feeder_cut_and_power_cut_become_one_incident_each(
         engine.dispose()
 
 
+@pytest.mark.parametrize("make_database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)  # fmt: skip
+@pytest.mark.parametrize("vendor", ["huawei", "zte"])
+async def test_a_cut_after_the_first_splitter_is_one_splitter_cut(
+    agents: TownAgents, make_database: MakeDatabase, vendor: str
+) -> None:
+    """Two-stage splitting (1:4 then 1:8): the homes of one second-stage splitter dark together are one
+    ``splitter_cut`` at that splitter (a quarter of the port: no feeder cut, and not one ticket per home),
+    closed when they are back."""
+    engine, incident_engine = inventory_engine(agents, make_database)
+    try:
+        poller = TownPoller(agents)
+        first = await poller.feed(incident_engine, T0)
+        assert all(c.kind != "splitter_cut" for c in first)  # the town's own faults are no splitter's
+        # a big port (the splitter's homes well under half of it) and a splitter with a home already down
+        candidates = [
+            (o, p, sp) for o in agents.town.olts if o.vendor == vendor for p in o.pon_ports
+            if not p.feeder_cut and len(p.onus) >= 24
+            for sp in port_splitters(p) if sp.stage == 2
+        ]  # fmt: skip
+
+        def online(p: PonPort, ids: tuple[int, ...]) -> list[str]:
+            return [u.household for u in p.onus if u.onu_id in ids and u.online]
+
+        olt, port, splitter = max(candidates, key=lambda c: (len(online(c[1], c[2].onu_ids)) < len(c[2].onu_ids),
+                                                               len(online(c[1], c[2].onu_ids))))  # fmt: skip
+        expected = set(online(port, splitter.onu_ids))
+        assert len(expected) >= 2
+        cut = cut_splitter(agents, olt.name, port.name, splitter.name)
+        assert cut.households == expected
+        t1 = T0 + timedelta(minutes=5)
+        changes = await poller.feed(incident_engine, t1)
+        assert [(c.change, c.kind, c.olt, c.pon_port, c.splitter) for c in changes] == [
+            ("opened", "splitter_cut", olt.name, port.name, splitter.name)]
+        assert set(changes[0].households) == expected
+        snaps = [s for s in incident_engine.open_incidents() if s.pon_port == port.name and s.olt == olt.name]
+        assert [(s.kind, s.splitter, s.cabinet) for s in snaps] == [("splitter_cut", splitter.name, splitter.cabinet)]
+        fams = {f.name: f for f in incident_engine.families()}
+        each = [s.labels for s in fams["ftthnoc_incident_open"].samples if s.labels["kind"] == "splitter_cut"]
+        assert each == [{"kind": "splitter_cut", "district": changes[0].district, "olt": olt.name,
+                         "pon_port": port.name, "splitter": splitter.name, "scope": "splitter"}]  # fmt: skip
+        assert await poller.feed(incident_engine, t1 + timedelta(minutes=5)) == []  # no growth, no second one
+        restore(agents, cut)
+        closed = await poller.feed(incident_engine, t1 + timedelta(minutes=30))
+        assert [(c.change, c.kind, c.splitter) for c in closed] == [("closed", "splitter_cut", splitter.name)]
+        with db.session(engine) as session:
+            rows = [(i.kind, i.status, i.splitter, i.cabinet) for i in session.scalars(select(Incident))
+                    if i.pon_port == port.name and i.olt == olt.name]  # fmt: skip
+        assert rows == [("splitter_cut", "closed", splitter.name, splitter.cabinet)]
+    finally:
+        engine.dispose()
+
+
 async def test_faults_use_each_vendors_codes(agents: TownAgents) -> None:
     """A ZTE port cut reads as LOS (phase 1) and a Huawei power cut as dying gasp (cause 13) when polled."""
     poller = TownPoller(agents)
@@ -214,6 +268,8 @@ async def test_restart_keeps_the_address_and_leaves_other_agents_alone(agents: T
 def test_fault_arguments_are_checked(agents: TownAgents) -> None:
     with pytest.raises(KeyError):
         cut_pon_port(agents, "chiyoda-olt1", "9/9/9", restart=False)
+    with pytest.raises(KeyError):
+        cut_splitter(agents, "chiyoda-olt1", "0/1/0", "no-such-splitter", restart=False)
     with pytest.raises(KeyError):
         power_cut(agents, "nowhere", 0.5, restart=False)
     with pytest.raises(ValueError):

@@ -193,6 +193,13 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
         {"olt": "olt-chiyoda-1", "port": "0/1/1"},
         {"olt": "olt-oasa-1", "port": "1/1/1"},
     ],
+    # Two-stage splitting on 0/1/0 (1:4 then 1:8), in a cabinet; the other ports have no topology.
+    "splitters": [
+        {"name": "sp-chiyoda-1-a", "olt": "olt-chiyoda-1", "pon_port": "0/1/0", "stage": 1, "parent": None,
+         "ratio": 4, "cabinet": "CAB-chiyoda-01", "lat": 34.6812, "lon": 132.5412},
+        {"name": "sp-chiyoda-1-a1", "olt": "olt-chiyoda-1", "pon_port": "0/1/0", "stage": 2,
+         "parent": "sp-chiyoda-1-a", "ratio": 8, "cabinet": "CAB-chiyoda-01", "lat": None, "lon": None},
+    ],
     "households": [
         {"code": "HH-000001", "district": "chiyoda", "plan": "1G", "status": "active"},
         {"code": "HH-000002", "district": "chiyoda", "plan": "1G", "status": "suspended"},
@@ -218,6 +225,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "onu_id": 0,
             "household": "HH-000001",
             "mgmt_address": "192.0.2.10",
+            "splitter": "sp-chiyoda-1-a1",
         },
         {
             "serial": "HWTC-A1B2C3D5",
@@ -226,6 +234,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "onu_id": 1,
             "household": "HH-000002",
             "mgmt_address": None,
+            "splitter": "sp-chiyoda-1-a1",
         },
         # An Oasa home served from a Chiyoda OLT: its district label must be the home's.
         {
@@ -235,6 +244,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "onu_id": 0,
             "household": "HH-000003",
             "mgmt_address": "192.0.2.12",
+            "splitter": None,
         },
         {
             "serial": "ZTEG-C0000001",
@@ -243,6 +253,7 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
             "onu_id": 1,
             "household": None,
             "mgmt_address": "192.0.2.13",
+            "splitter": None,
         },
     ],
     "schools": [

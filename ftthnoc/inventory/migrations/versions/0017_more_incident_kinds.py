@@ -2,7 +2,7 @@
 service_down; the CHECK on incidents.kind lists them.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-04
 """
 
@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # spelled out, as a migration must (the models' list may grow in a later revision)
 NEW = ("board_down", "pon_port_down", "uplink_down", "rogue_onu", "service_down")
-OLD = ("feeder_cut", "power_outage", "olt_unreachable", "line_fault")
+OLD = ("feeder_cut", "power_outage", "olt_unreachable", "line_fault", "splitter_cut")
 KINDS = "kind IN (" + ", ".join(f"'{k}'" for k in (*OLD, *NEW)) + ")"
 OLD_KINDS = "kind IN (" + ", ".join(f"'{k}'" for k in OLD) + ")"
 
