@@ -221,11 +221,11 @@ def _availability(session: Session, now: datetime, start: date, rng: random.Rand
         if household not in first_active or at < first_active[household]:
             first_active[household] = at
     down: dict[tuple[str, str], float] = {}
-    for district, began, seconds, onus in session.execute(
+    for district, began, lasted, onus in session.execute(
             select(Incident.district, Incident.started_at, Incident.duration_seconds, Incident.onu_count)
             .where(Incident.status == "closed")):  # fmt: skip
         key = (_aware(began).astimezone(JST).strftime("%Y-%m"), district)
-        down[key] = down.get(key, 0.0) + float(seconds or 0) * onus
+        down[key] = down.get(key, 0.0) + float(lasted or 0) * onus
     rows = []
     month = _month_start(start, 0)
     this_month = now.astimezone(JST).date().replace(day=1)

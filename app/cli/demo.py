@@ -225,7 +225,6 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
     """Run the poller and exporter against the simulated town of Kitahiroshima."""
     from app.cli.common import fail
     from app.wiring import run_service
-    from ftthnoc.inventory import db, io
     from simulator.agents import TownAgents
     from simulator.cli.town import TownCli, provisioning_section
     from simulator.town import generate_town

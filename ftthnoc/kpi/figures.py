@@ -293,7 +293,8 @@ def tablets_daily(session: Session, now: datetime, days: int = 28) -> list[dict[
     since = datetime.combine(first, datetime.min.time(), JST)
     total = session.scalar(select(func.count(Tablet.id)).where(Tablet.status == "active")) or 0
     seen: dict[str, set[int]] = {}
-    rows = session.execute(select(TabletAddress.tablet_id, TabletAddress.seen_at).join(Tablet, Tablet.id == TabletAddress.tablet_id)
+    rows = session.execute(select(TabletAddress.tablet_id, TabletAddress.seen_at)
+                           .join(Tablet, Tablet.id == TabletAddress.tablet_id)
                            .where(Tablet.status == "active", TabletAddress.seen_at >= since))  # fmt: skip
     for tablet_id, at in rows:
         if _aware(at) <= _aware(now):
@@ -314,7 +315,8 @@ def telework_monthly(session: Session, now: datetime, target: float = TELEWORK_O
     """The telework trend: each month's office-attendance reduction (``telework``'s figure, its source
     named), from the first month with a stored day (at most ``months`` back) to this one; months without a
     figure have ``reduction`` None."""
-    firsts = [session.scalar(select(func.min(TeleworkSourceDay.day))), session.scalar(select(func.min(TeleworkDay.day)))]
+    firsts = [session.scalar(select(func.min(TeleworkSourceDay.day))),
+              session.scalar(select(func.min(TeleworkDay.day)))]
     known = [d for d in firsts if d is not None]
     local = _aware(now).astimezone(JST)
     last = f"{local.year:04d}-{local.month:02d}"

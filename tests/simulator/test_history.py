@@ -17,10 +17,10 @@ from api.services import kpis
 from app.cli.demo import load_demo_inventory
 from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory import db
+from ftthnoc.inventory.models import TabletAddress
 from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange
 from ftthnoc.targets import FTTH_SUBSCRIBERS, TELEWORK_OFFICE_REDUCTION
 from ftthnoc.telework.models import TeleworkSourceDay
-from ftthnoc.inventory.models import TabletAddress
 from ftthnoc.timezone import JST
 from simulator.history import seed_history, service_start
 from simulator.town import generate_town
