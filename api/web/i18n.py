@@ -148,7 +148,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "trend_tablets": "端末の稼働率の推移（日ごと）",
         "trend_telework": "出勤削減率の推移（月ごと）",
         "trend_availability": "可用性の推移（月ごと）",
-        "def_subscriptions": ("FTTH を契約中（状態「active」）の世帯数。各月末の値は世帯の状態変更の記録から数えます"
+        "def_subscriptions": ("FTTH を契約中（利用中）の世帯数。各月末の値は世帯の状態変更の記録から数えます"
                               "。目標は町の DX 推進計画の 7,000 世帯。"),
         "def_tablets": ("GIGA スクール端末のうち、その日に MDM と同期した稼働中の端末の割合（日本時間の日ごと、今日は"
                         "現時点まで）。目標は児童生徒の 100 %。"),
