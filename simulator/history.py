@@ -33,8 +33,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from ftthnoc.incidents.models import CAUSE_OF_KIND, Incident, IncidentKind
-from ftthnoc.inventory.models import District, Household, HouseholdStatus, School, Tablet, TabletAddress
+from ftthnoc.incidents.models import CAUSE_OF_KIND, SCOPE_OF_KIND, Incident, IncidentKind
+from ftthnoc.incidents.reporting import verdict
+from ftthnoc.inventory.models import (
+    District,
+    Household,
+    HouseholdStatus,
+    Olt,
+    Onu,
+    PonPort,
+    School,
+    Tablet,
+    TabletAddress,
+)
 from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange
 from ftthnoc.targets import TELEWORK_OFFICE_REDUCTION
 from ftthnoc.telework.calendar import TeleworkConfig, WorkingCalendar
@@ -172,14 +183,6 @@ def _telework(session: Session, now: datetime, start: date, rng: random.Random) 
     return len(rows)
 
 
-def _districts(session: Session) -> list[tuple[str, int]]:
-    """Each district's code and its households with an ONU today (the ONUs expected up)."""
-    counts = dict(session.execute(
-        select(District.code, func.count(Household.id)).join(Household, Household.district_id == District.id)
-        .where(Household.status == HouseholdStatus.ACTIVE).group_by(District.code)).all())  # fmt: skip
-    return [(code, int(counts.get(code, 0))) for code in session.scalars(select(District.code).order_by(District.code))]
-
-
 def _month_start(start: date, months: int) -> date:
     y, m = divmod(start.year * 12 + start.month - 1 + months, 12)
     return date(y, m + 1, 1)
@@ -188,22 +191,39 @@ def _month_start(start: date, months: int) -> date:
 def _incidents(session: Session, now: datetime, start: date, rng: random.Random) -> int:
     if session.scalar(select(func.count()).where(Incident.started_at < _at(_month_start(start, 28)))):
         return 0
-    districts = [(code, n) for code, n in _districts(session) if n]
-    if not districts:
+    ports = [(d, o, p, int(n)) for d, o, p, n in session.execute(
+        select(District.code, Olt.name, PonPort.port, func.count(Onu.id)).join(PonPort, PonPort.id == Onu.pon_port_id)
+        .join(Olt, Olt.id == PonPort.olt_id).join(District, District.id == Olt.district_id)
+        .group_by(District.code, Olt.name, PonPort.port).order_by(District.code, Olt.name, PonPort.port))]  # fmt: skip
+    if not ports:
         return 0
     rows = []
     for months, kind, hours, share in INCIDENTS:
         first = _month_start(start, months)
         if _at(first) >= now - timedelta(days=2):
             break
-        code, n = districts[rng.randrange(len(districts))]
-        began = _at(first + timedelta(days=rng.randrange(27)), rng.uniform(1, 20))
+        district, olt_name, port, on_port = ports[rng.randrange(len(ports))]
+        olt: str | None = olt_name
+        pon_port: str | None = port
+        if kind == "line_fault":  # a few homes of one port
+            onus = min(on_port, rng.randint(2, 4))
+        elif kind == "feeder_cut":  # most of a port's homes
+            onus = max(1, round(on_port * (0.5 + share * 4)))
+            onus = min(on_port, onus)
+        elif kind == "olt_unreachable":  # a whole OLT
+            pon_port = None
+            onus = sum(n for _d, o, _p, n in ports if o == olt_name)
+        else:  # a power cut: a share of the district's homes
+            olt = pon_port = None
+            onus = max(1, round(share * sum(n for d, _o, _p, n in ports if d == district)))
+        began = _at(first + timedelta(days=rng.randrange(27)), rng.uniform(1, 20)).replace(microsecond=0)
         seconds = round(hours * 3600)
-        onus = max(1, round(n * share))
-        rows.append({"kind": kind, "status": "closed", "district": code, "olt": None, "pon_port": None,
+        rows.append({"kind": kind, "status": "closed", "district": district, "olt": olt, "pon_port": pon_port,
                      "started_at": began, "ended_at": began + timedelta(seconds=seconds),
                      "duration_seconds": seconds, "affected_count": onus, "onu_count": onus,
-                     "reportable": seconds >= 7200, "cause": CAUSE_OF_KIND[kind]})
+                     "cause": CAUSE_OF_KIND[kind],
+                     "reportable": verdict(cause=CAUSE_OF_KIND[kind], scope=SCOPE_OF_KIND[kind],
+                                           duration_seconds=seconds, users_affected=onus).reportable})
     if rows:
         session.execute(insert(Incident), rows)
     return len(rows)

@@ -83,6 +83,13 @@ def test_each_kpi_has_a_trend_ending_at_todays_figure(demo_db: Engine) -> None:
     with db.session_scope(demo_db) as s:
         closed = list(s.scalars(select(Incident).where(Incident.status == "closed")))
     assert len(closed) >= 4 and all(i.duration_seconds and i.ended_at for i in closed)
+    assert {i.kind for i in closed} == {"feeder_cut", "power_outage", "olt_unreachable", "line_fault"}
+    for inc in closed:  # each where its kind says: a PON port, an OLT, a district
+        assert (inc.pon_port is not None) == (inc.kind in ("feeder_cut", "line_fault")), inc.kind
+        assert (inc.olt is None) == (inc.kind == "power_outage"), inc.kind
+    # a power cut at the homes is never reportable (the engine's rule); a 5-hour feeder cut is
+    assert not any(i.reportable for i in closed if i.kind == "power_outage")
+    assert all(i.reportable for i in closed if i.kind == "feeder_cut")
     worst = min(avail, key=lambda m: m["ratio"])["month"]
     assert worst in {_aware(i.started_at).astimezone(JST).strftime("%Y-%m") for i in closed}
 
