@@ -56,8 +56,8 @@ SERVICE_START = date(2024, 4, 1)
 #: days of past tablet syncs
 TABLET_DAYS = 28
 TABLET_SOURCE = "mdm:demo-history"
-#: the town hall's headcount in the seeded attendance records
-STAFF = 180
+#: the staff in the seeded attendance records (the town hall's 240 and the Board of Education's 60)
+STAFF = 300
 #: the past incidents: (months after the service start, kind, hours, share of the district's ONUs)
 INCIDENTS: tuple[tuple[int, IncidentKind, float, float], ...] = (
     (3, "line_fault", 2.5, 0.01), (7, "feeder_cut", 5.0, 0.12), (11, "power_outage", 3.0, 0.6),
