@@ -290,15 +290,17 @@ def tablets_daily(session: Session, now: datetime, days: int = 28) -> list[dict[
     active tablets with an MDM sync that day (``TabletAddress``). Days before the first sync are left out."""
     today = _aware(now).astimezone(JST).date()
     first = today - timedelta(days=max(days, 1) - 1)
-    since = datetime.combine(first, datetime.min.time(), JST)
+    since = datetime.combine(first, datetime.min.time(), JST).astimezone(UTC)
     total = session.scalar(select(func.count(Tablet.id)).where(Tablet.status == "active")) or 0
     seen: dict[str, set[int]] = {}
     rows = session.execute(select(TabletAddress.tablet_id, TabletAddress.seen_at)
                            .join(Tablet, Tablet.id == TabletAddress.tablet_id)
                            .where(Tablet.status == "active", TabletAddress.seen_at >= since))  # fmt: skip
-    for tablet_id, at in rows:
-        if _aware(at) <= _aware(now):
-            seen.setdefault(_aware(at).astimezone(JST).date().isoformat(), set()).add(tablet_id)
+    end = _aware(now).astimezone(UTC).replace(tzinfo=None)
+    for tablet_id, at in rows:  # a fixed offset, not a time-zone conversion per sync (tens of thousands)
+        utc = at.replace(tzinfo=None) if at.tzinfo is None else at.astimezone(UTC).replace(tzinfo=None)
+        if utc <= end:
+            seen.setdefault((utc + _JST_OFFSET).date().isoformat(), set()).add(tablet_id)
     if not seen or not total:
         return []
     out = []
