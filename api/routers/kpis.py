@@ -13,7 +13,7 @@ returning one); without it ``peak_mbps`` is null.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
@@ -168,6 +168,21 @@ class Incidents(BaseModel):
     quarter_start: datetime
 
 
+class TeleworkMonth(BaseModel):
+    month: str
+    reduction: float | None = Field(description="Reduction of office attendance that month; null: no figure.")
+    target: float
+    days: int = Field(description="Finished working days with a figure.")
+    source: Literal["attendance", "lgwan_csv", "vpn_users", "vpn_sessions"]
+
+
+class TabletsDay(BaseModel):
+    day: date = Field(description="JST day (today: so far).")
+    seen: int = Field(description="Active tablets with an MDM sync that day.")
+    tablets: int = Field(description="Active tablets.")
+    share: float
+
+
 class KpiOverview(BaseModel):
     generated_at: datetime
     subscriptions: Subscriptions
@@ -176,6 +191,9 @@ class KpiOverview(BaseModel):
                                                        "district, counts only (never a household).")
     school_bandwidth: list[SchoolBandwidth]
     telework: Telework
+    telework_monthly: list[TeleworkMonth] = Field(description="The telework trend: each month's reduction.")
+    tablets_daily: list[TabletsDay] = Field(description="The GIGA-school trend: share of active tablets synced "
+                                                        "per day (MDM), last 28 days.")
     availability: list[AvailabilityMonth]
     incidents: Incidents
 

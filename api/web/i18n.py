@@ -142,6 +142,27 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "open_incidents": "対応中の障害",
         "reportable": "今四半期の報告対象",
         "no_data": "データはまだありません。",
+        "kpi_target": "目標: {target}",
+        "kpi_definition": "定義",
+        "trend_subscriptions": "加入世帯数の推移（月末）",
+        "trend_tablets": "端末の稼働率の推移（日ごと）",
+        "trend_telework": "出勤削減率の推移（月ごと）",
+        "trend_availability": "可用性の推移（月ごと）",
+        "def_subscriptions": ("FTTH を契約中（利用中）の世帯数。各月末の値は世帯の状態変更の記録から数えます"
+                              "。目標は町の DX 推進計画の 7,000 世帯。"),
+        "def_tablets": ("GIGA スクール端末のうち、その日に MDM と同期した稼働中の端末の割合（日本時間の日ごと、今日は"
+                        "現時点まで）。目標は児童生徒の 100 %。"),
+        "def_telework": ("勤務日の出勤のうちテレワークに置き換わった割合（出勤削減率）を月ごとに。出典は出勤簿、"
+                         "LGWAN テレワークシステム、VPN 利用者、VPN セッションの順で、ある最初のもの。目標は −30 %。"),
+        "def_availability": ("ONU が稼働していた時間 ÷ 稼働すべき時間（ONU・秒）を月ごとに。障害の時間が差し引かれま"
+                             "す。目標は 24 時間 365 日（100 %）。"),
+        "missing_subscriptions": ("加入の推移を描けません: 世帯の状態変更の記録がまだありません（世帯の登録や開通で記"
+                                  "録されます）。"),
+        "missing_tablets": "端末の推移を描けません: MDM の同期記録がまだありません（MDM のインポートが必要です）。",
+        "missing_telework": ("出勤削減率を計算できません: この月の勤務日の記録がありません（出勤簿か LGWAN のインポー"
+                             "ト、または VPN ゲートウェイの監視が必要です）。"),
+        "missing_availability": ("可用性を計算できません: ONU の稼働の記録がまだありません（ポーラーの監視で月ごとに"
+                                 "記録されます）。"),
         "forbidden": "このページを表示する権限がありません。",
         "not_found": "見つかりません。",
         "invalid_request": "入力された条件が正しくありません（長すぎる値など）。",
@@ -456,6 +477,28 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "open_incidents": "Open incidents",
         "reportable": "Reportable this quarter",
         "no_data": "No data yet.",
+        "kpi_target": "Target: {target}",
+        "kpi_definition": "Definition",
+        "trend_subscriptions": "Subscribing households over time (month end)",
+        "trend_tablets": "Tablets online per day",
+        "trend_telework": "Office attendance reduction per month",
+        "trend_availability": "Availability per month",
+        "def_subscriptions": ("Households with an active FTTH subscription. Each month-end figure is counted from "
+                              "the recorded household status changes. Target: 7,000 households (the town's DX plan)."),
+        "def_tablets": ("Share of the active GIGA-school tablets that synced with the MDM on a day (JST days; today "
+                        "so far). Target: 100 % of pupils."),
+        "def_telework": ("Share of working-day office attendance replaced by telework, per month. Source: the first "
+                         "there is of attendance records, LGWAN telework logins, VPN users, VPN sessions. Target: −"
+                         "30 %."),
+        "def_availability": ("ONU-seconds up over ONU-seconds expected, per month; outages count against it. Target: "
+                             "24 hours, 365 days (100 %)."),
+        "missing_subscriptions": ("No take-up trend: no household status changes recorded yet (enrolment and "
+                                  "activation record them)."),
+        "missing_tablets": "No tablet trend: no MDM syncs recorded yet (an MDM import is needed).",
+        "missing_telework": ("No reduction figure: no working day recorded this month (an attendance or LGWAN "
+                             "import, or polling the VPN gateway, is needed)."),
+        "missing_availability": ("No availability figure: no ONU uptime recorded yet (the poller records it month by "
+                                 "month)."),
         "forbidden": "You may not see this page.",
         "not_found": "Not found.",
         "invalid_request": "The request is not valid (a value too long, for example).",

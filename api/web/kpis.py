@@ -15,6 +15,7 @@ from api.web import charts
 from api.web.common import place_name, render
 from api.web.i18n import lang_of, translator
 from api.web.outages import outage_map
+from ftthnoc.targets import PUPILS_ONLINE_SHARE, SERVICE_AVAILABILITY
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,6 +45,14 @@ def kpis_page(request: Request, session: DbSession, auth: Auth, peaks: Peaks) ->
         "telework": charts.progress(tele["reduction"] or 0.0, tele["target"], t("telework"),
                                     text=f"{charts.pct(tele['reduction'])} / {t('target')} "
                                          f"{charts.pct(tele['target'])}"),
+        "trend_tablets": charts.line([(d["day"][5:], d["share"]) for d in data["tablets_daily"]], t("trend_tablets"),
+                                     target=PUPILS_ONLINE_SHARE, fmt=lambda v: charts.pct(v, 0)),
+        "trend_telework": charts.line([(m["month"], m["reduction"]) for m in data["telework_monthly"]
+                                       if m["reduction"] is not None], t("trend_telework"),
+                                      target=tele["target"], fmt=lambda v: charts.pct(v, 0)),
+        "trend_availability": charts.line([(m["month"], m["ratio"]) for m in avail if m["ratio"] is not None],
+                                          t("trend_availability"), target=SERVICE_AVAILABILITY,
+                                          fmt=lambda v: charts.pct(v, 2)),
         "bandwidth": [
             (row, charts.versus(row["measured_mbps"], row["target_mbps"], f"{t('bandwidth')} {row['name']}",
                                 value_label=t("measured"), target_label=t("mext_target")))
@@ -54,7 +63,8 @@ def kpis_page(request: Request, session: DbSession, auth: Auth, peaks: Peaks) ->
     dark = {o.district for o in outage_status(session, now).open}
     svg["outage_map"] = outage_map(session, t, lang, dark)
     return render(request, "kpis.html", auth, data=data, svg=svg, generated=now,
-                  home_pct=charts.pct)
+                  home_pct=charts.pct, targets={"tablets": PUPILS_ONLINE_SHARE,
+                  "availability": SERVICE_AVAILABILITY})
 
 
 @router.get("/grafana")

@@ -33,6 +33,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -46,6 +47,8 @@ from ftthnoc.errors import ConfigError, FtthnocError
 from ftthnoc.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from simulator.services import TownServices
 
 #: the only address the demo probes
@@ -222,7 +225,6 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
     """Run the poller and exporter against the simulated town of Kitahiroshima."""
     from app.cli.common import fail
     from app.wiring import run_service
-    from ftthnoc.inventory import db, io
     from simulator.agents import TownAgents
     from simulator.cli.town import TownCli, provisioning_section
     from simulator.town import generate_town
@@ -286,10 +288,7 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                 [(sc.code, mext_mbps(sc.pupils)) for sc in town.schools[:len(THROUGHPUT_LINES)]], iperf3_port)
             click.echo(f"ftthnoc demo: {len(agents.agents)} SNMP agents in {len(agents.processes)} processes "
                        f"answered in {agents.startup_seconds or 0:.1f} s", err=True)
-            db.upgrade(url)
-            engine = db.make_engine(url)
-            with db.session_scope(engine, actor="demo") as session:
-                io.import_document(session, cli.town().inventory_document())
+            engine = load_demo_inventory(url, cli.town().inventory_document())
             from api.service import add_demo_users  # the command line wires the packages together
 
             logins = add_demo_users(engine, town.schools[0].code if town.schools else None)
@@ -360,6 +359,25 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
 
 
 CLI_USER_HINT = "ftthnoc / ftthnoc-demo"
+
+
+def load_demo_inventory(url: str, document: dict[str, Any], now: datetime | None = None) -> Engine:
+    """Migrate the demo's database, import the simulated town and seed its history (``simulator.history``:
+    the past years' take-up, tablet syncs, telework days, incidents and availability, so the KPIs have
+    trends). Only the demo calls this: a real town's database is never seeded. Its engine."""
+    from ftthnoc.inventory import db, io
+    from simulator.history import seed_history
+
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    with db.session_scope(engine, actor="demo") as session:
+        io.import_document(session, document)
+    with db.session_scope(engine, actor="demo") as session:
+        seeded = seed_history(session, now or datetime.now(UTC))
+    click.echo(f"ftthnoc demo: history since the service start: {seeded.status_changes} subscriptions, "
+               f"{seeded.incidents} past incidents, {seeded.availability_months} district-months of availability, "
+               f"{seeded.telework_days} telework days, {seeded.tablet_syncs} tablet syncs", err=True)
+    return engine
 
 
 def write_demo_config(doc: dict[str, Any], path: Path) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from ftthnoc.inventory.models import District, Household, HouseholdStatus, LineL
 from ftthnoc.kpi import throughput
 from ftthnoc.kpi.models import AvailabilityMonth, HouseholdStatusChange, SchoolUplinkPeak
 from ftthnoc.targets import FTTH_SUBSCRIBERS, TELEWORK_OFFICE_REDUCTION
+from ftthnoc.telework.models import TeleworkDay, TeleworkSourceDay
 from ftthnoc.telework.sources import TITLES, month_figure
 from ftthnoc.timezone import JST
 
@@ -285,6 +286,55 @@ def telework(session: Session, now: datetime, target: float = TELEWORK_OFFICE_RE
             "teleworkers": fig.teleworkers, "staff_days": None if fig.source == "vpn_sessions" else fig.staff_days}
 
 
+def tablets_daily(session: Session, now: datetime, days: int = 28) -> list[dict[str, Any]]:
+    """The GIGA-school trend: per JST day of the last ``days`` (today included, so far), the share of the
+    active tablets with an MDM sync that day (``TabletAddress``). Days before the first sync are left out."""
+    today = _aware(now).astimezone(JST).date()
+    first = today - timedelta(days=max(days, 1) - 1)
+    since = datetime.combine(first, datetime.min.time(), JST).astimezone(UTC)
+    total = session.scalar(select(func.count(Tablet.id)).where(Tablet.status == "active")) or 0
+    seen: dict[str, set[int]] = {}
+    rows = session.execute(select(TabletAddress.tablet_id, TabletAddress.seen_at)
+                           .join(Tablet, Tablet.id == TabletAddress.tablet_id)
+                           .where(Tablet.status == "active", TabletAddress.seen_at >= since))  # fmt: skip
+    end = _aware(now).astimezone(UTC).replace(tzinfo=None)
+    for tablet_id, at in rows:  # a fixed offset, not a time-zone conversion per sync (tens of thousands)
+        utc = at.replace(tzinfo=None) if at.tzinfo is None else at.astimezone(UTC).replace(tzinfo=None)
+        if utc <= end:
+            seen.setdefault((utc + _JST_OFFSET).date().isoformat(), set()).add(tablet_id)
+    if not seen or not total:
+        return []
+    out = []
+    day = date.fromisoformat(min(seen))
+    while day <= today:
+        n = len(seen.get(day.isoformat(), ()))
+        out.append({"day": day.isoformat(), "seen": n, "tablets": total, "share": round(n / total, 4)})
+        day += timedelta(days=1)
+    return out
+
+
+def telework_monthly(session: Session, now: datetime, target: float = TELEWORK_OFFICE_REDUCTION,
+                     months: int = 36) -> list[dict[str, Any]]:  # fmt: skip
+    """The telework trend: each month's office-attendance reduction (``telework``'s figure, its source
+    named), from the first month with a stored day (at most ``months`` back) to this one; months without a
+    figure have ``reduction`` None."""
+    firsts = [session.scalar(select(func.min(TeleworkSourceDay.day))),
+              session.scalar(select(func.min(TeleworkDay.day)))]
+    known = [d for d in firsts if d is not None]
+    local = _aware(now).astimezone(JST)
+    last = f"{local.year:04d}-{local.month:02d}"
+    if not known:
+        return []
+    out = []
+    for month in _months(min(known).strftime("%Y-%m"), last)[-months:]:
+        y, m = map(int, month.split("-"))
+        fig = month_figure(session, y, m, target)
+        reduction = fig.office_reduction
+        out.append({"month": month, "reduction": None if reduction is None else round(reduction, 4),
+                    "target": fig.target_reduction, "days": fig.days_with_figure, "source": fig.source})
+    return out
+
+
 def all_kpis(session: Session, now: datetime, *, target: int = FTTH_SUBSCRIBERS,
              peaks_mbps: dict[str, float] | None = None) -> dict[str, Any]:
     return {
@@ -294,10 +344,13 @@ def all_kpis(session: Session, now: datetime, *, target: int = FTTH_SUBSCRIBERS,
         "tablets_at_home": tablets_at_home(session, now),
         "school_bandwidth": school_bandwidth(session, peaks_mbps),
         "telework": telework(session, now),
+        "telework_monthly": telework_monthly(session, now),
+        "tablets_daily": tablets_daily(session, now),
         "availability": availability(session),
         "incidents": incidents(session, now),
     }
 
 
 __all__: Sequence[str] = ("all_kpis", "availability", "incidents", "mext_mbps", "recent_peaks", "school_bandwidth",
-                          "subscriptions", "tablets_at_home", "tablets_seen", "telework")
+                          "subscriptions", "tablets_at_home", "tablets_daily", "tablets_seen", "telework",
+                          "telework_monthly")

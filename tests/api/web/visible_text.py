@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 ALLOWED: frozenset[str] = frozenset({
     "ftthnoc", "Grafana", "KPI", "JST", "ONU", "ONT", "OLT", "PON", "Rx", "dBm", "Mbps", "MEXT", "VPN", "LTE",
     "SNMP", "ID", "OS", "LOS", "VLAN", "autofind", "dying", "gasp", "BWA",
+    "FTTH", "GIGA", "MDM", "LGWAN", "DX",  # the KPI definitions: the town plan's and MEXT's own names
 })  # fmt: skip
 #: HTML elements without an end tag.
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
-from ftthnoc.inventory.models import Household, Tablet
+from ftthnoc.inventory.models import Household, Tablet, TabletAddress
 from ftthnoc.kpi import figures
 from ftthnoc.kpi.models import HouseholdStatusChange
 from ftthnoc.kpi.recorder import KpiRecorder
@@ -114,12 +114,30 @@ def test_all_kpis_has_every_section(engine: Engine) -> None:
     with db.session_scope(engine) as s:
         got = figures.all_kpis(s, NOW, peaks_mbps={"es-1": 400.0})
     assert set(got) == {"generated_at", "subscriptions", "tablets", "tablets_at_home", "school_bandwidth",
-                        "telework", "availability", "incidents"}
+                        "telework", "telework_monthly", "tablets_daily", "availability", "incidents"}
+    # nothing recorded: no trend (the page says what is missing), never an invented point
+    assert got["tablets_daily"] == [] and got["telework_monthly"] == []
     bw = {b["school"]: b for b in got["school_bandwidth"]}
     # utilisation is shown, never the verdict: without a throughput test there is none
     assert bw["es-1"]["target_mbps"] == 382.5 and bw["es-1"]["peak_mbps"] == 400.0 and bw["es-1"]["meets"] is None
     assert bw["es-2"]["target_mbps"] == 108 and bw["es-2"]["peak_mbps"] is None and bw["es-2"]["meets"] is None
     assert got["incidents"]["open"] == 0 and got["telework"]["reduction"] is None
+
+
+def test_tablets_daily_counts_each_tablet_once_a_day(engine: Engine) -> None:
+    with db.session_scope(engine) as s:
+        tablets = list(s.scalars(select(Tablet).where(Tablet.status == "active").order_by(Tablet.id)))
+        assert len(tablets) >= 2
+        first = tablets[0]
+        for at in (NOW - timedelta(days=2), NOW - timedelta(days=2, hours=1), NOW - timedelta(hours=1)):
+            s.add(TabletAddress(tablet_id=first.id, source="mdm:test", ip="10.0.0.2", seen_at=at))
+        for at in (NOW - timedelta(hours=2), NOW + timedelta(hours=1)):  # the future one is not counted
+            s.add(TabletAddress(tablet_id=tablets[1].id, source="mdm:test", ip="10.0.0.3", seen_at=at))
+    with db.session_scope(engine) as s:
+        days = figures.tablets_daily(s, NOW)
+    n = len(tablets)
+    assert [(d["day"], d["seen"]) for d in days] == [("2026-11-24", 1), ("2026-11-25", 0), ("2026-11-26", 2)]
+    assert days[-1]["share"] == round(2 / n, 4) and all(d["tablets"] == n for d in days)
 
 
 def test_a_suspended_line_is_not_an_outage(engine: Engine) -> None:
