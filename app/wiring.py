@@ -155,9 +155,11 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
     """The deployment's parts and their wiring; nothing runs yet. With ``shard``, the poller takes that
     shard's targets and ``/metrics`` says which shard polls each target of the configuration."""
     shard_map = None
+    owned: frozenset[str] | None = None
     if shard is not None:
         shard_map = ShardMap(shard, tuple((t.name, t.address) for t in config.targets))
         config = config.model_copy(update={"targets": shard.select(config.targets, lambda t: t.address)})
+        owned = frozenset(t.name for t in config.targets)
     from collectors.runner import Poller
     from collectors.traps import TrapConfig, TrapReceiver
     from exporters.influx import InfluxWriter
@@ -171,7 +173,14 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
     if writer is not None:
         log.info("writing every poll to InfluxDB at %s (spool %s)", writer.url, settings.influx_spool_dir)
         closers.callback(writer.close, timeout=10.0)  # what cannot be sent now stays in the spool
-    off_loop = [OffLoop(c, name) for name, c in _database_consumers(config, engine, settings)]
+    consumers = _database_consumers(config, engine, settings, owned)
+    if shard is not None and engine is not None:  # the shared database learns this shard is alive
+        from ftthnoc.inventory import db
+        from ftthnoc.pollers import Heartbeat
+
+        consumers.append(("heartbeat", Heartbeat(db.session_factory(engine), shard,
+                                                 [t.name for t in config.targets], config.interval_seconds)))
+    off_loop = [OffLoop(c, name) for name, c in consumers]
     for consumer in off_loop:
         closers.callback(consumer.close)
     # the household page's week of light levels and flaps, kept from the polls when no time series is read
@@ -186,9 +195,10 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
                       sources, _throughput(config, engine), off_loop, closers, history)
 
 
-def _database_consumers(config: Config, engine: Engine | None,
-                        settings: Settings | None = None) -> list[tuple[str, object]]:
-    """The consumers that keep state in the inventory database: incidents, telework, KPI inputs."""
+def _database_consumers(config: Config, engine: Engine | None, settings: Settings | None = None,
+                        owned: frozenset[str] | None = None) -> list[tuple[str, object]]:
+    """The consumers that keep state in the inventory database: incidents, telework, KPI inputs. With
+    ``owned`` (a shard's targets), the incident engine takes up only those OLTs' open incidents."""
     if engine is None:
         return []
     from ftthnoc.incidents.engine import IncidentConfig, IncidentEngine
@@ -198,7 +208,7 @@ def _database_consumers(config: Config, engine: Engine | None,
     sessions = db.session_factory(engine)
     incidents = validate_section("incidents", IncidentConfig, config.incidents or {})
     consumers: list[tuple[str, object]] = [
-        ("incidents", IncidentEngine(sessions, incidents)),
+        ("incidents", IncidentEngine(sessions, incidents, owned_olts=owned)),
         # an OLT's homes count as down for availability from the poll the olt_unreachable rule counts from
         ("kpis", KpiRecorder(engine, config.interval_seconds, unreachable_polls=incidents.unreachable_polls)),
     ]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
@@ -12,6 +12,7 @@ from api.deps import DbSession, Paging
 from api.routers.common import NO_NUL, NOT_FOUND, Page, text_filter
 from api.services import olts
 from ftthnoc.inventory.models import Olt
+from ftthnoc.pollers import Polling, polling
 
 router = APIRouter(prefix="/olts", tags=["inventory"])
 
@@ -27,6 +28,12 @@ class OltOut(BaseModel):
     pon_class: str
     modules: list[str]
     cli_address: str | None = Field(description="HOST:PORT of the SSH CLI; null: not provisioned by ftthnoc.")
+    polling: Literal["polled", "unknown", "unsharded"] = Field(
+        description="polled: its shard's poller is alive; unknown: that poller has been silent for more than two "
+                    "intervals, so nothing is known of the OLT now (neither healthy nor down); unsharded: no "
+                    "sharded poller claims it (a single serve, or not in any shard's configuration).")
+    polled_by: str | None = Field(description="The shard (I/N) whose poller owns it.")
+    unpolled: str | None = Field(description="Why it is unknown, e.g. nobody polls it (shard 2/3 silent since ...).")
 
 
 class OltDetail(OltOut):
@@ -40,9 +47,12 @@ class PonPortOut(BaseModel):
     onus: int = Field(ge=0, description="ONUs registered on this port.")
 
 
-def _olt_out(olt: Olt, district: str) -> OltOut:
+def _olt_out(olt: Olt, district: str, who: Polling) -> OltOut:
+    silence = who.silent.get(olt.name)
     return OltOut(name=olt.name, district=district, vendor=olt.vendor, model=olt.model, address=olt.address,
-                  pon_class=olt.pon_class, modules=list(olt.modules), cli_address=olt.cli_address)  # fmt: skip
+                  pon_class=olt.pon_class, modules=list(olt.modules), cli_address=olt.cli_address,
+                  polling=who.state(olt.name), polled_by=who.polled_by.get(olt.name),
+                  unpolled=silence.reason() if silence else None)  # fmt: skip
 
 
 @router.get("", summary="List OLTs")
@@ -53,13 +63,15 @@ def list_olts(
     vendor: Annotated[str | None, text_filter("huawei or zte.")] = None,
 ) -> Page[OltOut]:
     found = olts.search(session, paging.window, district=district, vendor=vendor)
-    return Page[OltOut].of(found, paging, lambda row: _olt_out(*row))
+    who = polling(session)
+    return Page[OltOut].of(found, paging, lambda row: _olt_out(row[0], row[1], who))
 
 
 @router.get("/{name}", responses=NOT_FOUND, summary="One OLT with its PON ports")
 def get_olt(session: DbSession, name: OltName) -> OltDetail:
     found = olts.get(session, name)
-    return OltDetail(**_olt_out(found.olt, found.district).model_dump(), pon_ports=found.pon_ports, onus=found.onus)
+    return OltDetail(**_olt_out(found.olt, found.district, polling(session)).model_dump(), pon_ports=found.pon_ports,
+                     onus=found.onus)
 
 
 @router.get("/{name}/pon_ports", responses=NOT_FOUND, summary="The PON ports of an OLT")

@@ -26,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ftthnoc.incidents.models import Incident, IncidentHousehold
-from ftthnoc.inventory.models import District
+from ftthnoc.inventory.models import District, Olt
+from ftthnoc.pollers import polling
 
 #: Below this many households no count is shown at all, only "fewer than 10".
 MIN_SHOWN = 10
@@ -100,6 +101,9 @@ class OutageStatus:
     restored: Sequence[RestoredOutage]
     #: the open incidents behind ``open``, for the feed's entries
     open_incidents: Sequence[OpenIncident]
+    #: districts (code, name) with an OLT nobody polls now (its shard's poller is silent): their state is
+    #: unknown, so the page must not say "no outage" for them
+    unknown: Sequence[tuple[str, str]] = ()
 
 
 def _utc(value: datetime) -> datetime:
@@ -140,4 +144,7 @@ def status(session: Session, now: datetime) -> OutageStatus:
                      _utc(i.started_at), households_range(i.affected_count))
         for i in open_rows
     ]
-    return OutageStatus(now, open_, restored, open_incidents)
+    silent = polling(session, now).silent
+    unknown = sorted(set(session.execute(select(District.code, District.name).join(Olt, Olt.district_id == District.id)
+                                         .where(Olt.name.in_(silent))))) if silent else []  # fmt: skip
+    return OutageStatus(now, open_, restored, open_incidents, [(c, n) for c, n in unknown])

@@ -308,8 +308,12 @@ class IncidentEngine:
         clock: Callable[[], datetime] = _utcnow,
         olt_modules: frozenset[str] | None = None,
         topology: TopologyLookup | None = None,
+        owned_olts: frozenset[str] | None = None,
     ) -> None:
         self._sessions = session_factory
+        #: a shard's OLTs (``serve --shard``): the engine takes up only their open incidents, and a district's
+        #: power cut is one row that every shard with homes in it adds its own ONUs to (``_shared_row``)
+        self._owned = owned_olts
         self.config = config or IncidentConfig()
         self._households: HouseholdsLookup = (
             households_lookup if households_lookup is not None else InventoryHouseholds.from_sessions(session_factory)
@@ -985,16 +989,22 @@ class IncidentEngine:
                 if kind is None:  # a kind this version does not know (a newer one wrote it): leave it alone
                     log.warning("incident #%s has an unknown kind %r: not loaded", row.id, row.kind)
                     continue
+                if self._owned is not None and row.olt is not None and row.olt not in self._owned:
+                    continue  # another shard's OLT: that shard's engine has it
                 started = _utc(row.started_at)
                 inc = _Incident(kind, row.district, row.olt, row.pon_port, started, id=row.id,
                                 splitter=row.splitter, cabinet=row.cabinet)  # fmt: skip
                 inc.reportable = row.reportable
                 for h in row.households:
+                    if self._owned is not None and h.olt not in self._owned:
+                        continue
                     key = (h.olt, h.pon_port, h.onu_id)
                     returned = _utc(h.returned_at) if h.returned_at is not None else None
                     inc.members[key] = _Member(h.household, _utc(h.joined_at), returned, h.id, dirty=False)
                     if returned is None and kind in _BY_MEMBERS:
                         self._down[key] = "dying_gasp" if kind == "power_outage" else "los"
+                if self._owned is not None and not inc.members and row.olt is None:
+                    continue  # a shared power cut without homes of this shard's OLTs
                 self._open.append(inc)
                 self._index[inc.slot] = inc
 
@@ -1032,8 +1042,12 @@ class IncidentEngine:
             with self._sessions() as session:
                 written: list[tuple[_Incident, Incident, list[tuple[_Member, IncidentHousehold]]]] = []
                 for inc in dirty:
+                    shared = self._owned is not None and inc.kind == "power_outage"
                     row = session.get(Incident, inc.id) if inc.id is not None else None
+                    if shared:
+                        row = _shared_row(session, inc, row)
                     new_row = row is None
+                    first_start = row.started_at if row is not None else None
                     if row is None:
                         row = Incident(kind=inc.kind, cause=CAUSE_OF_KIND[inc.kind])
                         session.add(row)
@@ -1058,6 +1072,9 @@ class IncidentEngine:
                             if existing is not None:
                                 existing.returned_at = m.returned_at
                     written.append((inc, row, added))
+                    if shared:
+                        session.flush()
+                        _recount(session, row, inc, first_start)
                 session.flush()
                 ids = [(inc, row.id, [(m, h.id) for m, h in added]) for inc, row, added in written]
                 session.commit()
@@ -1072,6 +1089,35 @@ class IncidentEngine:
                 m.dirty = False
         self._dirty.clear()
         return True
+
+
+def _shared_row(session: Session, inc: _Incident, row: Incident | None) -> Incident | None:
+    """A district's power cut seen by several shards is one row: under a lock on the district (PostgreSQL's
+    advisory lock, held to the commit; SQLite has one writer anyway), the open row another shard opened is
+    the one to add to. Returns the row to write (None: none is open, insert one)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"ftthnoc power_outage {inc.district}"))))
+    if row is not None:
+        return row
+    return session.scalars(select(Incident).where(Incident.kind == "power_outage", Incident.status == "open",
+                                                  Incident.district == inc.district)
+                           .order_by(Incident.id).limit(1)).first()
+
+
+def _recount(session: Session, row: Incident, inc: _Incident, first_start: datetime | None) -> None:
+    """A shared power cut's counts from every shard's members, its start the earliest shard's, and closed
+    only when no shard's member is still down (the last shard whose homes return closes it)."""
+    members = select(IncidentHousehold).where(IncidentHousehold.incident_id == row.id).subquery()
+    affected, onus, down = session.execute(select(
+        func.count(func.distinct(members.c.household)), func.count(),
+        func.count().filter(members.c.returned_at.is_(None)))).one()
+    row.affected_count, row.onu_count = affected, onus
+    if first_start is not None and _utc(first_start) < inc.started_at:
+        row.started_at = first_start
+    if inc.ended_at is not None and down:
+        row.status, row.ended_at, row.duration_seconds = "open", None, None
+    elif inc.ended_at is not None:
+        row.duration_seconds = int((inc.ended_at - _utc(row.started_at)).total_seconds())
 
 
 def _fill(row: Incident, inc: _Incident) -> None:

@@ -658,3 +658,19 @@ def audit_personal_changes(session: Session, _ctx: UOWTransaction, _instances: o
                     AuditEntry(actor=actor, action="delete", entity="household_contact", detail=detail)
                 )
     session.add_all(entries)
+
+
+class PollerShard(Base):
+    """One ``serve --shard I/N`` poller's heartbeat in the shared database: when it last finished a poll
+    and which targets it owns, so that any process (another shard, the API) can tell the OLTs nobody
+    polls any more (``ftthnoc.pollers``) from healthy ones."""
+
+    __tablename__ = "poller_shards"
+    __table_args__ = (CheckConstraint("shard_index >= 0 AND shard_index < shard_count", name="index_in_count"),)
+
+    shard: Mapped[str] = mapped_column(String(16), primary_key=True)  # "I/N"
+    shard_index: Mapped[int] = mapped_column(Integer)
+    shard_count: Mapped[int] = mapped_column(Integer)
+    interval_seconds: Mapped[float] = mapped_column(Double)
+    last_poll_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    targets: Mapped[list[str]] = mapped_column(JSON)

@@ -1,0 +1,217 @@
+"""A prefecture's shards sharing one PostgreSQL: `serve --shard I/N` pollers (real processes) against the
+simulated town's agents, one API over the shared database (in this process, as a separate API process
+would be).
+
+With every shard alive, a power cut in a district whose OLTs two shards poll opens one incident (and the
+last shard whose homes return closes it). Then the shard that holds the OLT with a cut feeder is killed:
+within two poll intervals (waited for by asking) the API answers its OLTs as ``unknown``, the open feeder
+cut on it says that nobody polls it, the residents' page names its districts as unknown, and the other
+shards' OLTs stay ``polled``, their pollers' heartbeats going on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+import uuid
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from ftthnoc.inventory import db
+from ftthnoc.inventory.io import import_document
+from ftthnoc.inventory.models import PollerShard, User
+from ftthnoc.settings import Settings
+from ftthnoc.shard import hashmod
+from simulator import faults
+from simulator.agents import TownAgents
+from tests.waiting import scaled, wait_until
+
+with warnings.catch_warnings():  # starlette nags about httpx; TestClient still runs on it
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.postgres
+
+#: seconds between two polls of a target, and each poll's bound: stretched on a loaded machine, where a 5 s
+#: bound fails polls (then OLTs read unreachable, which is not what this test is about)
+INTERVAL = round(max(5.0, scaled(5.0)))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database migrated to head, dropped after the test."""
+    admin_url = os.environ.get("FTTHNOC_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.skip('FTTHNOC_TEST_POSTGRES_URL is not set; run `eval "$(scripts/start-postgres)"`')
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"ftthnoc_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        db.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _split(agents: TownAgents, district: str) -> tuple[int, dict[str, int]]:
+    """The smallest N that puts the district's OLTs in at least two shards (addresses are free ports, so
+    the split is only known once the agents run), with each OLT's shard."""
+    olts = [o.name for o in agents.town.olts if o.district == district]
+    assert len(olts) >= 2, f"{district} needs two OLTs for a split power cut"
+    for n in range(2, 12):
+        shard_of = {o.name: hashmod(agents.address(o.name), n) for o in agents.town.olts}
+        if len({shard_of[o] for o in olts}) >= 2:
+            return n, shard_of
+    pytest.fail(f"no N up to 11 splits {olts} over two shards")
+
+
+def _metrics_url(proc: subprocess.Popen[str], log: Path) -> str:
+    assert proc.stdout is not None
+    proc.stdout.readline()  # "ftthnoc: shard I/N: polling ..."
+    m = re.search(r"(http://\S+/metrics)", proc.stdout.readline())
+    assert m, log.read_text()[-3000:]
+    return m.group(1)
+
+
+def _polled_targets(url: str) -> set[str]:
+    body = urllib.request.urlopen(url, timeout=30).read().decode()
+    return {s.labels["target"] for f in text_string_to_metric_families(body) if f.name == "ftthnoc_scrape_success"
+            for s in f.samples if s.value == 1}
+
+
+def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(small_agents: TownAgents, postgres_url: str,
+                                                                      tmp_path: Path) -> None:
+    district = "chiyoda"
+    n, shard_of = _split(small_agents, district)
+    [(cut_olt, cut_port)] = [(o.name, p.name) for o in small_agents.town.olts for p in o.pon_ports if p.feeder_cut]
+    victim = shard_of[cut_olt]
+    running = sorted(set(shard_of.values()))
+    assert len(running) >= 2, shard_of
+    engine = db.make_engine(postgres_url)
+    with db.session_scope(engine) as s:
+        import_document(s, small_agents.inventory_document())
+        from api.security import issue_token
+
+        user = User(name="oscar", role="operator")
+        s.add(user)
+        s.flush()
+        token = issue_token(s, user, lifetime=timedelta(days=1)).token
+    from api.app import create_app
+
+    app = create_app(engine, settings=Settings(data_dir=tmp_path, api_secret=SecretStr("t" * 40)))
+    client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+
+    def get(path: str) -> Any:
+        r = client.get(path)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def olts() -> dict[str, dict[str, Any]]:
+        return {o["name"]: o for o in get("/api/olts?limit=100")["items"]}
+
+    def incidents(**query: str) -> list[dict[str, Any]]:
+        qs = "&".join(f"{k}={v}" for k, v in {"limit": "100", **query}.items())
+        return list(get(f"/api/incidents?{qs}")["items"])
+
+    cfg = tmp_path / "ftthnoc.yaml"
+    cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
+    env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": postgres_url,
+           "FTTHNOC_DATA_DIR": str(tmp_path / "data")}
+    pollers: dict[int, subprocess.Popen[str]] = {}
+    fault: faults.Fault | None = None
+    try:
+        for i in running:
+            pollers[i] = subprocess.Popen([sys.executable, "-m", "app", "serve", "--config", str(cfg), "--shard",
+                                           f"{i}/{n}"], stdout=subprocess.PIPE,
+                                          stderr=(tmp_path / f"shard{i}.log").open("w"), text=True, env=env)
+        urls = {i: _metrics_url(p, tmp_path / f"shard{i}.log") for i, p in pollers.items()}
+        for i, url in urls.items():  # every shard has polled each of its OLTs once
+            mine = {o for o, k in shard_of.items() if k == i}
+            wait_until(lambda url=url, mine=mine: mine <= _polled_targets(url), 120, f"shard {i}/{n}'s first polls",
+                       retry_on=(OSError,))
+        wait_until(lambda: {o["polling"] for o in olts().values()} == {"polled"}, 60, "every OLT polled")
+        wait_until(lambda: [i for i in incidents(open="true") if i["kind"] == "feeder_cut"], 60, "the feeder cut")
+
+        # a power cut over OLTs of two shards: one incident, with both shards' homes in it
+        fault = faults.power_cut(small_agents, district, 0.5, seed=7)
+        victims = len(fault.before)
+
+        def power() -> list[dict[str, Any]] | None:
+            got = [i for i in incidents(kind="power_outage") if i["district"] == district]
+            return got if got and sum(i["onu_count"] for i in got) >= victims else None
+
+        opened = wait_until(power, 120, "the power cut's incident with every shard's homes")
+        assert len(opened) == 1, opened
+        assert opened[0]["onu_count"] == victims and opened[0]["status"] == "open"
+        with db.session(engine) as s:  # each shard wrote its own OLTs' homes into the one row
+            from ftthnoc.incidents.models import IncidentHousehold
+
+            writers = set(s.scalars(select(IncidentHousehold.olt).where(
+                IncidentHousehold.incident_id == opened[0]["id"])))
+        assert len({shard_of[o] for o in writers}) >= 2, writers
+        faults.restore(small_agents, fault)
+        fault = None
+        closed = wait_until(lambda: [i for i in incidents(kind="power_outage") if i["status"] == "closed"] or None,
+                            120, "the power cut closed once every shard's homes are back")
+        assert len(closed) == 1 and closed[0]["id"] == opened[0]["id"]
+        assert len(incidents(kind="power_outage")) == 1
+
+        # kill the shard of the cut feeder's OLT
+        pollers[victim].kill()
+        pollers[victim].wait(timeout=30)
+        killed_at = datetime.now(UTC)
+        theirs = {o for o, k in shard_of.items() if k == victim}
+        ours = set(shard_of) - theirs
+
+        def unknown() -> dict[str, dict[str, Any]] | None:
+            got = olts()
+            return got if {o for o, v in got.items() if v["polling"] == "unknown"} == theirs else None
+
+        got = wait_until(unknown, 2 * INTERVAL + 5, f"shard {victim}/{n}'s OLTs read unknown")
+        for name in theirs:
+            assert got[name]["polled_by"] == f"{victim}/{n}"
+            assert got[name]["unpolled"].startswith(f"nobody polls it (shard {victim}/{n} silent since ")
+        assert {got[o]["polling"] for o in ours} == {"polled"}
+        [cut] = [i for i in incidents(open="true") if i["kind"] == "feeder_cut"]
+        assert (cut["olt"], cut["pon_port"]) == (cut_olt, cut_port)
+        assert cut["unpolled"].startswith(f"nobody polls it (shard {victim}/{n} silent since ")
+        assert get(f"/api/incidents/{cut['id']}")["unpolled"] == cut["unpolled"]
+        page = client.get("/outages?lang=en").text
+        cut_district = next(o.district for o in small_agents.town.olts if o.name == cut_olt)
+        assert f'id="unknown-{cut_district}"' in page and "cannot be checked now" in page
+
+        def alive_after_kill() -> bool:
+            with db.session(engine) as s:
+                beats = {r.shard: r.last_poll_at for r in s.scalars(select(PollerShard))}
+            return all(beats[f"{i}/{n}"] > killed_at for i in running if i != victim)
+
+        wait_until(alive_after_kill, 3 * INTERVAL, "the live shards' heartbeats after the kill")
+        assert {o["polling"] for name, o in olts().items() if name in ours} == {"polled"}
+        assert all(p.poll() is None for i, p in pollers.items() if i != victim)
+    finally:
+        for p in pollers.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=60)
+        if fault is not None:
+            faults.restore(small_agents, fault)
+        client.close()
+        engine.dispose()
