@@ -30,6 +30,7 @@ TELEWORK = "telework: configured (with an inventory)"
 CPE = "a target with the bwa_cpe module"
 THROUGHPUT = "throughput: configured (iperf3)"
 SHARDS = "serve --shard I/N"
+CABINETS = "an inventory whose splitters have lat/lon"
 CELL = ("station", "cell")
 PROBE = ("target", "kind", "district")
 ONU = ("olt", "pon_port", "onu_id", "district")
@@ -187,7 +188,7 @@ CATALOGUE: tuple[Entry, ...] = (
           "the NOC overview's Geomap reads them.", INCIDENTS),
     Entry("ftthnoc_cabinet_info", "info", ("cabinet", "lat", "lon"),
           "A splitter cabinet's map point, where the inventory places its splitters (lat, lon in degrees).",
-          INCIDENTS),
+          CABINETS),
     Entry("ftthnoc_school_uplink_recommended_bytes_per_second", "gauge", ("school",),
           "MEXT's recommended uplink bandwidth for the school's pupils (2024 table).", INCIDENTS),
     Entry("ftthnoc_school_uplink_info", "info", ("school", "device", "interface"),

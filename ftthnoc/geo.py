@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ftthnoc.inventory import models
+from ftthnoc.inventory.models import Splitter
 from ftthnoc.samples import MetricFamily
 
 DISTRICT_INFO = "ftthnoc_district_info"
@@ -65,14 +65,11 @@ def district_families(districts: Iterable[str], cabinets: dict[str, Point] | Non
 
 
 def cabinet_points(session: Session) -> dict[str, Point]:
-    """Each splitter cabinet the inventory places (the mean of its splitters' lat/lon), if the inventory has
-    splitters with coordinates at all (an older schema has none: then no cabinet is on the map)."""
-    splitter = getattr(models, "Splitter", None)
-    if splitter is None or not all(hasattr(splitter, c) for c in ("cabinet", "lat", "lon")):
-        return {}
+    """Each splitter cabinet the inventory places: the mean of its splitters' lat/lon (splitters without
+    coordinates, as the simulated town's, put no cabinet on the map)."""
     rows = session.execute(
-        select(splitter.cabinet, func.avg(splitter.lat), func.avg(splitter.lon))
-        .where(splitter.cabinet.is_not(None), splitter.lat.is_not(None), splitter.lon.is_not(None))
-        .group_by(splitter.cabinet)
+        select(Splitter.cabinet, func.avg(Splitter.lat), func.avg(Splitter.lon))
+        .where(Splitter.cabinet.is_not(None), Splitter.lat.is_not(None), Splitter.lon.is_not(None))
+        .group_by(Splitter.cabinet)
     )
     return {str(name): Point(float(lat), float(lon)) for name, lat, lon in rows}

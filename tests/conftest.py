@@ -33,6 +33,8 @@ PROCESS_MODULES = frozenset({
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "full_town: starts agents for the full 7,000-ONU default town")
+    # pytest-xdist's own, declared also for a run without it (``-p no:xdist``)
+    config.addinivalue_line("markers", "xdist_group(name): tests that run on one xdist worker together")
     config.addinivalue_line("markers", "process: starts processes or servers (snmpsim, SSH simulators, namespaces, "
                             "Prometheus, Chromium, ftthnoc itself); `pytest -m 'not process'` runs the rest in "
                             "seconds")

@@ -9,7 +9,6 @@ snmpsim; skipped with the reason when either is missing). Screenshots go to ``te
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,26 +32,23 @@ from ftthnoc.kpi import throughput
 from ftthnoc.kpi.throughput import ThroughputResult
 from ftthnoc.samples import MetricFamily
 from tests.api.conftest import settings_for
+from tests.api.web.chromium import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NEEDS_CHROMIUM,
+    expect,
+    free_port,
+    sync_playwright,
+)
 from tests.provisioning.conftest import Env
 from tests.provisioning.conftest import env as env
 from tests.waiting import wait_until
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - the skip below says why
-    expect = sync_playwright = None  # type: ignore[assignment]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 PASSWORD = "browser-test-password"
 SECRET = "browser-test-secret-0123456789abcdef"
 
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 @dataclass
@@ -62,12 +58,6 @@ class Site:
     school: str
     #: the families of one real poll of the town's OLTs, as the API's state provider reads them
     families: list[MetricFamily]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +90,7 @@ def site(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app.state.school_peaks_mbps = {code: 250.0}
     throughput.record(env.engine, [ThroughputResult(code, "download", datetime.now(UTC), "192.0.2.10:5201", 4, 10.0,
                                                     300e6)])
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="uvicorn-browser-test", daemon=True)
     thread.start()

@@ -10,12 +10,10 @@ screenshots go to ``tests/artifacts/household-week-*.png``.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,27 +22,16 @@ from api.app import create_app
 from api.service import SnapshotOnuState
 from ftthnoc.linehistory import PollHistory, PrometheusHistory
 from tests.api.conftest import PASSWORD, Seeded, engine_copy, settings_for
+from tests.api.web.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, free_port, sync_playwright
 from tests.api.web.test_household import snapshot
 from tests.api.web.test_household_week import feed_week
 from tests.waiting import wait_until
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the skip below says why
-    sync_playwright = None  # type: ignore[assignment]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 SIZES = {"phone": (390, 844), "laptop": (1024, 768)}
 MIN_CHART_PX = 12.0
 PAGE = "/support/households/HH-000001"
 
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 #: What the check reads of the page (chart texts' on-screen size: computed font size times the SVG's scale).
 MEASURE = """() => {
@@ -71,12 +58,6 @@ class Site:
     app: Any
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def site(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     import uvicorn
@@ -88,7 +69,7 @@ def site(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     history = PollHistory()
     feed_week(history, datetime.now(UTC), drops=5, rx=-22.0)
     app.state.line_history = history
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="uvicorn-household-week", daemon=True)
     thread.start()
@@ -161,7 +142,7 @@ def test_the_clerk_sees_flaps_and_the_light_level_week(tab: Tab, site: Site) -> 
 def test_an_unreachable_store_reads_as_a_sentence(tab: Tab, site: Site) -> None:
     page = tab.page
     kept = site.app.state.line_history
-    site.app.state.line_history = PrometheusHistory(f"http://127.0.0.1:{_free_port()}", timeout=2)
+    site.app.state.line_history = PrometheusHistory(f"http://127.0.0.1:{free_port()}", timeout=2)
     try:
         response = page.goto(f"{site.url}{PAGE}?lang=ja")
         assert response is not None and response.status == 200

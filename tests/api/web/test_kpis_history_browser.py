@@ -6,11 +6,9 @@ Screenshots: ``tests/artifacts/kpis-history-*.png``."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,30 +18,13 @@ from api.service import DEMO_USERS, add_demo_users
 from app.cli.demo import load_demo_inventory
 from simulator.town import generate_town
 from tests.api.conftest import settings_for
+from tests.api.web.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, free_port, sync_playwright
 from tests.waiting import wait_until
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the skip below says why
-    sync_playwright = None  # type: ignore[assignment]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 SIZES = {"desktop": {"width": 1024, "height": 768}, "phone": {"width": 390, "height": 844}}
 KPIS = ("subscriptions", "tablets", "availability", "telework")
 
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +36,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine = load_demo_inventory(f"sqlite:///{directory / 'demo.db'}", town.inventory_document(), datetime.now(UTC))
     add_demo_users(engine, town.schools[0].code if town.schools else None)
     app = create_app(engine, settings=settings_for(directory))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="uvicorn-kpis-history", daemon=True)
     thread.start()

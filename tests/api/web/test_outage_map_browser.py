@@ -19,22 +19,16 @@ from ftthnoc.incidents.models import Incident, IncidentHousehold
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import District, Household
 from tests.api.conftest import Seeded, engine_copy, settings_for
+from tests.api.web.chromium import ARTIFACTS, NEEDS_CHROMIUM, free_port
 from tests.api.web.test_outages import personal_strings
 from tests.api.web.test_outages_browser import (
-    ARTIFACTS,
-    CHROMIUM,
     PHONE,
-    _free_port,
     _overflow,
     phone,  # noqa: F401 - the fixture, shared
-    sync_playwright,
 )
 from tests.waiting import wait_until
 
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 DARK = "oasa"
 
@@ -62,7 +56,7 @@ def one_outage(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iter
         towns = [c for c in s.scalars(select(District.code)) if c in DISTRICT_CENTRES]
     secrets = personal_strings(engine)
     app = create_app(engine, settings=settings_for(directory))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="uvicorn-outage-map", daemon=True)
     thread.start()

@@ -148,10 +148,10 @@ def table_counts(engine: Engine) -> dict[str, int]:
 
 
 def table_snapshot(engine: Engine, *, skip: tuple[str, ...] = ("audit_entries",)) -> dict[str, list[Any]]:
-    """Every row of every inventory table (ordered by id), for "nothing changed" comparisons."""
+    """Every row of every inventory table (ordered by its primary key), for "nothing changed" comparisons."""
     with engine.connect() as conn:
         return {
-            name: [tuple(row) for row in conn.execute(select(table).order_by(table.c.id))]
+            name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
             for name, table in Base.metadata.tables.items()
             if name not in skip
         }

@@ -48,3 +48,13 @@ def test_only_known_districts_and_catalogued_labels(tmp_path: Path) -> None:
         assert set(entries[fam.name].labels) == {k for s in fam.samples for k in s.labels}
         assert entries[fam.name].type == fam.type
     assert [s.labels["cabinet"] for s in fams[1].samples] == ["cab-1"]
+
+
+def test_a_cabinet_the_inventory_places_is_served_at_its_splitters_point(tmp_path: Path) -> None:
+    """The inventory sample places cabinet CAB-chiyoda-01 through its first-stage splitter only (the
+    second-stage one in it has no coordinates): the cabinet's point is that splitter's."""
+    from tests.ftthnoc.inventory.conftest import SAMPLE
+
+    document = {k: v for k, v in SAMPLE.items() if k != "household_contacts"}
+    got = served(inventory(tmp_path, document))
+    assert got[CABINET_INFO] == [{"cabinet": "CAB-chiyoda-01", "lat": "34.68120", "lon": "132.54120"}]
