@@ -33,8 +33,6 @@ PROCESS_MODULES = frozenset({
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "full_town: starts agents for the full 7,000-ONU default town")
-    # pytest-xdist's own, declared also for a run without it (``-p no:xdist``)
-    config.addinivalue_line("markers", "xdist_group(name): tests that run on one xdist worker together")
     config.addinivalue_line("markers", "process: starts processes or servers (snmpsim, SSH simulators, namespaces, "
                             "Prometheus, Chromium, ftthnoc itself); `pytest -m 'not process'` runs the rest in "
                             "seconds")
@@ -47,11 +45,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
         if module in PROCESS_MODULES or PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.process)
-        # ``./run test``'s xdist workers (``--dist loadgroup``) take a module at a time, so that a module's
-        # fixtures (a demo town with Prometheus, a browser) start once, not once per worker; and every test
-        # of the 7,000-ONU town goes to one worker, so that one such town starts per run.
-        full = "full_agents" in getattr(item, "fixturenames", ())
-        item.add_marker(pytest.mark.xdist_group("full_town" if full else module or item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session")
