@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -140,18 +141,26 @@ def test_tablets_daily_counts_each_tablet_once_a_day(engine: Engine) -> None:
     assert days[-1]["share"] == round(2 / n, 4) and all(d["tablets"] == n for d in days)
 
 
+def _one_olt(onus: int, households: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """Huawei OLT "o" with ``onus`` ONUs on 0/1/0, the n-th for household HH-00000n."""
+    doc: dict[str, Any] = {
+        "olts": [{"name": "o", "district": "chiyoda", "vendor": "huawei", "model": "MA5800-X7",
+                  "address": "127.0.0.1:1161", "pon_class": "B+", "auth": "public_v2",
+                  "modules": ["huawei_gpon"]}],
+        "pon_ports": [{"olt": "o", "port": "0/1/0"}],
+        "onus": [{"serial": f"HWTC-0000000{i + 1}", "olt": "o", "pon_port": "0/1/0", "onu_id": i,
+                  "household": f"HH-00000{i + 1}"} for i in range(onus)],
+    }
+    if households is not None:
+        doc["households"] = households
+    return doc
+
+
 def test_a_suspended_line_is_not_an_outage(engine: Engine) -> None:
     with db.session_scope(engine) as s:
-        import_document(s, {
-            "olts": [{"name": "o", "district": "chiyoda", "vendor": "huawei", "model": "MA5800-X7",
-                      "address": "127.0.0.1:1161", "pon_class": "B+", "auth": "public_v2",
-                      "modules": ["huawei_gpon"]}],
-            "pon_ports": [{"olt": "o", "port": "0/1/0"}],
-            "households": [{"code": "HH-000001", "district": "chiyoda", "plan": "home-1g", "status": "active"},
-                           {"code": "HH-000002", "district": "chiyoda", "plan": "home-1g", "status": "active"}],
-            "onus": [{"serial": f"HWTC-0000000{i + 1}", "olt": "o", "pon_port": "0/1/0", "onu_id": i,
-                      "household": f"HH-00000{i + 1}"} for i in range(2)],
-        })
+        import_document(s, _one_olt(2, households=[
+            {"code": "HH-000001", "district": "chiyoda", "plan": "home-1g", "status": "active"},
+            {"code": "HH-000002", "district": "chiyoda", "plan": "home-1g", "status": "active"}]))
     with db.session_scope(engine) as s:
         h = s.scalar(select(Household).where(Household.code == "HH-000002"))
         assert h is not None
@@ -182,14 +191,7 @@ def _olt_poll(answered: bool, ups: dict[int, float] | None = None) -> list[Metri
 def test_an_unreachable_olt_counts_its_homes_as_down(engine: Engine) -> None:
     """Dark time is data: hand-counted ONU-minutes over a silence of three polls and a lone timeout."""
     with db.session_scope(engine) as s:
-        import_document(s, {
-            "olts": [{"name": "o", "district": "chiyoda", "vendor": "huawei", "model": "MA5800-X7",
-                      "address": "127.0.0.1:1161", "pon_class": "B+", "auth": "public_v2",
-                      "modules": ["huawei_gpon"]}],
-            "pon_ports": [{"olt": "o", "port": "0/1/0"}],
-            "onus": [{"serial": f"HWTC-0000000{i + 1}", "olt": "o", "pon_port": "0/1/0", "onu_id": i,
-                      "household": f"HH-00000{i + 1}"} for i in range(4)],
-        })
+        import_document(s, _one_olt(4))
         h = s.scalar(select(Household).where(Household.code == "HH-000004"))
         assert h is not None
         h.change_status("cancelled")  # off on purpose: never expected, even while the OLT is dark
