@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import threading
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 
@@ -54,6 +55,9 @@ class Poller:
         self.counters = CounterState()
         self.errors_total: dict[tuple[str, str], int] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+        # set once ``run`` has the loop: a /snmp request may arrive between the exporter's start and the
+        # poller's first step, and must wait for it rather than fail
+        self._running = threading.Event()
         self.cycles_done: dict[str, int] = {}
         for t in config.targets:  # fail at start-up, not at the first poll, on an unknown module
             for m in t.modules:
@@ -91,6 +95,7 @@ class Poller:
     async def run(self, stop: asyncio.Event, cycles: int | None = None) -> None:
         """Poll every target each interval until ``stop`` is set (or ``cycles`` polls each)."""
         self.loop = asyncio.get_running_loop()
+        self._running.set()
         self.publish("_config", "_thresholds", threshold_families(self.config))
         tasks = [asyncio.create_task(self._target_loop(t, stop, cycles), name=f"poll {t.name}")
                  for t in self.config.targets]
@@ -128,9 +133,11 @@ class Poller:
         The poll is bounded by ``timeout`` (the scraper's own, from its header) or else by the interval,
         and a caller that stops waiting cancels it: no walk outlives the request that started it."""
         target = self.target_for(address, modules, auth)
-        if self.loop is None:
-            raise RuntimeError("the poller is not running")
         seconds = min(timeout, self.config.interval_seconds) if timeout else self.config.interval_seconds
+        if not self._running.wait(seconds) or self.loop is None:
+            reason = f"the poller did not start within {seconds:g} s"
+            return scrape_families(target.name, [ModuleResult(m, [], False, seconds, 0, 0, reason)
+                                                 for m in target.modules])
 
         async def once() -> list[MetricFamily]:
             mods = [self.module(m) for m in target.modules]

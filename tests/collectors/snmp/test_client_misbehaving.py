@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
@@ -89,18 +90,21 @@ async def test_an_endless_agent_ends_at_the_request_bound() -> None:
 
 
 async def test_an_endless_slow_agent_ends_at_the_time_bound() -> None:
-    transport, _proto, port = await agents.start(agents.slow(agents.endless(), 0.05))
-    # A request timeout far beyond the bound, stretched with the machine's load: a walk that ends before one
-    # request could time out was ended by the bound, however busy the machine.
+    transport, proto, port = await agents.start(agents.slow(agents.endless(), 0.05))
+    # A request timeout far beyond the bound, stretched with the machine's load: the agent answers every
+    # request in 0.05 s, so only the bound (the error's own words say which) can end this walk.
     request_timeout = scaled(5.0)
     try:
         start = time.monotonic()
         with pytest.raises(SnmpLimitExceeded, match=r"did not finish within its bound of 1 s"):
             await SnmpClient().walk(device(port, timeout=request_timeout), [IF_MTU], Limits(max_seconds=1.0))
         elapsed = time.monotonic() - start
+        asked = proto.requests
+        await asyncio.sleep(0.5)  # about time itself: "nothing more is asked during this half second"
     finally:
         transport.close()
-    assert 1.0 <= elapsed < request_timeout  # the bound, not a request timeout after it
+    assert elapsed >= 1.0  # not before its bound
+    assert asked > 0 and proto.requests == asked  # the walk stopped with the error, nothing left asking
 
 
 async def test_a_failed_bound_is_a_scrape_error_not_an_exception() -> None:
