@@ -63,6 +63,8 @@ from collectors.snmp import ber
 from ftthnoc.errors import FtthnocError
 from simulator.devices import Olt, VpnGateway
 from simulator.model import Town
+from simulator.shareddata import SharedData
+from simulator.shareddata import from_environment as shared_data_from_environment
 from simulator.snmprec import EMPTY_CONTEXT_FILE, write_town
 from simulator.specs import DEMO_V3_USERS, SnmpUser
 from simulator.town import generate_town
@@ -455,7 +457,9 @@ class TownAgents:
     processes instead of one each (a prefecture's 50 OLTs in a few interpreters; each process then
     answers its OLTs' requests on one core, one after the other). ``workdir`` defaults to a temporary
     directory removed on stop; pass a persistent ``workdir`` *and* ``cache_dir`` to reuse snmpsim's
-    index across runs (data files are rewritten only when they change).
+    index across runs (data files are rewritten only when they change). ``shared_data`` (default: the
+    store ``FTTHNOC_SIM_SHARED_DATA`` names, if any) serves each device from a content-addressed copy
+    indexed once for every ``TownAgents`` of the same data (``simulator.shareddata``).
 
     With ``die_with_parent`` (Linux) the agents get SIGTERM when the thread that started them ends, so
     start them from a thread that lives as long as you need them (the main thread, normally).
@@ -476,6 +480,7 @@ class TownAgents:
         die_with_parent: bool = True,
         frozen_clock: float | None = None,
         olt_processes: int | None = None,
+        shared_data: SharedData | None = None,
     ) -> None:
         if olt_processes is not None and olt_processes < 1:
             raise ValueError(f"olt_processes must be >= 1 or None, not {olt_processes}")
@@ -495,6 +500,9 @@ class TownAgents:
         #: the snmpsim processes: one per OLT, then those of the small devices (if the town has any)
         self.processes: list[_Process] = []
         self.startup_seconds: float | None = None
+        self.shared = shared_data if shared_data is not None else shared_data_from_environment()
+        self._private_data: dict[str, Path] = {}
+        self._private_cache: Path | None = None
         self._town: Town | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -521,6 +529,9 @@ class TownAgents:
             dirs = write_town(
                 town, workdir / "data", empty_context=self.empty_context, moving_counters=self.moving_counters
             )
+            self._private_data, self._private_cache = dict(dirs), cache_dir
+            if self.shared is not None:
+                dirs = {name: self.shared.place(d) for name, d in dirs.items()}
             env = {} if self.frozen_clock is None else {telework.CLOCK_ENV: repr(float(self.frozen_clock))}
             variation: list[Path] = []
             if town.vpn_gateways:
@@ -547,18 +558,47 @@ class TownAgents:
             groups += _share(small, SMALL_DEVICE_PROCESSES)
             for name, members in groups:
                 self.processes.append(_Process(
-                    name=name, agents=members, cache_dir=cache_dir, log_path=workdir / "logs" / f"{name}.log",
-                    die_with_parent=self.die_with_parent,
+                    name=name, agents=members, cache_dir=self._cache_for(members, cache_dir),
+                    log_path=workdir / "logs" / f"{name}.log", die_with_parent=self.die_with_parent,
                 ))  # fmt: skip
             for p in self.processes:
                 p.spawn()
             _wait_ready(self.processes, self.startup_timeout)
+            self._publish_indexes(self.processes)
         except BaseException:
             self.stop()
             raise
         self._town = town.with_addresses({n: a.address for n, a in self.agents.items()})
         self.startup_seconds = time.monotonic() - t0
         return self._town
+
+    def _cache_for(self, members: Sequence[_Agent], private: Path) -> Path:
+        """The store's index cache when it holds every member's index, else the private one (built there)."""
+        shared = self.shared
+        if shared is not None and all(shared.holds(a.data_dir) and shared.indexed(a.data_dir) for a in members):
+            return shared.cache
+        return private
+
+    def writable_data_dir(self, name: str) -> Path:
+        """The device's own data directory, to rewrite (a fault) before ``restart``: never the store.
+        From then on its process indexes in the private cache: a fault's data carries the time it was
+        applied, so no other start would have the same to reuse."""
+        agent = self.agents[name]
+        if self.shared is not None and self.shared.holds(agent.data_dir):
+            agent.data_dir = self._private_data[name]
+            process = agent.host_process
+            if process is not None and self._private_cache is not None:
+                process.cache_dir = self._private_cache
+        return agent.data_dir
+
+    def _publish_indexes(self, processes: Sequence[_Process]) -> None:
+        """What these processes indexed privately of the store's data, every later start reuses."""
+        if self.shared is None or self._private_cache is None:
+            return
+        for p in processes:
+            if p.cache_dir == self._private_cache:
+                for a in p.agents:
+                    self.shared.publish(a.data_dir, self._private_cache)
 
     def _port_for(self, name: str, placeholder: str) -> int:
         if isinstance(self.ports, Mapping):

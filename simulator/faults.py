@@ -301,7 +301,7 @@ def _publish_locked(agents: TownAgents, state: _State, olts: Iterable[str], rest
     for name in names:
         write_olt(
             state.olts[name],
-            agents.agents[name].data_dir,
+            agents.writable_data_dir(name),
             community=state.town.community,
             empty_context=agents.empty_context,
             moving_counters=agents.moving_counters,

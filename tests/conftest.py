@@ -3,12 +3,15 @@ loopback, started once per session) and the net-snmp tools used as the independe
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from simulator.agents import TownAgents, snmpsim_executable
+from simulator.shareddata import SHARED_DATA_ENV
 from simulator.town import Town, generate_town
 
 SMALL_ONUS = 600
@@ -31,7 +34,30 @@ PROCESS_MODULES = frozenset({
 })
 
 
+#: the store of agents' data this run made (``simulator.shareddata``), removed when the run ends
+_RUN_STORE: list[str] = []
+
+
+def _share_the_simulators_data() -> None:
+    """One store of the simulated devices' data and indexes for the whole run: every module, every xdist
+    worker and every ``python -m app demo`` the tests start inherit it from the environment, so a town
+    already served once starts without snmpsim indexing it again (half its agents' CPU). A run given a
+    store keeps it; the workers, started by the first process, find it set."""
+    if os.environ.get(SHARED_DATA_ENV) or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    store = tempfile.mkdtemp(prefix="ftthnoc-sim-store-")
+    _RUN_STORE.append(store)
+    os.environ[SHARED_DATA_ENV] = store
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for store in _RUN_STORE:
+        shutil.rmtree(store, ignore_errors=True)
+        os.environ.pop(SHARED_DATA_ENV, None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _share_the_simulators_data()
     config.addinivalue_line("markers", "full_town: starts agents for the full 7,000-ONU default town")
     config.addinivalue_line("markers", "process: starts processes or servers (snmpsim, SSH simulators, namespaces, "
                             "Prometheus, Chromium, ftthnoc itself); `pytest -m 'not process'` runs the rest in "
