@@ -4,7 +4,9 @@ One Prometheus (3 s scrapes, 1 s rule evaluation, the recording rules loaded) an
 polling every ``POLL_SECONDS``) serve the whole module. Each dashboard's variables are resolved the way Grafana
 resolves them (``label_values`` through the label-values API, chained), then every target is run with
 them substituted and must return data — once with every variable on "All" and once with the first
-value of each.
+value of each. Only the targets on the Prometheus data source (uid ``prometheus``) run here: a target is routed
+by its data source's uid, the API's KPI rows (uid ``ftthnoc-api``, Grafana's Infinity) to ``test_infinity.py``,
+and a target of any other uid fails ``test_every_target_is_routed_by_its_data_source``.
 """
 
 from __future__ import annotations
@@ -32,13 +34,18 @@ import yaml
 
 from app.cli.demo import raw_socket_refusal
 from tests.grafana.grafana_json import (
+    API_UID,
+    PROMETHEUS_UID,
     RULES,
     Query,
     dashboard_files,
+    infinity_targets,
     load,
     load_builder,
     metric_names,
+    panels,
     queries,
+    target_uid,
     variables,
 )
 from tests.waiting import wait_until
@@ -334,6 +341,16 @@ def test_the_rules_flag_the_simulated_feeder_cut_and_no_dead_olt(prom: PromAPI) 
     # the demo's probes (loopback) lose nothing, its town services answer, and its scattered dying gasps are days
     # apart: no power cut
     assert prom.instant('ALERTS{alertname=~"FtthProbe.*|FtthServicePortDown|FtthTown.*|Ftth.*IncidentOpen"}') == []
+
+
+def test_every_target_is_routed_by_its_data_source() -> None:
+    """Each target runs in exactly one test: PromQL here, the API's rows in test_infinity.py; no other uid."""
+    for path in dashboard_files():
+        d = load(path)
+        uids = [target_uid(p, t) for p in panels(d) for t in p.get("targets") or []]
+        assert set(uids) <= {PROMETHEUS_UID, API_UID}, f"{d['uid']}: targets of {set(uids)}"
+        assert len(list(queries(d))) == uids.count(PROMETHEUS_UID)
+        assert len(list(infinity_targets(d))) == uids.count(API_UID)
 
 
 def test_the_no_data_panels_exist_and_read_only_a_telework_period() -> None:
