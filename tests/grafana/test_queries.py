@@ -138,8 +138,8 @@ class PromAPI:
 
 
 @pytest.fixture(scope="module")
-def demo_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`ftthnoc demo --onus 500` on a free port; yields HOST:PORT of its exporter."""
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`ftthnoc demo --onus 500` on free ports; yields HOST:PORT of its exporter and the web pages' base URL."""
     tmp = tmp_path_factory.mktemp("demo")
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "demo", "--onus", "500", "--listen", "127.0.0.1:0",
@@ -148,14 +148,16 @@ def demo_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env={**os.environ, "FTTHNOC_DATA_DIR": str(tmp / "var")})
     try:
         assert proc.stdout is not None
-        target = None
+        target = web = None
         for line in proc.stdout:
             if m := re.search(r"http://(127\.0\.0\.1:\d+)/metrics", line):
                 target = m.group(1)
+            if m := re.search(r"web pages\s+(http://127\.0\.0\.1:\d+)/login", line):
+                web = m.group(1)
             if line.startswith("Press Ctrl-C"):
                 break
-        assert target, proc.stderr.read() if proc.stderr else "demo printed no metrics URL"
-        yield target
+        assert target and web, proc.stderr.read() if proc.stderr else "demo printed no metrics or web URL"
+        yield target, web
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -163,6 +165,11 @@ def demo_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:  # pragma: no cover - a hung demo must not hang the suite
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def demo_target(demo: tuple[str, str]) -> str:
+    return demo[0]
 
 
 @pytest.fixture(scope="module")
@@ -414,3 +421,26 @@ def test_the_school_dashboard_joins_every_school_to_its_routers_uplink(prom: Pro
 
     for r in wait_until(seen, 60, "tablets seen at every school"):
         assert 0.6 <= float(r["value"][1]) <= 1.0, r
+
+
+def test_the_demo_household_page_shows_the_seeded_week(demo: tuple[str, str]) -> None:
+    """The demo seeds the household page's in-process week (``simulator.linehistory``): an active household's
+    page shows a sparkline of more than one hourly point although every real poll so far falls in this hour or
+    the last (polls of one hour are one point), read over real HTTP with the demo's support login."""
+    import http.cookiejar
+
+    web = demo[1]
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    login = urllib.request.Request(f"{web}/api/login", data=json.dumps(
+        {"name": "support", "password": "support-demo"}).encode(), headers={"Content-Type": "application/json"})
+    opener.open(login, timeout=30).close()
+    with opener.open(f"{web}/api/households?status=active&limit=5", timeout=30) as r:
+        codes = [h["code"] for h in json.loads(r.read().decode())["items"]]
+    assert codes
+    bands = {}
+    for code in codes:
+        with opener.open(f"{web}/support/households/{code}?lang=en", timeout=30) as r:
+            page = r.read().decode()
+        if 'data-state="shown"' in page:
+            bands[code] = page.count('<rect class="band"')
+    assert bands and max(bands.values()) > 2, bands
