@@ -88,8 +88,8 @@ def test_checked_in_json_is_what_the_dashboard_modules_produce() -> None:
 def test_every_dashboard_module_is_registered_once() -> None:
     """One module per dashboard, each in the registry (the other modules are the shared ones)."""
     render = load_builder()
-    modules = {p.stem for p in (GRAFANA / "dashboards_src").glob("*.py")} - {"__init__", "common", "infinity", "registry",
-                                                                             "render"}
+    shared = {"__init__", "common", "infinity", "registry", "render"}
+    modules = {p.stem for p in (GRAFANA / "dashboards_src").glob("*.py")} - shared
     registered = [build.__module__.rpartition(".")[2] for build in render.DASHBOARDS.values()]
     assert sorted(registered) == sorted(modules), "a dashboard module without a registry line, or one twice"
 
