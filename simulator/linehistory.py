@@ -6,7 +6,7 @@ configured) is fed by polls; a demo starts with none. :func:`seed_line_history` 
 polls of the simulated town would have published, through ``PollHistory.observe_poll`` itself, as ``Poll``
 objects with the families and labels a real poll writes (``ftth_onu_up`` and ``ftth_onu_rx_power_dbm``,
 labels ``olt``, ``pon_port``, ``onu_id``, ``district``): one poll of every OLT per past hour of the week
-(hourly Rx, at :30), the current hour left to the real polls. About 4 s for the 7,000-ONU town, before the
+(hourly Rx, at :30), the current hour left to the real polls. About 5 s of CPU for the 7,000-ONU town, before the
 first real poll (seeding beside the polls could interleave an old reading between two real ones and count a
 flap that never was).
 
