@@ -107,14 +107,15 @@ def _plan(onu: Onu, district: str, first: int, last: int, now_hour: int, flappin
     rx = onu.rx_dbm if onu.rx_dbm is not None else NOMINAL_RX_DBM
     start = rx + 1.5 + 1.5 * _unit(serial + ":decline") if onu.weak else rx
     down: set[int] = set()
-    if onu.last_down_at is not None and onu.last_up_at is not None and onu.last_up_at > onu.last_down_at:
+    if flapping:  # 4 to 6 distinct hours, two apart at least, so that each is one up->down transition
+        slots, k = (last - first - 2) // 2, 0
+        while len(down) < 4 + _crc(serial + ":flaps") % 3:
+            down.add(first + 1 + 2 * (_crc(f"{serial}:flap{k}") % slots))
+            k += 1
+    elif onu.last_down_at is not None and onu.last_up_at is not None and onu.last_up_at > onu.last_down_at:
         d_hour = now_hour - (TOWN_CLOCK - onu.last_down_at) // STEP_SECONDS
         u_hour = now_hour - (TOWN_CLOCK - onu.last_up_at) // STEP_SECONDS
         down |= set(range(max(first, d_hour), min(last, u_hour - 1) + 1))  # came back since: down till then
-    if flapping:  # hours two apart at least, so that each is one up->down transition
-        slots = (last - first - 2) // 2
-        for k in range(4 + _crc(serial + ":flaps") % 3):
-            down.add(first + 1 + 2 * (_crc(f"{serial}:flap{k}") % slots))
     return _Plan(labels, serial, start, rx, down, None)
 
 

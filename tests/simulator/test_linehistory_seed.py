@@ -19,9 +19,10 @@ from simulator.town import generate_town
 NOW = datetime(2026, 12, 4, 15, 20, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def town() -> Town:
-    return generate_town(onus=300)
+@pytest.fixture(scope="module", params=[2026, 7], ids=lambda seed: f"seed{seed}")
+def town(request: pytest.FixtureRequest) -> Town:
+    """The demo's town and another draw: nothing here holds for one town by chance."""
+    return generate_town(seed=request.param, onus=300)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ def test_a_few_onus_flap_and_the_others_do_not(town: Town, seeded: tuple[PollHis
     history, lines = seeded
     assert len(lines.flapping) >= FLAP_MIN
     for k in lines.flapping:
-        assert 4 <= (history.history(*k, NOW).flaps or 0) <= 7, k
+        assert 4 <= (history.history(*k, NOW).flaps or 0) <= 6, k
     # an ONU that is not a flapper went down at most once this week: when its OLT says it last went down
     # (by the town's clock), or it is down now
     for u in town.onus():
