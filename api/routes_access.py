@@ -79,7 +79,7 @@ ACCESS: Mapping[str, frozenset[Role]] = {
     # ---- KPIs: every role (aggregates only; a school user's per-school rows are its school's)
     **{f"GET /api/kpis{path}": EVERYONE for path in (
         "", "/subscriptions/monthly", "/subscriptions/districts", "/tablets", "/tablets/home", "/schools/bandwidth",
-        "/availability")},
+        "/availability", "/tablets/daily", "/telework/monthly", "/availability/monthly")},
     # ---- enrolment jobs and line changes: admin and support (the help desk); a job's progress for operators
     "POST /api/enrolments": frozenset({ADMIN, SUPPORT}),
     "POST /api/households/{code}/suspend": frozenset({ADMIN, SUPPORT}),

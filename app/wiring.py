@@ -151,9 +151,10 @@ class Deployment:
 
 
 def build(config: Config, settings: Settings, engine: Engine | None, labeler: Labeler | None = None,
-          shard: Shard | None = None) -> Deployment:
+          shard: Shard | None = None, line_seed: Callable[[PollHistory], object] | None = None) -> Deployment:
     """The deployment's parts and their wiring; nothing runs yet. With ``shard``, the poller takes that
-    shard's targets and ``/metrics`` says which shard polls each target of the configuration."""
+    shard's targets and ``/metrics`` says which shard polls each target of the configuration. ``line_seed``
+    (the demo's simulated past week, never ``serve``'s) fills the in-process line history before any poll."""
     shard_map = None
     owned: frozenset[str] | None = None
     if shard is not None:
@@ -185,6 +186,8 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
         closers.callback(consumer.close)
     # the household page's week of light levels and flaps, kept from the polls when no time series is read
     history = None if settings.prometheus_url else PollHistory()
+    if history is not None and line_seed is not None:
+        line_seed(history)
     fanout = Fanout([snapshot, *([writer] if writer else []), *off_loop, *([history] if history is not None else [])])
     traps = _section(config, "traps", TrapConfig)
     receiver = TrapReceiver(traps, config.auths, fanout.on_event) if traps is not None else None
@@ -237,13 +240,14 @@ def _telework_user_key(settings: Settings | None) -> bytes | None:
 def run_service(config: Config, settings: Settings, cycles: int | None = None,
                 on_ready: Callable[[str], None] | None = None,
                 database_url: str | None = None, api_listen: str | None = None,
-                on_api: Callable[[str], None] | None = None, shard: Shard | None = None) -> None:
+                on_api: Callable[[str], None] | None = None, shard: Shard | None = None,
+                line_seed: Callable[[PollHistory], object] | None = None) -> None:
     """Everything the configuration asks for, in one process, until SIGINT/SIGTERM (or ``cycles`` polls of
     each target). Any part may be absent: a deployment of only traps, or only the API, runs as well. With
-    ``shard``, only that shard's SNMP targets are polled."""
+    ``shard``, only that shard's SNMP targets are polled; ``line_seed``: see ``build`` (the demo's)."""
     engine = open_inventory(database_url or settings.database_url)
     try:
-        deployment = build(config, settings, engine, shard=shard)
+        deployment = build(config, settings, engine, shard=shard, line_seed=line_seed)
         try:
             _serve(deployment, cycles, on_ready, api_listen, on_api)
         finally:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentPrincipal, DbSession, Peaks, kpi_cache
 from api.services import kpis
 from api.services.kpis import KpiCache
+from ftthnoc.targets import PUPILS_ONLINE_SHARE, SERVICE_AVAILABILITY
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 
@@ -183,6 +184,16 @@ class TabletsDay(BaseModel):
     share: float
 
 
+class TabletsDayRow(TabletsDay):
+    target: float = Field(description="The share the town aims for (every pupil online: 1.0).")
+
+
+class AvailabilityTownMonth(BaseModel):
+    month: str = Field(description="JST month, YYYY-MM.")
+    ratio: float | None = Field(description="Town-wide ONU-seconds up / expected; null: nothing expected.")
+    target: float = Field(description="The town's target (24 hours, 365 days: 1.0).")
+
+
 class KpiOverview(BaseModel):
     generated_at: datetime
     subscriptions: Subscriptions
@@ -251,3 +262,22 @@ def availability(session: DbSession) -> list[AvailabilityRow]:
         out.extend(AvailabilityRow(month=month["month"], district=d["district"], ratio=d["ratio"])
                    for d in month["by_district"])  # fmt: skip
     return out
+
+
+# The long-term trends as flat rows for Grafana's Infinity data source: the database is their source of record
+# (Prometheus keeps 15 days), so the dashboards' trend panels read these, each row with its target.
+@router.get("/tablets/daily", summary="Share of active tablets synced each day, last 28 days (rows)")
+def tablets_daily(session: DbSession, now: Now) -> list[TabletsDayRow]:
+    return [TabletsDayRow.model_validate({**r, "target": PUPILS_ONLINE_SHARE})
+            for r in kpis.tablets_daily(session, now)]
+
+
+@router.get("/telework/monthly", summary="Office attendance reduction per month against the target (rows)")
+def telework_monthly(session: DbSession, now: Now) -> list[TeleworkMonth]:
+    return [TeleworkMonth.model_validate(r) for r in kpis.telework_monthly(session, now)]
+
+
+@router.get("/availability/monthly", summary="Town-wide ONU availability per month against the target (rows)")
+def availability_monthly(session: DbSession) -> list[AvailabilityTownMonth]:
+    return [AvailabilityTownMonth(month=m["month"], ratio=m["ratio"], target=SERVICE_AVAILABILITY)
+            for m in kpis.availability(session)]

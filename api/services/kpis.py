@@ -108,3 +108,12 @@ def school_bandwidth(session: Session, principal: Principal, peaks: dict[str, fl
 
 def availability(session: Session) -> list[dict[str, Any]]:
     return figures.availability(session)
+
+
+def tablets_daily(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """The town's share of active tablets synced per day (the GIGA-school trend, every role: a share only)."""
+    return figures.tablets_daily(session, now)
+
+
+def telework_monthly(session: Session, now: datetime) -> list[dict[str, Any]]:
+    return figures.telework_monthly(session, now)

@@ -31,7 +31,8 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,8 @@ from ftthnoc.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from ftthnoc.linehistory import PollHistory
+    from simulator.model import Town
     from simulator.services import TownServices
 
 #: the only address the demo probes
@@ -338,9 +341,10 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                 sys.stdout.flush()
 
             api_url: list[str] = []
+            seed_lines = demo_line_seed(cli.town())
             try:
                 run_service(config, settings, cycles, on_ready=ready,
-                            database_url=url, api_listen=api_address, on_api=api_url.append)
+                            database_url=url, api_listen=api_address, on_api=api_url.append, line_seed=seed_lines)
             except OSError as exc:
                 # The default port was free when asked and taken when bound (another demo or test started
                 # between the two): the API starts before anything else, so start again on a free port.
@@ -350,7 +354,7 @@ def demo(settings: Settings, onus: int, interval: float, listen: str | None, cyc
                 click.echo(f"ftthnoc demo: {api_address} was taken meanwhile: serving the web pages on a free port "
                            f"of {host}; pass --api-listen HOST:PORT to choose", err=True)
                 run_service(config, settings, cycles, on_ready=ready,
-                            database_url=url, api_listen=f"{host}:0", on_api=api_url.append)
+                            database_url=url, api_listen=f"{host}:0", on_api=api_url.append, line_seed=seed_lines)
     except FtthnocError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -378,6 +382,22 @@ def load_demo_inventory(url: str, document: dict[str, Any], now: datetime | None
                f"{seeded.incidents} past incidents, {seeded.availability_months} district-months of availability, "
                f"{seeded.telework_days} telework days, {seeded.tablet_syncs} tablet syncs", err=True)
     return engine
+
+
+def demo_line_seed(town: Town) -> Callable[[PollHistory], None]:
+    """What the demo hands ``run_service``: the household page's in-process history gets the simulated town's
+    past week (``simulator.linehistory``) before the first poll, so its sparkline and flaps show at once.
+    Only the demo seeds; ``serve`` passes nothing, and with a Prometheus configured there is no such history."""
+
+    def seed(history: PollHistory) -> None:
+        from simulator.linehistory import seed_line_history
+
+        started = time.monotonic()
+        seeded = seed_line_history(history, town)
+        click.echo(f"ftthnoc demo: line history of the past week for {seeded.onus} ONUs ({len(seeded.flapping)} "
+                   f"flapping, {len(seeded.declining)} declining) in {time.monotonic() - started:.1f} s", err=True)
+
+    return seed
 
 
 def write_demo_config(doc: dict[str, Any], path: Path) -> Path:

@@ -16,6 +16,7 @@ from grafana_foundation_sdk.builders import common as cb
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models import common as cm
 
+from . import infinity as inf
 from .common import DASHED, dashboard, panel, q, query_var, rows, series, table_q, thresholds
 
 #: The schools the `school` variable chooses.
@@ -67,6 +68,14 @@ def build() -> db.Dashboard:
             q(f'ftthnoc_school_tablets_seen{{{SCH}, period="7d"}}', "{{school}} 7 日 / 7 d"),
             q(f"ftthnoc_school_tablets{{{SCH}}}", "{{school}} 登録 / registered"), w=24, unit="short").min(0)
             .override_by_query("C", DASHED))
+        .with_panel(inf.trend(
+            "児童生徒の端末の日次確認率（町全体） / Pupils' tablets seen each day, town-wide vs 100 %",
+            "Share of the town's active tablets with an MDM sync each day (JST; today so far) over the last 28 "
+            "days, against the target of every pupil online (100 %, dashed). From the ftthnoc API "
+            "(/api/kpis/tablets/daily, the database's record): every school, whatever is chosen.",
+            inf.Query("/api/kpis/tablets/daily", inf.day(), inf.Column("share", "確認率 / seen"),
+                      inf.Column("target", "目標 / target")), since="30d", unit="percentunit")
+            .min(0).max(1))
         .with_row(db.Row("上り回線 / Uplink"))
         .with_panel(series(
             "上り回線の通信量と推奨帯域 / Uplink traffic vs MEXT recommended", "The school router's uplink "

@@ -1,6 +1,8 @@
 """加入 KPI / Subscription KPIs (``dashboards/subscription-kpis.json``).
 
-Progress towards the DX strategy's 7,000 subscribing households, town-wide and by district.
+Progress towards the DX strategy's 7,000 subscribing households, town-wide and by district; the road there
+since the service start and the monthly availability against 24/365 from the API's rows (the database's
+record: Prometheus keeps 15 days).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from grafana_foundation_sdk.models import common as cm
 
 from ftthnoc.targets import FTTH_SUBSCRIBERS
 
+from . import infinity as inf
 from .common import DIST, SEL, dashboard, panel, q, rows, series, single, table_q, thresholds
 
 
@@ -30,7 +33,24 @@ def build() -> db.Dashboard:
                 .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
 
     return (
-        d.with_panel(meter(
+        d.with_row(db.Row("長期の推移 / Long-term trends"))
+        .with_panel(inf.trend(
+            f"加入世帯数の推移（開始から） / Subscribing households since the service start vs {FTTH_SUBSCRIBERS:,}",
+            "Households active at each month's end (the inventory's status changes, the source of record; the "
+            "current month so far) against the DX strategy's target (dashed). From the ftthnoc API "
+            "(/api/kpis/subscriptions/monthly) through Infinity: Prometheus keeps 15 days only.",
+            inf.Query("/api/kpis/subscriptions/monthly", inf.month(), inf.Column("active", "加入 / active"),
+                      inf.Column("target", "目標 / target")), since="5y", unit="short", w=12))
+        .with_panel(inf.trend(
+            "月別稼働率（24 時間 365 日） / Monthly availability vs 24/365",
+            "Town-wide ONU-seconds up ÷ ONU-seconds expected per month (an unreachable OLT's homes count as "
+            "down) against the 24 hours, 365 days target (100 %, dashed). From the ftthnoc API "
+            "(/api/kpis/availability/monthly).",
+            inf.Query("/api/kpis/availability/monthly", inf.month(), inf.Column("ratio", "稼働率 / availability"),
+                      inf.Column("target", "目標 / target")), since="5y", unit="percentunit", w=12)
+            .decimals(3))
+        .with_row(db.Row("現在 / Now"))
+        .with_panel(meter(
             f"加入 ONU（目標 {FTTH_SUBSCRIBERS:,}） / Subscribed ONUs vs {FTTH_SUBSCRIBERS:,}",
             "Town-wide: every ONU the OLTs list (ftth_onu_info), whatever its state.",
             "sum(district:ftth_onus:count)"))

@@ -1,6 +1,7 @@
 """テレワーク VPN / Telework VPN (``dashboards/telework-vpn.json``).
 
-The telework VPN gateways' load, and the telework KPI against the plan's 30 % target.
+The telework VPN gateways' load, and the telework KPI against the plan's 30 % target (its monthly trend from the
+API's rows: the database's record).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from grafana_foundation_sdk.builders import gauge
 
 from ftthnoc.targets import TELEWORK_OFFICE_REDUCTION
 
+from . import infinity as inf
 from .common import DASHED, dashboard, panel, q, query_var, series, single, thresholds
 
 #: The VPN gateways the `gateway` variable chooses.
@@ -92,4 +94,11 @@ def build() -> db.Dashboard:
             "集計日数（今月） / Working days counted this month", "Finished working days of this month with a "
             "figure: the month's mean is over these.",
             q('ftthnoc_telework_figures_counted{period="month"}', "日 / days"), w=8, h=5, unit="short"))
+        .with_panel(inf.trend(
+            f"出勤削減率の推移（月別） / Office attendance reduction per month vs {pct}",
+            "Each month's reduction of office attendance (finished working days, from the source the KPI "
+            "chooses: attendance records, the LGWAN log, VPN users or sessions) against the plan's target "
+            "(dashed). From the ftthnoc API (/api/kpis/telework/monthly, the database's record).",
+            inf.Query("/api/kpis/telework/monthly", inf.month(), inf.Column("reduction", "削減率 / reduction"),
+                      inf.Column("target", "目標 / target")), since="3y", unit="percentunit").min(0))
     )

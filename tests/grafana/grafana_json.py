@@ -58,10 +58,50 @@ class Query:
     instant: bool
 
 
+#: The data sources' uids (grafana/provisioning/datasources/ftthnoc.yaml): PromQL, and the API's KPI rows.
+PROMETHEUS_UID = "prometheus"
+API_UID = "ftthnoc-api"
+
+
+def target_uid(panel: dict[str, Any], target: dict[str, Any]) -> str:
+    """The uid of the data source a target queries (its own, else its panel's)."""
+    ref = target.get("datasource") or panel.get("datasource") or {}
+    return str(ref.get("uid", ""))
+
+
 def queries(dashboard: dict[str, Any]) -> Iterator[Query]:
+    """Every PromQL target (data source uid ``prometheus``); a target of another data source is routed by its uid
+    (``infinity_targets``), and one of an unknown uid is an error, never skipped."""
     for p in panels(dashboard):
         for t in p.get("targets") or []:
+            uid = target_uid(p, t)
+            if uid == API_UID:
+                continue
+            assert uid == PROMETHEUS_UID, f"{dashboard['uid']} {p['title']}: a target of data source {uid!r}"
             yield Query(dashboard["uid"], p["title"], t.get("refId", ""), t["expr"], bool(t.get("instant")))
+
+
+@dataclass(frozen=True)
+class ApiTarget:
+    """An Infinity target on the ftthnoc API: the panel, its URL and root selector, and its columns
+    (selector, type, timestamp layout)."""
+
+    dashboard: str  # uid
+    panel: str  # title
+    ref: str
+    url: str
+    root_selector: str
+    columns: tuple[tuple[str, str, str | None], ...]
+    target: dict[str, Any]
+
+
+def infinity_targets(dashboard: dict[str, Any]) -> Iterator[ApiTarget]:
+    for p in panels(dashboard):
+        for t in p.get("targets") or []:
+            if target_uid(p, t) == API_UID:
+                cols = tuple((c["selector"], c["type"], c.get("timestampFormat")) for c in t.get("columns") or [])
+                yield ApiTarget(dashboard["uid"], p["title"], t.get("refId", ""), t["url"],
+                                t.get("root_selector", ""), cols, t)
 
 
 def variables(dashboard: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,7 +4,9 @@ One Prometheus (3 s scrapes, 1 s rule evaluation, the recording rules loaded) an
 polling every ``POLL_SECONDS``) serve the whole module. Each dashboard's variables are resolved the way Grafana
 resolves them (``label_values`` through the label-values API, chained), then every target is run with
 them substituted and must return data — once with every variable on "All" and once with the first
-value of each.
+value of each. Only the targets on the Prometheus data source (uid ``prometheus``) run here: a target is routed
+by its data source's uid, the API's KPI rows (uid ``ftthnoc-api``, Grafana's Infinity) to ``test_infinity.py``,
+and a target of any other uid fails ``test_every_target_is_routed_by_its_data_source``.
 """
 
 from __future__ import annotations
@@ -32,13 +34,18 @@ import yaml
 
 from app.cli.demo import raw_socket_refusal
 from tests.grafana.grafana_json import (
+    API_UID,
+    PROMETHEUS_UID,
     RULES,
     Query,
     dashboard_files,
+    infinity_targets,
     load,
     load_builder,
     metric_names,
+    panels,
     queries,
+    target_uid,
     variables,
 )
 from tests.waiting import wait_until
@@ -131,8 +138,8 @@ class PromAPI:
 
 
 @pytest.fixture(scope="module")
-def demo_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`ftthnoc demo --onus 500` on a free port; yields HOST:PORT of its exporter."""
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`ftthnoc demo --onus 500` on free ports; yields HOST:PORT of its exporter and the web pages' base URL."""
     tmp = tmp_path_factory.mktemp("demo")
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "demo", "--onus", "500", "--listen", "127.0.0.1:0",
@@ -141,14 +148,16 @@ def demo_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env={**os.environ, "FTTHNOC_DATA_DIR": str(tmp / "var")})
     try:
         assert proc.stdout is not None
-        target = None
+        target = web = None
         for line in proc.stdout:
             if m := re.search(r"http://(127\.0\.0\.1:\d+)/metrics", line):
                 target = m.group(1)
+            if m := re.search(r"web pages\s+(http://127\.0\.0\.1:\d+)/login", line):
+                web = m.group(1)
             if line.startswith("Press Ctrl-C"):
                 break
-        assert target, proc.stderr.read() if proc.stderr else "demo printed no metrics URL"
-        yield target
+        assert target and web, proc.stderr.read() if proc.stderr else "demo printed no metrics or web URL"
+        yield target, web
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -156,6 +165,11 @@ def demo_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:  # pragma: no cover - a hung demo must not hang the suite
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def demo_target(demo: tuple[str, str]) -> str:
+    return demo[0]
 
 
 @pytest.fixture(scope="module")
@@ -336,6 +350,16 @@ def test_the_rules_flag_the_simulated_feeder_cut_and_no_dead_olt(prom: PromAPI) 
     assert prom.instant('ALERTS{alertname=~"FtthProbe.*|FtthServicePortDown|FtthTown.*|Ftth.*IncidentOpen"}') == []
 
 
+def test_every_target_is_routed_by_its_data_source() -> None:
+    """Each target runs in exactly one test: PromQL here, the API's rows in test_infinity.py; no other uid."""
+    for path in dashboard_files():
+        d = load(path)
+        uids = [target_uid(p, t) for p in panels(d) for t in p.get("targets") or []]
+        assert set(uids) <= {PROMETHEUS_UID, API_UID}, f"{d['uid']}: targets of {set(uids)}"
+        assert len(list(queries(d))) == uids.count(PROMETHEUS_UID)
+        assert len(list(infinity_targets(d))) == uids.count(API_UID)
+
+
 def test_the_no_data_panels_exist_and_read_only_a_telework_period() -> None:
     """Exactly the panels whose every query reads a telework KPI period that may be absent, and nothing else."""
     everything = [q for p in dashboard_files() for q in queries(load(p))]
@@ -397,3 +421,26 @@ def test_the_school_dashboard_joins_every_school_to_its_routers_uplink(prom: Pro
 
     for r in wait_until(seen, 60, "tablets seen at every school"):
         assert 0.6 <= float(r["value"][1]) <= 1.0, r
+
+
+def test_the_demo_household_page_shows_the_seeded_week(demo: tuple[str, str]) -> None:
+    """The demo seeds the household page's in-process week (``simulator.linehistory``): an active household's
+    page shows a sparkline of more than one hourly point although every real poll so far falls in this hour or
+    the last (polls of one hour are one point), read over real HTTP with the demo's support login."""
+    import http.cookiejar
+
+    web = demo[1]
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    login = urllib.request.Request(f"{web}/api/login", data=json.dumps(
+        {"name": "support", "password": "support-demo"}).encode(), headers={"Content-Type": "application/json"})
+    opener.open(login, timeout=30).close()
+    with opener.open(f"{web}/api/households?status=active&limit=5", timeout=30) as r:
+        codes = [h["code"] for h in json.loads(r.read().decode())["items"]]
+    assert codes
+    bands = {}
+    for code in codes:
+        with opener.open(f"{web}/support/households/{code}?lang=en", timeout=30) as r:
+            page = r.read().decode()
+        if 'data-state="shown"' in page:
+            bands[code] = page.count('<rect class="band"')
+    assert bands and max(bands.values()) > 2, bands

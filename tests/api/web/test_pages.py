@@ -450,10 +450,20 @@ def test_api_kpis_for_grafana_and_school_scoping(client: TestClient, seeded: See
     assert mine["tablets"]["town"] == full["tablets"]["town"]  # the town figure stays whole
     rows = client.get("/api/kpis/schools/bandwidth", headers=school).json()
     assert [(r["school"], r["peak_mbps"], r["meets"]) for r in rows] == [("chiyoda-es", 100.0, None)]
-    for path in ("/subscriptions/monthly", "/subscriptions/districts", "/tablets", "/tablets/home", "/availability"):
+    for path in ("/subscriptions/monthly", "/subscriptions/districts", "/tablets", "/tablets/home", "/availability",
+                 "/tablets/daily", "/telework/monthly", "/availability/monthly"):
         answer = client.get(f"/api/kpis{path}", headers=bearer(seeded.tokens["viewer"]))
         assert answer.status_code == 200 and isinstance(answer.json(), list), path
         assert all(not isinstance(v, dict | list) for row in answer.json() for v in row.values()), path
+    # the trends' rows (Grafana's Infinity panels) are the overview's series, each row with its target
+    viewer = bearer(seeded.tokens["viewer"])
+    daily = client.get("/api/kpis/tablets/daily", headers=viewer).json()
+    assert [{k: v for k, v in r.items() if k != "target"} for r in daily] == full["tablets_daily"]
+    assert all(r["target"] == 1.0 for r in daily)
+    assert client.get("/api/kpis/telework/monthly", headers=viewer).json() == full["telework_monthly"]
+    town = client.get("/api/kpis/availability/monthly", headers=viewer).json()
+    assert [(r["month"], r["ratio"], r["target"]) for r in town] == [(m["month"], m["ratio"], 1.0)
+                                                                      for m in full["availability"]]
     # home learning: counts by district only, the same for a school user (no tablet seen at home here)
     assert [(r["district"], r["seen_7d"], r["share_7d"]) for r in full["tablets_at_home"]["districts"]] == [
         ("chiyoda", 0, None), ("oasa", 0, None)]
