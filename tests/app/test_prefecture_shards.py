@@ -215,3 +215,109 @@ def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(small_agents
             faults.restore(small_agents, fault)
         client.close()
         engine.dispose()
+
+
+def _start_shards(shards: list[int], n: int, cfg: Path, env: dict[str, str], tmp_path: Path,
+                  extra: tuple[str, ...] = ()) -> dict[int, subprocess.Popen[str]]:
+    return {i: subprocess.Popen([sys.executable, "-m", "app", "serve", "--config", str(cfg), "--shard", f"{i}/{n}",
+                                 *extra], stdout=subprocess.PIPE, stderr=(tmp_path / f"shard{i}.log").open("w"),
+                                text=True, env=env)
+            for i in shards}
+
+
+def _stop(pollers: dict[int, subprocess.Popen[str]]) -> None:
+    for p in pollers.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=60)
+
+
+def _gasp_events(url: str, district: str) -> float:
+    """The shard engine's count of dying-gasp down events in ``district``: read under the engine's lock, so a
+    poll it counts has been correlated to the end (its shared gasps written and counted)."""
+    body = urllib.request.urlopen(url, timeout=30).read().decode()
+    return sum(s.value for f in text_string_to_metric_families(body) if f.name == "ftthnoc_onu_down_events"
+               for s in f.samples if s.name == "ftthnoc_onu_down_events_total"
+               and s.labels == {"cause": "dying_gasp", "district": district})
+
+
+def test_dying_gasps_are_counted_across_shards(small_agents: TownAgents, postgres_url: str, tmp_path: Path) -> None:
+    """Two `serve --shard` processes, each polling one of a district's OLTs: 2 + 2 gasps open nothing, 3 + 3
+    open exactly one power cut, with both shards' homes, closed once when they are all back."""
+    from ftthnoc.incidents.models import Incident, IncidentHousehold, ShardGasp
+
+    district = "chiyoda"
+    n, shard_of = _split(small_agents, district)
+    by_shard: dict[int, str] = {}
+    for o in small_agents.town.olts:
+        if o.district == district:
+            by_shard.setdefault(shard_of[o.name], o.name)
+    (sa, olt_a), (sb, olt_b) = sorted(by_shard.items())[:2]
+    home_district = {h.code: h.district for h in small_agents.town.households}
+
+    def homes(olt: str) -> list[tuple[str, str, int]]:
+        return [(u.olt, u.pon_port, u.onu_id) for u in faults.current_olt(small_agents, olt).onus()
+                if u.online and home_district.get(u.household) == district]
+
+    a_homes, b_homes = homes(olt_a), homes(olt_b)
+    assert len(a_homes) >= 5 and len(b_homes) >= 5, (olt_a, olt_b)
+    engine = db.make_engine(postgres_url)
+    with db.session_scope(engine) as s:
+        import_document(s, small_agents.inventory_document())
+    cfg = tmp_path / "ftthnoc.yaml"
+    cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
+    env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": postgres_url,
+           "FTTHNOC_DATA_DIR": str(tmp_path / "data")}
+
+    def power() -> list[Incident]:
+        with db.session(engine) as s:
+            return list(s.scalars(select(Incident).where(Incident.kind == "power_outage",
+                                                         Incident.district == district)))
+
+    def shared() -> set[tuple[str, str, int]]:
+        with db.session(engine) as s:
+            return {(g.olt, g.pon_port, int(g.onu_id)) for g in s.scalars(select(ShardGasp))}
+
+    pollers = _start_shards([sa, sb], n, cfg, env, tmp_path)
+    fault: faults.Fault | None = None
+    try:
+        urls = {i: _metrics_url(p, tmp_path / f"shard{i}.log") for i, p in pollers.items()}
+        for i, olt in ((sa, olt_a), (sb, olt_b)):
+            wait_until(lambda i=i, olt=olt: olt in _polled_targets(urls[i]), 120, f"shard {i}/{n}'s first poll",
+                       retry_on=(OSError,))
+        counted = {i: _gasp_events(u, district) for i, u in urls.items()}
+
+        # 2 + 2: four gasps in the district, none of the shards opens anything
+        four = [*a_homes[:2], *b_homes[:2]]
+        fault = faults.power_cut_at(small_agents, four)
+        wait_until(lambda: set(four) <= shared(), 120, "both shards' gasps in shard_gasps")
+        # each shard has correlated the poll that saw its gasps; the later of the two counted all four
+        wait_until(lambda: all(_gasp_events(u, district) >= counted[i] + 2 for i, u in urls.items()), 60,
+                   "both shards counted their gasps")
+        assert power() == []
+        faults.restore(small_agents, fault)
+        fault = None
+        wait_until(lambda: not set(four) & shared(), 120, "the four homes' power back")
+        assert power() == []
+
+        # 3 + 3: one power cut, both shards' homes in its one row
+        six = [*a_homes[2:5], *b_homes[2:5]]
+        fault = faults.power_cut_at(small_agents, six)
+        opened = wait_until(lambda: [r for r in power() if r.onu_count >= 6] or None, 120,
+                            "one power cut with both shards' homes")
+        assert len(power()) == 1 and opened[0].status == "open" and opened[0].onu_count == 6
+        with db.session(engine) as s:
+            members = {(h.olt, h.pon_port, int(h.onu_id)) for h in s.scalars(select(IncidentHousehold).where(
+                IncidentHousehold.incident_id == opened[0].id))}
+        assert members == set(six)
+        faults.restore(small_agents, fault)
+        fault = None
+        closed = wait_until(lambda: [r for r in power() if r.status == "closed"] or None, 120,
+                            "the power cut closed once both shards' homes are back")
+        assert [r.id for r in closed] == [opened[0].id] and len(power()) == 1
+        assert all(p.poll() is None for p in pollers.values())
+    finally:
+        _stop(pollers)
+        if fault is not None:
+            faults.restore(small_agents, fault)
+        engine.dispose()
