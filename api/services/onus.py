@@ -79,6 +79,8 @@ LiveSource = Literal["poll", "store", "unknown"]
 class LiveStore(Protocol):
     """The shared time-series store's latest readings (``ftthnoc.livestore.PrometheusLatest``)."""
 
+    lookback_seconds: int
+
     def latest(self, olts: Collection[str], now: datetime | None = None) -> dict[tuple[str, str, int],
                                                                                    StoreReading]: ...
 
@@ -177,22 +179,19 @@ def _record(lives: _Lives, row: Any, up: bool | None, rx: float | None) -> OnuRe
     port, onu_id = row[1], row[2]
     base = _bare(row)
     if olt in lives.silent:  # its poller is silent: whatever a snapshot or the store last held is not now
-        return _replace(base, live="unknown", live_reason=lives.silent[olt])
-    if olt not in lives.asked:
-        return _replace(base, up=up, rx_dbm=rx, live="poll" if up is not None or rx is not None else None)
+        return replace(base, live="unknown", live_reason=lives.silent[olt])
+    if up is not None or rx is not None:  # this process's own poll
+        return replace(base, up=up, rx_dbm=rx, live="poll")
+    if olt not in lives.asked or lives.live.store is None:
+        return base
     if lives.failed is not None:
-        return _replace(base, live="unknown", live_reason=lives.failed)
+        return replace(base, live="unknown", live_reason=lives.failed)
     reading = lives.readings.get((olt, port, onu_id))
     if reading is None:
-        window = getattr(lives.live.store, "lookback_seconds", None)
-        within = f" in the last {window} s" if window else ""
-        return _replace(base, live="unknown", live_reason=f"the time-series store has no reading of it{within}")
-    return _replace(base, up=reading.up, rx_dbm=reading.rx_dbm, live="store",
-                    live_age_seconds=round(reading.age_seconds(lives.now), 1))
-
-
-def _replace(record: OnuRecord, **changes: Any) -> OnuRecord:
-    return replace(record, **changes)
+        return replace(base, live="unknown", live_reason="the time-series store has no reading of it in the last "
+                       f"{lives.live.store.lookback_seconds} s")
+    return replace(base, up=reading.up, rx_dbm=reading.rx_dbm, live="store",
+                   live_age_seconds=round(reading.age_seconds(lives.now), 1))
 
 
 def search(session: Session, state: OnuStateProvider | None, window: Window, *, olt: str | None = None,
