@@ -60,6 +60,7 @@ from api.services.kpis import KpiCache
 from api.services.onus import OnuStateProvider
 from ftthnoc.inventory import db
 from ftthnoc.linehistory import PrometheusHistory
+from ftthnoc.livestore import PrometheusLatest
 from ftthnoc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,11 @@ def create_app(engine: Engine, *, settings: Settings, onu_state: OnuStateProvide
     #: process that polls hands its own (``api.service.start_api``)
     app.state.line_history = (PrometheusHistory(settings.prometheus_url, settings.prometheus_timeout_seconds)
                               if settings.prometheus_url else None)  # fmt: skip
+    #: the ONUs' latest readings for OLTs this process does not poll (another shard's), from the same store
+    app.state.live_store = (PrometheusLatest(settings.prometheus_url, settings.prometheus_timeout_seconds)
+                            if settings.prometheus_url else None)  # fmt: skip
+    #: the OLTs whose live state is this process's own poll (``api.service.start_api`` sets them)
+    app.state.own_olts = None
     app.state.head_revision = db.head_revision()
 
     protected: dict[str, list[APIRouter]] = {API_PREFIX: list(PROTECTED_ROUTERS), "": []}

@@ -25,7 +25,7 @@ from api.routes_access import allowed
 from api.security import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, Principal, csrf_token, csrf_valid, verify_token
 from api.services.common import Unavailable, Window
 from api.services.kpis import KpiCache, peaks_of
-from api.services.onus import OnuStateProvider
+from api.services.onus import Live, OnuStateProvider
 from ftthnoc.config import Config
 from ftthnoc.settings import Settings
 
@@ -250,6 +250,13 @@ def onu_state(request: Request) -> OnuStateProvider | None:
     """The ONUs' current state from the poller's snapshot (``app.state.onu_state``), if wired in."""
     provider: OnuStateProvider | None = getattr(request.app.state, "onu_state", None)
     return provider
+
+
+def onu_live(request: Request) -> Live:
+    """Where live readings the snapshot does not have come from: the shared store (``app.state.live_store``,
+    set from ``FTTHNOC_PROMETHEUS_URL``) and the OLTs this process polls (``app.state.own_olts``)."""
+    state = request.app.state
+    return Live(getattr(state, "live_store", None), getattr(state, "own_olts", None))
 
 
 _runner_lock = threading.Lock()

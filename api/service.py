@@ -163,6 +163,7 @@ def start_api(engine: Engine, config: Config, families: Callable[[], Iterable[Me
     if app.state.line_history is None:
         app.state.line_history = line_history
     app.state.config = config  # enrolment jobs run the provisioning workflows with it
+    app.state.own_olts = frozenset(t.name for t in config.targets)  # a shard's: the others' are in the store
     app.state.school_peaks_mbps = RecentPeaks(engine)
     return ApiServer(app, host, port, trusted_proxies=settings.api_trusted_proxies).start()
 

@@ -174,7 +174,7 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
     if writer is not None:
         log.info("writing every poll to InfluxDB at %s (spool %s)", writer.url, settings.influx_spool_dir)
         closers.callback(writer.close, timeout=10.0)  # what cannot be sent now stays in the spool
-    consumers = _database_consumers(config, engine, settings, owned)
+    consumers = _database_consumers(config, engine, settings, owned, str(shard) if shard is not None else None)
     if shard is not None and engine is not None:  # the shared database learns this shard is alive
         from ftthnoc.inventory import db
         from ftthnoc.pollers import Heartbeat
@@ -199,9 +199,10 @@ def build(config: Config, settings: Settings, engine: Engine | None, labeler: La
 
 
 def _database_consumers(config: Config, engine: Engine | None, settings: Settings | None = None,
-                        owned: frozenset[str] | None = None) -> list[tuple[str, object]]:
+                        owned: frozenset[str] | None = None, shard: str | None = None) -> list[tuple[str, object]]:
     """The consumers that keep state in the inventory database: incidents, telework, KPI inputs. With
-    ``owned`` (a shard's targets), the incident engine takes up only those OLTs' open incidents."""
+    ``owned`` (the targets of ``shard``), the incident engine takes up only those OLTs' open incidents and
+    counts dying gasps with the other shards'."""
     if engine is None:
         return []
     from ftthnoc.incidents.engine import IncidentConfig, IncidentEngine
@@ -211,7 +212,7 @@ def _database_consumers(config: Config, engine: Engine | None, settings: Setting
     sessions = db.session_factory(engine)
     incidents = validate_section("incidents", IncidentConfig, config.incidents or {})
     consumers: list[tuple[str, object]] = [
-        ("incidents", IncidentEngine(sessions, incidents, owned_olts=owned)),
+        ("incidents", IncidentEngine(sessions, incidents, owned_olts=owned, shard=shard)),
         # an OLT's homes count as down for availability from the poll the olt_unreachable rule counts from
         ("kpis", KpiRecorder(engine, config.interval_seconds, unreachable_polls=incidents.unreachable_polls)),
     ]

@@ -170,6 +170,31 @@ def _selector(name: str, olt: str, pon_port: str, onu_id: int) -> str:
     return name + "{" + ",".join(f"{k}={json.dumps(v)}" for k, v in labels.items()) + "}"
 
 
+def query_api(url: str, timeout: float, path: str, params: dict[str, str]) -> list[Any]:
+    """One call of a Prometheus HTTP API (``/api/v1/query`` or ``query_range``): its result list, or
+    ``HistoryUnavailable`` with the store's own words (no answer in ``timeout`` s, an HTTP error, not JSON,
+    a refused query)."""
+    full = f"{url}{path}?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(full, timeout=timeout) as r:
+            body = json.loads(r.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        said = exc.read(300).decode(errors="replace")
+        raise HistoryUnavailable(f"{url} answered HTTP {exc.code}: {said}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise HistoryUnavailable(f"{url} did not answer: {reason}") from exc
+    except ValueError as exc:
+        raise HistoryUnavailable(f"{url} answered something that is not JSON") from exc
+    if not isinstance(body, dict) or body.get("status") != "success":
+        error = body.get("error") if isinstance(body, dict) else None
+        raise HistoryUnavailable(f"{url} refused the query: {error or body!r:.200}")
+    result = body.get("data", {}).get("result")
+    if not isinstance(result, list):
+        raise HistoryUnavailable(f"{url} answered without a result list")
+    return result
+
+
 class PrometheusHistory:
     """The week from a Prometheus HTTP API (Prometheus, or VictoriaMetrics' ``/api/v1/...``): hourly
     ``min_over_time``/``max_over_time`` of ``ftth_onu_rx_power_dbm`` (``query_range``, step 1 h) and
@@ -185,25 +210,7 @@ class PrometheusHistory:
         self.timeout = timeout
 
     def _call(self, path: str, params: dict[str, str]) -> list[Any]:
-        url = f"{self.url}{path}?{urllib.parse.urlencode(params)}"
-        try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as r:
-                body = json.loads(r.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            said = exc.read(300).decode(errors="replace")
-            raise HistoryUnavailable(f"{self.url} answered HTTP {exc.code}: {said}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise HistoryUnavailable(f"{self.url} did not answer: {reason}") from exc
-        except ValueError as exc:
-            raise HistoryUnavailable(f"{self.url} answered something that is not JSON") from exc
-        if not isinstance(body, dict) or body.get("status") != "success":
-            error = body.get("error") if isinstance(body, dict) else None
-            raise HistoryUnavailable(f"{self.url} refused the query: {error or body!r:.200}")
-        result = body.get("data", {}).get("result")
-        if not isinstance(result, list):
-            raise HistoryUnavailable(f"{self.url} answered without a result list")
-        return result
+        return query_api(self.url, self.timeout, path, params)
 
     def _range(self, expr: str, first: int, last: int) -> dict[int, float]:
         rows = self._call("/api/v1/query_range", {"query": expr, "start": str(first), "end": str(last),

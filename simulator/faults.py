@@ -14,6 +14,7 @@ cause. The current state of each town is kept here, per running ``TownAgents``::
     cut = cut_pon_port(agents, "chiyoda-olt1", "0/1/3")
     split = cut_splitter(agents, "chiyoda-olt1", "0/1/4", "chiyoda-olt1.0-1-4.2-2")
     gasp = power_cut(agents, "oasa", 0.3)
+    few = power_cut_at(agents, [("oasa-olt1", "0/1/0", 3), ("chiyoda-olt2", "1/1/2", 7)])
     board = board_down(agents, "chiyoda-olt1", "0/1")      # a line card: its ports dead, their ONUs in LOS
     port = pon_port_down(agents, "chiyoda-olt1", "0/2/0")  # one port's own optic dead
     up = uplink_down(agents, "oasa-olt1")                  # every uplink down, the ONUs still up
@@ -139,6 +140,24 @@ def power_cut(agents: TownAgents, district: str, share: float, *, seed: int = 0,
     n = 0 if share == 0 or not online else max(1, round(share * len(online)))
     victims = random.Random(seed).sample(online, n)
     return _apply(agents, state, Fault("power_cut", "dying_gasp", tuple(victims)), "dying_gasp", restart)
+
+
+def power_cut_at(agents: TownAgents, onus: Iterable[tuple[str, str, int]], *, restart: bool = True) -> Fault:
+    """Cut the power of exactly these ONUs (``(olt, pon_port, onu_id)``, each online): a cut of a few homes
+    a test places on chosen OLTs (three on each of two shards). Raises KeyError for an unknown ONU and
+    ValueError for one that is not online."""
+    state = _state(agents)
+    wanted = list(dict.fromkeys(onus))
+    known = {(u.olt, u.pon_port, u.onu_id): u for name in {w[0] for w in wanted} if name in state.olts
+             for u in state.olts[name].onus()}  # fmt: skip
+    missing = [w for w in wanted if w not in known]
+    if missing:
+        raise KeyError(f"the town has no ONU {missing[0]!r}")
+    offline = [w for w in wanted if not known[w].online]
+    if offline:
+        raise ValueError(f"ONU {offline[0]!r} is not online: a power cut takes only online ONUs")
+    return _apply(agents, state, Fault("power_cut", "dying_gasp", tuple(known[w] for w in wanted)), "dying_gasp",
+                  restart)
 
 
 def board_down(agents: TownAgents, olt: str, board: str, *, restart: bool = True) -> Fault:

@@ -1,13 +1,20 @@
 """ONUs with the household they serve and their current state from the poller's snapshot (a provider
-function handed in by the caller: the service never asks a device)."""
+function handed in by the caller: the service never asks a device).
+
+With poller shards (``serve --shard``), the snapshot of the process that serves the API holds only its own
+OLTs. ``Live`` says what to do with the others: the shared time-series store (``ftthnoc.livestore``,
+one query per request for the OLTs of the page) gives their ONUs' latest ``up`` and Rx with the reading's
+age; a store that does not answer, an ONU it has no reading of, or an OLT whose shard is silent (the
+heartbeats, ``ftthnoc.pollers``) make the live fields ``unknown`` with the reason, never a failed request
+and never an old value shown as current."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -15,7 +22,9 @@ from sqlalchemy.orm import Session
 from api.services.common import Found, NotFound, Window, page_of
 from ftthnoc.inventory.lookup import onu_rows
 from ftthnoc.inventory.models import Household, Onu
+from ftthnoc.livestore import HistoryUnavailable, StoreReading
 from ftthnoc.normalise import normalise_serial
+from ftthnoc.pollers import polling
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,28 @@ def line_of(provider: OnuStateProvider | None, olt: str, pon_port: str, onu_id: 
     return OnuLine(True, up, rx)
 
 
+#: where an ONU's live fields come from: this process's own poll, the shared store, or nobody now
+LiveSource = Literal["poll", "store", "unknown"]
+
+
+class LiveStore(Protocol):
+    """The shared time-series store's latest readings (``ftthnoc.livestore.PrometheusLatest``)."""
+
+    lookback_seconds: int
+
+    def latest(self, olts: Collection[str], now: datetime | None = None) -> dict[tuple[str, str, int],
+                                                                                   StoreReading]: ...
+
+
+@dataclass(frozen=True)
+class Live:
+    """What the process knows beyond its own snapshot: the store (None: none configured) and the OLTs it
+    polls itself (None: not known, any OLT the snapshot knows nothing of is asked of the store)."""
+
+    store: LiveStore | None = None
+    own_olts: frozenset[str] | None = None
+
+
 @dataclass(frozen=True)
 class OnuRecord:
     serial: str
@@ -74,6 +105,31 @@ class OnuRecord:
     mgmt_address: str | None
     up: bool | None
     rx_dbm: float | None
+    live: LiveSource | None = None
+    live_age_seconds: float | None = None
+    live_reason: str | None = None
+
+
+@dataclass
+class _Lives:
+    """One request's live state: the store's answer for the OLTs it was asked about (once), or why not."""
+
+    live: Live
+    silent: Mapping[str, str]
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    readings: dict[tuple[str, str, int], StoreReading] = field(default_factory=dict)
+    asked: frozenset[str] = frozenset()
+    failed: str | None = None
+
+    def ask(self, olts: Collection[str]) -> None:
+        self.asked = frozenset(olts)
+        if not olts or self.live.store is None:
+            return
+        try:
+            self.readings = self.live.store.latest(olts, self.now)
+        except HistoryUnavailable as exc:
+            log.warning("ONU live readings: the store did not answer (%s)", exc)
+            self.failed = f"the time-series store did not answer: {exc}"
 
 
 def _rows() -> tuple[Select[Any], list[Any]]:
@@ -92,26 +148,67 @@ def _state(provider: OnuStateProvider | None, olt: str, port: str, onu_id: int) 
         return None, None
 
 
-def _record(provider: OnuStateProvider | None, row: Any) -> OnuRecord:
+def _wants_store(live: Live | None, olt: str, up: bool | None, rx: float | None) -> bool:
+    """Whether an ONU's live fields come from the store: one is configured, the process's own snapshot has
+    nothing of it, and its OLT is not one this process polls."""
+    if live is None or live.store is None or up is not None or rx is not None:
+        return False
+    return live.own_olts is None or olt not in live.own_olts
+
+
+def _records(session: Session, provider: OnuStateProvider | None, live: Live | None,
+             rows: list[Any]) -> list[OnuRecord]:
+    """The rows as records, their live fields from the snapshot, else (one query for all) from the store."""
+    states = [_state(provider, r[0], r[1], r[2]) for r in rows]
+    if provider is None and live is None:  # the inventory alone (a household's serials): no live fields
+        return [_bare(r) for r in rows]
+    silent = {olt: s.reason() for olt, s in polling(session).silent.items()}
+    lives = _Lives(live or Live(), silent)
+    lives.ask(sorted({r[0] for r, (up, rx) in zip(rows, states, strict=True)
+                      if r[0] not in silent and _wants_store(live, r[0], up, rx)}))  # fmt: skip
+    return [_record(lives, row, up, rx) for row, (up, rx) in zip(rows, states, strict=True)]
+
+
+def _bare(row: Any) -> OnuRecord:
     olt, port, onu_id, serial, household, mgmt, district = row
-    up, rx = _state(provider, olt, port, onu_id)
-    return OnuRecord(serial, olt, port, onu_id, household, district, mgmt, up, rx)
+    return OnuRecord(serial, olt, port, onu_id, household, district, mgmt, None, None)
+
+
+def _record(lives: _Lives, row: Any, up: bool | None, rx: float | None) -> OnuRecord:
+    olt = row[0]
+    port, onu_id = row[1], row[2]
+    base = _bare(row)
+    if olt in lives.silent:  # its poller is silent: whatever a snapshot or the store last held is not now
+        return replace(base, live="unknown", live_reason=lives.silent[olt])
+    if up is not None or rx is not None:  # this process's own poll
+        return replace(base, up=up, rx_dbm=rx, live="poll")
+    if olt not in lives.asked or lives.live.store is None:
+        return base
+    if lives.failed is not None:
+        return replace(base, live="unknown", live_reason=lives.failed)
+    reading = lives.readings.get((olt, port, onu_id))
+    if reading is None:
+        return replace(base, live="unknown", live_reason="the time-series store has no reading of it in the last "
+                       f"{lives.live.store.lookback_seconds} s")
+    return replace(base, up=reading.up, rx_dbm=reading.rx_dbm, live="store",
+                   live_age_seconds=round(reading.age_seconds(lives.now), 1))
 
 
 def search(session: Session, state: OnuStateProvider | None, window: Window, *, olt: str | None = None,
            pon_port: str | None = None, district: str | None = None,
-           household: str | None = None) -> Found[OnuRecord]:  # fmt: skip
-    """ONUs by OLT, port and id; ``district`` is the household's, else the OLT's."""
+           household: str | None = None, live: Live | None = None) -> Found[OnuRecord]:  # fmt: skip
+    """ONUs by OLT, port and id; ``district`` is the household's, else the OLT's. ``live``: where the
+    live fields of ONUs the snapshot does not have come from (one store query for the page)."""
     stmt, columns = _rows()
     for column, value in ((columns[0], olt), (columns[1], pon_port), (columns[4], household),
                           (columns[6], district)):  # fmt: skip
         if value is not None:
             stmt = stmt.where(column == value)
     rows, total = page_of(session, stmt, window)
-    return Found([_record(state, r) for r in rows], total)
+    return Found(_records(session, state, live, list(rows)), total)
 
 
-def get(session: Session, state: OnuStateProvider | None, serial: str) -> OnuRecord:
+def get(session: Session, state: OnuStateProvider | None, serial: str, live: Live | None = None) -> OnuRecord:
     """One ONU by serial in any accepted spelling (``NotFound`` otherwise)."""
     try:
         wanted = normalise_serial(serial)
@@ -121,4 +218,4 @@ def get(session: Session, state: OnuStateProvider | None, serial: str) -> OnuRec
     row = session.execute(stmt.where(columns[3] == wanted)).first()
     if row is None:
         raise NotFound(f"ONU {serial}")
-    return _record(state, row)
+    return _records(session, state, live, [row])[0]

@@ -24,7 +24,9 @@ Rules (defaults in ``IncidentConfig``; docs/facts.md):
   ``feeder_cut`` incident for that port. "Known" is the union of the inventory's ONUs on the port and
   the ONUs the OLT listed in its last poll.
 - **Power outage**: at least ``power_min_onus`` (5) dying gasps in one district within
-  ``power_window_seconds`` (300 s) → one ``power_outage`` incident for the district.
+  ``power_window_seconds`` (300 s) → one ``power_outage`` incident for the district. With shards
+  (``owned_olts``), the gasps are counted over every shard's (``ftthnoc.incidents.shared``): 3 + 3 over
+  two shards is a power cut, one row that each shard adds its homes to.
 - ONUs that go down the same way while an incident for their port (LOS) or district (dying gasp) is
   open join it: the affected count grows, no second incident opens.
 - An incident closes when ``close_share`` (100 %) of its ONUs are back; it then has start, end, duration
@@ -114,6 +116,7 @@ from ftthnoc.incidents.models import (
     IncidentKind,
 )
 from ftthnoc.incidents.reporting import REPORTABLE_SECONDS, REPORTABLE_USERS, verdict
+from ftthnoc.incidents.shared import Gasp, SharedGasps
 from ftthnoc.incidents.topology import InventoryTopology, TopologyLookup
 from ftthnoc.samples import MetricFamily
 
@@ -309,11 +312,16 @@ class IncidentEngine:
         olt_modules: frozenset[str] | None = None,
         topology: TopologyLookup | None = None,
         owned_olts: frozenset[str] | None = None,
+        shard: str | None = None,
     ) -> None:
         self._sessions = session_factory
         #: a shard's OLTs (``serve --shard``): the engine takes up only their open incidents, and a district's
         #: power cut is one row that every shard with homes in it adds its own ONUs to (``_shared_row``)
         self._owned = owned_olts
+        #: ... and counts a district's dying gasps over every shard's (``ftthnoc.incidents.shared``)
+        self._gasps = SharedGasps(session_factory, owned_olts, shard or "?") if owned_olts is not None else None
+        #: this shard's ONUs down with a dying gasp, dated, under no OLT-wide incident: ONU → (district, since)
+        self._my_gasps: dict[OnuKey, Gasp] = {}
         self.config = config or IncidentConfig()
         self._households: HouseholdsLookup = (
             households_lookup if households_lookup is not None else InventoryHouseholds.from_sessions(session_factory)
@@ -348,6 +356,8 @@ class IncidentEngine:
         #: OLT → since when every uplink is down (the first poll that showed it)
         self._uplink_since: dict[str, datetime] = {}
         self._load()
+        if self._gasps is not None:
+            self._gasps.sync({})  # a shard starting clears its OLTs' gasps; its polls write them afresh
 
     # ------------------------------------------------------------------ public API
     def observe(self, event: DeviceEvent) -> list[IncidentChange]:
@@ -541,6 +551,8 @@ class IncidentEngine:
             if n >= self.config.feeder_min_onus and n >= self.config.feeder_min_share * max(known, n):
                 self._open_incident("feeder_cut", port[0], port[1], None, pending, batch)
         elif cause == "dying_gasp":
+            if self._gasps is not None:
+                self._my_gasps[key] = (district, at)
             open_inc = self._index.get(_slot("power_outage", None, None, district))
             if open_inc is not None:
                 self._join(open_inc, key, at, batch)
@@ -553,6 +565,7 @@ class IncidentEngine:
 
     def _up_event(self, key: OnuKey, at: datetime, batch: _Batch) -> None:
         self._down.pop(key, None)
+        self._my_gasps.pop(key, None)
         self._seen_down.pop(key, None)
         self._undated.discard(key)
         pending_los = self._los_pending.get((key[0], key[1]))
@@ -633,6 +646,8 @@ class IncidentEngine:
             if not self._los_pending[port]:
                 del self._los_pending[port]
         _prune_all(self._power_pending, at, self.config.power_window_seconds)
+        if self._gasps is not None:
+            self._shared_power(self._gasps, batch)
 
     def _reportable(self, inc: _Incident, at: datetime) -> bool:
         """The ministry's rule (``ftthnoc.incidents.reporting``) on the incident as it stands at ``at``."""
@@ -779,15 +794,22 @@ class IncidentEngine:
         ONUs with a time count: the OLT's own, or the poll in which the engine saw them go down."""
         held = self._held()
         by_district: dict[str, dict[OnuKey, datetime]] = {}
-        for olt in self.differ.olts():
+        polled = set(self.differ.olts())
+        gasps: dict[OnuKey, Gasp] = {}
+        for olt in polled:
             for (port, onu), r in self.differ.last(olt).items():
                 key = (olt, port, onu)
-                if r.up or r.cause != "dying_gasp" or key in held or self._covering(key) is not None:
+                if r.up or r.cause != "dying_gasp" or self._covering(key) is not None:
                     continue
                 if r.down_at is None and key in self._undated:
                     continue  # down since an unknown time: cannot be part of a burst of gasps
                 t = self._down_time(key, r, when)
-                by_district.setdefault(self._district(key, None, r.district), {})[key] = t
+                district = self._district(key, None, r.district)
+                gasps[key] = (district, t)
+                if key not in held:
+                    by_district.setdefault(district, {})[key] = t
+        if self._gasps is not None:  # the polls say which of their OLTs' ONUs gasp now
+            self._my_gasps = {k: g for k, g in self._my_gasps.items() if k[0] not in polled} | gasps
         for district, downs in sorted(by_district.items()):
             if _slot("power_outage", None, None, district) in self._index or len(downs) < self.config.power_min_onus:
                 continue
@@ -795,6 +817,42 @@ class IncidentEngine:
             if len(burst) >= self.config.power_min_onus:
                 self._power_pending.pop(district, None)
                 self._open_incident("power_outage", None, None, district, burst, batch)
+
+    def _shared_power(self, gasps: SharedGasps, batch: _Batch) -> None:
+        """A shard's part of a power cut counted over every shard's gasps: its ONUs gasping in a district where
+        no incident of its own is open are written to ``shard_gasps``; when the district's burst over every
+        shard's rows reaches ``power_min_onus`` (or another shard's power cut is open there), this shard opens
+        its part of the one row (``_shared_row`` merges them) with its own gasps of the burst (of the open
+        cut: those since its start, less a window). A database that does not answer delays it to the next
+        poll; the shard's own rule (``_power_state``) does not wait for it."""
+        if not gasps.sync(self._my_gasps):
+            return
+        held = self._held()
+        by_district: dict[str, dict[OnuKey, datetime]] = {}
+        for key, (district, t) in self._my_gasps.items():
+            if key in held or self._covering(key) is not None:
+                continue
+            if _slot("power_outage", None, None, district) in self._index:
+                continue
+            by_district.setdefault(district, {})[key] = t
+        window = timedelta(seconds=self.config.power_window_seconds)
+        for district, mine in sorted(by_district.items()):
+            try:
+                everyone, open_since = gasps.district(district)
+            except SQLAlchemyError as exc:
+                log.warning("shared dying gasps of %s not read (%s); counted with the next poll", district,
+                            type(exc).__name__)
+                return
+            everyone.update(mine)
+            if open_since is not None:
+                members = {k: t for k, t in mine.items() if t >= open_since - window}
+            else:
+                burst = _densest(everyone, self.config.power_window_seconds)
+                enough = len(burst) >= self.config.power_min_onus
+                members = {k: t for k, t in burst.items() if k in mine} if enough else {}
+            if members:
+                self._power_pending.pop(district, None)
+                self._open_incident("power_outage", None, None, district, members, batch)
 
     def _down_time(self, key: OnuKey, reading: OnuReading | None, when: datetime) -> datetime:
         """Since when an ONU is down: the OLT's own time (never after the poll), else the first poll that

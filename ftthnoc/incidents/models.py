@@ -114,3 +114,22 @@ class IncidentHousehold(Base):
     returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     incident: Mapped[Incident] = relationship(back_populates="households")
+
+
+class ShardGasp(Base):
+    """One ONU of a ``serve --shard`` poller that is down with a dying gasp (its home lost power), as that
+    shard last saw it: so that the power-cut rule counts a district's gasps across shards (a cut whose
+    homes hang off OLTs of two pollers). Identity and time only, never the household: the district is what
+    the rule groups by. The shard that polls the ONU's OLT writes and deletes its rows (at start, every row
+    of its OLTs); with one process (no shards) the table stays empty."""
+
+    __tablename__ = "shard_gasps"
+
+    olt: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pon_port: Mapped[str] = mapped_column(String(16), primary_key=True)
+    onu_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    district: Mapped[str] = mapped_column(String(32), index=True)
+    #: since when it is down: the OLT's own time, else the poll that first showed it down
+    down_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the shard that wrote it ("I/N"), for the operator reading the table
+    shard: Mapped[str] = mapped_column(String(16))

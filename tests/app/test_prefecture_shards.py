@@ -11,8 +11,10 @@ shards' OLTs stay ``polled``, their pollers' heartbeats going on.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -215,3 +217,268 @@ def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(small_agents
             faults.restore(small_agents, fault)
         client.close()
         engine.dispose()
+
+
+def _start_shards(shards: list[int], n: int, cfg: Path, env: dict[str, str], tmp_path: Path,
+                  extra: tuple[str, ...] = ()) -> dict[int, subprocess.Popen[str]]:
+    return {i: subprocess.Popen([sys.executable, "-m", "app", "serve", "--config", str(cfg), "--shard", f"{i}/{n}",
+                                 *extra], stdout=subprocess.PIPE, stderr=(tmp_path / f"shard{i}.log").open("w"),
+                                text=True, env=env)
+            for i in shards}
+
+
+def _stop(pollers: dict[int, subprocess.Popen[str]]) -> None:
+    for p in pollers.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=60)
+
+
+def _gasp_events(url: str, district: str) -> float:
+    """The shard engine's count of dying-gasp down events in ``district``: read under the engine's lock, so a
+    poll it counts has been correlated to the end (its shared gasps written and counted)."""
+    body = urllib.request.urlopen(url, timeout=30).read().decode()
+    return sum(s.value for f in text_string_to_metric_families(body) if f.name == "ftthnoc_onu_down_events"
+               for s in f.samples if s.name == "ftthnoc_onu_down_events_total"
+               and s.labels == {"cause": "dying_gasp", "district": district})
+
+
+def test_dying_gasps_are_counted_across_shards(small_agents: TownAgents, postgres_url: str, tmp_path: Path) -> None:
+    """Two `serve --shard` processes, each polling one of a district's OLTs: 2 + 2 gasps open nothing, 3 + 3
+    open exactly one power cut, with both shards' homes, closed once when they are all back."""
+    from ftthnoc.incidents.models import Incident, IncidentHousehold, ShardGasp
+
+    district = "chiyoda"
+    n, shard_of = _split(small_agents, district)
+    by_shard: dict[int, str] = {}
+    for o in small_agents.town.olts:
+        if o.district == district:
+            by_shard.setdefault(shard_of[o.name], o.name)
+    (sa, olt_a), (sb, olt_b) = sorted(by_shard.items())[:2]
+    home_district = {h.code: h.district for h in small_agents.town.households}
+
+    def homes(olt: str) -> list[tuple[str, str, int]]:
+        return [(u.olt, u.pon_port, u.onu_id) for u in faults.current_olt(small_agents, olt).onus()
+                if u.online and home_district.get(u.household) == district]
+
+    a_homes, b_homes = homes(olt_a), homes(olt_b)
+    assert len(a_homes) >= 5 and len(b_homes) >= 5, (olt_a, olt_b)
+    engine = db.make_engine(postgres_url)
+    with db.session_scope(engine) as s:
+        import_document(s, small_agents.inventory_document())
+    cfg = tmp_path / "ftthnoc.yaml"
+    cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
+    env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": postgres_url,
+           "FTTHNOC_DATA_DIR": str(tmp_path / "data")}
+
+    def power() -> list[Incident]:
+        with db.session(engine) as s:
+            return list(s.scalars(select(Incident).where(Incident.kind == "power_outage",
+                                                         Incident.district == district)))
+
+    def shared() -> set[tuple[str, str, int]]:
+        with db.session(engine) as s:
+            return {(g.olt, g.pon_port, int(g.onu_id)) for g in s.scalars(select(ShardGasp))}
+
+    pollers = _start_shards([sa, sb], n, cfg, env, tmp_path)
+    fault: faults.Fault | None = None
+    try:
+        urls = {i: _metrics_url(p, tmp_path / f"shard{i}.log") for i, p in pollers.items()}
+        for i, olt in ((sa, olt_a), (sb, olt_b)):
+            wait_until(lambda i=i, olt=olt: olt in _polled_targets(urls[i]), 120, f"shard {i}/{n}'s first poll",
+                       retry_on=(OSError,))
+        counted = {i: _gasp_events(u, district) for i, u in urls.items()}
+
+        # 2 + 2: four gasps in the district, none of the shards opens anything
+        four = [*a_homes[:2], *b_homes[:2]]
+        fault = faults.power_cut_at(small_agents, four)
+        wait_until(lambda: set(four) <= shared(), 120, "both shards' gasps in shard_gasps")
+        # each shard has correlated the poll that saw its gasps; the later of the two counted all four
+        wait_until(lambda: all(_gasp_events(u, district) >= counted[i] + 2 for i, u in urls.items()), 60,
+                   "both shards counted their gasps")
+        assert power() == []
+        faults.restore(small_agents, fault)
+        fault = None
+        wait_until(lambda: not set(four) & shared(), 120, "the four homes' power back")
+        assert power() == []
+
+        # 3 + 3: one power cut, both shards' homes in its one row
+        six = [*a_homes[2:5], *b_homes[2:5]]
+        fault = faults.power_cut_at(small_agents, six)
+        opened = wait_until(lambda: [r for r in power() if r.onu_count >= 6] or None, 120,
+                            "one power cut with both shards' homes")
+        assert len(power()) == 1 and opened[0].status == "open" and opened[0].onu_count == 6
+        with db.session(engine) as s:
+            members = {(h.olt, h.pon_port, int(h.onu_id)) for h in s.scalars(select(IncidentHousehold).where(
+                IncidentHousehold.incident_id == opened[0].id))}
+        assert members == set(six)
+        faults.restore(small_agents, fault)
+        fault = None
+        closed = wait_until(lambda: [r for r in power() if r.status == "closed"] or None, 120,
+                            "the power cut closed once both shards' homes are back")
+        assert [r.id for r in closed] == [opened[0].id] and len(power()) == 1
+        assert all(p.poll() is None for p in pollers.values())
+    finally:
+        _stop(pollers)
+        if fault is not None:
+            faults.restore(small_agents, fault)
+        engine.dispose()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _start_prometheus(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    with (tmp_path / "prometheus.log").open("a") as log:
+        return subprocess.Popen(["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+                                 f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
+                                 "--log.level=warn"], stdout=log, stderr=subprocess.STDOUT)
+
+
+def _query_count(base: str) -> float:
+    """How many instant queries Prometheus has answered (its own counter)."""
+    body = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+    return sum(s.value for f in text_string_to_metric_families(body) if f.name == "prometheus_http_requests"
+               for s in f.samples if s.name == "prometheus_http_requests_total"
+               and s.labels.get("handler") == "/api/v1/query")
+
+
+def _onu_readings(url: str) -> dict[tuple[str, str, int], tuple[bool, float | None]]:
+    """A shard's own view of its ONUs on ``/metrics``: up, and Rx where it reads one."""
+    body = urllib.request.urlopen(url, timeout=30).read().decode()
+    up: dict[tuple[str, str, int], bool] = {}
+    rx: dict[tuple[str, str, int], float] = {}
+    for f in text_string_to_metric_families(body):
+        for s in f.samples:
+            if s.name in ("ftth_onu_up", "ftth_onu_rx_power_dbm"):
+                key = (s.labels["olt"], s.labels["pon_port"], int(s.labels["onu_id"]))
+                if s.name == "ftth_onu_up":
+                    up[key] = s.value == 1.0
+                else:
+                    rx[key] = s.value
+    return {k: (v, rx.get(k)) for k, v in up.items()}
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus not installed (Debian package prometheus)")
+def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgents, postgres_url: str,
+                                                         tmp_path: Path) -> None:
+    """The API served by shard A (`serve --shard --api`, FTTHNOC_PROMETHEUS_URL set) answers shard B's ONUs
+    from a real Prometheus scraping both shards, with the reading's age and the values B polled; with the
+    store stopped they read unknown and why (200, not 500); with shard B dead they read unknown because
+    nobody polls them, although Prometheus still holds B's last samples."""
+    n, shard_of = 2, {}
+    for n in range(2, 12):
+        shard_of = {o.name: hashmod(small_agents.address(o.name), n) for o in small_agents.town.olts}
+        if len(set(shard_of.values())) >= 2:
+            break
+    sa, sb = sorted(set(shard_of.values()))[:2]
+    olts_a = sorted(o for o, k in shard_of.items() if k == sa)
+    olts_b = sorted(o for o, k in shard_of.items() if k == sb)
+    engine = db.make_engine(postgres_url)
+    with db.session_scope(engine) as s:
+        import_document(s, small_agents.inventory_document())
+        from api.security import issue_token
+
+        user = User(name="oscar", role="operator")
+        s.add(user)
+        s.flush()
+        token = issue_token(s, user, lifetime=timedelta(days=1)).token
+    engine.dispose()
+    cfg = tmp_path / "ftthnoc.yaml"
+    cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": postgres_url,
+           "FTTHNOC_DATA_DIR": str(tmp_path / "data"), "FTTHNOC_API_SECRET": "s" * 40,
+           "FTTHNOC_PROMETHEUS_URL": base}
+    pollers = _start_shards([sb], n, cfg, env, tmp_path)
+    pollers.update(_start_shards([sa], n, cfg, env, tmp_path, ("--api", "127.0.0.1:0")))
+    prom: subprocess.Popen[bytes] | None = None
+    try:
+        url_b = _metrics_url(pollers[sb], tmp_path / f"shard{sb}.log")
+        out = pollers[sa].stdout
+        assert out is not None
+        out.readline()  # "ftthnoc: shard I/N: polling ..."
+        m = re.search(r"API and web pages on (http://\S+)", out.readline())
+        assert m, (tmp_path / f"shard{sa}.log").read_text()[-3000:]
+        api = m.group(1).rstrip("/")
+        url_a = re.search(r"(http://\S+/metrics)", out.readline())
+        assert url_a, (tmp_path / f"shard{sa}.log").read_text()[-3000:]
+        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+            "global": {"scrape_interval": "2s"},
+            "scrape_configs": [{"job_name": "ftthnoc", "static_configs": [
+                {"targets": [u.removeprefix("http://").removesuffix("/metrics")], "labels": {"shard": str(i)}}
+                for i, u in ((sa, url_a.group(1)), (sb, url_b))]}],
+        }))
+        prom = _start_prometheus(tmp_path, port)
+
+        def onus(olt: str | None = None) -> list[dict[str, Any]]:
+            qs = f"?limit=500&olt={olt}" if olt else "?limit=500"
+            req = urllib.request.Request(f"{api}/api/onus{qs}", headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(req, timeout=60) as r:
+                assert r.status == 200
+                return list(json.loads(r.read())["items"])
+
+        olt_b = olts_b[0]
+        theirs = wait_until(lambda: {k: v for k, v in _onu_readings(url_b).items() if k[0] == olt_b} or None, 120,
+                            f"shard {sb}/{n}'s first poll of {olt_b}", retry_on=(OSError,))
+
+        def from_store() -> list[dict[str, Any]] | None:
+            got = [o for o in onus(olt_b) if (o["olt"], o["pon_port"], o["onu_id"]) in theirs]
+            return got if got and all(o["live"] == "store" for o in got) else None
+
+        got = wait_until(from_store, 120, f"{olt_b}'s ONUs from Prometheus",
+                         detail=lambda: (tmp_path / "prometheus.log").read_text()[-2000:])
+        assert len(got) == len(theirs)
+        for o in got:
+            up, rx = theirs[(o["olt"], o["pon_port"], o["onu_id"])]
+            assert o["up"] is up and o["live_reason"] is None
+            assert (o["rx_dbm"] is None) == (rx is None or not up), o
+            if o["rx_dbm"] is not None and rx is not None:
+                assert abs(o["rx_dbm"] - rx) < 0.5, (o, rx)
+            assert 0 <= o["live_age_seconds"] < 300
+        # shard A's own OLT: from its own polls, never the store (once its first poll is in its snapshot)
+        mine = wait_until(lambda: [o for o in onus(olts_a[0]) if o["live"] == "poll"] or None, 120,
+                          f"shard {sa}/{n}'s own poll of {olts_a[0]}")
+        assert {o["live"] for o in onus(olts_a[0])} <= {"poll", None}
+        assert all(o["live_age_seconds"] is None and o["live_reason"] is None for o in mine)
+        # every OLT of the page in one query to the store
+        before = _query_count(base)
+        everything = onus()
+        assert _query_count(base) == before + 1
+        assert {o["live"] for o in everything if o["olt"] in olts_b} <= {"store", "unknown"}
+
+        # the store stopped: B's ONUs are unknown and say why; A's own polls still answer
+        prom.terminate()
+        prom.wait(timeout=30)
+        prom = None
+        down = [o for o in onus(olt_b) if (o["olt"], o["pon_port"], o["onu_id"]) in theirs]
+        assert {o["live"] for o in down} == {"unknown"}
+        assert all(o["up"] is None and o["rx_dbm"] is None and o["live_age_seconds"] is None for o in down)
+        assert all(o["live_reason"].startswith("the time-series store did not answer") for o in down), down[0]
+        assert "poll" in {o["live"] for o in onus(olts_a[0])}
+
+        # the store back, shard B killed: Prometheus keeps B's last samples, the API says nobody polls them
+        prom = _start_prometheus(tmp_path, port)
+        wait_until(from_store, 60, f"{olt_b}'s ONUs from Prometheus again")
+        pollers[sb].kill()
+        pollers[sb].wait(timeout=30)
+
+        def silent() -> list[dict[str, Any]] | None:
+            got = onus(olt_b)
+            return got if {o["live"] for o in got} == {"unknown"} else None
+
+        for o in wait_until(silent, 2 * INTERVAL + 30, f"shard {sb}/{n}'s ONUs unknown"):
+            assert o["up"] is None and o["rx_dbm"] is None
+            assert o["live_reason"].startswith(f"nobody polls it (shard {sb}/{n} silent since "), o
+    finally:
+        if prom is not None:
+            prom.terminate()
+            prom.wait(timeout=30)
+        _stop(pollers)

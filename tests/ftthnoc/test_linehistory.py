@@ -322,3 +322,44 @@ def test_a_store_that_refuses_the_query_is_history_unavailable(prometheus: str) 
 def test_a_url_that_is_not_http_is_refused() -> None:
     with pytest.raises(ValueError, match="http"):
         PrometheusHistory("file:///etc/passwd")
+
+
+# ------------------------------------------------------------------------------ latest readings (shards' API)
+def _latest_agrees_with_the_week(url: str, week: Week) -> None:
+    """``PrometheusLatest``: the newest sample in the lookback with its own time, an Rx only from the same
+    poll as the up/down reading, nothing older than the lookback, only the OLTs asked for."""
+    from ftthnoc.livestore import LOOKBACK_SECONDS, PrometheusLatest
+
+    store = PrometheusLatest(url)
+    key = ("chiyoda-olt1", "0/1/0", 7)
+    last = week.stamps()[-1]
+    got = store.latest(["chiyoda-olt1"], last + timedelta(seconds=60))
+    assert set(got) == {key}
+    assert got[key].at == last.replace(microsecond=0) and got[key].age_seconds(last + timedelta(seconds=60)) == 60
+    assert got[key].up is week.up_at(last) and got[key].rx_dbm == (week.rx_at(last) if week.up_at(last) else None)
+    # a down reading: the Rx of the poll before it is the light level from before it went down, not now
+    down = next(t for t in week.stamps() if not week.up_at(t))
+    got = store.latest(["chiyoda-olt1"], down + timedelta(seconds=10))
+    assert (got[key].up, got[key].rx_dbm, got[key].at) == (False, None, down.replace(microsecond=0))
+    # older than the lookback: nothing; OLTs not asked for (a name that is a pattern of it too): nothing
+    assert store.latest(["chiyoda-olt1"], last + timedelta(seconds=LOOKBACK_SECONDS + 60)) == {}
+    assert store.latest(["oasa-olt1", "chiyoda.olt1"], last + timedelta(seconds=60)) == {}
+    assert store.latest([], last) == {}
+
+
+def test_the_latest_readings_from_prometheus(prometheus: str, week: Week) -> None:
+    _latest_agrees_with_the_week(prometheus, week)
+
+
+def test_the_latest_readings_from_victoriametrics(victoriametrics: str, week: Week) -> None:
+    _latest_agrees_with_the_week(victoriametrics, week)
+
+
+def test_a_store_that_is_not_there_has_no_latest_readings() -> None:
+    from ftthnoc.livestore import PrometheusLatest
+
+    port = _free_port()
+    with pytest.raises(HistoryUnavailable, match=f"127.0.0.1:{port}"):
+        PrometheusLatest(f"http://127.0.0.1:{port}", timeout=2).latest(["chiyoda-olt1"])
+    with pytest.raises(ValueError, match="http"):
+        PrometheusLatest("file:///etc/passwd")
