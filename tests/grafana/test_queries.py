@@ -1,8 +1,8 @@
 """Every dashboard query, run against a real Prometheus scraping `ftthnoc demo` on the simulated town.
 
 One Prometheus (3 s scrapes, longer on a loaded machine, 1 s rule evaluation, the recording rules loaded)
-and one demo (500 ONUs, polling every ``POLL_SECONDS``) serve the whole module. Each dashboard's variables are resolved the way Grafana
-resolves them (``label_values`` through the label-values API, chained), then every target is run with
+and one demo (500 ONUs, polling every ``POLL_SECONDS``) serve the whole module. Each dashboard's variables
+are resolved the way Grafana resolves them (``label_values`` through the label-values API, chained), then every target is run with
 them substituted and must return data — once with every variable on "All" and once with the first
 value of each. Only the targets on the Prometheus data source (uid ``prometheus``) run here: a target is routed
 by its data source's uid, the API's KPI rows (uid ``ftthnoc-api``, Grafana's Infinity) to ``test_infinity.py``,
@@ -174,7 +174,8 @@ def demo_target(demo: tuple[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def prom(demo_target: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PromAPI]:
-    """Prometheus scraping the demo every 3 s (more under load) with ftthnoc's rules; ready once every panel could have data."""
+    """Prometheus scraping the demo every 3 s (more under load) with ftthnoc's rules; ready once every panel
+    could have data."""
     assert PROMETHEUS is not None
     tmp = tmp_path_factory.mktemp("prometheus")
     config = tmp / "prometheus.yml"
