@@ -1,12 +1,12 @@
 """Every dashboard query, run against a real Prometheus scraping `ftthnoc demo` on the simulated town.
 
-One Prometheus (3 s scrapes, longer on a loaded machine, 1 s rule evaluation, the recording rules loaded)
-and one demo (500 ONUs, polling every ``POLL_SECONDS``) serve the whole module. Each dashboard's variables
-are resolved the way Grafana resolves them (``label_values`` through the label-values API, chained), then
-every target is run with them substituted and must return data — once with every variable on "All" and once with the first
-value of each. Only the targets on the Prometheus data source (uid ``prometheus``) run here: a target is routed
-by its data source's uid, the API's KPI rows (uid ``ftthnoc-api``, Grafana's Infinity) to ``test_infinity.py``,
-and a target of any other uid fails ``test_every_target_is_routed_by_its_data_source``.
+One Prometheus (3 s scrapes, longer on a loaded machine, 1 s rule evaluation, the recording rules loaded) and
+one demo (500 ONUs, polling every ``POLL_SECONDS``) serve the whole module. Each dashboard's variables are
+resolved the way Grafana resolves them (``label_values`` through the label-values API, chained), then every
+target is run with them substituted and must return data — once with every variable on "All" and once with the
+first value of each. Only the targets on the Prometheus data source (uid ``prometheus``) run here: a target is
+routed by its data source's uid, the API's KPI rows (uid ``ftthnoc-api``, Grafana's Infinity) to
+``test_infinity.py``, and a target of any other uid fails ``test_every_target_is_routed_by_its_data_source``.
 """
 
 from __future__ import annotations
