@@ -74,15 +74,17 @@ class Sample:
 class Serve:
     """``python -m app serve`` on a config, listening on a free loopback port."""
 
-    def __init__(self, config: Path, workdir: Path) -> None:
-        env = {**os.environ, "FTTHNOC_LISTEN_HOST": "127.0.0.1", "FTTHNOC_LISTEN_PORT": "0",
+    def __init__(self, config: Path, workdir: Path, tree: Path | None = None) -> None:
+        """``tree``: another checkout's source tree to run ``serve`` from (a before/after comparison)."""
+        tree = tree or Path(__file__).resolve().parents[1]
+        env = {**os.environ, "PYTHONPATH": str(tree), "FTTHNOC_LISTEN_HOST": "127.0.0.1", "FTTHNOC_LISTEN_PORT": "0",
                "FTTHNOC_DATABASE_URL": f"sqlite:///{workdir / 'none.db'}", "FTTHNOC_DATA_DIR": str(workdir / "var")}
         env.pop("FTTHNOC_INFLUX_URL", None)
         self.log_path = workdir / "serve.log"
         with self.log_path.open("wb") as err:
             self.proc = subprocess.Popen(guarded([sys.executable, "-m", "app", "serve", "--config", str(config)]),
                                          stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, env=env,
-                                         cwd=Path(__file__).resolve().parents[1], start_new_session=True)
+                                         cwd=tree, start_new_session=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().decode()  # "ftthnoc: serving http://127.0.0.1:PORT/metrics"
         if "serving" not in line:
@@ -144,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="also measure a plain prometheus_client registry of the same number of samples")
     ap.add_argument("--reference-seconds", type=float, default=180.0,
                     help="how long the reference is scraped (default 180 s)")
+    ap.add_argument("--serve-tree", type=Path, default=None,
+                    help="run serve from this source tree (e.g. `git archive main` unpacked: the before figure)")
     ap.add_argument("--victoria", action="store_true",
                     help="Prometheus scraping serve, remote_write to VictoriaMetrics; time the change there too")
     ap.add_argument("--json", action="store_true", help="also print one machine-readable JSON line")
@@ -164,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"in {agents.startup_seconds:.0f} s), serve interval {args.interval:g} s, load average "
               f"{load0[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
         promvm = PromVm(workdir, args.scrape_interval) if args.victoria else None
-        serve = Serve(config, workdir)
+        serve = Serve(config, workdir, args.serve_tree)
         cpu_line, ref_line, vm_line = "", "", ""
         result: dict[str, object] = {}
         try:
