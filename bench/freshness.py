@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -153,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="also print one machine-readable JSON line")
     args = ap.parse_args(argv)
 
+    # stopped with SIGTERM (a background run ignores SIGINT): still stop serve, Prometheus and the agents
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load0 = os.getloadavg()
     town = generate_prefecture(args.towns, args.onus_per_town, args.seed)
     with tempfile.TemporaryDirectory(prefix="ftthnoc-fresh-") as tmp, \
