@@ -139,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="seconds between two scrapes while waiting for the change (default 2)")
     ap.add_argument("--timeout", type=float, default=10.0, help="the targets' request timeout (default 10 s)")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--poll-timeout", type=float, default=None,
+                    help="each target's poll_timeout (default: the interval bounds a poll); above the interval "
+                         "when the simulators cannot answer a whole poll within it")
     ap.add_argument("--cpu-intervals", type=float, default=0,
                     help="measure serve's CPU over this many intervals after the first polls (default 0: not)")
     ap.add_argument("--scrape-interval", type=float, default=15.0,
@@ -165,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         doc = agents.poller_config(interval_seconds=args.interval)
         for target in doc["targets"]:  # a few agent processes serving many OLTs answer slower than one each
             target["timeout"] = args.timeout
+            if args.poll_timeout:
+                target["poll_timeout"] = args.poll_timeout
         config.write_text(yaml.safe_dump(doc, sort_keys=False))
         onus = sum(1 for _ in agents.town.onus())
         print(f"freshness: {onus:,} ONUs on {len(town.olts)} OLTs ({len(agents.processes)} snmpsim processes, up "
