@@ -1,13 +1,13 @@
 """Benchmark: one ``/metrics`` scrape of a prefecture-sized snapshot, encoded in full (before) and cached (after).
 
 In-process and without simulators, so it runs in a minute: ``--targets`` OLTs publish ``--families``
-gauge families of ONU-labelled samples (``--samples`` in all: 710,000, what the 70,000-ONU prefecture's `/metrics` holds); one
-scrape is timed as Prometheus makes it (OpenMetrics, gzip) three ways: the full encoding of the whole
-registry plus gzip, as ``/metrics`` did before ``exporters.prometheus.cache`` (every scrape); the first
-cached scrape (every target encoded once, as after ``serve`` starts); and a cached scrape after one
-target's poll changed (what a scrape costs in steady state: one OLT encoded again, the rest joined).
-CPU time of this process, median of ``--rounds``. The bodies are checked equal. A benchmark, not a
-test: it exits 0 whatever the figures, non-zero when the bodies differ.
+gauge families of ONU-labelled samples (``--samples`` in all: 710,000, what the 70,000-ONU
+prefecture's ``/metrics`` holds). One scrape is timed as Prometheus makes it (OpenMetrics, gzip) three
+ways: the full encoding of the whole registry plus gzip, as ``/metrics`` did on every scrape before
+``exporters.prometheus.cache``; the first cached scrape (every target encoded once, as after ``serve``
+starts); and a cached scrape after one target's poll changed (the steady state: one OLT encoded again,
+the rest joined). CPU time of this process, median of ``--rounds``. The bodies are checked equal. A
+benchmark, not a test: it exits 0 whatever the figures, non-zero when the bodies differ.
 
 Run: ``python bench/exposition_cache.py`` (``--samples 100000`` for a town).
 """
