@@ -32,6 +32,7 @@ from .snapshot import Snapshot
 __all__ = [
     "FamiliesCollector",
     "SnapshotCollector",
+    "SnapshotRegistry",
     "SnmpCounter",
     "SourceCollector",
     "exposition",
@@ -156,15 +157,27 @@ class _Fixed(Collector):
         yield from self._metrics
 
 
+class SnapshotRegistry(CollectorRegistry):
+    """The registry ``/metrics`` serves: a plain registry to ``collect()``, plus ``cache``, which encodes
+    each poll once rather than on every scrape (``exporters.prometheus.cache``)."""
+
+    def __init__(self, snapshot: Snapshot, extra_collectors: Iterable[Collector] = (), *,
+                 timestamps: bool = False) -> None:
+        from .cache import ExpositionCache
+
+        super().__init__(auto_describe=False)
+        extras = list(extra_collectors)
+        self.register(SnapshotCollector(snapshot, timestamps=timestamps))
+        for collector in extras:
+            self.register(collector)
+        self.cache = ExpositionCache(snapshot, extras, timestamps=timestamps)
+
+
 def make_registry(
     snapshot: Snapshot, extra_collectors: Iterable[Collector] = (), *, timestamps: bool = False
-) -> CollectorRegistry:
+) -> SnapshotRegistry:
     """The project's own registry (never prometheus_client's global one) serving the snapshot."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(snapshot, timestamps=timestamps))
-    for collector in extra_collectors:
-        registry.register(collector)
-    return registry
+    return SnapshotRegistry(snapshot, extra_collectors, timestamps=timestamps)
 
 
 def _retype_untyped_as_counter(chunk: bytes) -> bytes:

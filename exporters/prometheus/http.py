@@ -28,7 +28,8 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from ftthnoc.errors import ConfigError, FtthnocError
 from ftthnoc.samples import MetricFamily
 
-from .collector import FamiliesCollector, exposition
+from .cache import Fallback
+from .collector import FamiliesCollector, SnapshotRegistry, exposition
 
 __all__ = ["ExporterServer", "Probe", "example_query", "make_app", "project_readme", "serve"]
 
@@ -247,11 +248,20 @@ def make_app(
     def metrics_response(
         environ: WSGIEnvironment, start_response: StartResponse, source: Collector, head: bool
     ) -> list[bytes]:
-        body, content_type = exposition(source, environ.get("HTTP_ACCEPT"))
+        accept = environ.get("HTTP_ACCEPT")
+        gzipped = _gzip_accepted(str(environ.get("HTTP_ACCEPT_ENCODING", "")))
         extra: list[tuple[str, str]] = [("Vary", "Accept, Accept-Encoding")]
-        if _gzip_accepted(str(environ.get("HTTP_ACCEPT_ENCODING", ""))):
-            body = gzip.compress(body, compresslevel=6)
+        if gzipped:
             extra.append(("Content-Encoding", "gzip"))
+        if isinstance(source, SnapshotRegistry):
+            try:  # each poll encoded once, not on every scrape
+                body, content_type = source.cache.body(accept, gzipped)
+                return respond(start_response, "200 OK", body, content_type, extra, head)
+            except Fallback as exc:
+                log.debug("/metrics encoded in full: %s", exc)
+        body, content_type = exposition(source, accept)
+        if gzipped:
+            body = gzip.compress(body, compresslevel=6)
         return respond(start_response, "200 OK", body, content_type, extra, head)
 
     def snmp(environ: WSGIEnvironment, start_response: StartResponse, head: bool) -> list[bytes]:

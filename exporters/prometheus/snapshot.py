@@ -48,6 +48,12 @@ class Snapshot:
         with self._lock:
             return list(self._by_key)
 
+    def groups(self) -> list[tuple[tuple[str, str], tuple[MetricFamily, ...]]]:
+        """Each (target, module) with what it holds, in first-publish order. A group is replaced, never
+        changed, by a publish: the exposition cache tells a new poll from an old one by identity."""
+        with self._lock:
+            return list(self._by_key.items())
+
     def families(self) -> list[MetricFamily]:
         """All families merged by name; fresh objects the caller may modify."""
         with self._lock:
