@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,12 @@ PROCESS_MODULES = frozenset({
     "tests/collectors/traps/test_receiver_fuzz.py", "tests/exporters/prometheus/test_promtool.py",
     "tests/ftthnoc/inventory/test_listeners.py", "tests/grafana/test_queries.py", "tests/grafana/test_rules.py",
     "tests/simulator/test_agents.py", "tests/simulator/test_cli_olt.py", "tests/simulator/test_cli_yamaha.py",
-    "tests/simulator/test_bwa_vpn.py",
+    "tests/simulator/test_bwa_vpn.py", "tests/ftthnoc/incidents/test_town.py",
+    "tests/ftthnoc/incidents/test_town_kinds.py", "tests/ftthnoc/kpi/test_availability_town.py",
+    "tests/simulator/test_shareddata.py", "tests/simulator/test_prefecture.py",
+    "tests/api/test_service.py", "tests/api/web/test_kpis_history_browser.py", "tests/api/web/test_outages_browser.py",
+    "tests/api/web/test_outage_map_browser.py", "tests/api/web/test_household_week_browser.py",
+    "tests/collectors/throughput/test_iperf.py", "tests/grafana/test_alertmanager.py", "tests/grafana/test_infinity.py",
 })
 
 
@@ -65,12 +71,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The ``process`` marker, from the fixtures a test uses or the module it is in: one place to keep."""
+    """The ``process`` marker, from the fixtures a test uses or the module it is in: one place to keep.
+
+    Modules that start processes run first, then those on databases (each test on SQLite and PostgreSQL):
+    over xdist workers (``--dist loadscope`` hands out modules in this order) the long ones start at once
+    and the quick ones fill the gaps at the end, instead of one worker starting a demo town when the
+    others have nothing left to do."""
     root = config.rootpath
+    rank: dict[Path, int] = {}
     for item in items:
         module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
-        if module in PROCESS_MODULES or PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if module in PROCESS_MODULES or PROCESS_FIXTURES & fixtures:
             item.add_marker(pytest.mark.process)
+            rank[item.path] = 0
+        elif "make_database" in fixtures:
+            rank[item.path] = min(rank.get(item.path, 1), 1)
+    items.sort(key=lambda item: rank.get(item.path, 2))  # stable: each module's tests stay together, in order
 
 
 @pytest.fixture(scope="session")
