@@ -86,8 +86,9 @@ def support(client: TestClient, engine: Engine) -> Iterator[TestClient]:
 
 def _page(client: TestClient, lang: str) -> str:
     response = client.get(f"/support/households/HH-000001?lang={lang}")
-    assert response.status_code == 200, response.text[-2000:]
-    return response.text
+    text: str = response.text
+    assert response.status_code == 200, text[-2000:]
+    return text
 
 
 def _untranslated(page: str) -> list[str]:
