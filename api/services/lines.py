@@ -133,14 +133,14 @@ def status(session: Session, provider: OnuStateProvider | None, code: str,
     onus = search(session, None, Window(MAX_ONUS), household=code).items
     wanted = select(Olt.name, Olt.pon_class).where(Olt.name.in_({o.olt for o in onus}))
     classes = {name: pon_class for name, pon_class in session.execute(wanted)}
-    own = [line_of(provider, o.olt, o.pon_port, o.onu_id) for o in onus]
-    if live is not None and any(_beyond(live, o.olt, line) for o, line in zip(onus, own, strict=True)):
+    seen = [line_of(provider, o.olt, o.pon_port, o.onu_id) for o in onus]
+    if live is not None and any(_beyond(live, o.olt, line) for o, line in zip(onus, seen, strict=True)):
         lives = Lives.load(session, live)
-        lives.ask_for(o.olt for o, line in zip(onus, own, strict=True) if _beyond(live, o.olt, line))
-        own = [_from_beyond(lives, o.olt, o.pon_port, o.onu_id, line) if _beyond(live, o.olt, line) else line
-               for o, line in zip(onus, own, strict=True)]  # fmt: skip
+        lives.ask_for(o.olt for o, line in zip(onus, seen, strict=True) if _beyond(live, o.olt, line))
+        seen = [_from_beyond(lives, o.olt, o.pon_port, o.onu_id, line) if _beyond(live, o.olt, line) else line
+               for o, line in zip(onus, seen, strict=True)]  # fmt: skip
     statuses = []
-    for o, line in zip(onus, own, strict=True):
+    for o, line in zip(onus, seen, strict=True):
         pon_class = classes.get(o.olt)
         limits = thresholds.get(pon_class) if pon_class else None
         state: LineState = ("unknown" if line.unknown is not None else "not_polled" if not line.polled
