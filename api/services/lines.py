@@ -4,6 +4,11 @@ and since when it is down, and the open incident it belongs to.
 Everything comes from what the API already reads: the inventory (the household's ONUs, their OLT's PON
 class), the poller's snapshot through the state provider (``api.services.onus.line_of``: up, Rx, last
 down cause and time) and the incident tables. Nothing here asks a device. No personal field is read.
+
+With poller shards, an ONU on an OLT this process does not poll (``Live``) reads its up and Rx from the
+shared store with the reading's age, or ``unknown`` and why (its shard is silent, the store did not
+answer or has no reading), as the ONU list does (``api.services.onus.Lives``): never an old value as
+current. ONUs on the process's own OLTs read its snapshot exactly as before.
 """
 
 from __future__ import annotations
@@ -17,14 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.services.common import Window
-from api.services.onus import OnuLine, OnuStateProvider, line_of, search
+from api.services.onus import Live, Lives, OnuLine, OnuStateProvider, Unknown, line_of, search
 from ftthnoc.causes import CauseClass, class_of
 from ftthnoc.config import Thresholds
 from ftthnoc.incidents.models import Incident, IncidentHousehold
 from ftthnoc.inventory.models import Olt
 
-#: What the headline says: up, down, no poll has seen the ONU, or no ONU on the line at all.
-LineState = Literal["up", "down", "not_polled", "no_onu"]
+#: What the headline says: up, down, nobody can say now (another shard's OLT: its shard silent, the store
+#: not answering), no poll has seen the ONU, or no ONU on the line at all.
+LineState = Literal["up", "down", "unknown", "not_polled", "no_onu"]
 #: Where Rx stands against the PON class's alarm levels.
 RxLevel = Literal["ok", "low_warning", "low_critical", "high_warning", "high_critical"]
 
@@ -60,6 +66,10 @@ class LineStatus:
     down_since: datetime | None
     incident: Incident | None
     onus: list[OnuStatus]
+    #: the headline ONU's reading is another shard's, from the store, this old
+    age_seconds: float | None = None
+    #: why the headline ONU's state is unknown now (``state`` ``unknown``)
+    unknown: Unknown | None = None
 
 
 def rx_level(rx_dbm: float | None, limits: Thresholds | None) -> RxLevel | None:
@@ -94,23 +104,47 @@ def open_incident(session: Session, code: str) -> tuple[Incident, dict[tuple[str
     return incident, joined
 
 
-_ORDER: dict[LineState, int] = {"down": 0, "not_polled": 1, "up": 2, "no_onu": 3}
+_ORDER: dict[LineState, int] = {"down": 0, "unknown": 1, "not_polled": 2, "up": 3, "no_onu": 4}
+
+
+def _beyond(live: Live, olt: str, line: OnuLine) -> bool:
+    """Whether an ONU's line may come from beyond the snapshot: the snapshot has nothing of it and its OLT
+    is not one this process polls (its own OLTs keep the snapshot's word, as before shards)."""
+    return not line.polled and (live.own_olts is None or olt not in live.own_olts)
+
+
+def _from_beyond(lives: Lives, olt: str, port: str, onu_id: int, line: OnuLine) -> OnuLine:
+    found = lives.of(olt, port, onu_id)
+    if found is None:
+        return line
+    if isinstance(found, Unknown):
+        return OnuLine(polled=False, source="unknown", unknown=found)
+    return OnuLine(polled=True, up=found.up, rx_dbm=found.rx_dbm, source="store",
+                   age_seconds=round(found.age_seconds(lives.now), 1))  # fmt: skip
 
 
 def status(session: Session, provider: OnuStateProvider | None, code: str,
-           thresholds: Mapping[str, Thresholds]) -> LineStatus:  # fmt: skip
-    """Household ``code``'s line now (the household's existence is the caller's to check)."""
+           thresholds: Mapping[str, Thresholds], live: Live | None = None) -> LineStatus:  # fmt: skip
+    """Household ``code``'s line now (the household's existence is the caller's to check). ``live``: where
+    ONUs on OLTs the process does not poll read from (one store query for the household); None: the
+    snapshot alone."""
     found = open_incident(session, code)
     incident, joined = found if found is not None else (None, {})
     onus = search(session, None, Window(MAX_ONUS), household=code).items
     wanted = select(Olt.name, Olt.pon_class).where(Olt.name.in_({o.olt for o in onus}))
     classes = {name: pon_class for name, pon_class in session.execute(wanted)}
+    seen = [line_of(provider, o.olt, o.pon_port, o.onu_id) for o in onus]
+    if live is not None and any(_beyond(live, o.olt, line) for o, line in zip(onus, seen, strict=True)):
+        lives = Lives.load(session, live)
+        lives.ask_for(o.olt for o, line in zip(onus, seen, strict=True) if _beyond(live, o.olt, line))
+        seen = [_from_beyond(lives, o.olt, o.pon_port, o.onu_id, line) if _beyond(live, o.olt, line) else line
+               for o, line in zip(onus, seen, strict=True)]  # fmt: skip
     statuses = []
-    for o in onus:
-        line = line_of(provider, o.olt, o.pon_port, o.onu_id)
+    for o, line in zip(onus, seen, strict=True):
         pon_class = classes.get(o.olt)
         limits = thresholds.get(pon_class) if pon_class else None
-        state: LineState = "not_polled" if not line.polled or line.up is None else ("up" if line.up else "down")
+        state: LineState = ("unknown" if line.unknown is not None else "not_polled" if not line.polled
+                            or line.up is None else ("up" if line.up else "down"))  # fmt: skip
         down = state == "down"
         statuses.append(OnuStatus(
             o.serial, o.olt, o.pon_port, o.onu_id, pon_class, line, state,
@@ -125,4 +159,4 @@ def status(session: Session, provider: OnuStateProvider | None, code: str,
     if head.state == "down" and cause_class is None and incident is not None:
         cause_class = class_of(incident.cause)  # the incident's class when the OLT gave no cause
     return LineStatus(head.state, head.rx_level, cause_class, head.line.cause if head.state == "down" else None,
-                      head.down_since, incident, statuses)  # fmt: skip
+                      head.down_since, incident, statuses, head.line.age_seconds, head.line.unknown)  # fmt: skip

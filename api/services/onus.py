@@ -11,7 +11,7 @@ and never an old value shown as current."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -24,7 +24,7 @@ from ftthnoc.inventory.lookup import onu_rows
 from ftthnoc.inventory.models import Household, Onu
 from ftthnoc.livestore import HistoryUnavailable, StoreReading
 from ftthnoc.normalise import normalise_serial
-from ftthnoc.pollers import polling
+from ftthnoc.pollers import Silence, polling
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,34 @@ log = logging.getLogger(__name__)
 OnuStateProvider = Callable[[str, str, int], tuple[bool | None, float | None]]
 
 
+#: where an ONU's live fields come from: this process's own poll, the shared store, or nobody now
+LiveSource = Literal["poll", "store", "unknown"]
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """Why an ONU's live state is unknown now, kept apart so a page can say it in its language: its shard is
+    silent (``silence``), the store did not answer (``detail``: its words), or the store holds no reading of
+    it in the last ``lookback_seconds``. ``text()`` is the API's English sentence."""
+
+    kind: Literal["silent", "store_failed", "no_reading"]
+    silence: Silence | None = None
+    detail: str | None = None
+    lookback_seconds: int | None = None
+
+    def text(self) -> str:
+        if self.silence is not None:
+            return self.silence.reason()
+        if self.kind == "store_failed":
+            return f"the time-series store did not answer: {self.detail}"
+        return f"the time-series store has no reading of it in the last {self.lookback_seconds} s"
+
+
 @dataclass(frozen=True)
 class OnuLine:
-    """What the latest poll says of one ONU's line; ``polled`` False: no poll has seen it (the rest None)."""
+    """What the latest poll says of one ONU's line; ``polled`` False: no poll has seen it (the rest None).
+    ``source`` ``store``: another shard's poll read from the shared store, ``age_seconds`` old; ``unknown``:
+    nobody can say now, ``unknown`` says why (None: this process's own snapshot, as before shards)."""
 
     polled: bool
     up: bool | None = None
@@ -43,6 +68,9 @@ class OnuLine:
     cause: str | None = None
     #: when it last went down, if the OLT says (Huawei's last-down time)
     down_at: datetime | None = None
+    source: LiveSource | None = None
+    age_seconds: float | None = None
+    unknown: Unknown | None = None
 
 
 NOT_POLLED = OnuLine(polled=False)
@@ -70,10 +98,6 @@ def line_of(provider: OnuStateProvider | None, olt: str, pon_port: str, onu_id: 
     if up is None and rx is None:
         return NOT_POLLED
     return OnuLine(True, up, rx)
-
-
-#: where an ONU's live fields come from: this process's own poll, the shared store, or nobody now
-LiveSource = Literal["poll", "store", "unknown"]
 
 
 class LiveStore(Protocol):
@@ -111,15 +135,28 @@ class OnuRecord:
 
 
 @dataclass
-class _Lives:
-    """One request's live state: the store's answer for the OLTs it was asked about (once), or why not."""
+class Lives:
+    """One request's live state beyond the process's own snapshot: the silent shards' OLTs (the heartbeats)
+    and the store's answer for the OLTs it was asked about (once), or why not. Shared by the ONU list and
+    the household page (``api.services.lines``)."""
 
     live: Live
-    silent: Mapping[str, str]
+    silent: Mapping[str, Silence]
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     readings: dict[tuple[str, str, int], StoreReading] = field(default_factory=dict)
     asked: frozenset[str] = frozenset()
+    #: the store's words when it did not answer
     failed: str | None = None
+
+    @classmethod
+    def load(cls, session: Session, live: Live | None) -> Lives:
+        """The silent shards' OLTs now (one query); the store is asked later, by ``ask_for``."""
+        return cls(live or Live(), polling(session).silent)
+
+    def ask_for(self, olts: Iterable[str]) -> None:
+        """One store query for those of ``olts`` (ones the snapshot has nothing of) it should answer: not a
+        silent shard's, not one this process polls, and only with a store configured."""
+        self.ask(sorted({o for o in olts if o not in self.silent and _wants_store(self.live, o, None, None)}))
 
     def ask(self, olts: Collection[str]) -> None:
         self.asked = frozenset(olts)
@@ -129,7 +166,21 @@ class _Lives:
             self.readings = self.live.store.latest(olts, self.now)
         except HistoryUnavailable as exc:
             log.warning("ONU live readings: the store did not answer (%s)", exc)
-            self.failed = f"the time-series store did not answer: {exc}"
+            self.failed = str(exc)
+
+    def of(self, olt: str, port: str, onu_id: int) -> StoreReading | Unknown | None:
+        """An ONU's state beyond the snapshot: the store's reading, or why it is unknown now (a silent
+        shard's OLT, whatever a snapshot holds); None: nothing beyond the snapshot applies to it."""
+        if olt in self.silent:
+            return Unknown("silent", silence=self.silent[olt])
+        if olt not in self.asked or self.live.store is None:
+            return None
+        if self.failed is not None:
+            return Unknown("store_failed", detail=self.failed)
+        reading = self.readings.get((olt, port, onu_id))
+        if reading is None:
+            return Unknown("no_reading", lookback_seconds=self.live.store.lookback_seconds)
+        return reading
 
 
 def _rows() -> tuple[Select[Any], list[Any]]:
@@ -162,10 +213,8 @@ def _records(session: Session, provider: OnuStateProvider | None, live: Live | N
     states = [_state(provider, r[0], r[1], r[2]) for r in rows]
     if provider is None and live is None:  # the inventory alone (a household's serials): no live fields
         return [_bare(r) for r in rows]
-    silent = {olt: s.reason() for olt, s in polling(session).silent.items()}
-    lives = _Lives(live or Live(), silent)
-    lives.ask(sorted({r[0] for r, (up, rx) in zip(rows, states, strict=True)
-                      if r[0] not in silent and _wants_store(live, r[0], up, rx)}))  # fmt: skip
+    lives = Lives.load(session, live)
+    lives.ask_for(r[0] for r, (up, rx) in zip(rows, states, strict=True) if up is None and rx is None)
     return [_record(lives, row, up, rx) for row, (up, rx) in zip(rows, states, strict=True)]
 
 
@@ -174,24 +223,19 @@ def _bare(row: Any) -> OnuRecord:
     return OnuRecord(serial, olt, port, onu_id, household, district, mgmt, None, None)
 
 
-def _record(lives: _Lives, row: Any, up: bool | None, rx: float | None) -> OnuRecord:
+def _record(lives: Lives, row: Any, up: bool | None, rx: float | None) -> OnuRecord:
     olt = row[0]
-    port, onu_id = row[1], row[2]
     base = _bare(row)
-    if olt in lives.silent:  # its poller is silent: whatever a snapshot or the store last held is not now
-        return replace(base, live="unknown", live_reason=lives.silent[olt])
-    if up is not None or rx is not None:  # this process's own poll
+    # a silent shard's OLT: whatever a snapshot or the store last held is not now
+    if olt not in lives.silent and (up is not None or rx is not None):  # this process's own poll
         return replace(base, up=up, rx_dbm=rx, live="poll")
-    if olt not in lives.asked or lives.live.store is None:
+    found = lives.of(olt, row[1], row[2])
+    if found is None:
         return base
-    if lives.failed is not None:
-        return replace(base, live="unknown", live_reason=lives.failed)
-    reading = lives.readings.get((olt, port, onu_id))
-    if reading is None:
-        return replace(base, live="unknown", live_reason="the time-series store has no reading of it in the last "
-                       f"{lives.live.store.lookback_seconds} s")
-    return replace(base, up=reading.up, rx_dbm=reading.rx_dbm, live="store",
-                   live_age_seconds=round(reading.age_seconds(lives.now), 1))
+    if isinstance(found, Unknown):
+        return replace(base, live="unknown", live_reason=found.text())
+    return replace(base, up=found.up, rx_dbm=found.rx_dbm, live="store",
+                   live_age_seconds=round(found.age_seconds(lives.now), 1))
 
 
 def search(session: Session, state: OnuStateProvider | None, window: Window, *, olt: str | None = None,

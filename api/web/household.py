@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from api.deps import Auth, Authenticated, DbSession, csrf_protect, job_runner, may, onu_state
+from api.deps import Auth, Authenticated, DbSession, csrf_protect, job_runner, may, onu_live, onu_state
 from api.jobs import Job, JobRunner
 from api.problems import status_of
 from api.services import enrolments, households, lines, onus
@@ -117,7 +117,7 @@ def _page(request: Request, session: Session, auth: Authenticated, code: str, *,
         if ok
     ]  # fmt: skip
     can_enrol = may(request, principal, "POST /support/households/{code}/enrol") and hs == HouseholdStatus.INSTALLED
-    line = lines.status(session, onu_state(request), record.code, _thresholds(request))
+    line = lines.status(session, onu_state(request), record.code, _thresholds(request), onu_live(request))
     reader: LineHistoryReader | None = getattr(request.app.state, "line_history", None)
     weeks = [_week(reader, o, t) for o in line.onus]
     return render(request, "household.html", auth, status_code, household=record, status=str(hs), line=line,

@@ -185,6 +185,13 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "line_not_polled_note": "この ONU はまだ監視（ポーリング）で確認されていません。"
                                 "開通直後か、OLT の監視が止まっています。",
         "line_no_onu": "ONU が登録されていません",
+        "line_unknown": "現在の回線の状態はわかりません",
+        "live_as_of": "{seconds} 秒前の値（別のポーラーの監視結果、時系列データベースより）",
+        "live_silent": "この OLT を監視しているポーラーがありません"
+                       "（シャード {shard} が {since} から応答していません）",
+        "live_store_failed": "時系列データベースが応答しないため、"
+                             "別のポーラーが監視する ONU の現在の状態を表示できません。",
+        "live_no_reading": "時系列データベースに直近 {seconds} 秒間のこの ONU の値がありません。",
         "cause_dying_gasp": "停電の可能性：dying gasp",
         "cause_los": "光信号断（LOS）：光ファイバーの断線または ONU の故障の可能性",
         "cause_deliberate": "操作による停止（利用停止・リセットなど）",
@@ -522,6 +529,12 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "line_not_polled": "No monitoring data",
         "line_not_polled_note": "No poll has seen this ONU yet: it was just enrolled, or its OLT is not being polled.",
         "line_no_onu": "No ONU on this line",
+        "line_unknown": "Line state unknown now",
+        "live_as_of": "as of {seconds} s ago (another poller's reading, from the time-series store)",
+        "live_silent": "Nobody polls it (shard {shard} silent since {since})",
+        "live_store_failed": "The time-series store does not answer, so the current state of an ONU another poller "
+                             "polls cannot be shown.",
+        "live_no_reading": "The time-series store has no reading of this ONU in the last {seconds} s.",
         "cause_dying_gasp": "probably a power cut: dying gasp",
         "cause_los": "loss of signal (LOS): a cut fibre or a failed ONU",
         "cause_deliberate": "taken down on purpose (suspended, reset…)",

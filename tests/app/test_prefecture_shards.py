@@ -33,6 +33,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from api.deps import SESSION_COOKIE
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.inventory.models import PollerShard, User
@@ -371,7 +372,8 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
     """The API served by shard A (`serve --shard --api`, FTTHNOC_PROMETHEUS_URL set) answers shard B's ONUs
     from a real Prometheus scraping both shards, with the reading's age and the values B polled; with the
     store stopped they read unknown and why (200, not 500); with shard B dead they read unknown because
-    nobody polls them, although Prometheus still holds B's last samples."""
+    nobody polls them, although Prometheus still holds B's last samples. The support clerk's household page
+    on shard A says the same of a household on B's OLT (issue #16), in Japanese and English."""
     n, shard_of = 2, {}
     for n in range(2, 12):
         shard_of = {o.name: hashmod(small_agents.address(o.name), n) for o in small_agents.town.olts}
@@ -386,9 +388,11 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
         from api.security import issue_token
 
         user = User(name="oscar", role="operator")
-        s.add(user)
+        clerk = User(name="sally", role="support")
+        s.add_all([user, clerk])
         s.flush()
         token = issue_token(s, user, lifetime=timedelta(days=1)).token
+        session_token = issue_token(s, clerk, kind="session", lifetime=timedelta(days=1)).token
     engine.dispose()
     cfg = tmp_path / "ftthnoc.yaml"
     cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
@@ -425,9 +429,20 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
                 assert r.status == 200
                 return list(json.loads(r.read())["items"])
 
+        def household_page(code: str, lang: str) -> str:
+            """The support clerk's household page over HTTP (a web session's cookie): always 200."""
+            req = urllib.request.Request(f"{api}/support/households/{code}?lang={lang}",
+                                         headers={"Cookie": f"{SESSION_COOKIE}={session_token}"})  # fmt: skip
+            with urllib.request.urlopen(req, timeout=60) as r:
+                assert r.status == 200
+                return str(r.read().decode())
+
         olt_b = olts_b[0]
         theirs = wait_until(lambda: {k: v for k, v in _onu_readings(url_b).items() if k[0] == olt_b} or None, 120,
                             f"shard {sb}/{n}'s first poll of {olt_b}", retry_on=(OSError,))
+        owner = {(u.olt, u.pon_port, u.onu_id): u.household for u in faults.current_olt(small_agents, olt_b).onus()}
+        home = sorted((not v[0], v[1] is None, k) for k, v in theirs.items() if owner.get(k))[0][2]  # up, with Rx
+        home_code = owner[home]
 
         def from_store() -> list[dict[str, Any]] | None:
             got = [o for o in onus(olt_b) if (o["olt"], o["pon_port"], o["onu_id"]) in theirs]
@@ -454,6 +469,19 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
         assert _query_count(base) == before + 1
         assert {o["live"] for o in everything if o["olt"] in olts_b} <= {"store", "unknown"}
 
+        # the clerk's household page on shard A for a household on B's OLT: B's state from the store, its age
+        page = household_page(home_code, "en")
+        up, rx = theirs[home]
+        assert ('<span class="good">up</span>' if up else '<span class="bad">down</span>') in page, page
+        age = re.search(r'id="line-age" data-age="([0-9.]+)"', page)
+        assert age and 0 <= float(age.group(1)) < 300, page
+        assert f"as of {float(age.group(1)):.0f} s ago" in page
+        shown = re.search(r'id="rx-1">(-?[0-9.]+) dBm<', page)
+        assert (shown is None) == (rx is None or not up), page
+        if shown is not None and rx is not None:
+            assert abs(float(shown.group(1)) - rx) < 0.5, (shown.group(1), rx)
+        assert "秒前の値" in household_page(home_code, "ja")
+
         # the store stopped: B's ONUs are unknown and say why; A's own polls still answer
         prom.terminate()
         prom.wait(timeout=30)
@@ -463,6 +491,10 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
         assert all(o["up"] is None and o["rx_dbm"] is None and o["live_age_seconds"] is None for o in down)
         assert all(o["live_reason"].startswith("the time-series store did not answer") for o in down), down[0]
         assert "poll" in {o["live"] for o in onus(olts_a[0])}
+        page = household_page(home_code, "en")
+        assert "Line state unknown now" in page and "The time-series store does not answer" in page
+        assert 'id="line-age"' not in page and 'id="rx-1"' not in page  # never B's last value as current
+        assert "時系列データベースが応答しないため" in household_page(home_code, "ja")
 
         # the store back, shard B killed: Prometheus keeps B's last samples, the API says nobody polls them
         prom = _start_prometheus(tmp_path, port)
@@ -477,6 +509,9 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
         for o in wait_until(silent, 2 * INTERVAL + 30, f"shard {sb}/{n}'s ONUs unknown"):
             assert o["up"] is None and o["rx_dbm"] is None
             assert o["live_reason"].startswith(f"nobody polls it (shard {sb}/{n} silent since "), o
+        page = household_page(home_code, "en")
+        assert f"Nobody polls it (shard {sb}/{n} silent since " in page and 'id="rx-1"' not in page
+        assert f"シャード {sb}/{n} が " in household_page(home_code, "ja")
     finally:
         if prom is not None:
             prom.terminate()
