@@ -10,7 +10,6 @@ target naming a column the API does not send fails (``test_a_panel_naming_an_unk
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -28,8 +27,8 @@ from ftthnoc.inventory import db
 from ftthnoc.inventory.models import User
 from simulator.town import generate_town
 from tests.api.conftest import settings_for
+from tests.api.served import served
 from tests.grafana.grafana_json import ApiTarget, dashboard_files, infinity_targets, load
-from tests.waiting import wait_until
 
 #: Go layout elements (Infinity's backend parser's ``timestampFormat``) and their strptime equivalents.
 GO_LAYOUT = {"2006": "%Y", "01": "%m", "02": "%d", "15": "%H", "04": "%M", "05": "%S"}
@@ -46,7 +45,6 @@ def strptime_of(layout: str) -> str:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, a viewer's API token) of the API on a freshly seeded demo database."""
-    import uvicorn
     from sqlalchemy import select
 
     directory = tmp_path_factory.mktemp("infinity")
@@ -57,19 +55,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
         viewer = s.scalars(select(User).where(User.role == "viewer")).first()
         assert viewer is not None
         token = issue_token(s, viewer).token
-    server = uvicorn.Server(uvicorn.Config(create_app(engine, settings=settings_for(directory)), host="127.0.0.1",
-                                           port=0, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="uvicorn-infinity", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), 15, "uvicorn to start")
-    if not server.started:
-        pytest.fail("uvicorn did not start")
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}", token
+        with served(create_app(engine, settings=settings_for(directory)), "uvicorn-infinity") as base:
+            yield base, token
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 

@@ -32,18 +32,17 @@ from ftthnoc.kpi import throughput
 from ftthnoc.kpi.throughput import ThroughputResult
 from ftthnoc.samples import MetricFamily
 from tests.api.conftest import settings_for
+from tests.api.served import served
 from tests.api.web.chromium import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     NEEDS_CHROMIUM,
     expect,
-    free_port,
     sync_playwright,
 )
 from tests.provisioning.conftest import Env
 from tests.provisioning.conftest import env as env
-from tests.waiting import wait_until
 
 PASSWORD = "browser-test-password"
 SECRET = "browser-test-secret-0123456789abcdef"
@@ -62,7 +61,6 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    import uvicorn
 
     now = datetime.now(UTC)
     with db.session_scope(env.engine, actor="browser-test") as s:
@@ -90,18 +88,10 @@ def site(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app.state.school_peaks_mbps = {code: 250.0}
     throughput.record(env.engine, [ThroughputResult(code, "download", datetime.now(UTC), "192.0.2.10:5201", 4, 10.0,
                                                     300e6)])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="uvicorn-browser-test", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), 15, "uvicorn to start")
-    if not server.started:
-        pytest.fail("uvicorn did not start")
     try:
-        yield Site(f"http://127.0.0.1:{port}", env, code, families)
+        with served(app, "uvicorn-browser-test") as base:
+            yield Site(base, env, code, families)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         jobs = getattr(app.state, "jobs", None)
         if jobs is not None:
             jobs.shutdown()

@@ -10,7 +10,6 @@ screenshots go to ``tests/artifacts/household-week-*.png``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,10 +21,10 @@ from api.app import create_app
 from api.service import SnapshotOnuState
 from ftthnoc.linehistory import PollHistory, PrometheusHistory
 from tests.api.conftest import PASSWORD, Seeded, engine_copy, settings_for
+from tests.api.served import served
 from tests.api.web.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, free_port, sync_playwright
 from tests.api.web.test_household import snapshot
 from tests.api.web.test_household_week import feed_week
-from tests.waiting import wait_until
 
 SIZES = {"phone": (390, 844), "laptop": (1024, 768)}
 MIN_CHART_PX = 12.0
@@ -60,7 +59,6 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    import uvicorn
 
     directory = tmp_path_factory.mktemp("household-week-browser")
     engine = engine_copy(seeded, directory)
@@ -69,18 +67,10 @@ def site(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     history = PollHistory()
     feed_week(history, datetime.now(UTC), drops=5, rx=-22.0)
     app.state.line_history = history
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="uvicorn-household-week", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), 15, "uvicorn to start")
-    if not server.started:
-        pytest.fail("uvicorn did not start")
     try:
-        yield Site(f"http://127.0.0.1:{port}", app)
+        with served(app, "uvicorn-household-week") as base:
+            yield Site(base, app)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 

@@ -6,7 +6,6 @@ Screenshots: ``tests/artifacts/kpis-history-*.png``."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +17,8 @@ from api.service import DEMO_USERS, add_demo_users
 from app.cli.demo import load_demo_inventory
 from simulator.town import generate_town
 from tests.api.conftest import settings_for
-from tests.api.web.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, free_port, sync_playwright
-from tests.waiting import wait_until
+from tests.api.served import served
+from tests.api.web.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, sync_playwright
 
 SIZES = {"desktop": {"width": 1024, "height": 768}, "phone": {"width": 390, "height": 844}}
 KPIS = ("subscriptions", "tablets", "availability", "telework")
@@ -29,25 +28,16 @@ pytestmark = NEEDS_CHROMIUM
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
 
     directory = tmp_path_factory.mktemp("kpis-history")
     town = generate_town(onus=300, school_routers=True)
     engine = load_demo_inventory(f"sqlite:///{directory / 'demo.db'}", town.inventory_document(), datetime.now(UTC))
     add_demo_users(engine, town.schools[0].code if town.schools else None)
     app = create_app(engine, settings=settings_for(directory))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="uvicorn-kpis-history", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), 15, "uvicorn to start")
-    if not server.started:
-        pytest.fail("uvicorn did not start")
     try:
-        yield f"http://127.0.0.1:{port}"
+        with served(app, "uvicorn-kpis-history") as base:
+            yield base
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 

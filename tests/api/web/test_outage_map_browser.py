@@ -5,7 +5,6 @@ carries no count and nothing personal. Screenshots: ``tests/artifacts/outage-map
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,14 +18,14 @@ from ftthnoc.incidents.models import Incident, IncidentHousehold
 from ftthnoc.inventory import db
 from ftthnoc.inventory.models import District, Household
 from tests.api.conftest import Seeded, engine_copy, settings_for
-from tests.api.web.chromium import ARTIFACTS, NEEDS_CHROMIUM, free_port
+from tests.api.served import served
+from tests.api.web.chromium import ARTIFACTS, NEEDS_CHROMIUM
 from tests.api.web.test_outages import personal_strings
 from tests.api.web.test_outages_browser import (
     PHONE,
     _overflow,
     phone,  # noqa: F401 - the fixture, shared
 )
-from tests.waiting import wait_until
 
 pytestmark = NEEDS_CHROMIUM
 
@@ -36,7 +35,6 @@ DARK = "oasa"
 @pytest.fixture(scope="module")
 def one_outage(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str], list[str]]]:
     """The API test town with one open feeder cut (in 大朝, 14 homes, member rows with household codes)."""
-    import uvicorn
 
     directory = tmp_path_factory.mktemp("outage-map")
     engine = engine_copy(seeded, directory)
@@ -56,18 +54,10 @@ def one_outage(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iter
         towns = [c for c in s.scalars(select(District.code)) if c in DISTRICT_CENTRES]
     secrets = personal_strings(engine)
     app = create_app(engine, settings=settings_for(directory))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="uvicorn-outage-map", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), 15, "uvicorn to start")
-    if not server.started:
-        pytest.fail("uvicorn did not start")
     try:
-        yield f"http://127.0.0.1:{port}", secrets, towns
+        with served(app, "uvicorn-outage-map") as base:
+            yield base, secrets, towns
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 

@@ -9,7 +9,6 @@ page. The screenshot goes to ``tests/artifacts/outages-phone.png``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,9 +17,9 @@ import pytest
 
 from api.app import create_app
 from tests.api.conftest import Seeded, engine_copy, settings_for
-from tests.api.web.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, free_port, sync_playwright
+from tests.api.served import served
+from tests.api.web.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, sync_playwright
 from tests.api.web.test_outages import add_outages, personal_strings
-from tests.waiting import wait_until
 
 PHONE = {"width": 390, "height": 844}
 
@@ -29,25 +28,16 @@ pytestmark = NEEDS_CHROMIUM
 
 @pytest.fixture(scope="module")
 def site(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
-    import uvicorn
 
     directory = tmp_path_factory.mktemp("outages-browser")
     engine = engine_copy(seeded, directory)
     add_outages(engine, datetime.now(UTC))
     secrets = personal_strings(engine)
     app = create_app(engine, settings=settings_for(directory))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="uvicorn-outages-browser", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), 15, "uvicorn to start")
-    if not server.started:
-        pytest.fail("uvicorn did not start")
     try:
-        yield f"http://127.0.0.1:{port}", secrets
+        with served(app, "uvicorn-outages-browser") as base:
+            yield base, secrets
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 
