@@ -7,13 +7,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from simulator.agents import TownAgents, snmpsim_executable
 from simulator.shareddata import SHARED_DATA_ENV
 from simulator.town import Town, generate_town
+from tests import ordering
 
 SMALL_ONUS = 600
 
@@ -64,30 +64,36 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _share_the_simulators_data()
+    config.pluginmanager.register(ordering.ModuleTimer(config, config.getoption("--write-module-seconds")),
+                                  "ftthnoc-module-timer")
     config.addinivalue_line("markers", "full_town: starts agents for the full 7,000-ONU default town")
     config.addinivalue_line("markers", "process: starts processes or servers (snmpsim, SSH simulators, namespaces, "
                             "Prometheus, Chromium, ftthnoc itself); `pytest -m 'not process'` runs the rest in "
                             "seconds")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The ``process`` marker, from the fixtures a test uses or the module it is in: one place to keep.
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--write-module-seconds", action="store_true",
+                     help=f"write each module's measured seconds to {ordering.COMMITTED.name} (the order a fresh "
+                          "checkout runs the modules in)")
 
-    Modules that start processes run first, then those on databases (each test on SQLite and PostgreSQL):
-    over xdist workers (``--dist loadscope`` hands out modules in this order) the long ones start at once
-    and the quick ones fill the gaps at the end, instead of one worker starting a demo town when the
-    others have nothing left to do."""
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``process`` marker, from the fixtures a test uses or the module it is in: one place to keep;
+    then the modules longest first (``tests/ordering.py``), placing one never timed by what it starts."""
     root = config.rootpath
-    rank: dict[Path, int] = {}
+    module_of: dict[pytest.Item, str] = {}
+    guess: dict[str, float] = {}
     for item in items:
-        module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else item.nodeid
+        module_of[item] = module
         fixtures = set(getattr(item, "fixturenames", ()))
         if module in PROCESS_MODULES or PROCESS_FIXTURES & fixtures:
             item.add_marker(pytest.mark.process)
-            rank[item.path] = 0
+            guess[module] = ordering.GUESS_PROCESS
         elif "make_database" in fixtures:
-            rank[item.path] = min(rank.get(item.path, 1), 1)
-    items.sort(key=lambda item: rank.get(item.path, 2))  # stable: each module's tests stay together, in order
+            guess[module] = max(guess.get(module, 0.0), ordering.GUESS_DATABASE)
+    ordering.sort_longest_first(items, module_of, guess, ordering.known_seconds(config))
 
 
 @pytest.fixture(scope="session")

@@ -67,13 +67,18 @@ def test_a_slow_database_never_runs_on_the_poll_loop_nor_slows_the_polls(
 
     engine = _inventory(small_agents, tmp_path / "slow")
     statements: list[int] = []  # the thread of every statement the consumers ran
-    # each statement takes a quarter of a whole poll cycle: on the loop, a handful would double it
+    # each statement takes a quarter of a whole poll cycle: on the loop, a handful would double it. Slow
+    # until three cycles and 2 s have been slept (on the loop that would outlast the bound below whatever the
+    # cycle); the rest of the queue runs at the database's speed, or draining it took 50 s on a loaded machine
     delay = max(0.05, baseline_wall / 4)
+    slept = [0.0]
 
     @event.listens_for(engine, "before_cursor_execute")
     def slow(*_: object) -> None:
         statements.append(threading.get_ident())
-        time.sleep(delay)
+        if slept[0] < 3 * baseline_wall + 2.0:
+            slept[0] += delay
+            time.sleep(delay)
 
     slow_db = build(config, settings, engine)
     try:
@@ -82,7 +87,7 @@ def test_a_slow_database_never_runs_on_the_poll_loop_nor_slows_the_polls(
         slow_wall, durations = _poll_once(slow_db)
         for consumer in slow_db.off_loop:
             assert consumer.drain(300)
-        queued_work = len(statements) * delay
+        queued_work = slept[0]
     finally:
         slow_db.close()
     assert statements, "the consumers did not touch the database: the test proves nothing"

@@ -1,6 +1,6 @@
 """Every outage an operator sees first, end to end on one simulated town (issue #11).
 
-One started town for the module (snmpsim agents, 600 ONUs on five OLTs, and the town's HTTPS portal and DNS
+One started town for the module (snmpsim agents, 300 ONUs on five OLTs, and the town's HTTPS portal and DNS
 server on loopback), one incident engine on SQLite fed as ``serve`` feeds it: each OLT's GPON and ``if_mib``
 polls and the poll's report on itself, the prober's HTTP and DNS checks. Each test injects one fault the way
 the vendor MIBs show it, and asserts that exactly one incident of its kind opens, that the alert rule reading
@@ -102,7 +102,7 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
     url = f"sqlite:///{work / 'inventory.db'}"
     db.upgrade(url)
     database = db.make_engine(url)
-    with TownAgents(generate_town(seed=2026, onus=600)) as agents, TownServices(work / "services") as services:
+    with TownAgents(generate_town(seed=2026, onus=300)) as agents, TownServices(work / "services") as services:
         with db.session_scope(database) as session:
             import_document(session, agents.inventory_document())
         factory = db.session_factory(database)
