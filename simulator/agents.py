@@ -33,8 +33,9 @@ timeout, not an error). ``snmprec.write_olt`` therefore writes ``self.snmprec`` 
 
 Variation modules: the VPN gateway's sessions come from ``simulator/variation/telework.py``. snmpsim's
 ``--variation-modules-dir`` *replaces* its search path and holds for the whole process, so the process
-serving the gateway gets two: a directory holding only a copy of that file (snmpsim would try to load
-any other ``.py`` there, ``__init__.py`` included), and snmpsim's own (``numeric`` moves the counters).
+serving the gateway gets two directories, each holding only a copy of one file (snmpsim would load any
+other ``.py`` there, ``__init__.py`` included): that one, and snmpsim's ``numeric`` (it moves the
+counters), the only directory of every other agent.
 ``frozen_clock`` sets ``FTTHNOC_SIM_CLOCK`` for the agents, so that a test knows the time the curve is
 read at; an agent's ``env`` is set in its process's environment.
 """
@@ -119,6 +120,28 @@ def __init__(self, *args, **kwargs):
     _init(self, *args, **kwargs)
     self.set_timer_resolution(5.0)
 AsyncioDispatcher.__init__ = __init__
+import importlib.machinery
+def _cached_code(path):
+    return importlib.machinery.SourceFileLoader("_ftthnoc_mib", path).get_code("_ftthnoc_mib")
+def _compile(source, filename, mode, *args, **kwargs):
+    if mode == "exec" and isinstance(filename, str) and os.path.isabs(filename) and filename.endswith(".py"):
+        return _cached_code(filename)
+    return compile(source, filename, mode, *args, **kwargs)
+class _Runpy:
+    @staticmethod
+    def run_path(path, init_globals=None, run_name=None):
+        scope = {"__name__": run_name or "<run_path>", "__file__": path, **(init_globals or {})}
+        exec(_cached_code(path), scope)
+        return scope
+from pysnmp.smi import builder as _builder
+import snmpsim.variation as _variation
+_read = _builder.DirMibSource.read
+def _read_cached(self, name):
+    path = self.full_path(name, ".py")
+    return (_cached_code(path), ".py") if os.path.isfile(path) else _read(self, name)
+_builder.DirMibSource.read = _read_cached
+_builder.runpy = _Runpy
+_variation.compile = _compile
 from snmpsim.commands.responder import main
 sys.argv = [script, *sys.argv[5:]]
 sys.exit(main())
@@ -174,11 +197,13 @@ def snmpsim_variation_dir() -> Path | None:
     return here if here.is_dir() else None
 
 
-def write_variation_dir(directory: Path) -> Path:
-    """A directory with only the town's ``telework`` module in it, for ``--variation-modules-dir``."""
+def write_variation_dir(directory: Path, module: Path | None = None) -> Path:
+    """A directory with only one variation module in it (the town's ``telework`` unless ``module`` names
+    another file), for ``--variation-modules-dir``."""
+    module = module if module is not None else Path(telework.__file__)
     directory.mkdir(parents=True, exist_ok=True)
-    source = Path(telework.__file__).read_bytes()
-    target = directory / "telework.py"
+    source = module.read_bytes()
+    target = directory / module.name
     if not target.exists() or target.read_bytes() != source:
         target.write_bytes(source)
     return directory
@@ -543,12 +568,11 @@ class TownAgents:
             if self.shared is not None:
                 dirs = {name: self.shared.place(d) for name, d in dirs.items()}
             env = {} if self.frozen_clock is None else {telework.CLOCK_ENV: repr(float(self.frozen_clock))}
-            variation: list[Path] = []
-            if town.vpn_gateways:
-                variation.append(write_variation_dir(workdir / "variation"))
-                builtin = snmpsim_variation_dir()
-                if builtin is not None:
-                    variation.append(builtin)
+            # every agent loads snmpsim's ``numeric`` alone (the moving counters), not all nine of snmpsim's
+            # modules (``notification`` imports pysnmp's whole high-level API): a third of an agent's start
+            builtin = snmpsim_variation_dir()
+            numeric = [write_variation_dir(workdir / "variation-numeric", builtin / "numeric.py")] if builtin else []
+            vpn = [*numeric, write_variation_dir(workdir / "variation")] if builtin else []
             for device in town.devices():
                 sock = reserve_udp_port(self.host, self._port_for(device.name, device.address))
                 sockets.append(sock)
@@ -558,7 +582,7 @@ class TownAgents:
                     sock=sock,
                     community=town.community,
                     users=self.users,
-                    variation_dirs=tuple(variation) if isinstance(device, VpnGateway) else (),
+                    variation_dirs=tuple(vpn if isinstance(device, VpnGateway) else numeric),
                     env=env,
                 )
             small = [self.agents[d.name] for d in town.devices() if not isinstance(d, Olt)]
