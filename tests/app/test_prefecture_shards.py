@@ -40,7 +40,8 @@ from ftthnoc.inventory.models import PollerShard, User
 from ftthnoc.settings import Settings
 from ftthnoc.shard import hashmod
 from simulator import faults
-from simulator.agents import TownAgents
+from simulator.agents import TownAgents, snmpsim_executable
+from simulator.town import generate_town
 from tests.waiting import scaled, wait_until
 
 with warnings.catch_warnings():  # starlette nags about httpx; TestClient still runs on it
@@ -48,6 +49,22 @@ with warnings.catch_warnings():  # starlette nags about httpx; TestClient still 
     from fastapi.testclient import TestClient
 
 pytestmark = pytest.mark.postgres
+
+#: ONUs of this module's town: every shard polls its OLTs every few seconds for minutes, and an agent's
+#: answers cost it more than the pollers; 240 homes still give each district's OLTs a power cut's dozens
+TOWN_ONUS = 240
+
+
+@pytest.fixture(scope="module")
+def town_agents() -> Iterator[TownAgents]:
+    """This module's own town (its faults are restored by each test): smaller than the session's."""
+    try:
+        snmpsim_executable()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"snmpsim not installed: {exc}")
+    with TownAgents(generate_town(seed=2026, onus=TOWN_ONUS)) as agents:
+        yield agents
+
 
 #: seconds between two polls of a target, and each poll's bound: stretched on a loaded machine, where a 5 s
 #: bound fails polls (then OLTs read unreachable, which is not what this test is about)
@@ -100,17 +117,17 @@ def _polled_targets(url: str) -> set[str]:
             for s in f.samples if s.value == 1}
 
 
-def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(small_agents: TownAgents, postgres_url: str,
+def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(town_agents: TownAgents, postgres_url: str,
                                                                       tmp_path: Path) -> None:
     district = "chiyoda"
-    n, shard_of = _split(small_agents, district)
-    [(cut_olt, cut_port)] = [(o.name, p.name) for o in small_agents.town.olts for p in o.pon_ports if p.feeder_cut]
+    n, shard_of = _split(town_agents, district)
+    [(cut_olt, cut_port)] = [(o.name, p.name) for o in town_agents.town.olts for p in o.pon_ports if p.feeder_cut]
     victim = shard_of[cut_olt]
     running = sorted(set(shard_of.values()))
     assert len(running) >= 2, shard_of
     engine = db.make_engine(postgres_url)
     with db.session_scope(engine) as s:
-        import_document(s, small_agents.inventory_document())
+        import_document(s, town_agents.inventory_document())
         from api.security import issue_token
 
         user = User(name="oscar", role="operator")
@@ -135,7 +152,7 @@ def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(small_agents
         return list(get(f"/api/incidents?{qs}")["items"])
 
     cfg = tmp_path / "ftthnoc.yaml"
-    cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
+    cfg.write_text(yaml.safe_dump(town_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
     env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": postgres_url,
            "FTTHNOC_DATA_DIR": str(tmp_path / "data")}
     pollers: dict[int, subprocess.Popen[str]] = {}
@@ -154,7 +171,7 @@ def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(small_agents
         wait_until(lambda: [i for i in incidents(open="true") if i["kind"] == "feeder_cut"], 60, "the feeder cut")
 
         # a power cut over OLTs of two shards: one incident, with both shards' homes in it
-        fault = faults.power_cut(small_agents, district, 0.5, seed=7)
+        fault = faults.power_cut(town_agents, district, 0.5, seed=7)
         victims = len(fault.before)
 
         def power() -> list[dict[str, Any]] | None:
@@ -170,7 +187,7 @@ def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(small_agents
             writers = set(s.scalars(select(IncidentHousehold.olt).where(
                 IncidentHousehold.incident_id == opened[0]["id"])))
         assert len({shard_of[o] for o in writers}) >= 2, writers
-        faults.restore(small_agents, fault)
+        faults.restore(town_agents, fault)
         fault = None
         closed = wait_until(lambda: [i for i in incidents(kind="power_outage") if i["status"] == "closed"] or None,
                             120, "the power cut closed once every shard's homes are back")
@@ -198,7 +215,7 @@ def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(small_agents
         assert cut["unpolled"].startswith(f"nobody polls it (shard {victim}/{n} silent since ")
         assert get(f"/api/incidents/{cut['id']}")["unpolled"] == cut["unpolled"]
         page = client.get("/outages?lang=en").text
-        cut_district = next(o.district for o in small_agents.town.olts if o.name == cut_olt)
+        cut_district = next(o.district for o in town_agents.town.olts if o.name == cut_olt)
         assert f'id="unknown-{cut_district}"' in page and "cannot be checked now" in page
 
         def alive_after_kill() -> bool:
@@ -215,7 +232,7 @@ def test_shards_share_incidents_and_a_dead_shards_olts_read_unknown(small_agents
                 p.send_signal(signal.SIGTERM)
                 p.wait(timeout=60)
         if fault is not None:
-            faults.restore(small_agents, fault)
+            faults.restore(town_agents, fault)
         client.close()
         engine.dispose()
 
@@ -244,31 +261,31 @@ def _gasp_events(url: str, district: str) -> float:
                and s.labels == {"cause": "dying_gasp", "district": district})
 
 
-def test_dying_gasps_are_counted_across_shards(small_agents: TownAgents, postgres_url: str, tmp_path: Path) -> None:
+def test_dying_gasps_are_counted_across_shards(town_agents: TownAgents, postgres_url: str, tmp_path: Path) -> None:
     """Two `serve --shard` processes, each polling one of a district's OLTs: 2 + 2 gasps open nothing, 3 + 3
     open exactly one power cut, with both shards' homes, closed once when they are all back."""
     from ftthnoc.incidents.models import Incident, IncidentHousehold, ShardGasp
 
     district = "chiyoda"
-    n, shard_of = _split(small_agents, district)
+    n, shard_of = _split(town_agents, district)
     by_shard: dict[int, str] = {}
-    for o in small_agents.town.olts:
+    for o in town_agents.town.olts:
         if o.district == district:
             by_shard.setdefault(shard_of[o.name], o.name)
     (sa, olt_a), (sb, olt_b) = sorted(by_shard.items())[:2]
-    home_district = {h.code: h.district for h in small_agents.town.households}
+    home_district = {h.code: h.district for h in town_agents.town.households}
 
     def homes(olt: str) -> list[tuple[str, str, int]]:
-        return [(u.olt, u.pon_port, u.onu_id) for u in faults.current_olt(small_agents, olt).onus()
+        return [(u.olt, u.pon_port, u.onu_id) for u in faults.current_olt(town_agents, olt).onus()
                 if u.online and home_district.get(u.household) == district]
 
     a_homes, b_homes = homes(olt_a), homes(olt_b)
     assert len(a_homes) >= 5 and len(b_homes) >= 5, (olt_a, olt_b)
     engine = db.make_engine(postgres_url)
     with db.session_scope(engine) as s:
-        import_document(s, small_agents.inventory_document())
+        import_document(s, town_agents.inventory_document())
     cfg = tmp_path / "ftthnoc.yaml"
-    cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
+    cfg.write_text(yaml.safe_dump(town_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
     env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": postgres_url,
            "FTTHNOC_DATA_DIR": str(tmp_path / "data")}
 
@@ -292,20 +309,20 @@ def test_dying_gasps_are_counted_across_shards(small_agents: TownAgents, postgre
 
         # 2 + 2: four gasps in the district, none of the shards opens anything
         four = [*a_homes[:2], *b_homes[:2]]
-        fault = faults.power_cut_at(small_agents, four)
+        fault = faults.power_cut_at(town_agents, four)
         wait_until(lambda: set(four) <= shared(), 120, "both shards' gasps in shard_gasps")
         # each shard has correlated the poll that saw its gasps; the later of the two counted all four
         wait_until(lambda: all(_gasp_events(u, district) >= counted[i] + 2 for i, u in urls.items()), 60,
                    "both shards counted their gasps")
         assert power() == []
-        faults.restore(small_agents, fault)
+        faults.restore(town_agents, fault)
         fault = None
         wait_until(lambda: not set(four) & shared(), 120, "the four homes' power back")
         assert power() == []
 
         # 3 + 3: one power cut, both shards' homes in its one row
         six = [*a_homes[2:5], *b_homes[2:5]]
-        fault = faults.power_cut_at(small_agents, six)
+        fault = faults.power_cut_at(town_agents, six)
         opened = wait_until(lambda: [r for r in power() if r.onu_count >= 6] or None, 120,
                             "one power cut with both shards' homes")
         assert len(power()) == 1 and opened[0].status == "open" and opened[0].onu_count == 6
@@ -313,7 +330,7 @@ def test_dying_gasps_are_counted_across_shards(small_agents: TownAgents, postgre
             members = {(h.olt, h.pon_port, int(h.onu_id)) for h in s.scalars(select(IncidentHousehold).where(
                 IncidentHousehold.incident_id == opened[0].id))}
         assert members == set(six)
-        faults.restore(small_agents, fault)
+        faults.restore(town_agents, fault)
         fault = None
         closed = wait_until(lambda: [r for r in power() if r.status == "closed"] or None, 120,
                             "the power cut closed once both shards' homes are back")
@@ -322,7 +339,7 @@ def test_dying_gasps_are_counted_across_shards(small_agents: TownAgents, postgre
     finally:
         _stop(pollers)
         if fault is not None:
-            faults.restore(small_agents, fault)
+            faults.restore(town_agents, fault)
         engine.dispose()
 
 
@@ -367,7 +384,7 @@ def _onu_readings(url: str) -> dict[tuple[str, str, int], tuple[bool, float | No
 
 
 @pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus not installed (Debian package prometheus)")
-def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgents, postgres_url: str,
+def test_api_onus_reads_other_shards_onus_from_the_store(town_agents: TownAgents, postgres_url: str,
                                                          tmp_path: Path) -> None:
     """The API served by shard A (`serve --shard --api`, FTTHNOC_PROMETHEUS_URL set) answers shard B's ONUs
     from a real Prometheus scraping both shards, with the reading's age and the values B polled; with the
@@ -376,7 +393,7 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
     on shard A says the same of a household on B's OLT (issue #16), in Japanese and English."""
     n, shard_of = 2, {}
     for n in range(2, 12):
-        shard_of = {o.name: hashmod(small_agents.address(o.name), n) for o in small_agents.town.olts}
+        shard_of = {o.name: hashmod(town_agents.address(o.name), n) for o in town_agents.town.olts}
         if len(set(shard_of.values())) >= 2:
             break
     sa, sb = sorted(set(shard_of.values()))[:2]
@@ -384,7 +401,7 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
     olts_b = sorted(o for o, k in shard_of.items() if k == sb)
     engine = db.make_engine(postgres_url)
     with db.session_scope(engine) as s:
-        import_document(s, small_agents.inventory_document())
+        import_document(s, town_agents.inventory_document())
         from api.security import issue_token
 
         user = User(name="oscar", role="operator")
@@ -395,7 +412,7 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
         session_token = issue_token(s, clerk, kind="session", lifetime=timedelta(days=1)).token
     engine.dispose()
     cfg = tmp_path / "ftthnoc.yaml"
-    cfg.write_text(yaml.safe_dump(small_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
+    cfg.write_text(yaml.safe_dump(town_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": postgres_url,
@@ -440,7 +457,7 @@ def test_api_onus_reads_other_shards_onus_from_the_store(small_agents: TownAgent
         olt_b = olts_b[0]
         theirs = wait_until(lambda: {k: v for k, v in _onu_readings(url_b).items() if k[0] == olt_b} or None, 120,
                             f"shard {sb}/{n}'s first poll of {olt_b}", retry_on=(OSError,))
-        owner = {(u.olt, u.pon_port, u.onu_id): u.household for u in faults.current_olt(small_agents, olt_b).onus()}
+        owner = {(u.olt, u.pon_port, u.onu_id): u.household for u in faults.current_olt(town_agents, olt_b).onus()}
         home = sorted((not v[0], v[1] is None, k) for k, v in theirs.items() if owner.get(k))[0][2]  # up, with Rx
         home_code = owner[home]
 
