@@ -32,8 +32,9 @@ def known_seconds(config: pytest.Config) -> dict[str, float]:
     seconds: dict[str, float] = {}
     if COMMITTED.exists():
         seconds.update(json.loads(COMMITTED.read_text(encoding="utf-8")))
-    if config.cache is not None:
-        seconds.update(config.cache.get(CACHE_KEY, {}))
+    cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
+    if cache is not None:
+        seconds.update(cache.get(CACHE_KEY, {}))
     return seconds
 
 
@@ -72,8 +73,9 @@ class ModuleTimer:
         if not self.seconds or hasattr(self.config, "workerinput") or not self.whole_run(exitstatus):
             return
         measured = {m: round(s, 1) for m, s in self.seconds.items()}
-        if self.config.cache is not None:
-            self.config.cache.set(CACHE_KEY, {**self.config.cache.get(CACHE_KEY, {}), **measured})
+        cache = getattr(self.config, "cache", None)
+        if cache is not None:
+            cache.set(CACHE_KEY, {**cache.get(CACHE_KEY, {}), **measured})
         if self.write_committed:
             known = json.loads(COMMITTED.read_text(encoding="utf-8")) if COMMITTED.exists() else {}
             known.update(measured)

@@ -855,11 +855,14 @@ class IncidentEngine:
                 self._open_incident("power_outage", None, None, district, members, batch)
 
     def _down_time(self, key: OnuKey, reading: OnuReading | None, when: datetime) -> datetime:
-        """Since when an ONU is down: the OLT's own time (never after the poll), else the first poll that
-        showed it down (the one that saw it go down, or its first poll: ``_undated``)."""
+        """Since when an ONU is down: the OLT's own time, never after the first poll that showed it down (the
+        one that saw it go down, or its first poll: ``_undated``), which is the time without one. An OLT's
+        clock can run ahead of ours (no NTP on the management network): an ONU dark since an earlier poll,
+        dated "later" by its OLT, must not join the burst of a cut that came after it."""
+        seen = self._seen_down.get(key, when)
         if reading is not None and reading.down_at is not None:
-            return min(reading.down_at, when)
-        return self._seen_down.get(key, when)
+            return min(reading.down_at, seen, when)
+        return seen
 
     def _held(self) -> set[OnuKey]:
         """ONUs an open incident holds as down (not returned)."""

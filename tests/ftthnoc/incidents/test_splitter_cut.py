@@ -106,6 +106,22 @@ def test_a_home_already_dark_is_not_online_and_a_share_short_opens_nothing(
         ("opened", "splitter_cut", "a1-2", 3)]
 
 
+def test_a_home_dark_since_an_earlier_poll_stays_out_though_its_olts_clock_runs_ahead(
+    make_engine: MakeIncidentEngine, network: Engine
+) -> None:
+    """The OLT dates every down a day ahead of the poller: ONU 3, dark since the first poll, is still not one
+    of the homes of the cut that darkens the rest of its splitter ten minutes later."""
+    with_topology(network)
+    eng = make_engine()
+    ahead = timedelta(days=1)
+    dark = los("0/1/1", [3], T0 + ahead)
+    assert eng.observe_readings("olt-a", poll("olt-a", dark), T0) == []
+    changes = eng.observe_readings("olt-a", poll("olt-a", {**dark, **los("0/1/1", [4, 5, 6], T0 + 600 * S + ahead)}),
+                                   T0 + 600 * S)  # fmt: skip
+    assert [(c.change, c.kind, c.splitter) for c in changes] == [("opened", "splitter_cut", "a1-2")]
+    assert set(changes[0].households) == {household("olt-a", "0/1/1", n) for n in (4, 5, 6)}
+
+
 def test_a_lower_share_opens_early_and_the_rest_join(make_engine: MakeIncidentEngine, network: Engine) -> None:
     with_topology(network)
     eng = make_engine(splitter_min_share=0.5)
