@@ -12,32 +12,13 @@ import pytest
 
 from simulator import agents as agents_mod
 from simulator.agents import AgentStartError, TownAgents, serve_walk, snmp_get_packet
-from simulator.snmprec import huawei_dbm_raw, zte_rx_raw
 from simulator.town import DEFAULT_DISTRICTS, DEFAULT_OLTS, Olt, Town, generate_town
 from tests.waiting import wait_until
 
-from .netsnmp import parse_numeric_walk, run
+from .netsnmp import HW_RX, ZTE_RX, bulkwalk, expected_rx, parse_numeric_walk, run
 
-HW_RX = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.4"
 HW_TX = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.3"
-ZTE_RX = "1.3.6.1.4.1.3902.1012.3.50.12.1.1.10"
 PEER_C320 = Path("/work/shared/peer-data/librenms/zxa10_c320.snmprec")
-
-
-def _oid(text: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in text.split("."))
-
-
-def expected_rx(olt: Olt) -> dict[tuple[int, ...], str]:
-    base = _oid(HW_RX if olt.vendor == "huawei" else ZTE_RX)
-    enc = huawei_dbm_raw if olt.vendor == "huawei" else zte_rx_raw
-    ani = () if olt.vendor == "huawei" else (1,)  # ZTE's optics table: {pon}.{onu}.1
-    return {(*base, p.pon_index, u.onu_id, *ani): str(enc(u.rx_dbm)) for p in olt.pon_ports for u in p.onus}
-
-
-def bulkwalk(tools: dict[str, str], address: str, oid: str, *extra: str) -> dict[tuple[int, ...], str]:
-    cmd = [tools["snmpbulkwalk"], "-v2c", "-c", "public", "-On", "-Cr25", "-t", "5", *extra, address, oid]
-    return parse_numeric_walk(run(cmd))
 
 
 V3 = ["-v3", "-l", "authPriv", "-u", "ftthnoc", "-a", "SHA-256", "-A", "ftthnoc-demo-auth",

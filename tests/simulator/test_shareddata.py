@@ -12,7 +12,7 @@ from simulator.faults import cut_pon_port, restore
 from simulator.model import Town
 from simulator.shareddata import SharedData
 
-from .test_agents import HW_RX, bulkwalk, expected_rx
+from .netsnmp import HW_RX, bulkwalk, expected_rx
 
 
 def _stored_bytes(store: SharedData) -> dict[str, bytes]:
