@@ -1,6 +1,6 @@
 """Incidents on the simulated town: real snmpsim agents, real polls, faults injected while it runs.
 
-The town here is this module's own (faults rewrite its agents' data), 600 ONUs on five OLTs; each
+The town here is this module's own (faults rewrite its agents' data), 300 ONUs on five OLTs; each
 test restores every fault it made. The database is SQLite, and PostgreSQL when configured.
 """
 
@@ -39,7 +39,7 @@ def town_agents() -> Iterator[TownAgents]:
         snmpsim_executable()
     except Exception as exc:  # pragma: no cover - depends on the machine
         pytest.skip(f"snmpsim not installed: {exc}")
-    with TownAgents(generate_town(seed=2026, onus=600)) as agents:
+    with TownAgents(generate_town(seed=2026, onus=300)) as agents:
         yield agents
 
 
