@@ -108,8 +108,8 @@ _ORDER: dict[LineState, int] = {"down": 0, "unknown": 1, "not_polled": 2, "up": 
 
 
 def _beyond(live: Live, olt: str, line: OnuLine) -> bool:
-    """Whether an ONU's line may come from beyond the snapshot: the snapshot has nothing of it and its OLT
-    is not one this process polls (its own OLTs keep the snapshot's word, as before shards)."""
+    """Whether an ONU's line may come from the store: the snapshot has nothing of it and its OLT is not one
+    this process polls (its own OLTs keep the snapshot's word while their shard's heartbeat is fresh)."""
     return not line.polled and (live.own_olts is None or olt not in live.own_olts)
 
 
@@ -127,18 +127,22 @@ def status(session: Session, provider: OnuStateProvider | None, code: str,
            thresholds: Mapping[str, Thresholds], live: Live | None = None) -> LineStatus:  # fmt: skip
     """Household ``code``'s line now (the household's existence is the caller's to check). ``live``: where
     ONUs on OLTs the process does not poll read from (one store query for the household); None: the
-    snapshot alone."""
+    snapshot alone. Either way an OLT whose shard is silent reads ``unknown``, as in the ONU list."""
     found = open_incident(session, code)
     incident, joined = found if found is not None else (None, {})
     onus = search(session, None, Window(MAX_ONUS), household=code).items
     wanted = select(Olt.name, Olt.pon_class).where(Olt.name.in_({o.olt for o in onus}))
     classes = {name: pon_class for name, pon_class in session.execute(wanted)}
     seen = [line_of(provider, o.olt, o.pon_port, o.onu_id) for o in onus]
-    if live is not None and any(_beyond(live, o.olt, line) for o, line in zip(onus, seen, strict=True)):
+    if onus:
+        # a silent shard's OLT is unknown even in this process's snapshot (its own poller stopped: the snapshot
+        # is old), as in the ONU list: one heartbeat query, then the store for the OLTs beyond the snapshot
         lives = Lives.load(session, live)
-        lives.ask_for(o.olt for o, line in zip(onus, seen, strict=True) if _beyond(live, o.olt, line))
-        seen = [_from_beyond(lives, o.olt, o.pon_port, o.onu_id, line) if _beyond(live, o.olt, line) else line
-               for o, line in zip(onus, seen, strict=True)]  # fmt: skip
+        beyond = [o.olt in lives.silent or (live is not None and _beyond(live, o.olt, line))
+                  for o, line in zip(onus, seen, strict=True)]  # fmt: skip
+        lives.ask_for(o.olt for o, b in zip(onus, beyond, strict=True) if b)
+        seen = [_from_beyond(lives, o.olt, o.pon_port, o.onu_id, line) if b else line
+                for o, line, b in zip(onus, seen, beyond, strict=True)]  # fmt: skip
     statuses = []
     for o, line in zip(onus, seen, strict=True):
         pon_class = classes.get(o.olt)

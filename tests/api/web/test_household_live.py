@@ -164,6 +164,30 @@ def test_the_own_olts_onu_keeps_the_snapshots_word(support: TestClient, store: F
     assert store.asked == []
 
 
+def test_the_own_olts_snapshot_reads_unknown_once_its_shard_is_silent_on_the_page_and_in_the_api(
+    support: TestClient, store: FakeStore, app: FastAPI, engine: Engine, families: list[MetricFamily]
+) -> None:
+    """This process's own poller stopped an hour ago (its heartbeat): its snapshot is that old. The page and
+    ``/api/onus`` say the same, unknown and why, not the snapshot's up."""
+    app.state.own_olts = frozenset({ONU["olt"]})
+    families[:] = snapshot(up=1.0, rx=-19.5)
+    assert headline(_page(support, "ja")) == "回線は正常です"  # fresh: the snapshot's word
+    with db.session_scope(engine) as s:
+        s.add(PollerShard(shard="1/2", shard_index=1, shard_count=2, interval_seconds=5.0,
+                          last_poll_at=datetime.now(UTC) - timedelta(hours=1), targets=[ONU["olt"]]))  # fmt: skip
+    page = _page(support, "en")
+    assert "Nobody polls it (shard 1/2 silent since " in page and 'id="rx-1"' not in page
+    with db.session(engine) as s:
+        status = lines.status(s, lambda *_: (True, -19.5), "HH-000001", default_thresholds())
+    assert status.state == "unknown" and status.onus[0].line.unknown is not None
+    response = support.get(f"/api/onus?olt={ONU['olt']}&pon_port={ONU['pon_port']}")
+    assert response.status_code == 200, response.text
+    [onu] = [o for o in response.json()["items"] if o["onu_id"] == int(ONU["onu_id"])]
+    assert (onu["live"], onu["up"]) == ("unknown", None)
+    assert onu["live_reason"].startswith("nobody polls it (shard 1/2 silent since ")
+    assert store.asked == []
+
+
 def test_lines_status_takes_the_snapshot_first_then_the_store(engine: Engine) -> None:
     """``lines.status`` itself: a snapshot's reading wins over the store's; without ``live`` the store is
     never asked (the page as before shards)."""
