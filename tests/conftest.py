@@ -10,10 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from simulator.agents import TownAgents, snmpsim_executable
+from simulator.agents import TownAgents
 from simulator.shareddata import SHARED_DATA_ENV
 from simulator.town import Town, generate_town
 from tests import ordering
+from tests.towns import running
 
 SMALL_ONUS = 600
 
@@ -103,11 +104,7 @@ def small_town() -> Town:
 
 @pytest.fixture(scope="session")
 def small_agents(small_town: Town) -> Iterator[TownAgents]:
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
-    with TownAgents(small_town) as agents:
+    with running(small_town) as agents:
         yield agents
 
 
@@ -119,11 +116,7 @@ def full_town() -> Town:
 @pytest.fixture(scope="session")
 def full_agents(full_town: Town) -> Iterator[TownAgents]:
     """The default 7,000-ONU town: started only by tests marked ``full_town``."""
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
-    with TownAgents(full_town) as agents:
+    with running(full_town) as agents:
         yield agents
 
 

@@ -40,8 +40,9 @@ from ftthnoc.inventory.models import PollerShard, User
 from ftthnoc.settings import Settings
 from ftthnoc.shard import hashmod
 from simulator import faults
-from simulator.agents import TownAgents, snmpsim_executable
+from simulator.agents import TownAgents
 from simulator.town import generate_town
+from tests.towns import running
 from tests.waiting import scaled, wait_until
 
 with warnings.catch_warnings():  # starlette nags about httpx; TestClient still runs on it
@@ -58,11 +59,7 @@ TOWN_ONUS = 240
 @pytest.fixture(scope="module")
 def town_agents() -> Iterator[TownAgents]:
     """This module's own town (its faults are restored by each test): smaller than the session's."""
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
-    with TownAgents(generate_town(seed=2026, onus=TOWN_ONUS)) as agents:
+    with running(generate_town(seed=2026, onus=TOWN_ONUS)) as agents:
         yield agents
 
 

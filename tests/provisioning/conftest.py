@@ -17,10 +17,11 @@ from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.inventory.models import AuditEntry, Enrolment, Household, Onu
 from provisioning.enrol import Provisioner
-from simulator.agents import TownAgents, snmpsim_executable
+from simulator.agents import TownAgents
 from simulator.cli.olt_state import OltState, PluggedOnu
 from simulator.cli.town import TownCli, provisioning_section
 from simulator.town import Town, generate_town
+from tests.towns import require_snmpsim
 from tests.waiting import scaled
 
 _serials = itertools.count(0x5EED0000)
@@ -100,10 +101,7 @@ class Env:
 
 @pytest.fixture(scope="package")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
+    require_snmpsim()
     town = generate_town(seed=11, onus=300, schools=1)
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('provisioning')) / 'inventory.db'}"
     db.upgrade(url)

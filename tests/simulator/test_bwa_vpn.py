@@ -22,11 +22,12 @@ from ftthnoc.inventory import db
 from ftthnoc.samples import MetricFamily, is_private
 from ftthnoc.telework.calendar import TeleworkConfig
 from ftthnoc.telework.kpi import TeleworkKpi
-from simulator.agents import TownAgents, snmpsim_executable
+from simulator.agents import TownAgents
 from simulator.snmprec import BAICELLS, USER_ROWS_MAX, bwa_records
 from simulator.town import Town, VpnGateway, generate_town
 from simulator.variation import telework
 from tests.ftthnoc.inventory.conftest import database_url, engine, make_database  # noqa: F401
+from tests.towns import running
 
 JST = telework.JST
 #: a Wednesday mid-morning: the plateau of the working day
@@ -120,12 +121,8 @@ def test_the_town_has_bwa_where_fibre_arrives_last_and_one_vpn_gateway(small_tow
 @pytest.fixture(scope="module")
 def bwa_vpn_agents(small_town: Town) -> Iterator[TownAgents]:
     """Only the BWA stations and the gateway (the OLTs have their own tests), clock frozen at WORKING."""
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
     town = dataclasses.replace(small_town, olts=())
-    with TownAgents(town, frozen_clock=WORKING) as agents:
+    with running(town, frozen_clock=WORKING) as agents:
         yield agents
 
 

@@ -17,7 +17,8 @@ from collectors.snmp.module import get_module
 from collectors.snmp.poll import ModuleResult, poll_module
 from ftthnoc.config import Auth
 from ftthnoc.samples import MetricFamily
-from simulator.agents import serve_walk, snmpsim_executable
+from simulator.agents import serve_walk
+from tests.towns import require_snmpsim
 
 ARP = "1.3.6.1.2.1.4.22.1.2"
 NAME = "ftth_router_arp_entry_info"
@@ -90,10 +91,7 @@ HAND_TABLE = """\
 
 @pytest.fixture(scope="module")
 def have_snmpsim() -> None:
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
+    require_snmpsim()
 
 
 async def test_a_real_agents_arp_table(have_snmpsim: None, tmp_path: Path) -> None:

@@ -24,22 +24,19 @@ from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.samples import MetricFamily
-from simulator.agents import TownAgents, snmpsim_executable
+from simulator.agents import TownAgents
 from simulator.faults import applied_faults, current_olt, cut_pon_port, cut_splitter, power_cut, restore
 from simulator.topology import port_splitters
 from simulator.town import Olt, PonPort, generate_town
 from tests.ftthnoc.inventory.conftest import MakeDatabase
+from tests.towns import running
 
 T0 = datetime(2026, 8, 10, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def town_agents() -> Iterator[TownAgents]:
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
-    with TownAgents(generate_town(seed=2026, onus=300)) as agents:
+    with running(generate_town(seed=2026, onus=300)) as agents:
         yield agents
 
 

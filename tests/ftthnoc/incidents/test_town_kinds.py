@@ -37,11 +37,12 @@ from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.samples import MetricFamily
-from simulator.agents import TownAgents, snmpsim_executable
+from simulator.agents import TownAgents
 from simulator.faults import board_down, cut_pon_port, pon_port_down, power_cut, restore, rogue_onu, uplink_down
 from simulator.services import LOOPBACK, NAME, TownServices
 from simulator.town import generate_town
 from tests.grafana.grafana_json import RULES
+from tests.towns import require_snmpsim
 
 PROMTOOL = shutil.which("promtool")
 T0 = datetime(2026, 8, 10, 1, 0, tzinfo=UTC)
@@ -94,10 +95,7 @@ class Town:
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
+    require_snmpsim()
     work = tmp_path_factory.mktemp("town-kinds")
     url = f"sqlite:///{work / 'inventory.db'}"
     db.upgrade(url)

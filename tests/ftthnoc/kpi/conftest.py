@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.kpi.recorder import KpiRecorder
-from simulator.agents import TownAgents, snmpsim_executable
+from simulator.agents import TownAgents
 from simulator.town import Town, generate_town
+from tests.towns import running
 
 
 @pytest.fixture(scope="package")
@@ -26,12 +27,8 @@ def router_town() -> Town:
 
 @pytest.fixture(scope="package")
 def router_agents(router_town: Town) -> Iterator[TownAgents]:
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
     routers_only = dataclasses.replace(router_town, olts=(), bwa_stations=(), vpn_gateways=())
-    with TownAgents(routers_only) as agents:
+    with running(routers_only) as agents:
         yield agents
 
 

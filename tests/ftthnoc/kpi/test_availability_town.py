@@ -17,9 +17,10 @@ from ftthnoc.config import Config
 from ftthnoc.inventory import db
 from ftthnoc.kpi import figures
 from ftthnoc.kpi.recorder import KpiRecorder
-from simulator.agents import TownAgents, snmpsim_executable
+from simulator.agents import TownAgents
 from simulator.generate import generate_town
 from tests.ftthnoc.kpi.conftest import town_inventory
+from tests.towns import running
 
 T0 = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
 INTERVAL = 60.0
@@ -27,12 +28,8 @@ INTERVAL = 60.0
 
 @pytest.fixture(scope="module")
 def olt_agents() -> Iterator[TownAgents]:
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
     town = dataclasses.replace(generate_town(seed=11, onus=160, schools=0), bwa_stations=(), vpn_gateways=())
-    with TownAgents(town) as agents:
+    with running(town) as agents:
         yield agents
 
 

@@ -16,10 +16,11 @@ from ftthnoc.inventory.models import School, Tablet
 from ftthnoc.kpi import figures
 from ftthnoc.kpi.recorder import KpiRecorder
 from ftthnoc.samples import MetricFamily
-from simulator.agents import TownAgents, serve_walk, snmpsim_executable
+from simulator.agents import TownAgents, serve_walk
 from simulator.snmprec import render, router_records
 from simulator.town import Town, generate_town
 from tests.ftthnoc.kpi.conftest import inventory, poll_routers, town_inventory
+from tests.towns import require_snmpsim
 
 NOW = datetime(2026, 11, 26, 1, 30, tzinfo=UTC)  # 10:30 JST, a school day
 LATER = NOW + timedelta(hours=1)
@@ -27,10 +28,7 @@ LATER = NOW + timedelta(hours=1)
 
 @pytest.fixture(scope="module", autouse=True)
 def have_snmpsim() -> None:
-    try:
-        snmpsim_executable()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"snmpsim not installed: {exc}")
+    require_snmpsim()
 
 
 def mac(n: int) -> str:
