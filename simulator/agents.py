@@ -89,7 +89,10 @@ OLT_GROUP = "olts"
 # every 0.1 s (a responder keeps no timers: the ticks only expire caches, and snmpEngineTime is read from
 # the clock), since ten wake-ups a second cost an idle agent 3.3 ms of CPU a second: 0.86 CPU-s per 20 s
 # for the 13 processes of a 600-ONU town, then 0.00, and some 55 CPU-s of a test run's agents idling
-# between polls; then run snmpsim's responder.
+# between polls; run pysnmp's MIB modules and snmpsim's variation modules from Python's bytecode cache
+# (``__pycache__``, checked against the source as imports are): pysnmp compiled each MIB from source at every
+# start, twice in a Python without ``-O`` (to read it, then again through ``runpy``), half an agent's start;
+# then run snmpsim's responder.
 # argv: parent pid, die (1/0), HOST:PORT:FD,..., the responder's path (its argv[0]), its options.
 _BOOT = r"""
 import os, signal, socket, sys
@@ -148,9 +151,11 @@ sys.exit(main())
 """
 
 # What starting an agent costs, in CPU seconds on one idle core (snmpsim 1.2.2, Python 3.11, measured
-# here): the interpreter with pysnmp and snmpsim (~1 s), each engine (USM keys, contexts), and the
-# index snmpsim builds of every record of every data file (~35 µs a record with the dbm.dumb that a
-# Python without gdbm has; both data files of a device are indexed: ``public`` and ``self``).
+# here): the interpreter with pysnmp and snmpsim (~1 s before the bytecode cache and the one variation
+# module, ~0.13 s since; kept at 1 s: it is the base of the start-up deadline, which a loaded machine needs
+# more than an idle one), each engine (USM keys, contexts), and the index snmpsim builds of every record of
+# every data file (~35 µs a record with the dbm.dumb that a Python without gdbm has; both data files of a
+# device are indexed: ``public`` and ``self``).
 PROCESS_CPU_SECONDS = 1.0
 ENGINE_CPU_SECONDS = 0.05
 RECORD_CPU_SECONDS = 35e-6
