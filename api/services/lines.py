@@ -8,7 +8,7 @@ down cause and time) and the incident tables. Nothing here asks a device. No per
 With poller shards, an ONU on an OLT this process does not poll (``Live``) reads its up and Rx from the
 shared store with the reading's age, or ``unknown`` and why (its shard is silent, the store did not
 answer or has no reading), as the ONU list does (``api.services.onus.Lives``): never an old value as
-current. ONUs on the process's own OLTs read its snapshot exactly as before.
+current. ONUs on the process's own OLTs read its snapshot, unless its own shard is silent.
 """
 
 from __future__ import annotations
@@ -107,22 +107,6 @@ def open_incident(session: Session, code: str) -> tuple[Incident, dict[tuple[str
 _ORDER: dict[LineState, int] = {"down": 0, "unknown": 1, "not_polled": 2, "up": 3, "no_onu": 4}
 
 
-def _beyond(live: Live, olt: str, line: OnuLine) -> bool:
-    """Whether an ONU's line may come from the store: the snapshot has nothing of it and its OLT is not one
-    this process polls (its own OLTs keep the snapshot's word while their shard's heartbeat is fresh)."""
-    return not line.polled and (live.own_olts is None or olt not in live.own_olts)
-
-
-def _from_beyond(lives: Lives, olt: str, port: str, onu_id: int, line: OnuLine) -> OnuLine:
-    found = lives.of(olt, port, onu_id)
-    if found is None:
-        return line
-    if isinstance(found, Unknown):
-        return OnuLine(polled=False, source="unknown", unknown=found)
-    return OnuLine(polled=True, up=found.up, rx_dbm=found.rx_dbm, source="store",
-                   age_seconds=round(found.age_seconds(lives.now), 1))  # fmt: skip
-
-
 def status(session: Session, provider: OnuStateProvider | None, code: str,
            thresholds: Mapping[str, Thresholds], live: Live | None = None) -> LineStatus:  # fmt: skip
     """Household ``code``'s line now (the household's existence is the caller's to check). ``live``: where
@@ -134,15 +118,10 @@ def status(session: Session, provider: OnuStateProvider | None, code: str,
     wanted = select(Olt.name, Olt.pon_class).where(Olt.name.in_({o.olt for o in onus}))
     classes = {name: pon_class for name, pon_class in session.execute(wanted)}
     seen = [line_of(provider, o.olt, o.pon_port, o.onu_id) for o in onus]
-    if onus:
-        # a silent shard's OLT is unknown even in this process's snapshot (its own poller stopped: the snapshot
-        # is old), as in the ONU list: one heartbeat query, then the store for the OLTs beyond the snapshot
+    if onus:  # one heartbeat query, one store query for the OLTs beyond the snapshot; the ONU list's rule
         lives = Lives.load(session, live)
-        beyond = [o.olt in lives.silent or (live is not None and _beyond(live, o.olt, line))
-                  for o, line in zip(onus, seen, strict=True)]  # fmt: skip
-        lives.ask_for(o.olt for o, b in zip(onus, beyond, strict=True) if b)
-        seen = [_from_beyond(lives, o.olt, o.pon_port, o.onu_id, line) if b else line
-                for o, line, b in zip(onus, seen, beyond, strict=True)]  # fmt: skip
+        lives.ask_for(o.olt for o, line in zip(onus, seen, strict=True) if not line.polled)
+        seen = [lives.resolve(o.olt, o.pon_port, o.onu_id, line) for o, line in zip(onus, seen, strict=True)]
     statuses = []
     for o, line in zip(onus, seen, strict=True):
         pon_class = classes.get(o.olt)

@@ -156,7 +156,7 @@ class Lives:
     def ask_for(self, olts: Iterable[str]) -> None:
         """One store query for those of ``olts`` (ones the snapshot has nothing of) it should answer: not a
         silent shard's, not one this process polls, and only with a store configured."""
-        self.ask(sorted({o for o in olts if o not in self.silent and _wants_store(self.live, o, None, None)}))
+        self.ask(sorted({o for o in olts if o not in self.silent and _wants_store(self.live, o)}))
 
     def ask(self, olts: Collection[str]) -> None:
         self.asked = frozenset(olts)
@@ -182,6 +182,20 @@ class Lives:
             return Unknown("no_reading", lookback_seconds=self.live.store.lookback_seconds)
         return reading
 
+    def resolve(self, olt: str, port: str, onu_id: int, line: OnuLine) -> OnuLine:
+        """An ONU's line as the ONU list and the household page show it, decided here once: the snapshot's
+        while its OLT's shard is not silent, else (and where the snapshot has nothing of it) what the store
+        says with its age, or why nobody can say now."""
+        if line.polled and olt not in self.silent:
+            return line
+        found = self.of(olt, port, onu_id)
+        if found is None:
+            return line
+        if isinstance(found, Unknown):
+            return OnuLine(polled=False, source="unknown", unknown=found)
+        return OnuLine(polled=True, up=found.up, rx_dbm=found.rx_dbm, source="store",
+                       age_seconds=round(found.age_seconds(self.now), 1))  # fmt: skip
+
 
 def _rows() -> tuple[Select[Any], list[Any]]:
     sub = onu_rows(Onu.serial, Household.code, Onu.mgmt_address).subquery()
@@ -189,33 +203,33 @@ def _rows() -> tuple[Select[Any], list[Any]]:
     return select(*columns).order_by(columns[0], columns[1], columns[2]), columns
 
 
-def _state(provider: OnuStateProvider | None, olt: str, port: str, onu_id: int) -> tuple[bool | None, float | None]:
+def _snapshot_line(provider: OnuStateProvider | None, olt: str, port: str, onu_id: int) -> OnuLine:
+    """Up and Rx from the snapshot (``NOT_POLLED`` where it has neither, or the provider fails)."""
     if provider is None:
-        return None, None
+        return NOT_POLLED
     try:
-        return provider(olt, port, onu_id)
+        up, rx = provider(olt, port, onu_id)
     except Exception:  # a broken snapshot must not break the inventory view
         log.exception("ONU state provider failed")
-        return None, None
+        return NOT_POLLED
+    return NOT_POLLED if up is None and rx is None else OnuLine(True, up, rx)
 
 
-def _wants_store(live: Live | None, olt: str, up: bool | None, rx: float | None) -> bool:
-    """Whether an ONU's live fields come from the store: one is configured, the process's own snapshot has
-    nothing of it, and its OLT is not one this process polls."""
-    if live is None or live.store is None or up is not None or rx is not None:
-        return False
-    return live.own_olts is None or olt not in live.own_olts
+def _wants_store(live: Live, olt: str) -> bool:
+    """Whether the store is asked for an OLT's ONUs the snapshot has nothing of: one is configured and the
+    OLT is not one this process polls."""
+    return live.store is not None and (live.own_olts is None or olt not in live.own_olts)
 
 
 def _records(session: Session, provider: OnuStateProvider | None, live: Live | None,
              rows: list[Any]) -> list[OnuRecord]:
     """The rows as records, their live fields from the snapshot, else (one query for all) from the store."""
-    states = [_state(provider, r[0], r[1], r[2]) for r in rows]
     if provider is None and live is None:  # the inventory alone (a household's serials): no live fields
         return [_bare(r) for r in rows]
+    seen = [_snapshot_line(provider, r[0], r[1], r[2]) for r in rows]
     lives = Lives.load(session, live)
-    lives.ask_for(r[0] for r, (up, rx) in zip(rows, states, strict=True) if up is None and rx is None)
-    return [_record(lives, row, up, rx) for row, (up, rx) in zip(rows, states, strict=True)]
+    lives.ask_for(r[0] for r, line in zip(rows, seen, strict=True) if not line.polled)
+    return [_record(row, lives.resolve(row[0], row[1], row[2], line)) for row, line in zip(rows, seen, strict=True)]
 
 
 def _bare(row: Any) -> OnuRecord:
@@ -223,19 +237,15 @@ def _bare(row: Any) -> OnuRecord:
     return OnuRecord(serial, olt, port, onu_id, household, district, mgmt, None, None)
 
 
-def _record(lives: Lives, row: Any, up: bool | None, rx: float | None) -> OnuRecord:
-    olt = row[0]
+def _record(row: Any, line: OnuLine) -> OnuRecord:
     base = _bare(row)
-    # a silent shard's OLT: whatever a snapshot or the store last held is not now
-    if olt not in lives.silent and (up is not None or rx is not None):  # this process's own poll
-        return replace(base, up=up, rx_dbm=rx, live="poll")
-    found = lives.of(olt, row[1], row[2])
-    if found is None:
-        return base
-    if isinstance(found, Unknown):
-        return replace(base, live="unknown", live_reason=found.text())
-    return replace(base, up=found.up, rx_dbm=found.rx_dbm, live="store",
-                   live_age_seconds=round(found.age_seconds(lives.now), 1))
+    if line.unknown is not None:
+        return replace(base, live="unknown", live_reason=line.unknown.text())
+    if line.source == "store":
+        return replace(base, up=line.up, rx_dbm=line.rx_dbm, live="store", live_age_seconds=line.age_seconds)
+    if line.polled:  # this process's own poll
+        return replace(base, up=line.up, rx_dbm=line.rx_dbm, live="poll")
+    return base
 
 
 def search(session: Session, state: OnuStateProvider | None, window: Window, *, olt: str | None = None,
