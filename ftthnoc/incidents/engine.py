@@ -119,6 +119,7 @@ from ftthnoc.incidents.reporting import REPORTABLE_SECONDS, REPORTABLE_USERS, ve
 from ftthnoc.incidents.shared import Gasp, SharedGasps
 from ftthnoc.incidents.topology import InventoryTopology, TopologyLookup
 from ftthnoc.samples import MetricFamily
+from ftthnoc.timezone import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -290,11 +291,6 @@ def _splitter_slot(olt: str, pon_port: str, splitter: str) -> Slot:
     return ("splitter_cut", olt, pon_port, splitter)
 
 
-def _utc(value: datetime) -> datetime:
-    """Events are in UTC; naive values (SQLite gives those back) are taken as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -365,7 +361,7 @@ class IncidentEngine:
         with self._lock:
             batch = _Batch()
             self._observe(event, batch)
-            self._tick(_utc(event.at), batch)
+            self._tick(as_utc(event.at), batch)
             return self._commit(batch)
 
     def observe_many(self, events: Iterable[DeviceEvent]) -> list[IncidentChange]:
@@ -375,7 +371,7 @@ class IncidentEngine:
             latest: datetime | None = None
             for event in events:
                 self._observe(event, batch)
-                at = _utc(event.at)
+                at = as_utc(event.at)
                 latest = at if latest is None or at > latest else latest
             if latest is not None:
                 self._tick(latest, batch)
@@ -402,7 +398,7 @@ class IncidentEngine:
         restart, a missed change).
         """
         fams = list(families)
-        when = _utc(at) if at is not None else self._clock()
+        when = as_utc(at) if at is not None else self._clock()
         readings = read_onus(olt, fams)
         reachable = read_reachable(olt, fams, self._olt_modules)
         uplinks = read_uplinks(olt, fams, self.config.uplink_pattern)
@@ -460,7 +456,7 @@ class IncidentEngine:
         """Advance time without an event: flags open incidents that have become reportable."""
         with self._lock:
             batch = _Batch()
-            self._tick(_utc(at) if at is not None else self._clock(), batch)
+            self._tick(as_utc(at) if at is not None else self._clock(), batch)
             return self._commit(batch)
 
     def families(self) -> list[MetricFamily]:
@@ -515,7 +511,7 @@ class IncidentEngine:
         if event.kind not in ("onu_down", "onu_up") or not event.olt or not event.pon_port or event.onu_id is None:
             return
         key: OnuKey = (event.olt, event.pon_port, str(event.onu_id))
-        at = _utc(event.at)
+        at = as_utc(event.at)
         if event.kind == "onu_down":
             self._down_event(key, classify_event(event), at, event, batch)
         else:
@@ -1052,7 +1048,7 @@ class IncidentEngine:
                     continue
                 if self._owned is not None and row.olt is not None and row.olt not in self._owned:
                     continue  # another shard's OLT: that shard's engine has it
-                started = _utc(row.started_at)
+                started = as_utc(row.started_at)
                 inc = _Incident(kind, row.district, row.olt, row.pon_port, started, id=row.id,
                                 splitter=row.splitter, cabinet=row.cabinet)  # fmt: skip
                 inc.reportable = row.reportable
@@ -1060,8 +1056,8 @@ class IncidentEngine:
                     if self._owned is not None and h.olt not in self._owned:
                         continue
                     key = (h.olt, h.pon_port, h.onu_id)
-                    returned = _utc(h.returned_at) if h.returned_at is not None else None
-                    inc.members[key] = _Member(h.household, _utc(h.joined_at), returned, h.id, dirty=False)
+                    returned = as_utc(h.returned_at) if h.returned_at is not None else None
+                    inc.members[key] = _Member(h.household, as_utc(h.joined_at), returned, h.id, dirty=False)
                     if returned is None and kind in _BY_MEMBERS:
                         self._down[key] = "dying_gasp" if kind == "power_outage" else "los"
                 if self._owned is not None and not inc.members and row.olt is None:
@@ -1173,12 +1169,12 @@ def _recount(session: Session, row: Incident, inc: _Incident, first_start: datet
         func.count(func.distinct(members.c.household)), func.count(),
         func.count().filter(members.c.returned_at.is_(None)))).one()
     row.affected_count, row.onu_count = affected, onus
-    if first_start is not None and _utc(first_start) < inc.started_at:
+    if first_start is not None and as_utc(first_start) < inc.started_at:
         row.started_at = first_start
     if inc.ended_at is not None and down:
         row.status, row.ended_at, row.duration_seconds = "open", None, None
     elif inc.ended_at is not None:
-        row.duration_seconds = int((inc.ended_at - _utc(row.started_at)).total_seconds())
+        row.duration_seconds = int((inc.ended_at - as_utc(row.started_at)).total_seconds())
 
 
 def _fill(row: Incident, inc: _Incident) -> None:

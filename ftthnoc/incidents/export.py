@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ftthnoc.incidents.models import SCOPE_OF_KIND, Incident
 from ftthnoc.incidents.reporting import Verdict, due_date, verdict
-from ftthnoc.timezone import JST
+from ftthnoc.timezone import JST, as_utc
 
 #: Japan has no daylight saving time: a fixed offset needs no tz database.
 COLUMNS: tuple[str, ...] = (
@@ -162,8 +162,3 @@ def write_csv(incidents: Iterable[Incident], out: TextIO, columns: Sequence[str]
 def export_quarter(session: Session, quarter: str, out: TextIO, now: datetime | None = None) -> int:
     """The quarter's CSV to ``out``; returns the number of incidents written. ``now`` ages open incidents."""
     return write_csv(quarter_incidents(session, quarter), out, now=now)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; the engine always stores UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

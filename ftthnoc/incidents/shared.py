@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,15 +20,12 @@ from sqlalchemy.orm import Session
 
 from ftthnoc.incidents.households import OnuKey
 from ftthnoc.incidents.models import Incident, ShardGasp
+from ftthnoc.timezone import as_utc
 
 log = logging.getLogger(__name__)
 
 #: an ONU's gasp as a shard records it: (district, since when it is down)
 Gasp = tuple[str, datetime]
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class SharedGasps:
@@ -85,5 +82,5 @@ class SharedGasps:
             started = session.scalar(select(Incident.started_at).where(
                 Incident.kind == "power_outage", Incident.status == "open", Incident.district == district)
                 .order_by(Incident.id).limit(1))
-        gasps = {(olt, port, onu): _utc(at) for olt, port, onu, at in rows}
-        return gasps, _utc(started) if started is not None else None
+        gasps = {(olt, port, onu): as_utc(at) for olt, port, onu, at in rows}
+        return gasps, as_utc(started) if started is not None else None
