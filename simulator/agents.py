@@ -577,7 +577,7 @@ class TownAgents:
             # modules (``notification`` imports pysnmp's whole high-level API): a third of an agent's start
             builtin = snmpsim_variation_dir()
             numeric = [write_variation_dir(workdir / "variation-numeric", builtin / "numeric.py")] if builtin else []
-            vpn = [*numeric, write_variation_dir(workdir / "variation")] if builtin else []
+            vpn = [*numeric, write_variation_dir(workdir / "variation")] if town.vpn_gateways else []
             for device in town.devices():
                 sock = reserve_udp_port(self.host, self._port_for(device.name, device.address))
                 sockets.append(sock)
