@@ -15,7 +15,6 @@ Kept apart so that the freshness benchmark reads as its steps. Why each exists:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -29,19 +28,11 @@ from typing import Any
 
 import yaml
 
-from bench.soak import free_port, guarded, stop_process
+from bench.soak import free_port, guarded, process_cpu_s, stop_process
 
 #: Prometheus 2.42's scrape headers: OpenMetrics first, gzip
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a whole process (every thread), from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str, seconds: float = 120) -> None:

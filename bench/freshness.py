@@ -52,12 +52,10 @@ from pathlib import Path
 import yaml
 
 from bench.exposition import PromVm, Reference, Scraper
-from bench.soak import guarded, stop_process
+from bench.soak import guarded, process_cpu_s, stop_process
 from simulator.agents import TownAgents
 from simulator.faults import cut_pon_port
 from simulator.generate.prefecture import generate_prefecture
-
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -103,9 +101,7 @@ class Serve:
             return body
 
     def cpu_s(self) -> float:
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+        return process_cpu_s(self.proc.pid)
 
     def stop(self) -> None:
         stop_process(self.proc, 60)

@@ -103,6 +103,12 @@ def guarded(cmd: list[str]) -> list[str]:
     return [sys.executable, "-c", _BOOT, str(os.getpid()), *cmd]
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a whole process (every thread), from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 30.0) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -325,13 +331,11 @@ class Serve:
     def proc_status(self) -> dict[str, float]:
         status = Path(f"/proc/{self.pid}/status").read_text()
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        stat = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        tick = os.sysconf("SC_CLK_TCK")
         return {
             "rss_mib": int(fields["VmRSS"].split()[0]) / 1024,
             "threads": int(fields["Threads"]),
             "fds": len(os.listdir(f"/proc/{self.pid}/fd")),
-            "cpu_s": (int(stat[11]) + int(stat[12])) / tick,
+            "cpu_s": process_cpu_s(self.pid),
         }
 
     def stop(self) -> None:
