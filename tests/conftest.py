@@ -82,11 +82,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The ``process`` marker, from the fixtures a test uses or the module it is in: one place to keep;
     then the modules longest first (``tests/ordering.py``), placing one never timed by what it starts."""
-    root = config.rootpath
     module_of: dict[pytest.Item, str] = {}
     guess: dict[str, float] = {}
     for item in items:
-        module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else item.nodeid
+        module = item.nodeid.split("::", 1)[0]  # as the reports name it (``ordering.ModuleTimer``)
         module_of[item] = module
         fixtures = set(getattr(item, "fixturenames", ()))
         if module in PROCESS_MODULES or PROCESS_FIXTURES & fixtures:
