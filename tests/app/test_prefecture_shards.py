@@ -42,6 +42,7 @@ from ftthnoc.shard import hashmod
 from simulator import faults
 from simulator.agents import TownAgents
 from simulator.town import generate_town
+from tests.ports import free_port
 from tests.towns import running
 from tests.waiting import scaled, wait_until
 
@@ -340,15 +341,6 @@ def test_dying_gasps_are_counted_across_shards(town_agents: TownAgents, postgres
         engine.dispose()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _start_prometheus(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
     with (tmp_path / "prometheus.log").open("a") as log:
         return subprocess.Popen(["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
@@ -410,7 +402,7 @@ def test_api_onus_reads_other_shards_onus_from_the_store(town_agents: TownAgents
     engine.dispose()
     cfg = tmp_path / "ftthnoc.yaml"
     cfg.write_text(yaml.safe_dump(town_agents.poller_config(interval_seconds=INTERVAL), allow_unicode=True))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "FTTHNOC_LISTEN_PORT": "0", "FTTHNOC_DATABASE_URL": postgres_url,
            "FTTHNOC_DATA_DIR": str(tmp_path / "data"), "FTTHNOC_API_SECRET": "s" * 40,

@@ -22,13 +22,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ftthnoc.catalogue import TRAPS, names
 from simulator.agents import TownAgents
+from tests.ports import free_port
 from tests.waiting import wait_until
-
-
-def free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def samples(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:

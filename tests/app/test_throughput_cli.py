@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.cli.throughput import throughput
 from ftthnoc.inventory import db
 from ftthnoc.kpi.models import SchoolThroughputTest
-from tests.collectors.throughput.test_iperf import free_port
 from tests.collectors.throughput.test_iperf import loopback_server as loopback_server
+from tests.ports import free_port
 
 
 def configure(tmp_path: Path, port: int) -> tuple[Path, str]:

@@ -23,6 +23,7 @@ from ftthnoc.inventory import db
 from ftthnoc.inventory.io import import_document
 from ftthnoc.settings import Settings
 from simulator.agents import TownAgents
+from tests.ports import free_port
 
 
 def _inventory(agents: TownAgents, directory: Path) -> Any:
@@ -42,13 +43,6 @@ def _poll_once(deployment: Any) -> tuple[float, dict[str, float]]:
     durations = {s.labels["target"]: s.value for f in deployment.snapshot.families()
                  if f.name == "ftthnoc_scrape_duration_seconds" for s in f.samples}
     return wall, durations
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_a_slow_database_never_runs_on_the_poll_loop_nor_slows_the_polls(
@@ -133,7 +127,7 @@ def test_a_deployment_of_only_traps_or_only_the_api_runs_until_stopped(section: 
 
     url = f"sqlite:///{tmp_path / 'inventory.db'}"
     db.upgrade(url)
-    trap_port = _free_udp_port()
+    trap_port = free_port(socket.SOCK_DGRAM)
     doc: dict[str, Any] = ({"traps": {"host": "127.0.0.1", "port": trap_port, "communities": ["public_v2"]}}
                            if section == "traps" else {})
     cfg = tmp_path / "ftthnoc.yaml"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import json
 import shutil
-import socket
 import subprocess
 import tracemalloc
 import urllib.request
@@ -25,6 +24,7 @@ import pytest
 from ftthnoc.consumers import Poll
 from ftthnoc.linehistory import HOURS, STEP_SECONDS, HistoryUnavailable, PollHistory, PrometheusHistory
 from ftthnoc.samples import MetricFamily
+from tests.ports import free_port
 from tests.provisioning.conftest import Env
 from tests.provisioning.conftest import env as env
 from tests.waiting import wait_until
@@ -200,10 +200,6 @@ def env_polls(env: Env) -> list[Poll]:
 
 
 # ------------------------------------------------------------------------------ Prometheus HTTP API
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _openmetrics(week: Week) -> str:
@@ -226,7 +222,7 @@ def prometheus(week: Week, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     (tmp / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
-    port = _free_port()
+    port = free_port()
     with (tmp / "prometheus.log").open("w") as log:
         proc = subprocess.Popen(["prometheus", f"--config.file={tmp / 'prometheus.yml'}",
                                  f"--storage.tsdb.path={tmp / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
@@ -309,7 +305,7 @@ def test_an_onu_the_store_never_saw_has_no_history(prometheus: str, week: Week) 
 
 
 def test_a_store_that_is_not_there_is_history_unavailable() -> None:
-    port = _free_port()  # nothing listens there now
+    port = free_port()  # nothing listens there now
     with pytest.raises(HistoryUnavailable, match=f"127.0.0.1:{port}"):
         PrometheusHistory(f"http://127.0.0.1:{port}", timeout=2).history("chiyoda-olt1", "0/1/0", 7)
 
@@ -358,7 +354,7 @@ def test_the_latest_readings_from_victoriametrics(victoriametrics: str, week: We
 def test_a_store_that_is_not_there_has_no_latest_readings() -> None:
     from ftthnoc.livestore import PrometheusLatest
 
-    port = _free_port()
+    port = free_port()
     with pytest.raises(HistoryUnavailable, match=f"127.0.0.1:{port}"):
         PrometheusLatest(f"http://127.0.0.1:{port}", timeout=2).latest(["chiyoda-olt1"])
     with pytest.raises(ValueError, match="http"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -15,6 +14,7 @@ import yaml
 
 from ftthnoc.errors import ConfigError
 from ftthnoc.shard import Shard, hashmod
+from tests.ports import free_port
 from tests.waiting import wait_until
 
 PROMETHEUS = shutil.which("prometheus")
@@ -39,18 +39,11 @@ def test_the_shards_of_n_partition_the_targets(count: int) -> None:
         assert all(picked), picked  # 80 addresses leave no shard of at most 7 empty
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.mark.process
 @pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed (Debian package prometheus)")
 def test_a_target_lands_in_the_shard_prometheus_hashmod_puts_it_in(tmp_path: Path) -> None:
     """The prefecture's Prometheus servers and pollers must agree on every target, for every N tried."""
-    closed = _free_port()  # nothing listens there: the scrapes fail at once, on loopback
+    closed = free_port()  # nothing listens there: the scrapes fail at once, on loopback
     moduli = (2, 3, 7, 10)
     jobs = [{
         "job_name": f"shards_of_{n}",
@@ -66,7 +59,7 @@ def test_a_target_lands_in_the_shard_prometheus_hashmod_puts_it_in(tmp_path: Pat
     } for n in moduli]
     config = tmp_path / "prometheus.yml"
     config.write_text(yaml.safe_dump({"global": {"scrape_interval": "1h"}, "scrape_configs": jobs}))
-    port = _free_port()
+    port = free_port()
     with (tmp_path / "prometheus.log").open("w") as log:
         proc = subprocess.Popen([PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
                                  f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],

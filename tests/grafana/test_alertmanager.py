@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import pytest
 import yaml
 
 from tests.grafana.grafana_json import GRAFANA, RULES
+from tests.ports import free_port
 from tests.waiting import wait_until
 
 CONFIG = GRAFANA / "alertmanager" / "alertmanager.yml"
@@ -164,10 +164,6 @@ def test_incident_receivers_mail_and_call_the_webhook() -> None:
 
 
 # ----------------------------------------------------------------------------------- a real Alertmanager
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -176,13 +172,13 @@ def alertmanager(tmp_path: Path) -> Iterator[str]:
     local port (nothing is mailed, nothing leaves the machine)."""
     assert ALERTMANAGER is not None
     config = _yaml(CONFIG)
-    closed = _free_port()
+    closed = free_port()
     config["global"] = {"resolve_timeout": "5m"}
     config["receivers"] = [{"name": r["name"], "webhook_configs": [{"url": f"http://127.0.0.1:{closed}/"}]}
                            for r in config["receivers"]]  # fmt: skip
     path = tmp_path / "alertmanager.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "alertmanager.log").open("w")
     proc = subprocess.Popen(

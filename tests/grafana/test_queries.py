@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -48,6 +47,7 @@ from tests.grafana.grafana_json import (
     target_uid,
     variables,
 )
+from tests.ports import free_port
 from tests.waiting import scaled, wait_until
 
 PROMETHEUS = shutil.which("prometheus")
@@ -95,13 +95,6 @@ PROBE_CHECKS = {
     "count(histogram_quantile(0.5, sum by (le, target) (rate(ftthnoc_probe_icmp_response_duration_seconds_bucket"
     f"[{INTERVALS['__rate_interval']}]))) >= 0)": 2,
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _get(url: str, timeout: float = 10) -> Any:
@@ -188,7 +181,7 @@ def prom(demo_target: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "rule_files": [str(RULES / "ftthnoc.rules.yml")],
         "scrape_configs": [{"job_name": "ftthnoc", "static_configs": [{"targets": [demo_target]}]}],
     }))
-    port = _free_port()
+    port = free_port()
     log = (tmp / "prometheus.log").open("w")
     proc = subprocess.Popen([PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'data'}",
                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],

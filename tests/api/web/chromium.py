@@ -3,7 +3,6 @@ where screenshots go, and the skips when either is missing."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,4 @@ NEEDS_CHROMIUM = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "NEEDS_CHROMIUM", "expect", "free_port", "sync_playwright"]
+__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "NEEDS_CHROMIUM", "expect", "sync_playwright"]

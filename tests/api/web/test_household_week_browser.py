@@ -22,9 +22,10 @@ from api.service import SnapshotOnuState
 from ftthnoc.linehistory import PollHistory, PrometheusHistory
 from tests.api.conftest import PASSWORD, Seeded, engine_copy, settings_for
 from tests.api.served import served
-from tests.api.web.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, free_port, sync_playwright
+from tests.api.web.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, sync_playwright
 from tests.api.web.test_household import snapshot
 from tests.api.web.test_household_week import feed_week
+from tests.ports import free_port
 
 SIZES = {"phone": (390, 844), "laptop": (1024, 768)}
 MIN_CHART_PX = 12.0

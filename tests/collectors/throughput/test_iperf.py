@@ -20,13 +20,8 @@ from collectors.throughput.tester import BUSY, MODULE
 from ftthnoc.kpi.throughput import THROUGHPUT, ThroughputResult
 from ftthnoc.samples import MetricFamily
 from tests.collectors.throughput.lab import missing_tools
+from tests.ports import free_port
 from tests.waiting import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def report(bps: float) -> str:

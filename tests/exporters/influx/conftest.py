@@ -29,15 +29,10 @@ from pathlib import Path
 import pytest
 
 from ftthnoc.samples import MetricFamily
+from tests.ports import free_port
 from tests.waiting import wait_until
 
 VM_BINARY = "victoria-metrics"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
