@@ -14,10 +14,10 @@ import click
 from sqlalchemy import select
 
 from app.cli.common import database_option, engine_for, fail, resolve_url
-from ftthnoc.incidents.export import as_utc, export_quarter, quarter_bounds, quarter_due
+from ftthnoc.incidents.export import export_quarter, quarter_bounds, quarter_due
 from ftthnoc.incidents.models import Incident
 from ftthnoc.inventory import db
-from ftthnoc.timezone import JST
+from ftthnoc.timezone import JST, as_utc
 
 
 @click.group("incidents")
